@@ -1,0 +1,14 @@
+# The two commands of the README. Both create .venv on first use and install the pinned requirements.
+PY := .venv/bin/python
+
+.venv/bin/python:
+	python3 -m venv .venv
+
+.PHONY: app test
+app: .venv/bin/python  ## install and start the app (builds var/madang.duckdb on first start)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PY) -m streamlit run app.py
+
+test: .venv/bin/python  ## install and run the whole test suite
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pytest -q

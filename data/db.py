@@ -1,0 +1,187 @@
+"""The one place that opens Madang Insight's databases.
+
+Two DuckDB files sit side by side:
+
+* the **data** file (``madang.duckdb``): reference tables, firms, programs, applications, survey,
+  synthetic truth and batch outputs (scores, SHAP, broker clusters). The app reads it through one
+  read-only connection. Batch jobs (build, import, training, broker detection) write through
+  :func:`writer`, which works on a copy and swaps it in atomically: a job that fails leaves the
+  database exactly as it was, and the running app keeps serving the old file until it sees the new one.
+* the **records** file (``<stem>.records.duckdb``): cases, case events, evaluator decisions,
+  suppressions and the access log. It is small and written by the app; :func:`records` opens it per
+  operation, so several app processes and batch jobs can share it, and a committed row is durable.
+
+Neither module here imports streamlit; the app caches the connections (see ``ui/cache.py``).
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+SCHEMA_PATH = Path(__file__).with_name("schema.sql")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_RECORDS_MARK = "-- @records"
+_ROWS_MARK = "-- @data-rows"
+
+# In-process serialisation of records writes; other processes are handled by retrying on DuckDB's
+# file lock, which it takes for as long as a connection is open.
+_records_lock = threading.Lock()
+
+
+def default_db_path() -> Path:
+    """The data file: ``$MADANG_DB`` or ``var/madang.duckdb`` in the project."""
+    return Path(os.environ.get("MADANG_DB", PROJECT_ROOT / "var" / "madang.duckdb"))
+
+
+def records_path(db_path: Path | str) -> Path:
+    """The records file that belongs to a data file."""
+    p = Path(db_path)
+    return p.with_name(p.stem + ".records.duckdb")
+
+
+def users_path(db_path: Path | str) -> Path:
+    """The users file that belongs to a data file (demo users are created with the default database)."""
+    p = Path(db_path)
+    return p.with_name(p.stem + ".users.json")
+
+
+def _schema_parts() -> tuple[str, str, str]:
+    """(enums + data tables, records tables, reference rows)."""
+    text = SCHEMA_PATH.read_text(encoding="utf-8")
+    head, rest = text.split(_RECORDS_MARK, 1)
+    recs, rows = rest.split(_ROWS_MARK, 1)
+    enums = head.split("-- ---------------------------------------------------------------- reference tables")[0]
+    return head, enums + "\n" + _RECORDS_MARK + recs, rows.split("\n", 1)[1]
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the data tables and reference rows in an empty data database."""
+    tables, _, rows = _schema_parts()
+    con.execute(tables)
+    con.execute(rows)
+
+
+def create_records_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the records tables in an empty records database."""
+    con.execute(_schema_parts()[1])
+
+
+def data_version(db_path: Path | str) -> str:
+    """A key that changes whenever the data file is replaced (build, import, batch job).
+
+    Cheap enough to call on every rerun: it is a stat, not a query.
+    """
+    st = Path(db_path).stat()
+    return f"{st.st_ino}-{st.st_mtime_ns}-{st.st_size}"
+
+
+def connect_read_only(db_path: Path | str) -> duckdb.DuckDBPyConnection:
+    """A read-only connection for views. Share one per process and take ``.cursor()`` per thread."""
+    p = Path(db_path)
+    if not p.exists():
+        raise FileNotFoundError(f"no database at {p}: build one with `python -m data.build --db {p}`")
+    return duckdb.connect(str(p), read_only=True)
+
+
+def set_meta(con: duckdb.DuckDBPyConnection, **values: object) -> None:
+    """Upsert build metadata (source, scale, seed, built_at, ...)."""
+    for key, value in values.items():
+        con.execute(
+            "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, str(value)],
+        )
+
+
+def get_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(con.execute("SELECT key, value FROM meta").fetchall())
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(f"another job is writing {path.with_suffix('')}; try again when it has finished") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextmanager
+def writer(db_path: Path | str, *, create: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The one writer for batch jobs: all-or-nothing, atomic replacement of the data file.
+
+    Works on a copy of the file (or, with ``create=True``, on a new file with the schema) and only
+    on success replaces the original with ``os.replace``. An exception inside the block leaves the
+    original byte-for-byte as it was. A second writer of the same file fails at once with a clear
+    error instead of waiting, so two jobs never overwrite each other's results.
+    """
+    path = Path(db_path)
+    with _file_lock(path.with_name(path.name + ".lock")):
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            if create:
+                con = duckdb.connect(str(tmp))
+                create_schema(con)
+            else:
+                if not path.exists():
+                    raise FileNotFoundError(f"no database at {path}: build one with `python -m data.build --db {path}`")
+                shutil.copyfile(path, tmp)
+                con = duckdb.connect(str(tmp))
+            try:
+                yield con
+                set_meta(con, data_version=uuid.uuid4().hex, written_at=datetime.now().isoformat(timespec="seconds"))
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            os.replace(tmp, path)
+        finally:
+            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+
+
+@contextmanager
+def records(db_path: Path | str, *, attempts: int = 50) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the records file for one read or one write, in one transaction.
+
+    Commits when the block ends normally and rolls back on an exception. Retries for a few seconds
+    while another process holds the file, so concurrent writers queue instead of failing.
+    """
+    path = records_path(db_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _records_lock:
+        con = None
+        for attempt in range(attempts):
+            try:
+                fresh = not path.exists()
+                con = duckdb.connect(str(path))
+                if fresh:
+                    create_records_schema(con)
+                break
+            except duckdb.IOException:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(min(0.02 * (attempt + 1), 0.2))
+        assert con is not None
+        try:
+            con.execute("BEGIN TRANSACTION")
+            yield con
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.close()
