@@ -29,6 +29,9 @@ from pathlib import Path
 import duckdb
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
+# Summary tables (one idempotent `CREATE OR REPLACE TABLE summary_* AS ...` file per view) that every
+# writer refreshes before it commits: pages read these instead of scanning millions of raw rows.
+SUMMARIES_DIR = Path(__file__).with_name("summaries")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _RECORDS_MARK = "-- @records"
 _ROWS_MARK = "-- @data-rows"
@@ -74,6 +77,15 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
 def create_records_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the records tables in an empty records database."""
     con.execute(_schema_parts()[1])
+
+
+def refresh_summaries(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Rebuild every summary table from the current data; returns the files run, in order."""
+    done = []
+    for sql_file in sorted(SUMMARIES_DIR.glob("*.sql")):
+        con.execute(sql_file.read_text(encoding="utf-8"))
+        done.append(sql_file.name)
+    return done
 
 
 def data_version(db_path: Path | str) -> str:
@@ -125,7 +137,7 @@ def writer(db_path: Path | str, *, create: bool = False) -> Iterator[duckdb.Duck
     """The one writer for batch jobs: all-or-nothing, atomic replacement of the data file.
 
     Works on a copy of the file (or, with ``create=True``, on a new file with the schema) and only
-    on success replaces the original with ``os.replace``. An exception inside the block leaves the
+    on success refreshes the summary tables and replaces the original with ``os.replace``. An exception inside the block leaves the
     original byte-for-byte as it was. A second writer of the same file fails at once with a clear
     error instead of waiting, so two jobs never overwrite each other's results.
     """
@@ -143,6 +155,7 @@ def writer(db_path: Path | str, *, create: bool = False) -> Iterator[duckdb.Duck
                 con = duckdb.connect(str(tmp))
             try:
                 yield con
+                refresh_summaries(con)
                 set_meta(con, data_version=uuid.uuid4().hex, written_at=datetime.now().isoformat(timespec="seconds"))
                 con.execute("CHECKPOINT")
             finally:
