@@ -1,0 +1,56 @@
+"""Madang Insight: the entry point (`streamlit run app.py`).
+
+Page config, first-start build, sign-in, and the navigation: each role sees the pages registered
+for it in PAGES, and each page checks the role again itself (ui.shell.page). The registry is
+importable (`from app import PAGES`): the app only runs under `__main__`.
+"""
+from __future__ import annotations
+
+from data.privacy import ALL_ROLES
+from ui.shell import PageSpec
+
+# One line per page: (file, key: labels "<key>.title" and URL "/<key>", roles, icon). The first is the start page.
+PAGES: list[PageSpec] = [
+    PageSpec("pages/overview.py", "overview", ALL_ROLES, ":material/dashboard:"),
+    PageSpec("pages/uptake.py", "uptake", {"policy", "admin"}, ":material/query_stats:"),
+    PageSpec("pages/adoption.py", "adoption", {"policy", "admin"}, ":material/psychology:"),
+    PageSpec("pages/matching.py", "matching", {"policy", "evaluator", "admin"}, ":material/recommend:"),
+    PageSpec("pages/scoring.py", "scoring", {"evaluator", "admin"}, ":material/fact_check:"),
+    PageSpec("pages/brokers.py", "brokers", {"auditor", "admin"}, ":material/hub:"),
+    PageSpec("pages/admin.py", "admin", {"admin"}, ":material/admin_panel_settings:"),
+]
+
+
+def pages_for(role: str) -> list[PageSpec]:
+    """The registered pages a role may open, in registry order."""
+    return [spec for spec in PAGES if role in spec.roles]
+
+
+def main() -> None:
+    import streamlit as st
+
+    from data.db import default_db_path
+    from ui.i18n import t
+    from ui.setup import ensure_database
+    from ui.shell import current_lang, current_user, sidebar
+    from ui.signin import sign_in_page
+
+    st.set_page_config(page_title="Madang Insight", page_icon=":material/insights:", layout="wide")
+    lang = current_lang()
+    ensure_database(default_db_path(), lang)
+    who = current_user()
+    if who is None:
+        st.navigation([st.Page(sign_in_page, title=t("signin.title", lang), url_path="signin",
+                               icon=":material/login:")], position="hidden").run()
+        return
+    user, role = who
+    nav = st.navigation([
+        st.Page(spec.path, title=t(f"{spec.key}.title", lang), url_path=spec.key, icon=spec.icon, default=i == 0)
+        for i, spec in enumerate(pages_for(role))
+    ])
+    sidebar(user, role)
+    nav.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Users and roles: a JSON file of salted bcrypt hashes next to the database, and its CLI.
+
+    python -m data.users add NAME --role ROLE [--password-stdin] [--db PATH]
+    python -m data.users list [--db PATH]
+
+Plain passwords are never stored or logged. :func:`verify` does the same bcrypt work whether or not
+the user exists, so its timing does not tell which names are real.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import bcrypt
+
+from data.db import default_db_path, users_path
+from data.privacy import ROLES
+
+DEFAULT_ROUNDS = 12  # bcrypt cost: ~0.2 s per check here; slow on purpose
+# The demo users created with the default database (listed in the README).
+DEMO_USERS: dict[str, tuple[str, str]] = {
+    "policy": ("policy-demo", "policy"),
+    "evaluator": ("evaluator-demo", "evaluator"),
+    "auditor": ("auditor-demo", "auditor"),
+    "admin": ("admin-demo", "admin"),
+}
+
+
+def _load(path: Path) -> dict[str, dict[str, str]]:
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8")).get("users", {})
+
+
+def _save(path: Path, users: dict[str, dict[str, str]]) -> None:
+    # write a temporary file and rename it, so a crash never leaves half a users file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump({"users": users}, fh, ensure_ascii=False, indent=2)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def add_user(path: Path | str, name: str, password: str, role: str, *, rounds: int = DEFAULT_ROUNDS) -> None:
+    """Add a user, or replace the password and role of an existing one."""
+    name = name.strip()
+    if not name:
+        raise ValueError("the user name is empty")
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    if len(password) < 8:
+        raise ValueError("the password needs at least 8 characters")
+    path = Path(path)
+    users = _load(path)
+    digest = bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=rounds)).decode("ascii")
+    users[name] = {"role": role, "hash": digest}
+    _save(path, users)
+
+
+def list_users(path: Path | str) -> list[tuple[str, str]]:
+    """(name, role) of every user, sorted by name."""
+    return sorted((name, u["role"]) for name, u in _load(Path(path)).items())
+
+
+@lru_cache(maxsize=8)
+def _dummy_hash(rounds: int) -> bytes:
+    return bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(rounds=rounds))
+
+
+def verify(path: Path | str, name: str, password: str) -> str | None:
+    """The user's role if the password is right, else None (unknown users cost the same work)."""
+    users = _load(Path(path))
+    user = users.get(name.strip())
+    if user is None:
+        # hash against a dummy of the same cost as real users, so timing does not reveal the name
+        sample = next(iter(users.values()), None)
+        rounds = int(sample["hash"][4:6]) if sample else DEFAULT_ROUNDS  # "$2b$12$..."
+        bcrypt.checkpw(password.encode("utf-8"), _dummy_hash(rounds))
+        return None
+    ok = bcrypt.checkpw(password.encode("utf-8"), user["hash"].encode("ascii"))
+    return user["role"] if ok else None
+
+
+def ensure_demo_users(path: Path | str, *, rounds: int = DEFAULT_ROUNDS) -> None:
+    """Create the demo users that do not exist yet (existing users are left as they are)."""
+    existing = dict(list_users(path))
+    for name, (password, role) in DEMO_USERS.items():
+        if name not in existing:
+            add_user(path, name, password, role, rounds=rounds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m data.users", description="Manage Madang Insight users.")
+    parser.add_argument("--db", type=Path, default=None, help="data file whose users file to use (default: $MADANG_DB or var/madang.duckdb)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add = sub.add_parser("add", help="add a user or reset a password")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    sub.add_parser("list", help="list users and roles")
+    args = parser.parse_args(argv)
+    path = users_path(args.db or default_db_path())
+    if args.command == "list":
+        for name, role in list_users(path):
+            print(f"{name}\t{role}")
+        return 0
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("error: the passwords differ", file=sys.stderr)
+            return 2
+    try:
+        add_user(path, args.name, password, args.role)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"user {args.name!r} ({args.role}) saved in {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,95 @@
+"""The users file: salted bcrypt hashes, verification that does not reveal names, demo users, CLI."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import bcrypt
+import pytest
+
+from data import users
+from data.db import users_path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def users_file(tmp_path: Path) -> Path:
+    path = tmp_path / "madang.users.json"
+    users.add_user(path, "kim", "correct-horse", "evaluator", rounds=4)
+    return path
+
+
+def test_passwords_are_stored_as_salted_bcrypt_hashes(users_file: Path) -> None:
+    users.add_user(users_file, "lee", "correct-horse", "policy", rounds=4)
+    text = users_file.read_text(encoding="utf-8")
+    assert "correct-horse" not in text
+    stored = json.loads(text)["users"]
+    assert stored["kim"]["hash"].startswith("$2b$04$")
+    assert stored["kim"]["hash"] != stored["lee"]["hash"]  # same password, different salts
+    assert oct(users_file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_verify_returns_the_role_only_for_the_right_password(users_file: Path) -> None:
+    assert users.verify(users_file, "kim", "correct-horse") == "evaluator"
+    assert users.verify(users_file, " kim ", "correct-horse") == "evaluator"
+    assert users.verify(users_file, "kim", "wrong-horse") is None
+    assert users.verify(users_file, "nobody", "correct-horse") is None
+
+
+def test_unknown_users_cost_the_same_bcrypt_work(users_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[bytes] = []
+    real = bcrypt.checkpw
+    monkeypatch.setattr(users.bcrypt, "checkpw", lambda pw, digest: seen.append(digest) or real(pw, digest))
+    users.verify(users_file, "kim", "wrong-horse")
+    users.verify(users_file, "nobody", "wrong-horse")
+    assert len(seen) == 2
+    assert seen[0][:7] == seen[1][:7] == b"$2b$04$"  # one check each, at the same cost
+
+
+def test_add_user_rejects_bad_input(tmp_path: Path) -> None:
+    path = tmp_path / "u.json"
+    with pytest.raises(ValueError, match="unknown role"):
+        users.add_user(path, "a", "long-enough", "root", rounds=4)
+    with pytest.raises(ValueError, match="8 characters"):
+        users.add_user(path, "a", "short", "policy", rounds=4)
+    with pytest.raises(ValueError, match="empty"):
+        users.add_user(path, "  ", "long-enough", "policy", rounds=4)
+    assert not path.exists()
+
+
+def test_demo_users_are_created_once_and_keep_changed_passwords(tmp_path: Path) -> None:
+    path = tmp_path / "u.json"
+    users.ensure_demo_users(path, rounds=4)
+    assert users.list_users(path) == sorted((n, r) for n, (_, r) in users.DEMO_USERS.items())
+    for name, (password, role) in users.DEMO_USERS.items():
+        assert users.verify(path, name, password) == role
+    users.add_user(path, "admin", "a-new-secret", "admin", rounds=4)
+    users.ensure_demo_users(path, rounds=4)
+    assert users.verify(path, "admin", "a-new-secret") == "admin"
+
+
+def test_cli_adds_and_lists_users(tmp_path: Path) -> None:
+    db = tmp_path / "madang.duckdb"
+    run = lambda *args, **kw: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "data.users", "--db", str(db), *args], cwd=ROOT, capture_output=True, text=True, **kw)
+    added = run("add", "park", "--role", "auditor", "--password-stdin", input="a-long-password\n")
+    assert added.returncode == 0, added.stderr
+    assert "correct" not in added.stdout and "a-long-password" not in added.stdout
+    listed = run("list")
+    assert listed.stdout.strip() == "park\tauditor"
+    assert users.verify(users_path(db), "park", "a-long-password") == "auditor"
+
+
+def test_cli_refuses_bad_input_with_a_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    import io
+
+    db = str(tmp_path / "madang.duckdb")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
+    assert users.main(["--db", db, "add", "x", "--role", "auditor", "--password-stdin"]) == 2
+    assert "8 characters" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        users.main(["--db", db, "add", "x", "--role", "boss", "--password-stdin"])
+    assert users.list_users(users_path(db)) == []

@@ -1,0 +1,157 @@
+"""End to end in a real browser: `streamlit run app.py` on a free port, headless Debian Chromium
+signs in as admin and opens every page registered for admin (so pages added later are covered),
+finds no exception or error element, and saves a screenshot per page into test-artifacts/.
+
+Needs /usr/bin/chromium and /usr/bin/chromedriver (Debian packages `chromium`, `chromium-driver`;
+`.ci/run` installs them with `fonts-nanum` so Hangul is drawn). Without them the test is skipped
+with the reason shown in pytest's summary (-ra).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import app
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROME_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--window-size=1440,1800", "--lang=ko-KR")
+ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+
+missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
+pytestmark = pytest.mark.skipif(
+    bool(missing), reason=f"real-browser test skipped: {', '.join(missing)} not installed "
+                          "(apt-get install chromium chromium-driver fonts-nanum, as .ci/run does)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tiny_db_copy: Path) -> Iterator[str]:
+    """The app served by `streamlit run` on a free port; stopped by its own PID afterwards."""
+    port = _free_port()
+    env = {**os.environ, "MADANG_DB": str(tiny_db_copy)}
+    log = open(tiny_db_copy.with_name("streamlit.log"), "w")
+    proc = subprocess.Popen(  # exec'd directly, so proc.pid is the server's own PID
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--client.showErrorDetails", "full",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                    if r.read().decode() == "ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start: {tiny_db_copy.with_name('streamlit.log').read_text()}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="madang-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (*CHROME_FLAGS, f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _settled(driver, timeout: float = 60) -> None:
+    """Wait until the script has run and the page has stopped changing."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def idle(d) -> bool:
+        return bool(d.find_elements(By.CSS_SELECTOR, "[data-test-script-state='notRunning']")) and not \
+            d.find_elements(By.CSS_SELECTOR, "[data-testid='stSkeleton']")
+
+    wait = WebDriverWait(driver, timeout, poll_frequency=0.2)
+    wait.until(idle)
+    time.sleep(1.5)  # a rerun may start just after a click; charts and tables draw after the script ends
+    wait.until(idle)
+
+
+def _errors(driver) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    return [e.text[:500] for e in driver.find_elements(By.CSS_SELECTOR, ERRORS)]
+
+
+def test_admin_opens_every_page_without_errors(server: str, browser) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver = browser
+    # A page URL opened before signing in shows the sign-in notice, never the page's data.
+    driver.get(f"{server}/admin")
+    _settled(driver)
+    body = driver.find_element(By.TAG_NAME, "body").text
+    assert "사용자 추가" not in body and ("로그인" in body)
+    assert _errors(driver) == []
+
+    driver.get(server)
+    _settled(driver)
+    driver.save_screenshot(str(ARTIFACTS / "signin.png"))
+    inputs = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stTextInput'] input")
+    inputs[0].send_keys("admin")
+    inputs[1].send_keys("admin-demo", Keys.ENTER)
+    _settled(driver)
+    assert "admin" in driver.find_element(By.CSS_SELECTOR, "[data-testid='stSidebar']").text
+
+    driver.save_screenshot(str(ARTIFACTS / "after_signin.png"))
+    pages = app.pages_for("admin")
+    links = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stSidebarNavLink']")
+    assert len(links) == len(pages), "the menu should list exactly the admin's pages"
+    opened = []
+    for index, spec in enumerate(pages):
+        link = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stSidebarNavLink']")[index]
+        driver.execute_script("arguments[0].click();", link)  # client-side navigation keeps the session
+        _settled(driver)
+        shot = ARTIFACTS / f"{spec.key}.png"
+        driver.save_screenshot(str(shot))
+        assert _errors(driver) == [], f"{spec.path}: see {shot}"
+        assert driver.find_element(By.TAG_NAME, "h1").text, spec.path
+        opened.append(spec.key)
+    assert opened == [s.key for s in app.pages_for("admin")]

@@ -1,0 +1,57 @@
+"""The cache layer: results keyed by arguments and data version; a replaced database is seen at once."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from analytics import overview
+from analytics.filters import Filters
+from data.db import data_version, writer
+from data.privacy import AccessDenied, require
+from ui import cache
+
+CALLS: list[tuple] = []
+
+
+def counted(con, filters: Filters, *, role: str) -> int:
+    """An analytics-style function that counts its calls, to see what the cache serves."""
+    require(role, {"evaluator"})
+    CALLS.append((filters, role))
+    where, params = filters.where()
+    return con.execute(f"SELECT count(*) FROM applications a JOIN firms f USING (firm_id) "
+                       f"JOIN programs p USING (program_id) WHERE {where}", params).fetchone()[0]
+
+
+@pytest.fixture
+def db(mini_db: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "madang.duckdb"
+    shutil.copyfile(mini_db, path)
+    cache.clear()
+    CALLS.clear()
+    return path
+
+
+def test_results_are_cached_by_arguments(db: Path) -> None:
+    assert cache.query(counted, Filters(), role="evaluator", db_path=db) == 38
+    assert cache.query(counted, Filters(), role="evaluator", db_path=db) == 38
+    assert cache.query(counted, Filters(regions=("26",)), role="evaluator", db_path=db) == 6
+    assert len(CALLS) == 2
+
+
+def test_refusals_are_not_cached(db: Path) -> None:
+    for _ in range(2):
+        with pytest.raises(AccessDenied):
+            cache.query(counted, Filters(), role="policy", db_path=db)
+    assert CALLS == []
+
+
+def test_a_replaced_database_is_seen_at_once(db: Path) -> None:
+    before = data_version(db)
+    assert cache.query(overview.summary, db_path=db).applications == 38
+    with writer(db) as con:  # what a build or an import does: a new file swapped in
+        con.execute("DELETE FROM app_fingerprints WHERE application_id > 30")
+        con.execute("DELETE FROM applications WHERE application_id > 30")
+    assert data_version(db) != before
+    assert cache.query(overview.summary, db_path=db).applications == 30

@@ -1,0 +1,102 @@
+"""Sign-in through the form: the same answer for every failure, a growing delay, then the app."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data.db import records_path, users_path
+from data.users import list_users
+from tests.ui.helpers import APP, texts
+from ui import signin
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The delays the sign-in form waited (recorded instead of slept)."""
+    seen: list[float] = []
+    monkeypatch.setattr(signin, "_sleep", seen.append)
+    return seen
+
+
+def _attempt(at: AppTest, name: str, password: str) -> AppTest:
+    at.text_input(key="_signin_user").input(name)
+    at.text_input(key="_signin_password").input(password)
+    return at.button[0].click().run()
+
+
+def test_delay_doubles_with_failures_up_to_a_cap() -> None:
+    assert [signin.delay_for(n) for n in range(8)] == [0, 0.5, 1, 2, 4, 8, 8, 8]
+
+
+def test_wrong_password_and_unknown_user_get_the_same_answer_and_the_same_delays(app_env: Path, waits) -> None:
+    answers = {}
+    for name in ("policy", "nobody-at-all"):
+        at = AppTest.from_file(APP, default_timeout=30).run()
+        for _ in range(3):
+            _attempt(at, name, "not-the-password")
+            assert not at.exception and "auth" not in at.session_state
+        answers[name] = [e.value for e in at.error]
+    assert answers["policy"] == answers["nobody-at-all"] == ["사용자 이름 또는 비밀번호가 올바르지 않습니다."]
+    # each name: no wait, then 0.5 s, then 1 s; the same for a real and an unknown name
+    assert waits == [0, 0.5, 1] * 2
+
+
+def test_a_fresh_session_does_not_reset_the_delay(app_env: Path, waits) -> None:
+    first = AppTest.from_file(APP, default_timeout=30).run()
+    _attempt(first, "evaluator-x", "wrong-1")
+    _attempt(first, "evaluator-x", "wrong-2")
+    second = AppTest.from_file(APP, default_timeout=30).run()
+    _attempt(second, "evaluator-x", "wrong-3")
+    assert waits == [0, 0.5, 1]
+
+
+def test_the_right_password_signs_in_and_is_logged(mini_db: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch, waits) -> None:
+    db = tmp_path / "madang.duckdb"
+    shutil.copyfile(mini_db, db)
+    shutil.copyfile(users_path(mini_db), users_path(db))
+    monkeypatch.setenv("MADANG_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert "데모 계정" in texts(at)
+    _attempt(at, "auditor", "auditor-demo")
+    assert not at.exception
+    assert at.session_state["auth"] == {"user": "auditor", "role": "auditor"}
+    assert at.title[0].value == "개요"
+    con = duckdb.connect(str(records_path(db)), read_only=True)
+    assert con.execute("SELECT user_name, role::VARCHAR, action FROM access_log").fetchall() == [
+        ("auditor", "auditor", "sign_in")]
+    con.close()
+
+
+def test_sign_in_page_in_english(app_env: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["lang"] = "en"
+    at.run()
+    assert at.title[0].value == "Madang Insight" and at.text_input(key="_signin_user").label == "User name"
+
+
+def test_first_start_builds_the_database_with_progress_and_demo_users(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from data import build as build_module
+    from tests.ui.mini_db import build_mini_db
+
+    calls = []
+
+    def fake_build(path, *, scale, seed, progress):  # the real generator is tested in tests/data
+        calls.append((scale, seed))
+        progress(0.5, "firms")
+        build_mini_db(Path(path))
+
+    monkeypatch.setattr(build_module, "build", fake_build)
+    db = tmp_path / "var" / "madang.duckdb"
+    monkeypatch.setenv("MADANG_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert calls == [(1.0, 42)]
+    assert db.exists() and "데이터베이스를 만들었습니다" in texts(at)
+    assert [name for name, _ in list_users(users_path(db))] == ["admin", "auditor", "evaluator", "policy"]
+    assert at.text_input(key="_signin_user") is not None

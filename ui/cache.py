@@ -1,0 +1,112 @@
+"""The only place with ``st.cache_resource`` / ``st.cache_data``.
+
+* One read-only DuckDB connection per (path, data version), shared by all sessions; every query
+  takes its own ``cursor()`` because DuckDB connections are not thread-safe.
+* Results of analytics functions cached by (function, path, data version, arguments).
+
+A rebuilt or imported database gets a new data version (``data.db.data_version`` is a stat of the
+file, read on every call), so the next rerun opens the new file and misses the old results.
+
+The file is ATTACHed read-only into a fresh in-memory DuckDB instead of ``duckdb.connect(path)``:
+DuckDB keeps one instance per path per process, so after ``os.replace`` a plain connect would keep
+returning the old file's instance for as long as any old connection lives.
+"""
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+import streamlit as st
+
+from data.db import data_version, default_db_path
+
+T = TypeVar("T")
+_ALIAS = "madang"
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _connection(path: str, version: str) -> duckdb.DuckDBPyConnection:
+    if not Path(path).exists():
+        raise FileNotFoundError(f"no database at {path}: build one with `python -m data.build --db {path}`")
+    con = duckdb.connect(":memory:")
+    con.execute(f"ATTACH '{path.replace(chr(39), chr(39) * 2)}' AS {_ALIAS} (READ_ONLY)")
+    return con
+
+
+@contextmanager
+def cursor(db_path: Path | str | None = None, version: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor on the current (or the given) version of the database, for one thread; closed afterwards."""
+    path = str(db_path or default_db_path())
+    cur = _connection(path, version or data_version(path)).cursor()
+    try:
+        cur.execute(f"USE {_ALIAS}")
+        yield cur
+    finally:
+        cur.close()
+
+
+def _resolve(module: str, qualname: str) -> Callable[..., Any]:
+    obj: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+@st.cache_data(max_entries=512, ttl=3600, show_spinner=False)
+def _cached(module: str, qualname: str, path: str, version: str, args: tuple, kwargs: tuple) -> Any:
+    with cursor(path, version) as cur:
+        return _resolve(module, qualname)(cur, *args, **dict(kwargs))
+
+
+def query(fn: Callable[..., T], *args: Any, db_path: Path | str | None = None, **kwargs: Any) -> T:
+    """``fn(con, *args, **kwargs)`` for a module-level analytics function, cached by its arguments.
+
+    Exceptions (``AccessDenied`` included) are not cached. Arguments must be hashable by Streamlit
+    (plain values, tuples, frozen dataclasses such as ``Filters``).
+    """
+    path = str(db_path or default_db_path())
+    return _cached(fn.__module__, fn.__qualname__, path, data_version(path), args, tuple(sorted(kwargs.items())))
+
+
+class FailureLog:
+    """Failed sign-ins per user name across all sessions of this process (for the growing delay)."""
+
+    WINDOW_S = 900.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._times: dict[str, list[float]] = defaultdict(list)
+
+    def count(self, name: str) -> int:
+        now = time.monotonic()
+        with self._lock:
+            recent = [t for t in self._times[name] if now - t < self.WINDOW_S]
+            self._times[name] = recent
+            return len(recent)
+
+    def add(self, name: str) -> None:
+        with self._lock:
+            self._times[name].append(time.monotonic())
+
+    def clear(self, name: str) -> None:
+        with self._lock:
+            self._times.pop(name, None)
+
+
+@st.cache_resource(show_spinner=False)
+def failure_log() -> FailureLog:
+    """The process-wide failure log (a resource: shared by all sessions)."""
+    return FailureLog()
+
+
+def clear() -> None:
+    """Forget every cached result and connection (after an import from the admin page)."""
+    _cached.clear()
+    _connection.clear()

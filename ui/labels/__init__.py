@@ -1,0 +1,1 @@
+"""Label modules, one per view; each defines ``LABELS = {key: (korean, english)}``."""

@@ -1,0 +1,46 @@
+"""First start: build the default database (with a progress bar) and its demo users."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import streamlit as st
+
+from analytics.overview import meta
+from data.db import users_path
+from data.users import ensure_demo_users
+from ui import cache
+from ui.i18n import t
+
+DEFAULT_SCALE = 1.0
+DEFAULT_SEED = 42
+_build_lock = threading.Lock()  # one build per process, even with several sessions at first start
+
+
+def _progress_callback(bar: st.delta_generator.DeltaGenerator, lang: str):
+    def report(*args: object, **kwargs: object) -> None:
+        # data.build reports (step, fraction) in some order; accept either, ignore what we don't know
+        values = list(args) + list(kwargs.values())
+        done = next((float(v) for v in values if isinstance(v, float | int) and not isinstance(v, bool)), None)
+        step = next((str(v) for v in values if isinstance(v, str)), "")
+        if done is not None:
+            done = min(max(done if done <= 1 else done / 100, 0.0), 1.0)
+            bar.progress(done, text=t("setup.step", lang, step=step, done=done))
+    return report
+
+
+def ensure_database(db_path: Path, lang: str) -> None:
+    """Build the default database when none exists; create demo users for synthetic data."""
+    if not db_path.exists():
+        with _build_lock:
+            if not db_path.exists():
+                from data.build import build  # imported here: heavy, and only needed once
+
+                st.info(t("setup.building", lang), icon=":material/construction:")
+                bar = st.progress(0.0)
+                build(db_path, scale=DEFAULT_SCALE, seed=DEFAULT_SEED, progress=_progress_callback(bar, lang))
+                bar.empty()
+                st.success(t("setup.done", lang))
+    if not users_path(db_path).exists():
+        if cache.query(meta, db_path=db_path).get("source", "synthetic") == "synthetic":
+            ensure_demo_users(users_path(db_path))

@@ -1,0 +1,254 @@
+"""The frame every page lives in: the role check, the shared sidebar and the page context.
+
+``app.py`` draws the shared part of the sidebar (:func:`sidebar`: language, user, sign-out,
+synthetic badge, number format) before it runs the selected page. Each page then calls
+:func:`page` first, which checks sign-in and role again on the server, draws the filters that
+page applies (ui.filterbar), reports dropped URL parameters and hands back a :class:`PageContext`
+with everything the page needs.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+import streamlit as st
+
+from analytics import filters as flt
+from analytics import overview
+from analytics.filters import Filters
+from data import privacy
+from data.db import data_version, default_db_path
+from ui import cache, filterbar, fmt
+from ui.i18n import DEFAULT_LANG, LANGS, t as label
+
+T = TypeVar("T")
+AUTH_KEY = "auth"            # session state: {"user": ..., "role": ...}, set only by ui.signin
+_SHELL_KEY = "_shell"        # session state: what the sidebar computed in this run
+SHELL_PARAMS = ("lang", "plain")  # query parameters of the shell itself
+_LANG_KEY = "_lang"          # session state: the chosen language
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One registered page: its file, its key (labels ``<key>.title``, URL ``/<key>``) and roles."""
+
+    path: str
+    key: str
+    roles: frozenset[str]
+    icon: str | None = None
+
+    def __init__(self, path: str, key: str, roles: Iterable[str], icon: str | None = None) -> None:
+        unknown = set(roles) - privacy.ALL_ROLES
+        if unknown:
+            raise ValueError(f"page {path}: unknown roles {sorted(unknown)}")
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "roles", frozenset(roles))
+        object.__setattr__(self, "icon", icon)
+
+
+@dataclass(frozen=True)
+class _ShellState:
+    """What app.py's part of the sidebar found in this run, for :func:`page`."""
+
+    notices: tuple[str, ...]
+    meta: Mapping[str, str]
+
+
+def current_user() -> tuple[str, str] | None:
+    """(user, role) of the signed-in session, or None."""
+    auth = st.session_state.get(AUTH_KEY)
+    return (auth["user"], auth["role"]) if auth else None
+
+
+def current_lang() -> str:
+    lang = st.session_state.get(_LANG_KEY, DEFAULT_LANG)
+    return lang if lang in LANGS else DEFAULT_LANG
+
+
+def _store_lang() -> None:
+    st.session_state[_LANG_KEY] = st.session_state["lang"]
+
+
+def language_switch() -> str:
+    """The ko/en switch (kept in the URL as ``lang=en``; Korean is the default).
+
+    The choice lives in ``_lang``, not in the widget's own state: the sign-in page's switch and the
+    app's are different widgets, and a widget's state ends with the widget.
+    """
+    filterbar.seed_from_url()
+    st.session_state["lang"] = current_lang()
+    st.sidebar.segmented_control(
+        "언어 / Language", LANGS, key="lang", required=True, on_change=_store_lang,
+        format_func=lambda code: {"ko": "한국어", "en": "English"}[code],
+    )
+    lang = current_lang()
+    filterbar.write_url({"lang": [lang]} if lang != DEFAULT_LANG else {}, ["lang"])
+    return lang
+
+
+def sidebar(user: str, role: str) -> None:
+    """The part of the sidebar every page shares (drawn by app.py before the page runs)."""
+    lang = language_switch()
+    st.sidebar.caption(label("signin.as", lang, user=user, role=label(f"role.{role}", lang)))
+    if st.sidebar.button(label("signin.out", lang), key="_signout", icon=":material/logout:"):
+        st.session_state.pop(AUTH_KEY, None)
+        st.rerun()
+    meta = cache.query(overview.meta)
+    if meta.get("source", "synthetic") == "synthetic":
+        st.sidebar.badge(label("side.synthetic", lang), icon=":material/science:", color="orange")
+    plain = st.sidebar.toggle(label("side.plain", lang), key="plain")
+    filterbar.write_url({"plain": ["1"]} if plain else {}, ["plain"])
+    st.session_state[_SHELL_KEY] = _ShellState(tuple(filterbar.take_notices()), dict(meta))
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What a page gets from :func:`page`: who is looking, in which language, with which filters."""
+
+    user: str
+    role: str
+    lang: str
+    plain: bool
+    filters: Filters
+    db_path: Path
+    data_version: str
+    meta: Mapping[str, str] = field(default_factory=dict)
+    page_key: str = ""
+
+    def t(self, key: str, **kw: object) -> str:
+        return label(key, self.lang, **kw)
+
+    def money(self, krw: float | int | None) -> str:
+        return fmt.money(krw, self.lang, self.plain)
+
+    def num(self, n: float | int | None) -> str:
+        return fmt.num(n, self.lang, self.plain)
+
+    def pct(self, x: float | None, digits: int = 1) -> str:
+        return fmt.pct(x, digits)
+
+    @property
+    def sees_personal(self) -> bool:
+        return privacy.sees_personal(self.role)
+
+    def query(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``fn(con, *args, **kwargs)`` through the cache; a role the function refuses stops the page."""
+        try:
+            return cache.query(fn, *args, db_path=self.db_path, **kwargs)
+        except privacy.AccessDenied:
+            st.error(self.t("common.denied_data"))
+            st.stop()
+            raise  # st.stop() raises; this line keeps type checkers honest
+
+    def log(self, action: str, object: str | None = None) -> None:
+        privacy.log_access(self.db_path, self.user, self.role, action, object)
+
+    def protect(self, df: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:
+        """Personal-data columns masked for roles that may not see them; unmasked views are logged."""
+        if self.sees_personal:
+            self.log("view_personal", f"{self.page_key}: {', '.join(columns)} ({len(df)} rows)")
+            return df
+        return privacy.mask_frame(df, columns)
+
+    def table(self, df: pd.DataFrame, columns: Mapping[str, tuple[str, str]], **kwargs: Any) -> None:
+        """Show ``df``'s ``columns`` as ``{column: (label_key, kind)}``, kind in text/num/money/pct.
+
+        Numbers stay numbers (sortable) unless a column holds suppressed "<5" cells or Korean
+        money units, which are shown as text in the user's number format.
+        """
+        shown = df[list(columns)].copy()
+        config: dict[str, Any] = {}
+        for column, (key, kind) in columns.items():
+            title = self.t(key)
+            suppressed = shown[column].dtype == object and bool((shown[column] == privacy.SUPPRESSED).any())
+            if kind == "text":
+                config[column] = st.column_config.TextColumn(title)
+            elif kind == "money" and (suppressed or not self.plain):
+                shown[column] = shown[column].map(self.money)
+                config[column] = st.column_config.TextColumn(title)
+            elif suppressed:
+                shown[column] = shown[column].map(self.pct if kind == "pct" else self.num)
+                config[column] = st.column_config.TextColumn(title)
+            elif kind == "pct":
+                shown[column] = shown[column] * 100
+                config[column] = st.column_config.NumberColumn(title, format="%.1f%%")
+            else:
+                config[column] = st.column_config.NumberColumn(title, format="localized")
+        st.dataframe(shown, hide_index=True, column_config=config, **kwargs)
+        if self.role == privacy.AGGREGATE_ROLE and any(
+                (shown[c].astype(str) == privacy.SUPPRESSED).any() for c in columns):
+            st.caption(self.t("common.suppressed_note"))
+
+    def empty(self, key: str, **kw: object) -> None:
+        st.info(self.t(key, **kw), icon=":material/info:")
+
+    def csv(self, df: pd.DataFrame) -> str:
+        """The CSV text of a download: data preceded by '#' lines with filters, data version and notes."""
+        params = self.filters.to_params()
+        described = "; ".join(f"{k}={','.join(v)}" for k, v in params.items()) or self.t("common.csv_none")
+        lines = [f"# {self.t('app.name')} · {self.t(f'{self.page_key}.title')}",
+                 f"# {self.t('common.csv_filters')}: {described}",
+                 f"# {self.t('common.csv_version')}: {self.meta.get('data_version', self.data_version)}"
+                 f" ({self.meta.get('source', '')})"]
+        if self.role == privacy.AGGREGATE_ROLE:
+            lines.append(f"# {self.t('common.suppressed_note')}")
+        buf = io.StringIO()
+        df.to_csv(buf, index=False)
+        return "\n".join(lines) + "\n" + buf.getvalue()
+
+    def download(self, df: pd.DataFrame, name: str) -> None:
+        """A CSV download of ``df`` (already masked/suppressed by the analytics function)."""
+        if st.download_button(self.t("common.download"), data="\ufeff" + self.csv(df), file_name=f"{name}.csv",
+                              mime="text/csv", key=f"_dl_{name}", icon=":material/download:"):
+            self.log("export", f"{self.page_key}: {name} ({len(df)} rows)")
+
+
+def _notice_text(code: str, lang: str) -> str:
+    kind, _, detail = code.partition(":")
+    if kind == "unknown":
+        return label("notice.unknown", lang, name=detail)
+    return label(f"notice.{kind}", lang, detail=detail)
+
+
+def page(allowed_roles: Iterable[str], title_key: str, *, filters: Iterable[str] = flt.DIMS,
+         params: Iterable[str] = ()) -> PageContext:
+    """Start a page: check sign-in and role on the server, then return its context.
+
+    ``filters``: the filter dimensions this page applies (others are listed in the sidebar as not
+    applying). ``params``: query-parameter keys the page binds itself; other unknown keys are
+    dropped with a notice.
+    """
+    lang = current_lang()
+    who = current_user()
+    shell = st.session_state.get(_SHELL_KEY)
+    if who is None or shell is None:
+        st.warning(label("signin.required", lang), icon=":material/lock:")
+        st.stop()
+    user, role = who
+    allowed = set(allowed_roles)
+    if role not in allowed:
+        st.error(label("denied.title", lang), icon=":material/block:")
+        st.write(label("denied.body", lang, role=label(f"role.{role}", lang),
+                       allowed=", ".join(label(f"role.{r}", lang) for r in privacy.ROLES if r in allowed)))
+        st.stop()
+    chosen, notices = filterbar.draw(filters, lang)
+    notices = list(shell.notices) + notices
+    known = set(flt.PARAM_KEYS) | set(SHELL_PARAMS) | set(params)
+    for key in list(st.query_params):
+        if key not in known:
+            notices.append(f"unknown:{key}")
+            del st.query_params[key]
+    st.title(label(title_key, lang))
+    for code in notices:
+        st.warning(_notice_text(code, lang), icon=":material/link_off:")
+    db_path = default_db_path()
+    return PageContext(
+        user=user, role=role, lang=lang, plain=bool(st.session_state.get("plain", False)),
+        filters=chosen, db_path=db_path, data_version=data_version(db_path),
+        meta=shell.meta, page_key=title_key.split(".")[0],
+    )
