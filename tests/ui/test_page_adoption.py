@@ -1,0 +1,119 @@
+"""The AI-adoption page in AppTest on the generator's tiny database: roles, suppression, URL state,
+and every section drawing without an exception."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data.privacy import SUPPRESSED
+from tests.ui.helpers import signed_in_app, texts
+
+PAGE = "pages/adoption.py"
+SECTIONS = ("estimates", "gaps", "map", "targets", "barriers", "reach", "published")
+
+
+@pytest.fixture
+def env(tiny_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("MADANG_DB", str(tiny_db))
+    return tiny_db
+
+
+def _open(role: str, query: dict[str, str] | None = None) -> AppTest:
+    """The page opened from a URL: the shell reads its filters (and language) from the session's
+    first URL, the page its own keys (view, by, year) from the URL it is opened with."""
+    query = query or {}
+    page_keys = ("view", "by", "year")
+    at = signed_in_app(role, query={k: v for k, v in query.items() if k not in page_keys})
+    at.switch_page(PAGE)
+    for key in page_keys:
+        if key in query:
+            at.query_params[key] = query[key]
+    return at.run()
+
+
+def _frames(at: AppTest) -> list:
+    return [d.value for d in at.dataframe]
+
+
+def test_policy_sees_the_estimates(env: Path) -> None:
+    at = _open("policy")
+    assert not at.exception
+    assert "AI 활용 격차" in texts(at)
+    assert at.get("plotly_chart")
+    table = _frames(at)[0]
+    assert {"구분", "추정치", "95% 하한", "95% 상한", "응답 수"} <= set(table.columns)
+
+
+def test_evaluator_cannot_open_the_page(env: Path) -> None:
+    at = signed_in_app("evaluator")
+    with pytest.raises(Exception):
+        at.switch_page(PAGE).run()
+    # Opened directly, the page checks the role itself and shows no data.
+    direct = AppTest.from_file(str(Path(__file__).resolve().parents[2] / PAGE), default_timeout=30)
+    direct.session_state["auth"] = {"user": "evaluator", "role": "evaluator"}
+    direct.run()
+    assert not direct.get("plotly_chart") and not direct.dataframe
+
+
+def test_small_cells_suppressed_for_policy_only(env: Path) -> None:
+    query = {"by": "region_code+ksic_section"}
+    policy = _open("policy", query)
+    assert not policy.exception
+    table = _frames(policy)[0]
+    assert (table["응답 수"] == SUPPRESSED).any()
+    assert (table.loc[table["응답 수"] == SUPPRESSED, "추정치"] == SUPPRESSED).all()
+    admin = _open("admin", query)
+    assert not (_frames(admin)[0]["응답 수"] == SUPPRESSED).any()
+
+
+def test_filters_and_view_come_from_the_url(env: Path) -> None:
+    at = _open("admin", {"region": "11", "by": "region_code", "view": "estimates"})
+    assert not at.exception
+    assert set(_frames(at)[0]["구분"]) == {"서울"}
+    gaps = _open("admin", {"view": "gaps", "lang": "en"})
+    assert "Large firms − SMEs" in texts(gaps) and "Capital − non-capital" in texts(gaps)
+    assert gaps.query_params.get("view") in ("gaps", ["gaps"])
+
+
+def test_bad_url_values_are_dropped_with_a_notice(env: Path) -> None:
+    at = _open("admin", {"year": "1999", "view": "nonsense"})
+    assert not at.exception
+    assert "year=1999" in texts(at) and "view=nonsense" in texts(at)
+    assert at.get("plotly_chart")  # fell back to the default view
+
+
+@pytest.mark.parametrize("view", SECTIONS)
+def test_every_section_draws(env: Path, view: str) -> None:
+    at = _open("policy", {"view": view})
+    assert not at.exception, view
+    assert at.session_state["view"] == view
+    assert at.get("plotly_chart") or at.dataframe, view
+
+
+
+def test_every_label_the_view_builds_exists() -> None:
+    """Keys put together at run time (sections, breakdowns, indicators) are all in the catalogue."""
+    import re
+
+    from analytics.adoption import PUBLISHED_DOMAINS
+    from analytics.adoption_design import INDICATORS
+    from ui.i18n import CATALOGUE
+
+    root = Path(__file__).resolve().parents[2]
+    source = "".join((root / f).read_text(encoding="utf-8") for f in (PAGE, "analytics/plots_adoption.py"))
+    literal = set(re.findall(r'"(adoption\.[a-z_+]+)"', source))
+    built = ({f"adoption.view_{s}" for s in SECTIONS} | {f"adoption.ind_{i}" for i in INDICATORS}
+             | {f"adoption.status_{s}" for s in ("uses", "plans", "none")}
+             | {f"adoption.gap_{k}_{g}" for k in ("size", "region") for g in ("a", "b", "title")}
+             | {f"adoption.gap_explain_{k}" for k in ("size", "region")}
+             | {f"adoption.target_{d}" for d in ("all", "parts")}
+             | {f"adoption.by_{b}" for b in ("size_class", "size_group", "region_code", "capital_region", "ksic_section",
+                                             "capital_region+size_class", "region_code+size_class",
+                                             "size_group+ksic_section", "region_code+ksic_section")}
+             | {f"adoption.reach_by_{b}" for b in ("region_code", "size_class", "both")}
+             | {f"adoption.pub_{k}" for k in PUBLISHED_DOMAINS})
+    assert len(literal) > 40
+    missing = sorted(k for k in literal | built if k not in CATALOGUE)
+    assert missing == []
