@@ -1,0 +1,42 @@
+"""Evaluators' decisions on a score: agree or override, always with a reason; append-only and logged.
+
+Decisions live in the records file (``data.db.records``), which survives retraining and rebuilds.
+There is no update or delete here on purpose: a changed mind is a new decision.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from data import privacy
+from data.db import records
+
+ROLES = frozenset({"evaluator", "admin"})
+
+
+def record(db_path: Path | str, *, user: str, role: str, application_id: int, model: str, model_version: str,
+           agrees: bool, reason: str, at: datetime | None = None) -> int:
+    """Append one decision and log it; returns its id. A reason is required either way."""
+    privacy.require(role, ROLES)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("a reason is required (agree or override)")
+    when = (at or datetime.now()).replace(microsecond=0)
+    with records(db_path) as con:
+        decision_id = con.execute("SELECT coalesce(max(decision_id), 0) + 1 FROM evaluator_decisions").fetchone()[0]
+        con.execute("INSERT INTO evaluator_decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [decision_id, int(application_id), model, model_version, user, when, bool(agrees), reason])
+    privacy.log_access(db_path, user, role, "decision",
+                       f"application {application_id} {model}/{model_version} {'agree' if agrees else 'override'} #{decision_id}")
+    return int(decision_id)
+
+
+def history(db_path: Path | str, application_id: int, *, role: str) -> pd.DataFrame:
+    """Every decision on one application, oldest first."""
+    privacy.require(role, ROLES)
+    with records(db_path) as con:
+        return con.execute(
+            "SELECT decision_id, model::VARCHAR AS model, model_version, decided_by, decided_at, agrees, reason "
+            "FROM evaluator_decisions WHERE application_id = ? ORDER BY decision_id", [int(application_id)]).df()
