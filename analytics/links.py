@@ -1,0 +1,289 @@
+"""Weighted links between applications of different firms, each with the evidence that made it.
+
+Two sources of evidence:
+
+* **shared identifiers** (phone, email, IP, device, bank account, address, document author): a
+  DuckDB self-join on (kind, value). A value's document frequency is the number of distinct *firms*
+  that used it (a firm's own repeated applications are one firm). Values used by more than
+  ``df_cap`` firms (call centres, carrier NAT addresses, ``none@none.com``) never link anyone;
+  the rest get a rarity weight as in Splink's term-frequency adjustment: ``log2(m / u)`` with
+  ``u = firms / all firms with that kind``.
+* **near-duplicate business plans**: MinHash + LSH (:mod:`analytics.minhash`); plans that copy a
+  suppressed public template (:data:`data.synth_plans.PUBLIC_TEMPLATES` seeds the list) are left out.
+
+Kinds are grouped into independent *evidence groups* (phone and email both point at one contact,
+so together they are one piece of evidence, not two). A link is **strong** when at least
+``min_groups`` groups agree and its weight (the sum of each group's best weight) reaches
+``min_weight``. Rarity weighting alone is not enough: two common values would add up.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analytics import minhash
+
+# Independent groups of evidence; kinds in one group tell the same story once.
+GROUPS: dict[str, str] = {
+    "phone": "contact", "email": "contact", "address": "place", "ip": "network", "device": "network",
+    "bank_account": "money", "doc_author": "document", "plan": "plan", "timing": "timing",
+}
+KINDS = tuple(k for k in GROUPS if k not in ("plan", "timing"))
+
+
+@dataclass(frozen=True)
+class LinkParams:
+    """Everything that decides a link; stored with every run."""
+
+    df_cap: int = 50              # a value shared by more firms never links (call centre, NAT IP) ...
+    df_cap_share: float = 0.01    # ... nor one shared by more than this share of all firms with that kind
+    df_cap_floor: int = 20        # (but the cap is never lower than this: small data, big rings)
+    m_prob: float = 0.9           # P(members of one ring share a value they share): Splink's m
+    shingle_k: int = 12           # plans are shingled into the 12 characters from each word start
+    bins: int = 128               # MinHash bins (one-permutation): 64 LSH bands of 2
+    band_rows: int = 2            # LSH rows per band: with 64 bands a pair at 0.22 is a candidate 95% of the time
+    bucket_cap: int = 10          # LSH buckets with more plans are phrases everyone writes (a ring's
+                                  # members rarely share one band's minima in numbers)
+    plan_threshold: float = 0.15  # estimated Jaccard a plan pair must reach (unrelated plans: <= 0.05)
+    template_threshold: float = 0.4  # a plan this close to a suppressed template is a public copy
+    plan_levels: tuple[tuple[float, float], ...] = ((0.4, 12.0), (0.25, 9.0), (0.15, 6.0))  # (sim >=, weight)
+    burst_hours: float = 12.0     # two linked submissions this close in time add the group 'timing'
+    min_groups: int = 2           # independent evidence groups a strong link needs
+    min_weight: float = 12.0      # and this much weight
+    weak_kinds: tuple[str, ...] = ("doc_author",)  # person names collide: namesakes are not a trace ...
+    weak_df_cap: int = 5          # ... so they link only when rare or a trace of a group
+    trace_firms: int = 3          # firms carrying two values of different groups make both traces ...
+    trace_share: float = 0.3      # ... when they are this share of the rarer value's firms
+    seed: int = 0
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def plan_weight(sim: float | np.ndarray, params: LinkParams) -> np.ndarray:
+    """The weight of a plan similarity: the level it reaches (Splink-style comparison levels)."""
+    s = np.asarray(sim, dtype=float)
+    out = np.zeros_like(s)
+    for level, weight in sorted(params.plan_levels):  # ascending: the highest level reached wins
+        out = np.where(s >= level, weight, out)
+    return out
+
+
+def identifier_weight(firms: int | np.ndarray, total: int | np.ndarray, params: LinkParams) -> np.ndarray:
+    """Splink's term-frequency adjusted match weight of sharing a value used by ``firms`` firms."""
+    return np.log2(params.m_prob * np.asarray(total, dtype=float) / np.asarray(firms, dtype=float))
+
+
+def _register_suppressions(con: duckdb.DuckDBPyConnection, suppressions: pd.DataFrame) -> None:
+    ids = suppressions.loc[suppressions["kind"] != "plan", ["kind", "value"]] if len(suppressions) else None
+    con.register("_supp", ids if ids is not None and len(ids) else pd.DataFrame({"kind": ["-"], "value": ["-"]}))
+
+
+def value_frequencies(con: duckdb.DuckDBPyConnection, suppressions: pd.DataFrame) -> None:
+    """Temp tables ``_fp`` (application, firm, kind, value; suppressed values removed), ``_df``
+    (firms per value) and ``_tot`` (firms per kind)."""
+    _register_suppressions(con, suppressions)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _fp AS
+        SELECT DISTINCT f.application_id, a.firm_id, f.kind::VARCHAR AS kind, f.value
+        FROM app_fingerprints f JOIN applications a USING (application_id) JOIN firms fi USING (firm_id)
+        ANTI JOIN _supp s ON s.kind = f.kind::VARCHAR AND s.value = f.value
+        -- a document written by the firm's own representative is not a third party's trace
+        WHERE NOT (f.kind = 'doc_author' AND f.value = coalesce(fi.ceo_name, ''))
+    """)
+    con.execute("CREATE OR REPLACE TEMP TABLE _df AS SELECT kind, value, count(DISTINCT firm_id) AS firms FROM _fp GROUP BY ALL")
+    con.execute("CREATE OR REPLACE TEMP TABLE _tot AS SELECT kind, count(DISTINCT firm_id) AS total FROM _fp GROUP BY ALL")
+
+
+def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: pd.DataFrame) -> pd.DataFrame:
+    """One row per (pair of applications of different firms, shared value) under the DF cap.
+
+    ``trace`` marks values that travel with a value of another evidence group: at least
+    ``trace_firms`` firms carry both on one application (a broker's phone and the broker's name as
+    document author). Sharing such a value is strong evidence on its own, even for a member that
+    left one trace. Weak kinds (person names: thousands of namesakes) count only when rare, a
+    trace, within ``burst_hours`` or beside other evidence of the same pair; ``plans`` are the plan
+    pairs (app_a, app_b).
+    """
+    groups = pd.DataFrame({"kind": list(GROUPS), "grp": list(GROUPS.values())})
+    con.register("_groups", groups)
+    con.register("_plan_pairs", plans[["app_a", "app_b"]])
+    return con.execute("""
+        WITH v AS (
+            SELECT d.kind, d.value, d.firms, t.total, g.grp,
+                   log2($m * t.total / d.firms) AS weight
+            FROM _df d JOIN _tot t USING (kind) JOIN _groups g USING (kind)
+            WHERE d.firms >= 2 AND d.firms <= least($cap, greatest($cap_floor, $cap_share * t.total))
+        ), fv AS (
+            SELECT fp.application_id, fp.firm_id, v.kind, v.value, v.grp, v.firms FROM _fp fp JOIN v USING (kind, value)
+        ), traces AS (   -- on one application, and most carriers of the rarer value: not a coincidence
+            SELECT DISTINCT kind, value FROM (
+                SELECT a.kind, a.value FROM fv a JOIN fv b ON a.application_id = b.application_id AND a.grp <> b.grp
+                GROUP BY a.kind, a.value, b.kind, b.value, a.firms, b.firms
+                HAVING count(DISTINCT a.firm_id) >= greatest($trace_firms, $trace_share * least(a.firms, b.firms)))
+        ), p AS (
+            SELECT x.application_id AS app_a, y.application_id AS app_b, v.kind, v.grp, v.value, v.firms, v.weight,
+                   t.kind IS NOT NULL AS is_trace, list_contains($weak, v.kind) AS weak,
+                   abs(epoch(xa.submitted_at) - epoch(ya.submitted_at)) <= $burst * 3600 AS close
+            FROM v LEFT JOIN traces t USING (kind, value) JOIN _fp x USING (kind, value) JOIN _fp y USING (kind, value)
+            JOIN applications xa ON xa.application_id = x.application_id
+            JOIN applications ya ON ya.application_id = y.application_id
+            WHERE x.application_id < y.application_id AND x.firm_id <> y.firm_id
+        ), other AS (   -- pairs with evidence that is not a weak kind
+            SELECT DISTINCT app_a, app_b FROM p WHERE NOT weak
+            UNION SELECT app_a, app_b FROM _plan_pairs
+        )
+        -- a name that travels with the broker's phone is still shared by namesakes: it corroborates
+        -- other evidence but never makes a strong link on its own (trace = false for weak kinds)
+        SELECT p.app_a, p.app_b, p.kind, p.grp, p.value, p.firms, p.weight, p.is_trace AND NOT p.weak AS trace FROM p
+        WHERE NOT p.weak OR p.firms <= $weak_cap OR p.is_trace OR p.close
+        UNION ALL
+        SELECT p.app_a, p.app_b, p.kind, p.grp, p.value, p.firms, p.weight, false FROM p SEMI JOIN other USING (app_a, app_b)
+        WHERE p.weak AND NOT (p.firms <= $weak_cap OR p.is_trace OR p.close)
+    """, {"burst": params.burst_hours, "weak": list(params.weak_kinds), "weak_cap": params.weak_df_cap, "m": params.m_prob, "cap": params.df_cap, "cap_floor": params.df_cap_floor, "cap_share": params.df_cap_share, "trace_firms": params.trace_firms,
+          "trace_share": params.trace_share}).df()
+
+
+def load_plans(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(application ids, firm ids, plan texts); texts are normalised while hashing, not in SQL
+    (a regexp over a million plans costs more than the whole signature step)."""
+    r = con.execute("""
+        SELECT p.application_id, a.firm_id, p.plan_text
+        FROM business_plans p JOIN applications a USING (application_id)
+    """).fetchnumpy()
+    return r["application_id"], r["firm_id"], r["plan_text"].tolist()
+
+
+def template_copies(sig: np.ndarray, templates: list[str], params: LinkParams) -> np.ndarray:
+    """Boolean mask of plans whose estimated similarity to any suppressed template reaches the threshold."""
+    mask = np.zeros(sig.shape[0], dtype=bool)
+    if not templates:
+        return mask
+    tsig = minhash.signatures(templates, bins=params.bins, k=params.shingle_k, seed=params.seed)
+    for row in tsig:
+        mask |= minhash.estimate_jaccard(sig, np.broadcast_to(row, sig.shape)) >= params.template_threshold
+    return mask
+
+
+def plan_pairs(apps: np.ndarray, firms: np.ndarray, texts: list[str], templates: list[str],
+               params: LinkParams) -> tuple[pd.DataFrame, dict]:
+    """Pairs of applications of different firms with near-duplicate plans: (app_a, app_b, plan_similarity)."""
+    t0 = time.perf_counter()
+    sig = minhash.signatures(texts, bins=params.bins, k=params.shingle_k, seed=params.seed)
+    t_sig = time.perf_counter() - t0
+    copies = template_copies(sig, templates, params)
+    # Public-template copies get an all-empty signature: they can never share a bucket.
+    sig[copies] = minhash.EMPTY
+    i, j, sims, skipped = minhash.similar_pairs(
+        sig, threshold=params.plan_threshold, rows=params.band_rows, bucket_cap=params.bucket_cap, owner=firms)
+    del sig
+    a, b = apps[i], apps[j]
+    out = pd.DataFrame({"app_a": np.minimum(a, b), "app_b": np.maximum(a, b), "plan_similarity": sims})
+    stats = {"plans": len(texts), "template_copies": int(copies.sum()), "skipped_buckets": skipped,
+             "plan_pairs": len(out), "t_signatures": round(t_sig, 2), "t_lsh": round(time.perf_counter() - t0 - t_sig, 2)}
+    return out, stats
+
+
+def combine(con: duckdb.DuckDBPyConnection, ids: pd.DataFrame, plans: pd.DataFrame, params: LinkParams,
+            timing_weight: float) -> pd.DataFrame:
+    """One row per linked pair: weight, groups, evidence list, plan similarity, time gap, same program.
+
+    A pair already linked by an identifier or a plan that was also submitted within
+    ``burst_hours`` gets the independent group 'timing' with ``timing_weight`` (see
+    :func:`timing_weight`); closeness in time alone never creates a link.
+
+    ``evidence`` is a list of {kind, value, firms, weight} dicts (kind 'plan' carries the similarity).
+    """
+    con.register("_ids", ids)
+    pl = plans.assign(plan_weight=plan_weight(plans["plan_similarity"].to_numpy(), params))
+    con.register("_plans", pl)
+    return con.execute("""
+        WITH g AS (   -- best weight per independent group of a pair
+            SELECT app_a, app_b, grp, max(weight) AS w FROM _ids GROUP BY ALL
+        ), idp AS (
+            SELECT app_a, app_b, sum(w) AS id_weight, list(grp ORDER BY grp) AS id_groups FROM g GROUP BY ALL
+        ), ev AS (
+            SELECT app_a, app_b, bool_or(trace) AS trace,
+                   list({'kind': kind, 'value': value, 'firms': firms, 'weight': round(weight, 2), 'trace': trace}
+                        ORDER BY weight DESC) AS ids
+            FROM _ids GROUP BY ALL
+        ), pairs AS (
+            SELECT coalesce(i.app_a, p.app_a) AS app_a, coalesce(i.app_b, p.app_b) AS app_b,
+                   coalesce(i.id_weight, 0) + coalesce(p.plan_weight, 0) AS weight,
+                   list_concat(coalesce(i.id_groups, []), CASE WHEN p.app_a IS NULL THEN [] ELSE ['plan'] END) AS groups,
+                   p.plan_similarity
+            FROM idp i FULL OUTER JOIN _plans p ON i.app_a = p.app_a AND i.app_b = p.app_b
+        ), timed AS (
+            SELECT pairs.*, abs(epoch(x.submitted_at) - epoch(y.submitted_at)) / 3600.0 AS time_gap_hours,
+                   x.program_id = y.program_id AS same_program, x.firm_id AS firm_a, y.firm_id AS firm_b
+            FROM pairs JOIN applications x ON x.application_id = pairs.app_a
+            JOIN applications y ON y.application_id = pairs.app_b
+        )
+        SELECT t.app_a, t.app_b,
+               t.weight + CASE WHEN t.time_gap_hours <= $burst THEN $tw ELSE 0 END AS weight,
+               list_concat(t.groups, CASE WHEN t.time_gap_hours <= $burst THEN ['timing'] ELSE [] END) AS groups,
+               len(t.groups) + (t.time_gap_hours <= $burst)::INTEGER AS n_groups,
+               coalesce(ev.ids, []) AS ids, coalesce(ev.trace, false) AS trace, t.plan_similarity, t.time_gap_hours, t.same_program, t.firm_a, t.firm_b
+        FROM timed t LEFT JOIN ev USING (app_a, app_b)
+    """, {"burst": params.burst_hours, "tw": timing_weight}).df()
+
+
+def timing_weight(con: duckdb.DuckDBPyConnection, params: LinkParams) -> float:
+    """Match weight of two submissions within ``burst_hours``: log2(m / u), u = that chance for two
+    random applications (measured on the data, so it adapts to how busy the calendar is)."""
+    t = np.sort(con.execute("SELECT epoch(submitted_at) AS t FROM applications").fetchnumpy()["t"].astype(float))
+    if t.size < 2:
+        return 0.0
+    h = params.burst_hours * 3600
+    within = np.searchsorted(t, t + h, side="right") - np.searchsorted(t, t - h, side="left") - 1
+    u = max(float(within.mean()) / (t.size - 1), 1e-9)
+    return float(np.log2(params.m_prob / u))
+
+
+def attach_by_traces(con: duckdb.DuckDBPyConnection, assignment: dict[int, int], *, min_firms: int,
+                     min_share: float, weak_kinds: tuple[str, ...] = ()) -> dict[int, int]:
+    """Add unclustered applications that carry a *trace* of a cluster.
+
+    A value is a cluster's trace when at least ``min_firms`` of its firms carry it and they are at
+    least ``min_share`` of all firms that carry it (the broker's phone, not a carrier NAT address a
+    member happens to use). A member who left only that one trace has no strong link, but belongs.
+    Weak kinds (names) never attach: their other carriers are mostly namesakes.
+    Needs the ``_fp``/``_df`` tables of :func:`value_frequencies`.
+    """
+    if not assignment:
+        return dict(assignment)
+    con.register("_assign", pd.DataFrame({"application_id": list(assignment), "cluster_id": list(assignment.values())}))
+    rows = con.execute("""
+        WITH traces AS (
+            SELECT fp.kind, fp.value, s.cluster_id, count(DISTINCT fp.firm_id) AS firms_in
+            FROM _fp fp JOIN _assign s USING (application_id) GROUP BY ALL
+        ), t AS (
+            SELECT t.* FROM traces t JOIN _df d USING (kind, value)
+            WHERE t.firms_in >= ? AND t.firms_in >= ? * d.firms AND NOT list_contains(?, t.kind)
+        )
+        SELECT fp.application_id, arg_max(t.cluster_id, t.firms_in) AS cluster_id
+        FROM _fp fp JOIN t USING (kind, value) ANTI JOIN _assign s ON s.application_id = fp.application_id
+        GROUP BY ALL
+    """, [min_firms, min_share, list(weak_kinds)]).fetchall()
+    out = dict(assignment)
+    out.update({int(a): int(c) for a, c in rows})
+    return out
+
+
+def strong(links: pd.DataFrame, params: LinkParams) -> pd.Series:
+    """Links that count for clustering: enough independent groups and enough weight, or a shared trace."""
+    return ((links["n_groups"] >= params.min_groups) & (links["weight"] >= params.min_weight)) | links["trace"]
+
+
+def evidence_json(ids: list[dict], plan_similarity: float | None, params: LinkParams) -> list[dict]:
+    """The stored evidence of one link: every shared identifier, then the plan similarity."""
+    ev = [dict(e) for e in ids]
+    if plan_similarity is not None and not math.isnan(plan_similarity):
+        ev.append({"kind": "plan", "value": None, "firms": None, "similarity": round(float(plan_similarity), 3),
+                   "weight": float(plan_weight(plan_similarity, params))})
+    return ev

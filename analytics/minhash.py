@@ -1,0 +1,260 @@
+"""Near-duplicate texts at national scale: densified one-permutation MinHash + LSH banding, in numpy.
+
+A plan is reduced to the set of its word-anchored character k-grams (the k characters from each
+word start, after collapsing whitespace). Each shingle gets a 32-bit polynomial hash (murmur3
+finaliser); the top bits choose one of ``bins`` bins and the rest is the value, and a plan's
+signature keeps the minimum per bin (one-permutation hashing, Li, Owen & Zhang 2012), with empty
+bins filled by rotation (Shrivastava & Li 2014). Two signatures agree in a bin with probability
+equal to the Jaccard similarity of the shingle sets, so the share of agreeing bins estimates it.
+Unlike datasketch (a Python hash call per shingle and a permutation per bin), every step is a
+numpy array operation over a chunk of plans, and memory is bounded by the chunk size.
+
+Candidate pairs come from LSH banding: plans whose signatures agree on all ``rows`` bins of a band
+share a bucket. Buckets larger than ``bucket_cap`` are skipped: a bucket of many plans is a phrase
+everyone writes (or a public template), not a ring, and expanding it would be all-pairs work.
+Candidates are then verified on the whole signature.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+EMPTY = np.uint32(0xFFFFFFFF)  # a bin no k-gram fell into (real values use fewer bits, never this one)
+_P32 = np.uint32(16777619)     # FNV prime: multiplier of the polynomial k-gram hash
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: a well-distributed 64-bit hash of 64-bit integers (LSH band keys)."""
+    x = (x ^ (x >> np.uint64(30))) * _M1
+    x = (x ^ (x >> np.uint64(27))) * _M2
+    return x ^ (x >> np.uint64(31))
+
+
+def _fmix32(x: np.ndarray) -> np.ndarray:
+    """murmur3's 32-bit finaliser, in place: k-gram hashes stay 32-bit to halve memory traffic."""
+    x ^= x >> np.uint32(16)
+    x *= np.uint32(0x85EBCA6B)
+    x ^= x >> np.uint32(13)
+    x *= np.uint32(0xC2B2AE35)
+    x ^= x >> np.uint32(16)
+    return x
+
+
+_SPACES = " \t\n\r\f\v\u00a0\u3000"
+_SPACE_RE = re.compile(f"[{_SPACES}]+")
+# substrings that only occur in text that normalising would change
+_IRREGULAR = ("  ", "\x01 ", " \x01", *(c for c in _SPACES if c != " "))
+
+
+def normalise(text: str) -> str:
+    """The form that is shingled: whitespace runs collapsed to one space and stripped, so re-wrapping
+    a copied plan changes nothing (reference for :func:`_chunk_hashes`, which does it vectorised)."""
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+def _normalised_codes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Code points of all texts normalised as :func:`normalise` does, and each text's new length.
+
+    Texts are joined with a separator (U+0001) so that "inside the same text" is a look at the
+    neighbouring code point instead of a per-character text index.
+    """
+    joined = "\x01".join(texts) + "\x01"
+    if not joined.startswith(" ") and not any(x in joined for x in _IRREGULAR):  # already normal: fast path
+        lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+        return np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32), lengths
+    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).copy()
+    sep = codes == 1
+    space = ((codes >= 9) & (codes <= 13)) | (codes == 32) | (codes == 0xA0) | (codes == 0x3000)
+    codes[space] = 32
+    n = codes.size
+    after_sep_or_space = np.ones(n, dtype=bool)   # position 0 opens the first text
+    after_sep_or_space[1:] = sep[:-1] | space[:-1]
+    # next non-space code point at or after each position: a separator when the run ends the text
+    idx = np.where(space, n - 1, np.arange(n))
+    next_char = np.minimum.accumulate(idx[::-1])[::-1]
+    keep = ~space | (~after_sep_or_space & ~sep[next_char])
+    kept = np.cumsum(keep)
+    sep_at = np.flatnonzero(sep)
+    lengths = np.diff(np.concatenate(([0], kept[sep_at]))) - 1   # minus the separator itself
+    keep &= ~sep
+    return codes[keep], lengths.astype(np.int64)
+
+
+def shingles(text: str, k: int = 9) -> set[str]:
+    """The shingle set of one text: the k characters from the start of every word (reference
+    implementation for evidence views and tests; :func:`signatures` hashes exactly these)."""
+    t = normalise(text)
+    return {t[i : i + k] for i in range(len(t) - k + 1) if i == 0 or t[i - 1] == " "}
+
+
+def exact_jaccard(a: str, b: str, k: int = 9) -> float:
+    """Exact Jaccard similarity of two texts' shingle sets."""
+    sa, sb = shingles(a, k), shingles(b, k)
+    return len(sa & sb) / len(sa | sb) if sa or sb else 0.0
+
+
+def _chunk_hashes(texts: Sequence[str], k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """32-bit hashes of the word-anchored k-grams of every text (normalised here), with the text's index.
+
+    Anchoring k-grams at word starts keeps a quarter of the positions of plain character k-grams
+    (Korean words are short) while a copied sentence still shares all of its shingles; it also
+    makes shingles span word boundaries, which is what separates copies from shared phrases.
+    """
+    codes, lengths = _normalised_codes(texts)
+    ends = np.cumsum(lengths)
+    doc_start = ends - lengths
+    is_start = np.zeros(codes.size, dtype=bool)
+    is_start[1:] = codes[:-1] == 32
+    is_start[doc_start[lengths > 0]] = True
+    pos = np.flatnonzero(is_start)
+    doc = np.searchsorted(ends, pos, side="right")
+    keep = pos + k <= ends[doc]
+    pos, doc = pos[keep], doc[keep]
+    h = np.full(pos.size, np.uint32(seed & 0xFFFFFFFF), dtype=np.uint32)
+    for j in range(k):
+        h *= _P32
+        h += codes[pos + j]
+    return _fmix32(h), doc
+
+
+def _densify(sig: np.ndarray) -> np.ndarray:
+    """Fill empty bins from the next non-empty bin to the right, circularly (Shrivastava & Li 2014
+    rotation), so that two texts agree on a bin with probability equal to their Jaccard similarity
+    even when they have fewer shingles than bins. Rows without any shingle stay EMPTY."""
+    n, b = sig.shape
+    filled = sig != EMPTY
+    if filled.all():
+        return sig
+    idx = np.where(np.concatenate([filled, filled], axis=1), np.arange(2 * b), 2 * b)
+    nxt = np.minimum.accumulate(idx[:, ::-1], axis=1)[:, ::-1][:, :b]
+    dist = (nxt - np.arange(b)).astype(np.uint32)
+    out = sig[np.arange(n)[:, None], nxt % b] + dist * np.uint32(0x9E3779B1)
+    out[~filled.any(axis=1)] = EMPTY
+    return np.where(filled, sig, out)
+
+
+def _chunk_signatures(texts: Sequence[str], bins: int, k: int, seed: int) -> np.ndarray:
+    h, doc = _chunk_hashes(texts, k, seed)
+    bits = bins.bit_length() - 1
+    out = np.full(len(texts) * bins, EMPTY, dtype=np.uint32)
+    # top bits choose the bin, the remaining 32 - bits bits are the value kept as a minimum
+    np.minimum.at(out, doc * bins + (h >> np.uint32(32 - bits)).astype(np.int64), h & np.uint32((1 << (32 - bits)) - 1))
+    return _densify(out.reshape(len(texts), bins))
+
+
+def signatures(
+    texts: Sequence[str], *, bins: int = 64, k: int = 9, seed: int = 0, chunk: int = 20_000, workers: int = 2,
+) -> np.ndarray:
+    """Densified one-permutation MinHash signatures, shape (len(texts), bins), uint32.
+
+    Chunks run on ``workers`` threads (numpy releases the GIL in the heavy steps); memory is
+    bounded by the chunk size. A text without any shingle gets an all-EMPTY row.
+    """
+    if bins & (bins - 1) or not 2 <= bins <= 1024:
+        raise ValueError("bins must be a power of two between 2 and 1024")
+    parts = [texts[lo : lo + chunk] for lo in range(0, len(texts), chunk)]
+    if not parts:
+        return np.empty((0, bins), dtype=np.uint32)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        sigs = list(pool.map(lambda p: _chunk_signatures(p, bins, k, seed), parts))
+    return np.concatenate(sigs)
+
+
+def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> np.ndarray:
+    """Row-wise Jaccard estimates of two signature arrays of equal shape (0 for empty texts)."""
+    a, b = np.atleast_2d(sig_a), np.atleast_2d(sig_b)
+    return ((a == b) & (a != EMPTY)).mean(axis=1)
+
+
+def _band_keys(sig: np.ndarray, rows: int) -> np.ndarray:
+    """(n, bands) uint64 bucket keys; 0 where a band has an empty bin (such bands never match)."""
+    n, bins = sig.shape
+    bands = bins // rows
+    keys = np.zeros((n, bands), dtype=np.uint64)
+    for band in range(bands):
+        block = sig[:, band * rows : (band + 1) * rows].astype(np.uint64)
+        key = np.full(n, _mix(np.array([band + 1], dtype=np.uint64))[0], dtype=np.uint64)
+        for r in range(rows):
+            key = _mix(key ^ block[:, r])
+        key[key == 0] = 1
+        key[(sig[:, band * rows : (band + 1) * rows] == EMPTY).any(axis=1)] = 0
+        keys[:, band] = key
+    return keys
+
+
+def _pairs_in_runs(order: np.ndarray, run_start: np.ndarray, run_len: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All index pairs (i, j), i < j, within each run of ``order``; vectorised per run length."""
+    out_a, out_b = [], []
+    for length in np.flatnonzero(np.bincount(run_len)):  # bincount: np.unique hashes, 100x slower here
+        starts = run_start[run_len == length]
+        ia, ib = np.triu_indices(int(length), k=1)
+        a = order[starts[:, None] + ia[None, :]].ravel()
+        b = order[starts[:, None] + ib[None, :]].ravel()
+        out_a.append(np.minimum(a, b))
+        out_b.append(np.maximum(a, b))
+    if not out_a:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate(out_a), np.concatenate(out_b)
+
+
+def lsh_candidates(sig: np.ndarray, *, rows: int = 4, bucket_cap: int = 40) -> tuple[np.ndarray, np.ndarray, int]:
+    """Candidate pairs (i < j, unique) that share at least one LSH bucket of at most ``bucket_cap`` texts.
+
+    Returns (i, j, skipped) where ``skipped`` counts the over-full buckets left out.
+    """
+    keys = _band_keys(sig, rows)
+    pair_keys: list[np.ndarray] = []
+    skipped = 0
+    n = np.int64(sig.shape[0])
+    for band in range(keys.shape[1]):
+        col = keys[:, band]
+        order = np.argsort(col, kind="stable")
+        sorted_keys = col[order]
+        boundary = np.flatnonzero(np.diff(sorted_keys)) + 1
+        run_start = np.concatenate(([0], boundary))
+        run_len = np.diff(np.concatenate((run_start, [col.size])))
+        valid = (run_len >= 2) & (sorted_keys[run_start] != 0)
+        skipped += int((valid & (run_len > bucket_cap)).sum())
+        keep = valid & (run_len <= bucket_cap)
+        a, b = _pairs_in_runs(order, run_start[keep], run_len[keep])
+        pair_keys.append(a * n + b)
+    if not pair_keys:
+        return np.empty(0, np.int64), np.empty(0, np.int64), skipped
+    keys = np.concatenate(pair_keys)
+    keys.sort()
+    uniq = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if keys.size else keys
+    return uniq // n, uniq % n, skipped
+
+
+def similar_pairs(
+    sig: np.ndarray, *, threshold: float, rows: int = 4, bucket_cap: int = 40, batch: int = 1_000_000,
+    owner: np.ndarray | None = None, verify_bins: int = 64,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """LSH candidates verified on the whole signature: (i, j, estimated Jaccard, skipped buckets).
+
+    With ``owner`` (e.g. the firm of each text), pairs of one owner are dropped before verifying:
+    a firm re-using its own plan is not evidence, and such pairs are most of the candidates.
+    """
+    i, j, skipped = lsh_candidates(sig, rows=rows, bucket_cap=bucket_cap)
+    if owner is not None:
+        other = owner[i] != owner[j]
+        i, j = i[other], j[other]
+    # two-stage verification: the first ``verify_bins`` bins screen out most candidates cheaply
+    # (the gathers are most of the cost), the whole signature decides for the rest
+    ver = np.ascontiguousarray(sig[:, :verify_bins]) if verify_bins < sig.shape[1] else sig
+    rough = np.empty(i.size, dtype=np.float64)
+    for lo in range(0, i.size, batch):
+        rough[lo : lo + batch] = estimate_jaccard(ver[i[lo : lo + batch]], ver[j[lo : lo + batch]])
+    near = rough >= threshold * 0.6
+    i, j = i[near], j[near]
+    sims = rough[near]
+    if ver is not sig:
+        for lo in range(0, i.size, batch):
+            sims[lo : lo + batch] = estimate_jaccard(sig[i[lo : lo + batch]], sig[j[lo : lo + batch]])
+    keep = sims >= threshold
+    return i[keep], j[keep], sims[keep], skipped

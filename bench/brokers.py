@@ -1,0 +1,125 @@
+"""Broker detection at national scale: quality against the planted truth, time, peak memory, and our
+text step beside datasketch's MinHash + LSH on the same plans.
+
+    flock /tmp/madang-bench.lock .venv/bin/python -m bench.brokers [--scale 1] [--sample 50000]
+
+Builds ``var/bench/scale<S>.duckdb`` if missing, runs the batch job on a private copy (so the shared
+benchmark file is left as it is), evaluates against ``truth_broker_rings`` and times the auditor
+page's queries. Run one benchmark at a time, under the lock.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from analytics import broker_eval, broker_views, brokers, evidence, minhash
+from analytics.links import LinkParams
+from data.db import PROJECT_ROOT
+
+BENCH_DIR = PROJECT_ROOT / "var" / "bench"
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def ensure_db(scale: float) -> Path:
+    path = BENCH_DIR / f"scale{scale:g}.duckdb"
+    if not path.exists():
+        from data.build import build
+
+        print(f"building {path} ...", flush=True)
+        build(path, scale=scale, seed=42)
+    return path
+
+
+def detection(db: Path) -> dict:
+    """The whole batch job (read suppressions, detect, store) on a private copy; quality and cost."""
+    with tempfile.TemporaryDirectory(dir=BENCH_DIR) as tmp:
+        copy = Path(tmp) / "madang.duckdb"
+        shutil.copyfile(db, copy)
+        t = time.perf_counter()
+        run_id, det = brokers.run(copy, progress=lambda m: print(f"  [{time.perf_counter() - t:6.1f}s] {m}", flush=True))
+        seconds = time.perf_counter() - t
+        peak = _peak_mb()
+        con = duckdb.connect(str(copy), read_only=True)
+        quality = broker_eval.evaluate(det.members, det.clusters, broker_eval.truth(con))
+        page = page_timings(con, run_id, det)
+        con.close()
+    return {"seconds": round(seconds, 1), "peak_rss_mb": round(peak), "stats": det.stats, "quality": quality, "page": page}
+
+
+def page_timings(con: duckdb.DuckDBPyConnection, run_id: str, det: brokers.Detection) -> dict:
+    """Seconds for what one rerun of the auditor page computes (uncached)."""
+    top = int(det.clusters.sort_values("risk", ascending=False)["cluster_id"].iloc[0])
+    members = det.members[det.members["cluster_id"] == top]["application_id"].tolist()
+    out = {}
+    for name, fn in {
+        "cluster_list": lambda: broker_views.cluster_list(con, run_id, role="auditor"),
+        "cluster_graph": lambda: broker_views.plot_network(broker_views.cluster_graph(con, run_id, top, role="auditor")),
+        "why_linked": lambda: evidence.why_linked(con, run_id, members[0], members[1], role="auditor"),
+        "timeline": lambda: evidence.plot_timeline(evidence.timeline(con, run_id, top, role="auditor")),
+    }.items():
+        t = time.perf_counter()
+        fn()
+        out[name] = round(time.perf_counter() - t, 3)
+    return out
+
+
+def text_step(db: Path, sample: int, params: LinkParams = LinkParams()) -> dict:
+    """Our signatures + LSH vs datasketch MinHash + MinHashLSH on the same plans and shingles."""
+    from datasketch import MinHash, MinHashLSH
+
+    con = duckdb.connect(str(db), read_only=True)
+    texts = [r[0] for r in con.execute(  # DuckDB takes only a constant here: an int, formatted
+        f"SELECT plan_text FROM business_plans USING SAMPLE reservoir({int(sample)} ROWS) REPEATABLE (7)").fetchall()]
+    con.close()
+    t = time.perf_counter()
+    sig = minhash.signatures(texts, bins=params.bins, k=params.shingle_k, seed=params.seed)
+    i, _, _, _ = minhash.similar_pairs(sig, threshold=params.plan_threshold, rows=params.band_rows,
+                                       bucket_cap=params.bucket_cap)
+    ours = time.perf_counter() - t
+    t = time.perf_counter()
+    lsh = MinHashLSH(num_perm=params.bins, params=(params.bins // params.band_rows, params.band_rows))
+    for n, text in enumerate(texts):
+        m = MinHash(num_perm=params.bins, seed=params.seed)
+        m.update_batch([s.encode("utf-8") for s in minhash.shingles(text, params.shingle_k)])
+        lsh.insert(n, m)
+    theirs = time.perf_counter() - t
+    return {"plans": len(texts), "ours_s": round(ours, 2), "datasketch_s": round(theirs, 2),
+            "speedup": round(theirs / ours, 1), "our_pairs": int(i.size)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--sample", type=int, default=50_000, help="plans for the datasketch comparison")
+    ap.add_argument("--skip-text", action="store_true")
+    args = ap.parse_args()
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    db = ensure_db(args.scale)
+    print(f"broker detection on {db.name}", flush=True)
+    res = detection(db)
+    q = res["quality"]
+    print(json.dumps(res, indent=1, default=str, ensure_ascii=False))
+    print(f"\nscale {args.scale:g}: job {res['seconds']} s, peak RSS {res['peak_rss_mb']} MB")
+    print(f"ring recall {q['recall']:.3f} ({q['rings_found']}/{q['rings']}), precision {q['precision']:.3f} "
+          f"({q['correct_flagged']}/{q['flagged_clusters']}), decoys flagged {q['decoy_flag_rate']:.3f} "
+          f"({q['decoys_flagged']}/{q['decoy_groups']})")
+    print(f"top-50 precision: by risk {q['top50_precision_by_risk']:.2f}, by size {q['top50_precision_by_size']:.2f}")
+    print(f"page queries (s): {res['page']}")
+    if not args.skip_text:
+        ts = text_step(db, args.sample)
+        print(f"text step on {ts['plans']:,} plans: ours {ts['ours_s']} s, datasketch {ts['datasketch_s']} s "
+              f"(x{ts['speedup']} faster)")
+
+
+if __name__ == "__main__":
+    main()

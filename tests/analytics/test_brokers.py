@@ -1,0 +1,143 @@
+"""The detection batch job on the tiny synthetic database: stored results, CSV, quality against the
+planted truth, independence from the truth table, and the auditor's views of a run."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from analytics import broker_eval, broker_views, brokers, evidence, minhash
+from data import privacy
+
+
+@pytest.fixture(scope="module")
+def run_db(tiny_db: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, brokers.Detection, Path]:
+    path = tmp_path_factory.mktemp("brokers") / "madang.duckdb"
+    shutil.copyfile(tiny_db, path)
+    out = path.with_name("clusters.csv")
+    assert brokers.main(["--db", str(path), "--out", str(out)]) == 0
+    con = duckdb.connect(str(path), read_only=True)
+    run_id = con.execute("SELECT run_id FROM broker_runs").fetchall()[0][0]
+    con.close()
+    _, det = brokers.run(shutil.copyfile(tiny_db, path.with_name("again.duckdb")))
+    return path, run_id, det, out
+
+
+def test_results_are_stored_with_parameters(run_db) -> None:
+    path, run_id, _, _ = run_db
+    con = duckdb.connect(str(path), read_only=True)
+    params = json.loads(con.execute("SELECT params FROM broker_runs WHERE run_id = ?", [run_id]).fetchall()[0][0])
+    assert {"links", "clusters", "stats"} <= set(params) and params["links"]["df_cap"] > 0
+    cl = con.execute("SELECT * FROM broker_clusters WHERE run_id = ?", [run_id]).df()
+    mem = con.execute("SELECT * FROM broker_cluster_members WHERE run_id = ?", [run_id]).df()
+    lk = con.execute("SELECT * FROM broker_links WHERE run_id = ?", [run_id]).df()
+    assert len(cl) > 0 and cl["flagged"].any()
+    assert (mem.groupby("cluster_id").size().sort_index() == cl.set_index("cluster_id")["size"].sort_index()).all()
+    assert (lk["app_a"] < lk["app_b"]).all() and lk["strong"].any()
+    reasons = json.loads(cl["reasons"].iloc[0])
+    assert {"burst", "plan", "selection", "repeat", "evidence_groups"} <= set(reasons)
+    # a firm's own applications never link to each other
+    firm = dict(con.execute("SELECT application_id, firm_id FROM applications").fetchall())
+    assert not any(firm[a] == firm[b] for a, b in zip(lk["app_a"], lk["app_b"]))
+    # every flagged cluster holds at least three firms
+    n_firms = mem.assign(firm=mem["application_id"].map(firm)).groupby("cluster_id")["firm"].nunique()
+    assert (n_firms.reindex(cl.loc[cl["flagged"], "cluster_id"]) >= 3).all()
+
+
+def test_csv_has_one_row_per_clustered_application(run_db) -> None:
+    path, run_id, _, out = run_db
+    csv = pd.read_csv(out)
+    assert list(csv.columns) == ["application_id", "cluster_id", "risk", "flagged"]
+    con = duckdb.connect(str(path), read_only=True)
+    mem = con.execute("SELECT application_id, cluster_id FROM broker_cluster_members WHERE run_id = ?", [run_id]).df()
+    assert csv["application_id"].is_unique and set(csv["application_id"]) == set(mem["application_id"])
+
+
+def test_quality_against_planted_truth(run_db, tiny_db: Path) -> None:
+    _, _, det, _ = run_db
+    con = duckdb.connect(str(tiny_db), read_only=True)
+    q = broker_eval.evaluate(det.members, det.clusters, broker_eval.truth(con))
+    assert q["recall"] >= 0.95, q
+    assert q["precision"] >= 0.95, q
+    assert q["decoy_flag_rate"] <= 0.02, q
+
+
+def test_detector_never_reads_the_truth(tiny_db: Path, tmp_path: Path, run_db) -> None:
+    path = tmp_path / "notruth.duckdb"
+    shutil.copyfile(tiny_db, path)
+    with duckdb.connect(str(path)) as con:
+        con.execute("DROP TABLE truth_broker_rings")
+    _, det = brokers.run(path)
+    _, _, ref, _ = run_db
+    key = lambda d: sorted(map(tuple, d.members[["application_id", "cluster_id"]].to_numpy().tolist()))  # noqa: E731
+    assert key(det) == key(ref)
+    assert (det.clusters["risk"].round(9).tolist() == ref.clusters["risk"].round(9).tolist())
+
+
+def test_views_of_a_run(run_db) -> None:
+    path, run_id, det, _ = run_db
+    con = duckdb.connect(str(path), read_only=True)
+    with pytest.raises(privacy.AccessDenied):
+        broker_views.cluster_list(con, run_id, role="evaluator")
+    assert broker_views.latest_run(con, role="auditor")["run_id"] == run_id
+    ranked = broker_views.cluster_list(con, run_id, role="auditor")
+    assert ranked["risk"].is_monotonic_decreasing and len(ranked) == len(det.clusters)
+    top = int(ranked["cluster_id"].iloc[0])
+    g = broker_views.cluster_graph(con, run_id, top, role="auditor")
+    members = set(det.members.loc[det.members["cluster_id"] == top, "application_id"])
+    assert set(g.nodes["application_id"]) == members and g.nodes["in_cluster"].all()
+    wider = broker_views.cluster_graph(con, run_id, top, role="auditor", focus=min(members), hops=2)
+    assert set(wider.nodes["application_id"]) >= members
+    fig = broker_views.plot_network(g)
+    assert any(t.mode == "markers" for t in fig.data)
+    # search by application id and by business number
+    app = min(members)
+    biz = con.execute("SELECT biz_no FROM firms JOIN applications USING (firm_id) WHERE application_id = ?", [app]).fetchall()[0][0]
+    assert top in broker_views.find(con, run_id, str(app), role="auditor")["cluster_id"].tolist()
+    assert top in broker_views.find(con, run_id, f"{biz[:3]}-{biz[3:5]}-{biz[5:]}", role="auditor")["cluster_id"].tolist()
+    # admin sees masked fingerprints, auditor the full values
+    masked = broker_views.cluster_graph(con, run_id, top, role="admin")
+    assert masked.nodes["biz_no"].str.contains(r"\*").all()
+
+
+def test_why_linked_matches_the_stored_link(run_db) -> None:
+    path, run_id, det, _ = run_db
+    con = duckdb.connect(str(path), read_only=True)
+    lk = con.execute("SELECT * FROM broker_links WHERE run_id = ? AND strong ORDER BY weight DESC LIMIT 5", [run_id]).df()
+    for r in lk.itertuples():
+        why = evidence.why_linked(con, run_id, int(r.app_a), int(r.app_b), role="auditor")
+        stored = [e for e in json.loads(r.evidence) if e["kind"] != "plan"]
+        counted = why.evidence[why.evidence["counted"].astype(bool) & ~why.evidence["kind"].isin(["plan", "timing"])]
+        assert set(counted["value"]) <= {e["value"] for e in stored}
+        assert why.total_weight == pytest.approx(r.weight, abs=0.05) or why.plan_similarity > 0
+        assert why.strong
+    fig = evidence.plot_waterfall(why)
+    assert fig.data[0].measure[-1] == "total"
+    marked = evidence.highlight_shared(why.plan_a, why.plan_b, 12)
+    assert "<mark>" in marked or minhash.exact_jaccard(why.plan_a, why.plan_b, 12) == 0
+
+
+def test_highlight_marks_exactly_the_shared_shingles() -> None:
+    a, b = "하나 둘셋 넷다섯 여섯", "둘셋 넷다섯 일곱"
+    html = evidence.highlight_shared(a, b, 5)
+    assert html == "하나 <mark>둘셋 넷다</mark>섯 여섯"          # the one shared 5-gram from a word start
+    assert evidence.highlight_shared("<b>x</b>", "y", 3) == "&lt;b&gt;x&lt;/b&gt;"
+
+
+def test_evidence_pack(run_db) -> None:
+    from analytics import cases
+
+    path, run_id, det, _ = run_db
+    cid = int(det.clusters.sort_values("risk", ascending=False)["cluster_id"].iloc[0])
+    case_id = cases.open_case(path, run_id=run_id, cluster_id=cid, title="증거 테스트", user="kim", role="auditor")
+    cases.add_event(path, case_id, user="kim", role="auditor", status="investigating", note="확인 중")
+    pack = evidence.EvidencePack(path, run_id, cid, case_id, role="auditor", title="증거 테스트")
+    csv = pack.csv().decode("utf-8-sig")
+    assert "# members" in csv and "# links" in csv and "# case_history" in csv and "확인 중" in csv
+    html = pack.html()
+    assert html.startswith("<!doctype html>") and "plotly" in html and "확인 중" in html
+    assert html.count("<script") >= 2 and "<script src=" not in html      # plotly.js inlined: self-contained

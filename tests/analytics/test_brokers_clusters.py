@@ -1,0 +1,89 @@
+"""Clusters against networkx on seeded random graphs; Louvain only inside oversized components;
+risk parts against direct computations; attachment by plans."""
+from __future__ import annotations
+
+import numpy as np
+import networkx as nx
+import pandas as pd
+import pytest
+
+from analytics import clusters
+from analytics.clusters import ClusterParams
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_components_match_networkx(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    a, b = rng.integers(0, 400, 300), rng.integers(0, 400, 300)
+    keep = a != b
+    got = clusters.components(a[keep], b[keep], ClusterParams(max_size=10_000))
+    g = nx.Graph()
+    g.add_edges_from(zip(a[keep].tolist(), b[keep].tolist()))
+    want = {frozenset(c) for c in nx.connected_components(g)}
+    mine: dict[int, set[int]] = {}
+    for app, cid in got.items():
+        mine.setdefault(cid, set()).add(app)
+    assert {frozenset(c) for c in mine.values()} == want
+    sizes = [len(mine[c]) for c in sorted(mine)]
+    assert sizes == sorted(sizes, reverse=True)            # largest first
+
+
+def test_oversized_components_are_split_by_louvain() -> None:
+    # two dense cliques joined by one edge form one component of 40; max_size 30 splits it in two
+    edges = [(i, j) for i in range(20) for j in range(i + 1, 20)] + [(i, j) for i in range(20, 40) for j in range(i + 1, 40)]
+    edges.append((0, 20))
+    a, b = np.array(edges).T
+    got = clusters.components(a, b, ClusterParams(max_size=30))
+    assert len(set(got.values())) == 2
+    assert len({got[i] for i in range(20)}) == 1 and len({got[i] for i in range(20, 40)}) == 1
+    assert len(set(clusters.components(a, b, ClusterParams(max_size=100)).values())) == 1
+
+
+def test_max_in_window_brute_force() -> None:
+    rng = np.random.default_rng(3)
+    t = np.sort(rng.uniform(0, 30, 60))
+    want = max(int(((t >= s) & (t <= s + 1.5)).sum()) for s in t)
+    assert clusters._max_in_window(t, 1.5) == want
+
+
+def _members() -> pd.DataFrame:
+    base = pd.Timestamp("2025-03-02 09:00")
+    rows = []
+    # cluster 0: 4 firms, 6 applications within hours, all selected where peers are selected 25% of the time
+    for k, firm in enumerate([1, 1, 2, 3, 3, 4]):
+        rows.append((10 + k, 0, firm, "11", f"P{k % 3}", base + pd.Timedelta(hours=k), "selected", 50_000_000, 0.25, 10_000_000.0))
+    # cluster 1: 3 firms over a year, normal outcomes, three regions
+    for k, firm in enumerate([5, 6, 7]):
+        rows.append((20 + k, 1, firm, ["11", "26", "41"][k], "P9", base + pd.Timedelta(days=120 * k),
+                     "rejected" if k else "selected", 0 if k else 10_000_000, 0.4, 8_000_000.0))
+    return pd.DataFrame(rows, columns=["application_id", "cluster_id", "firm_id", "region_code", "program_id",
+                                       "submitted_at", "status", "amount_awarded_krw", "prog_selection_rate",
+                                       "prog_mean_award"])
+
+
+def test_risk_parts() -> None:
+    links = pd.DataFrame({"cluster_id": [0, 0, 1], "weight": [20.0, 16.0, 14.0],
+                          "groups": [["contact", "timing"], ["plan", "contact"], ["document", "timing"]],
+                          "plan_similarity": [np.nan, 0.3, np.nan]})
+    out = clusters.risk(_members(), links, ClusterParams()).set_index("cluster_id")
+    r0, r1 = out.loc[0, "reasons"], out.loc[1, "reasons"]
+    assert out.loc[0, "burst_share"] == 1.0 and r0["burst"] == 1.0
+    assert r0["repeat_share"] == pytest.approx(2 / 4)                       # firms 1 and 3 applied twice
+    z = (6 - 6 * 0.25) / np.sqrt(6 * 0.25 * 0.75)
+    assert r0["selection_z"] == pytest.approx(z, abs=0.01)
+    assert r0["plan"] == pytest.approx(1.0)                                 # 0.3 / 0.3
+    assert out.loc[0, "flagged"] and out.loc[0, "risk"] > out.loc[1, "risk"]
+    # cluster 1 rests on names and timing only: never flagged, whatever its risk
+    assert not out.loc[1, "flagged"] and r1["evidence_groups"] == ["document", "timing"]
+    assert out.loc[0, "awarded_krw"] == 6 * 50_000_000 and out.loc[1, "n_regions"] == 3
+
+
+def test_attach_by_links() -> None:
+    links = pd.DataFrame({"app_a": [1, 2, 3, 4, 5, 6, 1], "app_b": [9, 9, 9, 8, 7, 7, 10],
+                          "firm_a": [11, 12, 13, 14, 11, 12, 11], "firm_b": [19, 19, 19, 18, 17, 17, 20],
+                          "groups": [["contact"], ["contact"], ["document"], ["plan"], ["document"], ["timing", "document"],
+                                     ["network"]]})
+    got = clusters.attach_by_links({1: 0, 2: 0, 3: 0, 4: 1, 5: 0, 6: 0}, links, min_firms=2)
+    assert 10 not in got                       # one shared network value with one firm is not enough
+    assert got[9] == 0 and 8 not in got        # 8 copies one firm's plan only
+    assert 7 not in got                        # names and timing never attach

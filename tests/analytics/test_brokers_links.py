@@ -1,0 +1,113 @@
+"""Links from shared identifiers on a hand-made database: DF cap, rarity weights, same firm,
+suppression, self-authored documents, independent groups and traces."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics import links
+from analytics.links import LinkParams
+from data.db import create_schema
+
+T0 = datetime(2025, 3, 2, 9, 0)
+
+
+def make_db(path: Path, apps: list[tuple[int, int, float]], fps: list[tuple[int, str, str]],
+            plans: dict[int, str] | None = None, n_firms: int = 200) -> duckdb.DuckDBPyConnection:
+    """firms 1..n_firms (CEO '대표{i}'), one program; apps as (application_id, firm_id, hours after T0)."""
+    con = duckdb.connect(str(path))
+    create_schema(con)
+    con.execute("INSERT INTO programs (program_id, title, ministry, agency, category) VALUES ('P1', '사업', '부', '기관', '기술')")
+    con.execute("""INSERT INTO firms (firm_id, biz_no, name, ceo_name, region_code, ksic_section, size_class, founded_on,
+                   employees, revenue_krw) SELECT i, lpad(i::VARCHAR, 10, '0'), '회사' || i, '대표' || i, '11', 'C', 'micro',
+                   DATE '2015-01-01', 5, 100000000 FROM range(1, ? + 1) t(i)""", [n_firms])
+    con.executemany("INSERT INTO applications (application_id, firm_id, program_id, submitted_at, status) VALUES (?, ?, 'P1', ?, 'submitted')",
+                    [[a, f, T0 + timedelta(hours=h)] for a, f, h in apps])
+    if fps:
+        con.executemany("INSERT INTO app_fingerprints VALUES (?, ?, ?)", [list(x) for x in fps])
+    for a, text in (plans or {}).items():
+        con.execute("INSERT INTO business_plans VALUES (?, ?)", [a, text])
+    return con
+
+
+NO_SUPP = pd.DataFrame(columns=["kind", "value"])
+NO_PLANS = pd.DataFrame(columns=["app_a", "app_b", "plan_similarity"])
+
+
+def _pairs(con, params=LinkParams(), supp=NO_SUPP, plans=NO_PLANS) -> pd.DataFrame:
+    links.value_frequencies(con, supp)
+    return links.identifier_pairs(con, params, plans)
+
+
+def test_cap_same_firm_weights_and_suppression(tmp_path: Path) -> None:
+    # 60 firms share a call-centre number (over the cap); firms 1-3 share a rare phone;
+    # firm 1 has two applications (its own repeated applications are one firm, never a pair)
+    apps = [(i, i, 100.0 * i) for i in range(1, 61)] + [(100, 1, 5000.0)]
+    fps = [(i, "phone", "1588-0000") for i in range(1, 61)]
+    fps += [(1, "email", "x@y.kr"), (100, "email", "x@y.kr"), (2, "email", "x@y.kr"), (3, "email", "x@y.kr")]
+    fps += [(i, "ip", f"10.0.0.{i}") for i in range(1, 61)]
+    con = make_db(tmp_path / "a.duckdb", apps, fps)
+    p = _pairs(con, LinkParams(df_cap=50, df_cap_floor=20, df_cap_share=0.5))
+    assert set(p["kind"]) == {"email"}                       # the call centre is over the cap
+    got = set(zip(p["app_a"], p["app_b"]))
+    assert got == {(1, 2), (1, 3), (2, 3), (2, 100), (3, 100)}  # never (1, 100): same firm
+    total = con.execute("SELECT count(DISTINCT firm_id) FROM applications WHERE application_id IN "
+                        "(SELECT application_id FROM app_fingerprints WHERE kind = 'email')").fetchall()[0][0]
+    assert np.allclose(p["weight"], np.log2(0.9 * total / 3))   # Splink TF weight, u = 3 firms / all
+    supp = pd.DataFrame({"kind": ["email"], "value": ["x@y.kr"]})
+    assert _pairs(con, supp=supp).empty
+
+
+def test_relative_cap_and_self_authored_documents(tmp_path: Path) -> None:
+    apps = [(i, i, 0.0) for i in range(1, 31)]
+    fps = [(i, "device", "DEV-PUB") for i in range(1, 31)]              # 30 of 30 firms: infrastructure
+    fps += [(1, "doc_author", "대표1"), (2, "doc_author", "대표1")]     # firm 1's own CEO wrote its document
+    con = make_db(tmp_path / "b.duckdb", apps, fps)
+    assert _pairs(con, LinkParams(df_cap=50, df_cap_floor=5, df_cap_share=0.5)).empty
+    p = _pairs(con, LinkParams(df_cap=50, df_cap_floor=40, df_cap_share=0.5))
+    assert set(p["kind"]) == {"device"}                                 # doc_author: only firm 2 is a third party
+
+
+def test_weak_kinds_need_rarity_trace_time_or_other_evidence(tmp_path: Path) -> None:
+    # a person's name shared by 8 firms (namesakes), far apart in time: no pairs;
+    # two of them also share a phone: their name pair counts beside it
+    apps = [(i, i, 1000.0 * i) for i in range(1, 9)]
+    fps = [(i, "doc_author", "김민준") for i in range(1, 9)] + [(1, "phone", "010-1"), (2, "phone", "010-1")]
+    con = make_db(tmp_path / "c.duckdb", apps, fps)
+    p = _pairs(con, LinkParams(weak_df_cap=5))
+    assert set(zip(p["app_a"], p["app_b"], p["kind"])) == {(1, 2, "phone"), (1, 2, "doc_author")}
+    assert not p["trace"].any()
+
+
+def test_traces_and_strong_links(tmp_path: Path) -> None:
+    # a broker: phone on apps 1-5, the broker's name as author on apps 1-4 (same applications): traces
+    apps = [(i, i, 500.0 * i) for i in range(1, 8)]
+    fps = [(i, "phone", "010-9999") for i in range(1, 6)] + [(i, "doc_author", "컨설팅 박") for i in range(1, 5)]
+    fps += [(6, "address", "서울 1"), (7, "address", "서울 1")]
+    con = make_db(tmp_path / "d.duckdb", apps, fps)
+    p = _pairs(con)
+    traced = p[p["trace"]]
+    assert set(traced["kind"]) == {"phone"}            # the name travels with it but stays weak (namesakes)
+    assert not p[p["kind"] == "address"]["trace"].any()
+    plans = pd.DataFrame({"app_a": [6], "app_b": [7], "plan_similarity": [0.5]})
+    lk = links.combine(con, p, plans, LinkParams(), timing_weight=10.0)
+    lk["strong"] = links.strong(lk, LinkParams())
+    by_pair = lk.set_index(["app_a", "app_b"])
+    assert by_pair.loc[(6, 7), "n_groups"] == 2 and set(by_pair.loc[(6, 7), "groups"]) == {"place", "plan"}
+    assert by_pair.loc[(1, 2), "strong"] and by_pair.loc[(1, 5), "strong"]     # phone is a trace
+    # group weight: phone and author are different groups -> both add
+    w12 = by_pair.loc[(1, 2), "weight"]
+    assert w12 == pytest.approx(p[(p.app_a == 1) & (p.app_b == 2)]["weight"].sum())
+
+
+def test_timing_weight_measures_the_calendar(tmp_path: Path) -> None:
+    apps = [(i, i, 24.0 * i) for i in range(1, 101)]                  # one submission a day
+    con = make_db(tmp_path / "e.duckdb", apps, [])
+    w = links.timing_weight(con, LinkParams(burst_hours=30))          # each has 1-2 neighbours within 30 h
+    u = (2 * 100 - 2) / 100 / 99
+    assert w == pytest.approx(np.log2(0.9 / u))

@@ -1,0 +1,95 @@
+"""MinHash signatures and LSH against exact computations on seeded random texts."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from analytics import minhash
+
+WORDS = ["사업", "개요", "기술", "제품", "시장", "분석", "추진", "계획", "기대", "효과", "매출", "고용", "지역", "혁신",
+         "플랫폼", "데이터", "고객", "판로", "인증", "시제품", "확보", "개발", "성장", "투자"]
+
+
+def _texts(n: int, seed: int) -> list[str]:
+    """Random word texts plus edited copies, so similarities cover 0..1."""
+    rng = np.random.default_rng(seed)
+    base = [" ".join(rng.choice(WORDS, 60)) for _ in range(n)]
+    out = []
+    for t in base:
+        words = t.split()
+        keep = rng.random(len(words)) < rng.uniform(0.3, 1.0)
+        out.append(" ".join(w if k else str(rng.choice(WORDS)) for w, k in zip(words, keep)))
+    return base + out
+
+
+def test_shingles_are_word_anchored() -> None:
+    assert minhash.shingles("ab  cd ef", 4) == {"ab c", "cd e"}
+    assert minhash.shingles("abc", 4) == set()
+    assert minhash.exact_jaccard("가나다라 마바사", "가나다라 마바사", 3) == 1.0
+
+
+def test_hashes_one_per_shingle_occurrence() -> None:
+    texts = ["가나다라 마바사 아자차", "", "ab", " ".join(["같은말"] * 5)]
+    h, doc = minhash._chunk_hashes([minhash.normalise(t) for t in texts], 3, 0)
+    for i, t in enumerate(texts):
+        t = minhash.normalise(t)
+        starts = [j for j in range(len(t) - 2) if j == 0 or t[j - 1] == " "]
+        assert (doc == i).sum() == len(starts)
+        assert len(set(h[doc == i].tolist())) == len(minhash.shingles(t, 3))
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_estimates_track_exact_jaccard(seed: int) -> None:
+    texts = _texts(150, seed)
+    sig = minhash.signatures(texts, bins=128, k=6, seed=seed, chunk=70)
+    n = len(texts) // 2
+    est = minhash.estimate_jaccard(sig[:n], sig[n:])
+    exact = np.array([minhash.exact_jaccard(texts[i], texts[n + i], 6) for i in range(n)])
+    assert abs(float((est - exact).mean())) < 0.03          # unbiased
+    assert float(np.abs(est - exact).mean()) < 0.06         # ~ sqrt(J(1-J)/128)
+    assert np.corrcoef(est, exact)[0, 1] > 0.9
+
+
+def test_densified_signature_handles_short_and_empty_texts() -> None:
+    sig = minhash.signatures(["가나다라마바 사아자차카", "", "가나다라마바 사아자차카"], bins=64, k=4)
+    assert (sig[1] == minhash.EMPTY).all()
+    assert not (sig[0] == minhash.EMPTY).any()            # 2 shingles fill all 64 bins after densifying
+    assert minhash.estimate_jaccard(sig[0], sig[2])[0] == 1.0
+    assert minhash.estimate_jaccard(sig[0], sig[1])[0] == 0.0
+
+
+def test_pairs_in_runs_matches_itertools() -> None:
+    order = np.array([5, 3, 9, 1, 7, 2, 8])
+    starts, lengths = np.array([0, 3]), np.array([3, 4])
+    a, b = minhash._pairs_in_runs(order, starts, lengths)
+    got = set(zip(a.tolist(), b.tolist()))
+    want = {tuple(sorted(p)) for s, n in zip(starts, lengths) for p in itertools.combinations(order[s : s + n].tolist(), 2)}
+    assert got == want
+
+
+def test_lsh_finds_near_duplicates_and_respects_bucket_cap() -> None:
+    texts = _texts(200, 3)
+    sig = minhash.signatures(texts, bins=64, k=6)
+    i, j, sims, _ = minhash.similar_pairs(sig, threshold=0.5, rows=3, bucket_cap=40)
+    assert (i < j).all() and len(set(zip(i.tolist(), j.tolist()))) == i.size
+    found = set(zip(i.tolist(), j.tolist()))
+    n = len(texts) // 2
+    high = [(k, n + k) for k in range(n) if minhash.exact_jaccard(texts[k], texts[n + k], 6) >= 0.8]
+    assert high and sum(p in found for p in high) / len(high) >= 0.9
+    # identical texts beyond the cap share every bucket: all buckets are skipped, no pairs
+    same = minhash.signatures(["가나다라마바 사아자차카"] * 50, bins=64, k=4)
+    ci, cj, skipped = minhash.lsh_candidates(same, rows=4, bucket_cap=40)
+    assert ci.size == 0 and skipped == 16
+
+
+def test_vectorised_normalisation_matches_reference() -> None:
+    texts = ["  가나  다라\t마바\n", "", "   ", "a", " b  c ", "x\u3000\u3000y", "끝 "]
+    codes, lengths = minhash._normalised_codes(texts)
+    flat = codes.astype("<u4").tobytes().decode("utf-32-le")
+    got, pos = [], 0
+    for n in lengths:
+        got.append(flat[pos : pos + n])
+        pos += n
+    assert got == [minhash.normalise(t) for t in texts]

@@ -1,0 +1,93 @@
+"""The broker audit page in AppTest on the tiny database: empty state, roles, the ranked list, the
+network graph, why linked, the timeline, opening a case and its append-only history, the log."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from analytics import brokers, cases
+from data.db import records
+from tests.ui.helpers import signed_in_app, texts
+
+PAGE = "pages/brokers.py"
+
+
+@pytest.fixture(scope="module")
+def run_db(tiny_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("brokerpage") / "madang.duckdb"
+    shutil.copyfile(tiny_db, path)
+    brokers.run(path)
+    return path
+
+
+@pytest.fixture
+def db(run_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("MADANG_DB", str(run_db))
+    return run_db
+
+
+def test_empty_state_before_any_run(tiny_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MADANG_DB", str(tiny_db))
+    at = signed_in_app("auditor", PAGE)
+    assert not at.exception
+    assert "python -m analytics.brokers" in texts(at)
+
+
+def test_auditor_sees_clusters_graph_and_evidence(db: Path) -> None:
+    at = signed_in_app("auditor", PAGE)
+    assert not at.exception
+    assert len(at.dataframe) >= 2                            # ranked list + why-linked evidence
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 3                                  # network, waterfall, timeline
+    with records(db) as con:
+        actions = {r[0] for r in con.execute("SELECT action FROM access_log WHERE user_name = 'auditor'").fetchall()}
+    assert "view_personal" in actions
+
+
+def test_pick_a_cluster_and_search(db: Path) -> None:
+    con = duckdb.connect(str(db), read_only=True)
+    cid, app = con.execute("SELECT cluster_id, min(application_id) FROM broker_cluster_members GROUP BY 1 "
+                           "ORDER BY 1 DESC LIMIT 1").fetchall()[0]
+    con.close()
+    at = signed_in_app("auditor", PAGE)
+    at.toggle(key="flagged_only").set_value(False).run()
+    at.selectbox(key="cluster").set_value(cid).run()
+    assert not at.exception and at.selectbox(key="cluster").value == cid
+    at.text_input(key="search").set_value(str(app)).run()
+    assert not at.exception and at.selectbox(key="cluster").options[0].startswith(f"#{cid} ")
+
+
+def test_open_a_case_and_add_an_event(db: Path) -> None:
+    at = signed_in_app("auditor", PAGE)
+    cid = int(at.selectbox(key="cluster").value)
+    at.get("form_submit_button")  # the open-case form is on the case tab
+    submit = [b for b in at.button if b.label == "사건 열기"]
+    assert submit, [b.label for b in at.button]
+    submit[0].click().run()
+    assert not at.exception
+    run_id = duckdb.connect(str(db), read_only=True).execute("SELECT run_id FROM broker_runs").fetchall()[0][0]
+    opened = cases.list_cases(db, role="auditor", run_id=run_id, cluster_id=cid)
+    assert len(opened) == 1 and opened.iloc[0]["status"] == "open"
+    add = [b for b in at.button if b.label == "기록 추가"]
+    assert add
+    at.text_area[0].set_value("전화번호 일치 확인")
+    add[0].click().run()
+    assert not at.exception
+    hist = cases.history(db, int(opened.iloc[0]["case_id"]), role="auditor")
+    assert hist["note"].tolist()[-1] == "전화번호 일치 확인"
+    assert len(at.get("download_button")) >= 2
+
+
+@pytest.mark.parametrize("role", ["policy", "evaluator"])
+def test_other_roles_cannot_open_it(db: Path, role: str) -> None:
+    at = signed_in_app(role)
+    with pytest.raises(Exception):
+        at.switch_page(PAGE).run()
+
+
+def test_admin_sees_masked_values(db: Path) -> None:
+    at = signed_in_app("admin", PAGE)
+    assert not at.exception
