@@ -1,0 +1,162 @@
+"""Program matching: the metrics on a hand-computed example, determinism of the ranker, the learned
+ranker against both baselines on the tiny database, reasons, and the blind-spot aggregates checked
+against an independent computation."""
+from __future__ import annotations
+
+import math
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics import matching, matching_eval, matching_gaps, matching_rank
+from analytics.filters import Filters
+from data.privacy import SUPPRESSED
+from ui.i18n import CATALOGUE
+
+PROFILE = matching.Profile(region_code="11", size_class="micro", ksic_section="G", age_years=2)
+
+
+# ---------------------------------------------------------------- metrics (known answers)
+RANKED = ["a", "b", "c", "d"]
+GRADES = {"b": 2, "d": 1, "e": 1}  # e was applied to but not ranked at all
+
+
+def test_recall_at_k_by_hand() -> None:
+    assert matching_eval.recall_at_k(RANKED, GRADES, k=2) == pytest.approx(1 / 3)
+    assert matching_eval.recall_at_k(RANKED, GRADES, k=4) == pytest.approx(2 / 3)
+    assert matching_eval.recall_at_k(RANKED, GRADES, k=2, min_grade=2) == 1.0
+    assert matching_eval.recall_at_k(RANKED, {}, k=2) is None
+
+
+def test_ndcg_at_k_by_hand() -> None:
+    # DCG@3 = 0/log2(2) + 2/log2(3) + 0/log2(4) = 1.2618595
+    # IDCG@3 = 2/log2(2) + 1/log2(3) + 1/log2(4) = 2 + 0.6309298 + 0.5 = 3.1309298
+    assert matching_eval.ndcg_at_k(RANKED, GRADES, k=3) == pytest.approx(1.2618595 / 3.1309298, abs=1e-7)
+    assert matching_eval.ndcg_at_k(["b", "d", "e"], GRADES, k=3) == pytest.approx(1.0)
+    assert matching_eval.ndcg_at_k(["x"], GRADES, k=3) == 0.0
+
+
+def test_rank_by_breaks_ties_by_program_id_and_metrics_average() -> None:
+    cands = pd.DataFrame({"query_id": [0, 0, 0, 1, 1], "program_id": ["c", "a", "b", "y", "x"],
+                          "s": [1.0, 1.0, 2.0, np.nan, 0.5]})
+    assert matching_eval.rank_by(cands, "s") == {0: ["b", "a", "c"], 1: ["x", "y"]}
+    m = matching_eval.metrics({0: ["b", "a", "c"], 1: ["x", "y"]}, {0: {"c": 1}, 1: {"y": 2}}, k=1)
+    assert m["recall"] == 0.0 and m["recall_selected"] == 0.0 and m["queries"] == 2 and m["queries_selected"] == 1
+    m = matching_eval.metrics({0: ["b", "a", "c"], 1: ["x", "y"]}, {0: {"c": 1}, 1: {"y": 2}}, k=3)
+    assert m["recall"] == 1.0 and m["ndcg"] == pytest.approx((1 / 2 + 2 / math.log2(3) / 2) / 2)
+
+
+# ---------------------------------------------------------------- ranker on the tiny database
+@pytest.fixture(scope="module")
+def con(tiny_db: Path):
+    c = duckdb.connect(str(tiny_db), read_only=True)
+    yield c
+    c.close()
+
+
+def test_ranking_is_deterministic(con) -> None:
+    day = matching.reference_date(con)
+    first = matching_rank.recommend(con, PROFILE, day, role="policy")
+    # a second, independent fit with the same seed gives the same model and the same ranking
+    refit = matching_rank._fit_ranker(con, matching_rank.SEED)
+    cached = matching_rank.ranker(con)
+    assert refit is not cached
+    cands = matching.candidates(con, matching.queries_frame([PROFILE], [day]))
+    feats = matching_rank.features(cands, cached.live, matching_rank.history(con, [], day))
+    np.testing.assert_array_equal(refit.score(feats), cached.score(feats))
+    again = matching_rank.recommend(con, PROFILE, day, role="policy")
+    pd.testing.assert_frame_equal(first, again)
+    assert list(first["rank"]) == list(range(1, len(first) + 1))
+    assert first["score"].is_monotonic_decreasing
+    # every recommendation is one of the profile's eligible programs
+    assert set(first["program_id"]) <= set(cands["program_id"])
+
+
+def test_reasons_have_labels_in_both_languages(con) -> None:
+    day = matching.reference_date(con)
+    recs = matching_rank.recommend(con, PROFILE, day, role="policy", k=50)
+    codes = {code for reasons in recs["reasons"] for code, _ in reasons}
+    assert codes, "no reasons at all"
+    for code in codes:
+        ko, en = CATALOGUE[f"matching.reason.{code}"]
+        assert ko and en
+    deadline = recs[[any(c == "deadline" for c, _ in r) for r in recs["reasons"]]]
+    for _, row in deadline.iterrows():
+        assert ("deadline", int(row["days_left"])) in row["reasons"] and row["days_left"] <= 14
+
+
+def test_learned_ranker_beats_both_baselines(con) -> None:
+    """On the tiny database (scale 0.01: 64 programs, ~500 evaluation firms)."""
+    ev = matching_eval.evaluate(con, role="policy")
+    fig = ev.figures.set_index("method")
+    assert ev.train_cut < ev.eval_cut <= ev.end and fig.loc["learned", "queries"] >= 300
+    for base in ("popular", "newest"):
+        assert fig.loc["learned", "ndcg"] > fig.loc[base, "ndcg"]
+        assert fig.loc["learned", "recall"] > fig.loc[base, "recall"]
+    assert 0 <= ev.unreachable < 0.5 and ev.mean_candidates > 10
+    assert set(ev.importance["feature"]) == set(matching_rank.FEATURES)
+
+
+def test_features_use_only_applications_before_the_cut(con) -> None:
+    cut = date(2025, 1, 1)
+    st = matching_rank.stats(con, cut)
+    n_before = con.execute("SELECT program_id, count(*) AS n FROM applications WHERE submitted_at < ? GROUP BY 1",
+                           [cut]).df().set_index("program_id")["n"]
+    got = st.programs.set_index("program_id")["n_apps"]
+    assert (got[got > 0] == n_before.reindex(got[got > 0].index)).all() and got.sum() == n_before.sum()
+
+
+# ---------------------------------------------------------------- blind spots
+def test_group_gaps_match_an_independent_count(con) -> None:
+    day = matching.reference_date(con)
+    g = matching_gaps.group_gaps(con, day, by=("region_code",), role="admin")
+    firms = con.execute(matching.FIRM_SQL + " ORDER BY firm_id").df()
+    assert g["firms"].sum() == pytest.approx(firms["weight"].sum())
+    # eligible programs per firm in Seoul, weighted, from candidates() of every Seoul firm (no history)
+    seoul = firms[firms["region_code"] == "11"]
+    q = matching.firm_queries(seoul.assign(firm_id=None), [day] * len(seoul))
+    counts = matching.candidates(con, q).groupby("query_id").size().reindex(q["query_id"], fill_value=0).to_numpy()
+    want = float(np.average(counts, weights=seoul["weight"].to_numpy()))
+    assert g.set_index("region_code").loc["11", "eligible"] == pytest.approx(want)
+    assert g["gap_firms"].is_monotonic_decreasing
+
+
+def test_group_gaps_suppressed_for_policy(con) -> None:
+    day = matching.reference_date(con)
+    full = matching_gaps.group_gaps(con, day, role="admin")
+    pol = matching_gaps.group_gaps(con, day, role="policy")
+    small = full["n_firms"].between(1, 4)
+    assert small.any() and (pol.loc[small, "n_firms"] == SUPPRESSED).all()
+    assert (pol.loc[small, "gap_firms"] == SUPPRESSED).all()
+    assert (pol.loc[~small, "n_firms"] == full.loc[~small, "n_firms"]).all()
+
+
+def test_program_gaps(con) -> None:
+    day = matching.reference_date(con)
+    p = matching_gaps.program_gaps(con, day, role="admin")
+    open_ids = {r[0] for r in con.execute(
+        "SELECT program_id FROM programs WHERE always_open OR (opens_on <= ? AND closes_on >= ?)", [day, day]).fetchall()}
+    assert set(p["program_id"]) == open_ids
+    assert p["recommended_share"].is_monotonic_increasing and p["eligible_share"].between(0, 1).all()
+    # top-10 of every sampled firm: the shares add up to 10 recommendations per firm at most
+    assert p["recommended_share"].sum() <= matching_gaps.TOP_K + 1e-9
+    year = con.execute("""SELECT program_id, count(DISTINCT firm_id) FROM applications
+                          WHERE submitted_at >= ?::DATE - INTERVAL 365 DAY AND submitted_at < ?::DATE + INTERVAL 1 DAY
+                          GROUP BY 1""", [day, day]).fetchall()
+    want = dict(year)
+    assert all(int(r.applicants) == want.get(r.program_id, 0) for r in p.itertuples())
+    assert (p["rarely_applied"] == (p["applicants"] < matching_gaps.RARE_APPLICANTS)).all()
+    narrowed = matching_gaps.program_gaps(con, day, Filters(categories=("금융",)), role="admin")
+    assert set(narrowed["category"]) <= {"금융"}
+
+
+def test_memo_computes_once_per_key() -> None:
+    calls: list[int] = []
+    key = ("test", object())
+    assert matching_rank.memo(key, lambda: calls.append(1) or 5) == 5
+    assert matching_rank.memo(key, lambda: calls.append(2) or 6) == 5
+    assert calls == [1]

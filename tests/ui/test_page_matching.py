@@ -1,0 +1,118 @@
+"""The program matching page in AppTest on the tiny database: roles (policy cannot pick a real firm,
+an evaluator can, masked), a hand-entered profile, the evaluation figures equal to the analytics,
+blind spots with suppression, empty states and CSV."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from analytics import matching, matching_eval, matching_rank
+from data.privacy import SUPPRESSED
+from tests.ui.helpers import signed_in_app, texts
+from ui.i18n import t
+
+PAGE = "pages/matching.py"
+
+
+@pytest.fixture
+def db(tiny_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("MADANG_DB", str(tiny_db))
+    return tiny_db
+
+
+def _open(role: str):  # noqa: ANN202
+    at = signed_in_app(role, PAGE, timeout=120)
+    assert not at.exception, at.exception
+    return at
+
+
+def _titles(at) -> list[str]:  # noqa: ANN001
+    return list(at.dataframe[0].value["title"]) if at.dataframe else []
+
+
+def test_policy_ranks_a_hand_entered_profile_but_cannot_pick_a_firm(db: Path) -> None:
+    at = _open("policy")
+    assert t("matching.policy_hand_only", "ko") in texts(at)
+    assert not [w for w in at.segmented_control if w.key == "src"]   # no switch to a real firm
+    assert not [w for w in at.text_input if w.key == "q"]
+    # the default profile (서울, 소상공인, G, 3 years): the table is the analytics' ranking
+    with duckdb.connect(str(db), read_only=True) as con:
+        day = matching.reference_date(con)
+        want = matching_rank.recommend(con, matching.Profile("11", "micro", "G", 3), day, role="policy")
+    assert _titles(at) == list(want["title"])
+    assert at.get("download_button")
+    # a hand-entered change of profile reruns the ranking for it
+    at.selectbox(key="p_region").set_value("26")
+    at.number_input(key="p_age").set_value(1)
+    at.multiselect(key="p_cert").set_value(["venture"])
+    at.run()
+    assert not at.exception
+    with duckdb.connect(str(db), read_only=True) as con:
+        want = matching_rank.recommend(con, matching.Profile("26", "micro", "G", 1, ("venture",)), day, role="policy")
+    assert _titles(at) == list(want["title"])
+
+
+def test_policy_url_cannot_force_a_firm(db: Path) -> None:
+    at = signed_in_app("policy", PAGE, query={"src": "firm", "q": "5", "firm": "5"}, timeout=120)
+    assert not at.exception
+    assert t("matching.policy_hand_only", "ko") in texts(at)
+    assert not [w for w in at.selectbox if w.key == "firm"]
+
+
+def test_evaluator_picks_a_firm_with_masked_contact_data(db: Path) -> None:
+    at = _open("evaluator")
+    at.segmented_control(key="src").set_value("firm").run()
+    assert t("matching.search_first", "ko") in texts(at)
+    with duckdb.connect(str(db), read_only=True) as con:
+        biz, name = con.execute("SELECT biz_no, name FROM firms WHERE firm_id = 5").fetchall()[0]
+        day = matching.reference_date(con)
+        prof = matching.firm_profile(con, 5, day, role="evaluator")
+        want = matching_rank.recommend(con, prof, day, role="evaluator")
+    at.text_input(key="q").input("5").run()
+    assert not at.exception
+    shown = texts(at)
+    assert f"{biz[:3]}-{biz[3:5]}-*****" in shown and biz not in shown and name not in shown
+    assert _titles(at) == list(want["title"])
+
+
+def test_evaluation_tab_shows_the_analytics_figures(db: Path) -> None:
+    at = _open("policy")
+    at.session_state["tab"] = t("matching.tab.evaluation", "ko")
+    at.run()
+    assert not at.exception
+    with duckdb.connect(str(db), read_only=True) as con:
+        ev = matching_eval.evaluate(con, role="policy")
+    fig = ev.figures.set_index("method")
+    metrics = {m.label: m.value for m in at.metric}
+    for m in matching_eval.METHODS:
+        assert metrics[t(f"matching.method.{m}", "ko")] == f"NDCG@10 {fig.loc[m, 'ndcg']:.3f}"
+    assert at.success  # "beats both baselines"
+
+
+def test_blind_spots_tab_suppresses_small_groups_for_policy(db: Path) -> None:
+    at = _open("policy")
+    at.session_state["tab"] = t("matching.tab.gaps", "ko")
+    at.run()
+    assert not at.exception
+    groups = at.dataframe[0].value
+    assert (groups["n_firms"].astype(str) == SUPPRESSED).any()
+    assert len(at.dataframe) == 2 and len(at.get("download_button")) == 2
+
+
+def test_empty_state_explains_itself(db: Path) -> None:
+    # 창업 programs take firms of 7 years at most: none for a firm of 50 years
+    at = signed_in_app("admin", PAGE, query={"category": ["창업"]}, timeout=120)
+    at.number_input(key="p_age").set_value(50).run()
+    assert not at.exception
+    with duckdb.connect(str(db), read_only=True) as con:
+        day = matching.reference_date(con)
+    assert t("matching.empty", "ko", day=day) in [i.value for i in at.info]
+
+
+@pytest.mark.parametrize("role", ["auditor"])
+def test_other_roles_cannot_open_it(db: Path, role: str) -> None:
+    at = signed_in_app(role)
+    with pytest.raises(Exception):
+        at.switch_page(PAGE).run()
