@@ -211,6 +211,8 @@ CREATE TABLE truth_broker_rings (
 );
 
 -- ---------------------------------------------------------------- scoring outputs (scoring.train)
+-- One row per trained model version (kept for the audit trail; only the latest version of each model
+-- keeps scores and SHAP values). features lists the drivers in the order of shap_values.contrib.
 CREATE TABLE model_versions (
     model           model_t NOT NULL,
     model_version   VARCHAR NOT NULL,
@@ -223,24 +225,28 @@ CREATE TABLE model_versions (
     PRIMARY KEY (model, model_version)
 );
 
+-- Every application's score from the latest version of each model.
 CREATE TABLE scores (
     application_id  BIGINT NOT NULL,
     model           model_t NOT NULL,
     model_version   VARCHAR NOT NULL,
-    probability     DOUBLE NOT NULL,    -- calibrated probability of the model's target
-    score           DOUBLE NOT NULL,    -- 0..1000 points, higher is better
-    grade           VARCHAR NOT NULL,   -- AAA .. C
+    probability     DOUBLE NOT NULL,    -- calibrated probability of the model's target (ktop: default, kvalue: success)
+    log_odds        DOUBLE NOT NULL,    -- calibrated log-odds of that target = base + sum(shap_values.contrib)
+    score           DOUBLE NOT NULL,    -- 0..1000 points, higher is better (linear in log_odds, clipped)
+    grade           VARCHAR NOT NULL,   -- AAA .. D (scoring.grades)
+    percentile      DOUBLE NOT NULL,    -- share of all applications with a lower score (0..100)
     PRIMARY KEY (application_id, model, model_version)
 );
 
--- SHAP contributions in log-odds, long format; contributions of one-hot columns are already grouped
--- back into their driver. value sums, with the model's expected value, to its raw output.
+-- Exact SHAP contributions to scores.log_odds, one row per application and model: contrib[i] belongs
+-- to the i-th driver of model_versions.features (one-hot columns already summed into their driver,
+-- calibration already applied). base (metrics.base_log_odds) + sum(contrib) = scores.log_odds. An
+-- array per row instead of one row per driver: 20x fewer rows to write and to scan for one applicant.
 CREATE TABLE shap_values (
     application_id  BIGINT NOT NULL,
     model           model_t NOT NULL,
     model_version   VARCHAR NOT NULL,
-    feature         VARCHAR NOT NULL,
-    value           DOUBLE NOT NULL
+    contrib         DOUBLE[] NOT NULL
 );
 
 -- ---------------------------------------------------------------- broker detection outputs (analytics.brokers)
@@ -257,6 +263,13 @@ CREATE TABLE broker_clusters (
     risk            DOUBLE NOT NULL,
     flagged         BOOLEAN NOT NULL,
     reasons         JSON,              -- the parts of the risk score, for the auditor
+    n_firms         INTEGER,           -- distinct firms (a firm's repeated applications count once)
+    evidence_groups VARCHAR[],         -- independent kinds of evidence on its links (contact, network, plan, ...)
+    awarded_krw     BIGINT,            -- amount awarded to its applications
+    n_programs      INTEGER,
+    n_regions       INTEGER,
+    first_at        TIMESTAMP,         -- first and last submission
+    last_at         TIMESTAMP,
     PRIMARY KEY (run_id, cluster_id)
 );
 
@@ -276,6 +289,8 @@ CREATE TABLE broker_links (
     evidence        JSON NOT NULL,     -- shared identifiers with their kind, frequency and weight
     plan_similarity DOUBLE,
     time_gap_hours  DOUBLE,
+    strong          BOOLEAN,           -- counted for clustering (enough independent evidence)
+    evidence_groups VARCHAR[],
     CHECK (app_a < app_b)
 );
 
@@ -308,7 +323,7 @@ CREATE TABLE evaluator_decisions (
 
 -- Identifiers and public template plans that must not link applicants (auditor-editable).
 CREATE TABLE broker_suppressions (
-    kind            VARCHAR NOT NULL,  -- a fingerprint kind, or 'plan' for a template text's hash
+    kind            VARCHAR NOT NULL,  -- a fingerprint kind, or 'plan' for a public template's text (near copies are suppressed too)
     value           VARCHAR NOT NULL,
     reason          VARCHAR NOT NULL,
     added_by        VARCHAR NOT NULL,

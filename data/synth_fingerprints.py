@@ -247,7 +247,7 @@ def _groups(con: duckdb.DuckDBPyConnection, rng: np.random.Generator, scale: flo
 
 def _update_applications(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
     """Bursts (submitted within hours of the ring's first member, whole timeline shifted) and the
-    brokers' edge: some rejected members selected, selected members awarded more."""
+    brokers' edge: some rejected members selected, selected members awarded more (never more than they asked for)."""
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _shift AS
         SELECT o.application_id,
@@ -262,8 +262,8 @@ def _update_applications(con: duckdb.DuckDBPyConnection, as_of: str) -> None:
         UPDATE applications a SET
             status = 'selected',
             decided_at = coalesce(a.decided_at, a.submitted_at + INTERVAL 30 DAY),
-            amount_awarded_krw = CASE WHEN a.status = 'selected' THEN (a.amount_awarded_krw * 1.3)::BIGINT
-                ELSE greatest(1000000, (coalesce(a.amount_requested_krw, p.max_award_krw, 50000000) * (0.7 + (mix(a.application_id * 64 + 40) % 30) / 100.0))::BIGINT) END,
+            amount_awarded_krw = CASE WHEN a.status = 'selected' THEN least(coalesce(a.amount_requested_krw, a.amount_awarded_krw), (a.amount_awarded_krw * 1.3)::BIGINT)
+                ELSE least(coalesce(a.amount_requested_krw, p.max_award_krw, 50000000), greatest(1000000, (coalesce(a.amount_requested_krw, p.max_award_krw, 50000000) * (0.7 + (mix(a.application_id * 64 + 40) % 30) / 100.0))::BIGINT)) END,
             agreed_at = CASE WHEN a.status = 'selected' THEN a.agreed_at
                 ELSE coalesce(a.decided_at, a.submitted_at + INTERVAL 30 DAY) + INTERVAL 10 DAY END,
             paid_at = CASE WHEN a.status = 'selected' THEN a.paid_at

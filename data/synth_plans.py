@@ -15,6 +15,8 @@ Everything is SQL over hashes: multi-threaded, deterministic by seed, and chunke
 """
 from __future__ import annotations
 
+import hashlib
+
 import duckdb
 
 # Public sample business plans (K-Startup 예시 사업계획서 style) that many honest firms copy. A detector
@@ -192,7 +194,10 @@ _HEADERS = [_list_sql(tuple(style[s] for style in _SECTIONS)) for s in range(5)]
 
 def define_mix(con: duckdb.DuckDBPyConnection, seed: int) -> None:
     """Create the macro ``mix(x)``: a seeded 52-bit hash of a BIGINT, safe to multiply by 64 again."""
-    con.execute(f"CREATE OR REPLACE TEMP MACRO mix(x) AS (hash(x + {int(seed) % 4096 * 1_000_000_007}) >> 12)::BIGINT")
+    # The offset is 48 bits of a digest of the whole seed (any int, also negative or huge), so that
+    # every seed gives its own values; x stays far below 2^62, so x + offset never overflows a BIGINT.
+    offset = int.from_bytes(hashlib.blake2b(str(int(seed)).encode(), digest_size=6).digest(), "big")
+    con.execute(f"CREATE OR REPLACE TEMP MACRO mix(x) AS (hash(x + {offset}) >> 12)::BIGINT")
 
 
 def build_variants(con: duckdb.DuckDBPyConnection) -> None:

@@ -85,9 +85,7 @@ def test_funnel_is_consistent(con: duckdb.DuckDBPyConnection) -> None:
     bad = {
         "award without selection": "amount_awarded_krw > 0 AND status <> 'selected'",
         "selected without award": "status = 'selected' AND amount_awarded_krw = 0",
-        # planted broker rings may be awarded more than they asked for (a signal); honest firms never are
-        "award above request": "amount_awarded_krw > amount_requested_krw "
-                               "AND application_id NOT IN (SELECT application_id FROM truth_broker_rings)",
+        "award above request": "amount_awarded_krw > amount_requested_krw",
         "decided before submitted": "decided_at < submitted_at",
         "pending with decision": "(status = 'submitted') <> (decided_at IS NULL)",
         "agreed not selected": "agreed_at IS NOT NULL AND status <> 'selected'",
