@@ -2,8 +2,8 @@
 
 The rules come from the schema itself (``duckdb_columns()``, ``duckdb_constraints()``): column types
 and enums, NOT NULL, defaults, primary and unique keys, foreign keys and CHECK constraints. Added on
-top: the references the schema documents but does not declare (fingerprints and plans ->
-applications, programs' region and industry lists), non-negative money (``*_krw``), plausible dates
+top: the references the schema documents but does not declare (applications -> firms, programs,
+channels; fingerprints and plans -> applications, programs' region and industry lists), non-negative money (``*_krw``), plausible dates
 and the closed set of certification names.
 
 Per file, :func:`build_typed` casts the raw staging table into ``_typ_<i>`` (typed, NULL where a
@@ -21,6 +21,9 @@ from data.load_files import Staged
 
 # References the schema documents in comments (no declared key, for build speed) or holds in lists.
 IMPLICIT_FKS = {
+    "applications": [("firm_id", "firms", "firm_id", False),
+                     ("program_id", "programs", "program_id", False),
+                     ("channel_id", "channels", "channel_id", False)],
     "app_fingerprints": [("application_id", "applications", "application_id", False)],
     "business_plans": [("application_id", "applications", "application_id", False)],
     "programs": [("target_regions", "regions", "region_code", True),
