@@ -4,9 +4,9 @@ A firm is described by a :class:`Profile` (region, size, industry, age, certific
 employees, and for a firm of the database its id). :func:`candidates` returns, for many profiles at
 once, the programs open on each profile's date that it may apply to, in one DuckDB query over the
 eligibility fields the 중소벤처24 announcements carry (``programs.target_sizes``, ``target_regions``,
-``target_industries``, ``min_age_years``/``max_age_years``, ``required_certs``) plus the exclusion
-"already selected by the same program". Sales and employee bands are not eligibility fields of the
-schema: they only enter the ranking (:mod:`analytics.matching_rank`).
+``target_industries``, ``min_age_years``/``max_age_years``, the sales and employee bands
+``min_revenue_krw``/``max_revenue_krw`` and ``min_employees``/``max_employees``, ``required_certs``)
+plus the exclusion "already selected by the same program".
 
 Firm-level lookups (:func:`find_firms`, :func:`firm_profile`) are for evaluators and admins; the
 policy role works with hand-entered profiles and aggregates only.
@@ -41,6 +41,12 @@ FIRM_SQL = f"""
     SELECT f.firm_id, f.region_code, f.size_class::VARCHAR AS size_class, f.ksic_section, f.founded_on,
            f.revenue_krw, f.employees, concat_ws(',', {_CERT_SQL}) AS certs, f.weight
     FROM firms f"""
+# The programs' sales and employee limits as cut points (a maximum m cuts at m + 1): firms whose figures
+# pass the same cuts meet the same limits, so that aggregates may check one firm for all of them.
+LIMIT_CUTS_SQL = """
+    SELECT list_sort(list_distinct(list_filter(list(min_revenue_krw) || list(max_revenue_krw + 1), lambda c: c IS NOT NULL))) AS rev,
+           list_sort(list_distinct(list_filter(list(min_employees) || list(max_employees + 1), lambda c: c IS NOT NULL))) AS emp
+    FROM programs"""
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,13 @@ class Profile:
         unknown = set(self.certs) - set(CERTS)
         if unknown:
             raise ValueError(f"unknown certifications {sorted(unknown)}")
+
+
+def limit_classes(firm: str = "f", cuts: str = "cuts") -> str:
+    """SELECT items ``rev_class``, ``emp_class``: which cut of :data:`LIMIT_CUTS_SQL` (joined as
+    ``cuts``) a firm's sales and employees reach."""
+    return (f"len(list_filter({cuts}.rev, lambda c: c <= {firm}.revenue_krw)) AS rev_class, "
+            f"len(list_filter({cuts}.emp, lambda c: c <= {firm}.employees)) AS emp_class")
 
 
 def sales_band(revenue_krw: float) -> str:
@@ -140,6 +153,10 @@ def _pairs(queries: pd.DataFrame, filters: Filters, select: str, tail: str = "")
          AND (len(p.target_industries) = 0 OR list_contains(p.target_industries, q.ksic_section))
          AND q.age_years >= coalesce(p.min_age_years, 0)
          AND q.age_years <= coalesce(p.max_age_years, 2147483647)
+         AND (p.min_revenue_krw IS NULL OR q.revenue_krw >= p.min_revenue_krw)
+         AND (p.max_revenue_krw IS NULL OR q.revenue_krw <= p.max_revenue_krw)
+         AND (p.min_employees IS NULL OR q.employees >= p.min_employees)
+         AND (p.max_employees IS NULL OR q.employees <= p.max_employees)
          AND list_has_all(q.cert_list, p.required_certs)
         LEFT JOIN sel ON sel.firm_id = q.firm_id AND sel.program_id = p.program_id
         WHERE {w} AND (sel.first_selected IS NULL OR sel.first_selected >= q.d)
@@ -159,8 +176,9 @@ def candidates(con: duckdb.DuckDBPyConnection, queries: pd.DataFrame, filters: F
 
     Rules (an empty list in a program means "no restriction"): open on the day (상시 접수, or
     opens_on <= day <= closes_on; programs without an announced window are not open); size, region
-    and industry in the program's lists; age within [min_age_years, max_age_years]; every required
-    certification held; not already selected by the same program (a decision made before the day).
+    and industry in the program's lists; age, sales and employees within the program's limits
+    (inclusive; a missing limit is none); every required certification held; not already selected
+    by the same program (a decision made before the day).
     Program-side filters (ministry, agency, category) narrow the programs; firm-side ones do not
     apply to a profile. Returns the query columns with the program's columns, ordered by query and
     program.
@@ -171,7 +189,8 @@ def candidates(con: duckdb.DuckDBPyConnection, queries: pd.DataFrame, filters: F
         p.program_id, p.title, p.ministry, p.agency, p.category::VARCHAR AS category,
         p.opens_on, p.closes_on, p.always_open, p.max_award_krw,
         len(p.target_regions) > 0 AS local_only, len(p.target_industries) > 0 AS industry_only,
-        p.min_age_years, p.max_age_years, array_to_string(p.required_certs, ',') AS required_certs""",
+        p.min_age_years, p.max_age_years, p.min_revenue_krw, p.max_revenue_krw, p.min_employees, p.max_employees,
+        array_to_string(p.required_certs, ',') AS required_certs""",
                          "ORDER BY q.query_id, p.program_id")
     return _run(con, queries, sql, params)
 

@@ -4,9 +4,10 @@ On a day, for the firm population (every firm of the database, weighted by ``fir
 
 * groups of firms (시도 x size x industry, or any coarser grouping) with few **eligible** programs
   (exact: every firm is checked against every open program, firms with the same region, size,
-  industry, age and certifications counted together) or few **well-matched** programs: programs whose
-  relevance score reaches the "good match" bar, the score of the 10th recommendation of the median
-  firm (estimated on a seeded sample of up to ``SAMPLE_PER_GROUP`` firms per group);
+  industry, age and certifications, and sales and employees between the same program limits, counted
+  together) or few **well-matched** programs: programs whose relevance score reaches the "good
+  match" bar, the score of the 10th recommendation of the median firm (estimated on a seeded sample
+  of up to ``SAMPLE_PER_GROUP`` firms per group);
 * programs open that day that are almost never recommended (rarely in a sampled firm's top 10,
   weighted) or applied to (applicants in the 365 days before the day).
 
@@ -48,11 +49,14 @@ def _firm_side(filters: Filters) -> tuple[str, list]:
 
 def _coverage(con: duckdb.DuckDBPyConnection, day: date, filters: Filters, seed: int) -> Coverage:
     w, params = _firm_side(filters)
+    # the smallest sales and headcount of a limit class stand for the class (all pass the same limits)
     combos = con.execute(f"""
+        WITH cuts AS ({matching.LIMIT_CUTS_SQL})
         SELECT f.region_code, f.size_class, f.ksic_section,
                floor(date_diff('day', f.founded_on, ?::DATE) / 365.25)::INTEGER AS age_years, f.certs,
+               {matching.limit_classes()}, min(f.revenue_krw) AS revenue_krw, min(f.employees) AS employees,
                sum(f.weight) AS weight, count(*) AS n_firms
-        FROM ({matching.FIRM_SQL}) f WHERE f.founded_on <= ?::DATE AND {w} GROUP BY ALL ORDER BY ALL""",
+        FROM ({matching.FIRM_SQL}) f, cuts WHERE f.founded_on <= ?::DATE AND {w} GROUP BY ALL ORDER BY ALL""",
                          [day, day, *params]).df()
     queries = combos.assign(query_id=range(len(combos)), firm_id=pd.array([None] * len(combos), dtype="Int64"),
                             day=pd.Timestamp(day))

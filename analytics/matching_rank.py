@@ -308,7 +308,8 @@ def ranker(con: duckdb.DuckDBPyConnection, seed: int = SEED) -> Ranker:
 def reasons(row: pd.Series | dict) -> tuple[tuple[str, float | str], ...]:
     """Why a program suits the firm, as (label code, value) pairs, most telling first (at most 4).
 
-    Codes are label keys ``matching.reason.<code>`` (Korean and English); values fill ``{v}``.
+    Codes are label keys ``matching.reason.<code>`` (Korean and English); values fill ``{v}``
+    (amounts of ``sales_*`` in KRW, for the page to format).
     """
     out: list[tuple[str, float | str]] = []
     if row["firm_cat_share"] >= 0.3:
@@ -329,6 +330,11 @@ def reasons(row: pd.Series | dict) -> tuple[tuple[str, float | str], ...]:
         out.append(("local", ""))
     if pd.notna(row["max_age_years"]):
         out.append(("age_band", int(row["max_age_years"])))
+    # a limit the firm meets is a reason: the program is reserved for firms like it
+    for code, col in (("sales_max", "max_revenue_krw"), ("sales_min", "min_revenue_krw"),
+                      ("emp_max", "max_employees"), ("emp_min", "min_employees")):
+        if pd.notna(row[col]):
+            out.append((code, int(row[col])))
     if row["cert_required"]:
         out.append(("cert", row["required_certs"]))
     if not row["always_open"] and row["days_open"] <= 7:

@@ -120,11 +120,21 @@ CREATE TABLE programs (
     target_industries VARCHAR[] NOT NULL DEFAULT [],    -- KSIC sections
     min_age_years     INTEGER,                     -- firm age band, inclusive
     max_age_years     INTEGER,
+    -- sales and employee bands (중소벤처24 SI01..SI07, EI01..EI06), as limits on the firm's own figures
+    -- (firms.revenue_krw, firms.employees): inclusive, NULL = no limit. Plain limits rather than band
+    -- codes, like the age band, so that rules such as 상시근로자 5인 미만 (max_employees 4) or 매출 10억원
+    -- 이하 need no table of code boundaries (a band code becomes its limits).
+    min_revenue_krw   BIGINT CHECK (min_revenue_krw >= 0),
+    max_revenue_krw   BIGINT CHECK (max_revenue_krw >= 0),
+    min_employees     INTEGER CHECK (min_employees >= 0),
+    max_employees     INTEGER CHECK (max_employees >= 0),
     required_certs    VARCHAR[] NOT NULL DEFAULT [],    -- venture, innobiz, mainbiz, women
     url               VARCHAR,
     summary           VARCHAR,
     source            VARCHAR NOT NULL DEFAULT 'synthetic',  -- synthetic, bizinfo, csv, parquet
     CHECK (closes_on IS NULL OR opens_on IS NULL OR closes_on >= opens_on),
+    CHECK (max_revenue_krw IS NULL OR min_revenue_krw IS NULL OR max_revenue_krw >= min_revenue_krw),
+    CHECK (max_employees IS NULL OR min_employees IS NULL OR max_employees >= min_employees),
     CHECK (docs_auto_linked IS NULL OR docs_required IS NULL OR docs_auto_linked <= docs_required)
 );
 

@@ -2,9 +2,9 @@
 
 Firms apply in proportion to a propensity (size, region, technology, age, certifications), choose
 programs by popularity and by how well the category suits them, and only programs they are eligible
-for at the time of submission (size, region, industry, firm age band, required certifications).
-Selection depends on category, size, region and the firm's (partly observable) quality, so that
-models have signal. The funnel submitted -> decided -> agreed (e-contract) -> paid is dated and cut
+for at the time of submission (size, region, industry, firm age, sales and employee bands, required
+certifications). Selection depends on category, size, region and the firm's (partly observable)
+quality, so that models have signal. The funnel submitted -> decided -> agreed (e-contract) -> paid is dated and cut
 at as_of: what would happen later is still pending.
 """
 from __future__ import annotations
@@ -47,7 +47,9 @@ def _eligible(fi: np.ndarray, pi: np.ndarray, day: np.ndarray, F: dict, P: dict)
     age = np.floor(age_days / 365.25)
     return ((P["size"][pi] & F["size"][fi]) != 0) & ((P["region"][pi] & F["region"][fi]) != 0) \
         & ((P["ind"][pi] & F["ind"][fi]) != 0) & ((P["cert"][pi] & ~F["cert"][fi]) == 0) \
-        & (age_days >= 0) & (age >= P["min_age"][pi]) & (age <= P["max_age"][pi])
+        & (age_days >= 0) & (age >= P["min_age"][pi]) & (age <= P["max_age"][pi]) \
+        & (F["rev"][fi] >= P["min_rev"][pi]) & (F["rev"][fi] <= P["max_rev"][pi]) \
+        & (F["emp"][fi] >= P["min_emp"][pi]) & (F["emp"][fi] <= P["max_emp"][pi])
 
 
 def generate(rng: np.random.Generator, scale: float, as_of: date, firms: Firms,
@@ -62,11 +64,15 @@ def generate(rng: np.random.Generator, scale: float, as_of: date, firms: Firms,
     cert = sum((ft[f"cert_{c}"].to_numpy().astype(np.int64) << i) for i, c in enumerate(_CERTS))
     F = {"size": 1 << size_i, "region": 1 << region_i,
          "ind": 1 << firms.sec_i,
-         "cert": cert, "founded": ft["founded_on"].to_numpy().astype("datetime64[D]").astype(np.int64)}
+         "cert": cert, "founded": ft["founded_on"].to_numpy().astype("datetime64[D]").astype(np.int64),
+         "rev": ft["revenue_krw"].to_numpy(float), "emp": ft["employees"].to_numpy(float)}
     P = {"size": _bits(programs["target_sizes"], SIZES), "region": _bits(programs["target_regions"], regions),
          "ind": _bits(programs["target_industries"], SECTIONS), "cert": _bits(programs["required_certs"], _CERTS),
          "min_age": programs["min_age_years"].fillna(-1).to_numpy(float),
-         "max_age": programs["max_age_years"].fillna(999).to_numpy(float)}
+         "max_age": programs["max_age_years"].fillna(999).to_numpy(float),
+         **{key: programs[col].astype(float).fillna(fill).to_numpy() for key, col, fill in (
+             ("min_rev", "min_revenue_krw", -np.inf), ("max_rev", "max_revenue_krw", np.inf),
+             ("min_emp", "min_employees", -np.inf), ("max_emp", "max_employees", np.inf))}}
     P["cert"][programs["required_certs"].str.len().to_numpy() == 0] = 0
 
     # application window per program, in days, cut to the 3 years before as_of

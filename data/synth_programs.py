@@ -175,4 +175,30 @@ def generate(rng: np.random.Generator, scale: float, as_of: date,
     pop = np.exp(rng.normal(0, 0.9, n)) * table["category"].map(_POPULARITY).to_numpy() \
         * np.where(table["target_regions"].str.len() > 0, 0.9, 1.5) * np.where(table["always_open"], 2.0, 1.0)
     assert set(SECTIONS) >= {s for lst in table["target_industries"] for s in lst}
+    # drawn after everything else, so that the other columns and the popularity keep their values
+    table = pd.concat([table, _bands(rng, table)], axis=1)
     return table, pop
+
+
+def _bands(rng: np.random.Generator, table: pd.DataFrame) -> pd.DataFrame:
+    """Sales and employee limits (NULL = none; most programs have none), at the sales-band edges of
+    the announcements (5억, 10억, 50억, 100억, 300억) so that a band picked on the page decides alike.
+
+    Small-merchant programs are capped (상시근로자 5인 미만, 매출 10억원 이하), as are some local loans;
+    hiring programs need staff (5인 이상); some export and technology programs want a track record
+    (매출 10억 / 50억원 이상), and programs open to 중견기업 sometimes stop at 300억원.
+    """
+    n = len(table)
+    cat, agency = table["category"].to_numpy(), table["agency"].to_numpy()
+    local = (table["target_regions"].str.len() > 0).to_numpy()
+    merchant = np.isin(agency, ["소상공인시장진흥공단", "신용보증재단중앙회"])
+    midsize = table["target_sizes"].map(lambda s: "midsize" in s).to_numpy()
+    u = rng.random((5, n))
+    none = np.full(n, np.nan)
+    max_emp = np.where(merchant & (u[0] < 0.5), 4, np.where(local & (cat == "금융") & (u[0] < 0.3), 9, none))
+    min_emp = np.where((cat == "인력") & (u[1] < 0.4), 5, none)
+    max_rev = np.select([merchant & (u[2] < 0.3), local & (cat == "금융") & (u[2] < 0.25), midsize & (u[2] < 0.3)],
+                        [1e9, 5e9, 3e10], np.nan)
+    min_rev = np.select([(cat == "수출") & (u[3] < 0.3), (cat == "기술") & ~midsize & (u[4] < 0.1)], [1e9, 5e9], np.nan)
+    return pd.DataFrame({"min_revenue_krw": min_rev, "max_revenue_krw": max_rev,
+                         "min_employees": min_emp, "max_employees": max_emp}).astype("Int64")

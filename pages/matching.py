@@ -38,6 +38,8 @@ def _reason_text(reasons: tuple) -> str:
             value = ", ".join(t(f"matching.cert.{c}") for c in str(value).split(","))
         elif code in ("history", "similar_field"):
             value = t(f"category.{value}")
+        elif code in ("sales_max", "sales_min"):
+            value = ctx.money(value)
         parts.append(t(f"matching.reason.{code}", v=value))
     return " · ".join(parts)
 
@@ -98,7 +100,8 @@ def _recommend() -> None:
     certs = ", ".join(t(f"matching.cert.{c}") for c in profile.certs) or t("matching.none")
     st.caption(t("matching.profile_desc", region=NAMES["region_code"].get(profile.region_code), certs=certs,
                  size=NAMES["size_class"].get(profile.size_class), age=profile.age_years,
-                 industry=NAMES["ksic_section"].get(profile.ksic_section)))
+                 industry=NAMES["ksic_section"].get(profile.ksic_section), employees=ctx.num(profile.employees),
+                 sales=t(f"matching.sales.{matching.sales_band(profile.revenue_krw)}")))
     with st.spinner(t("matching.computing")):
         recs = ctx.query(matching_rank.recommend, profile, day, ctx.filters, role=role)
     if recs.empty:

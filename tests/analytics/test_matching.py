@@ -37,8 +37,17 @@ RULES = {
     "P_SEL_LATE": (None, None, True, [], [], [], None, None, []),
     "P_REJ": (None, None, True, [], [], [], None, None, []),
 }
-BASE_ELIGIBLE = {"P_OPEN", "P_FIRSTDAY", "P_LASTDAY", "P_ALWAYS", "P_AGE", "P_SEL", "P_SEL_LATE", "P_REJ"}
-BASE = matching.Profile(region_code="11", size_class="micro", ksic_section="G", age_years=5)
+# always-open programs with a sales or employee band: program_id -> (min/max revenue, min/max employees)
+BANDS = {
+    "P_SALES_MAX": (None, 1_000_000_000, None, None),   # 매출 10억원 이하
+    "P_SALES_MIN": (5_000_000_000, None, None, None),   # 매출 50억원 이상
+    "P_EMP_MAX": (None, None, None, 4),                 # 상시근로자 5인 미만
+    "P_EMP_BAND": (None, None, 5, 49),                  # 5-49명
+}
+BASE_ELIGIBLE = {"P_OPEN", "P_FIRSTDAY", "P_LASTDAY", "P_ALWAYS", "P_AGE", "P_SEL", "P_SEL_LATE", "P_REJ",
+                 "P_SALES_MAX", "P_EMP_MAX"}
+BASE = matching.Profile(region_code="11", size_class="micro", ksic_section="G", age_years=5,
+                        revenue_krw=200_000_000, employees=3)
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +62,11 @@ def rules_con(tmp_path_factory: pytest.TempPathFactory):
                        required_certs, max_award_krw) VALUES (?, ?, '중소벤처기업부', '중소벤처기업진흥공단', '금융',
                        ?, ?, ?, ?, ?, ?, ?, ?, ?, 100000000)""",
                     [pid, pid, o, c, always, sizes, regions, inds, lo, hi, certs])
+    for pid, limits in BANDS.items():
+        con.execute("""INSERT INTO programs (program_id, title, ministry, agency, category, always_open, max_award_krw,
+                       min_revenue_krw, max_revenue_krw, min_employees, max_employees)
+                       VALUES (?, ?, '중소벤처기업부', '소상공인시장진흥공단', '금융', true, 100000000, ?, ?, ?, ?)""",
+                    [pid, pid, *limits])
     con.execute("""INSERT INTO firms (firm_id, biz_no, name, region_code, ksic_section, size_class, founded_on,
                    employees, revenue_krw) VALUES (1, '1234567890', '테스트상사', '11', 'G', 'micro', DATE '2020-01-01', 3, 100000000)""")
     for i, (pid, status, decided) in enumerate([("P_SEL", "selected", datetime(2025, 6, 1)),
@@ -89,6 +103,15 @@ def _with(**changes: object) -> matching.Profile:
     (_with(certs=("venture", "innobiz")), {"P_CERT"}, set()),  # both
     (_with(certs=("venture", "innobiz", "women")), {"P_CERT"}, set()),
     (_with(firm_id=1), set(), {"P_SEL"}),                    # already selected (decided before the day)
+    (_with(revenue_krw=1_000_000_000), set(), set()),        # sales cap inclusive
+    (_with(revenue_krw=1_000_000_001), set(), {"P_SALES_MAX"}),
+    (_with(revenue_krw=5_000_000_000), {"P_SALES_MIN"}, {"P_SALES_MAX"}),  # sales floor inclusive
+    (_with(revenue_krw=4_999_999_999), set(), {"P_SALES_MAX"}),
+    (_with(employees=0), set(), set()),                      # no employees: under every cap
+    (_with(employees=4), set(), set()),                      # headcount cap inclusive
+    (_with(employees=5), {"P_EMP_BAND"}, {"P_EMP_MAX"}),     # headcount band inclusive at both ends
+    (_with(employees=49), {"P_EMP_BAND"}, {"P_EMP_MAX"}),
+    (_with(employees=50), set(), {"P_EMP_MAX"}),
 ])
 def test_every_eligibility_rule(rules_con, profile: matching.Profile, added: set[str], removed: set[str]) -> None:
     assert _eligible(rules_con, profile) == (BASE_ELIGIBLE | added) - removed
@@ -124,8 +147,13 @@ def con(tiny_db: Path):
     c.close()
 
 
-def _python_eligible(firm: pd.Series, day: date, programs: pd.DataFrame, selected: set[tuple[int, str]]) -> set[str]:
-    """The rules written again, row by row, without SQL."""
+def _within(value: int, low: object, high: object) -> bool:
+    return (pd.isna(low) or value >= low) and (pd.isna(high) or value <= high)
+
+
+def _python_eligible(firm: pd.Series, day: date, programs: pd.DataFrame, selected: set[tuple[int, str]],
+                     bands: bool = True) -> set[str]:
+    """The rules written again, row by row, without SQL (``bands=False``: ignoring sales and employees)."""
     days = (pd.Timestamp(day) - pd.Timestamp(firm["founded_on"])).days
     age = math.floor(days / 365.25)
     held = {c for c in matching.CERTS if firm[f"cert_{c}"]}
@@ -142,6 +170,8 @@ def _python_eligible(firm: pd.Series, day: date, programs: pd.DataFrame, selecte
               and (len(p.target_industries) == 0 or firm["ksic_section"] in list(p.target_industries))
               and (pd.isna(p.min_age_years) or age >= p.min_age_years)
               and (pd.isna(p.max_age_years) or age <= p.max_age_years)
+              and (not bands or _within(firm["revenue_krw"], p.min_revenue_krw, p.max_revenue_krw))
+              and (not bands or _within(firm["employees"], p.min_employees, p.max_employees))
               and set(p.required_certs) <= held
               and (int(firm["firm_id"]), p.program_id) not in selected)
         if ok:
@@ -164,7 +194,7 @@ def test_never_offered_a_program_it_cannot_apply_to(con) -> None:
     by_query = got.groupby("query_id")["program_id"].agg(set).to_dict()
     sel = con.execute("SELECT firm_id, program_id, decided_at FROM applications WHERE status = 'selected'").df()
     sel_by_firm = {fid: g for fid, g in sel.groupby("firm_id")}
-    checked = offered = 0
+    checked = offered = banned_by_bands = 0
     for qrow in q.itertuples():
         firm = firms[firms["firm_id"] == qrow.firm_id].iloc[0]
         d = qrow.day.date()
@@ -174,7 +204,9 @@ def test_never_offered_a_program_it_cannot_apply_to(con) -> None:
         assert by_query.get(qrow.query_id, set()) == want, (qrow.firm_id, d)
         checked += 1
         offered += len(want)
+        banned_by_bands += len(_python_eligible(firm, d, programs, selected, bands=False) - want)
     assert checked >= 1100 and offered > 5000  # the check is not vacuous
+    assert banned_by_bands > 100                # ... and the sales and employee bands bite
 
 
 def test_firm_lookup_is_for_evaluators_and_masked(con) -> None:

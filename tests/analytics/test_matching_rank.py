@@ -89,6 +89,18 @@ def test_reasons_have_labels_in_both_languages(con) -> None:
         assert ("deadline", int(row["days_left"])) in row["reasons"] and row["days_left"] <= 14
 
 
+def test_band_limits_are_reasons() -> None:
+    # a candidate with nothing else to say for it: only its limits (which the firm meets) are reasons
+    row = {"firm_cat_share": 0.0, "sel_ind": 0.1, "prog_sel": 0.4, "pop_top": 0.9, "lift_ind": 0.0, "cat_lift": 0.0,
+           "always_open": False, "days_left": 30, "days_open": 30, "local_only": False, "max_age_years": np.nan,
+           "cert_required": 0.0, "lift_size": 0.0, "category": "금융", "required_certs": "",
+           "min_revenue_krw": pd.NA, "max_revenue_krw": 1_000_000_000, "min_employees": 5, "max_employees": pd.NA}
+    assert matching_rank.reasons(row) == (("sales_max", 1_000_000_000), ("emp_min", 5))
+    assert matching_rank.reasons({**row, "max_revenue_krw": pd.NA, "min_employees": pd.NA}) == ()
+    for code in ("sales_max", "sales_min", "emp_max", "emp_min"):
+        assert all(CATALOGUE[f"matching.reason.{code}"])
+
+
 def test_learned_ranker_beats_both_baselines(con) -> None:
     """On the tiny database (scale 0.01: 64 programs, ~500 evaluation firms)."""
     ev = matching_eval.evaluate(con, role="policy")

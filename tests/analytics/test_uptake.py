@@ -24,7 +24,8 @@ CASES = [Filters(), PERIOD, Filters(regions=("11", "41"), sizes=("micro", "small
 def _age_band(founded: pd.Series, on: pd.Series) -> pd.Series:
     on, founded = pd.to_datetime(on), pd.to_datetime(founded)
     years = on.dt.year - founded.dt.year - ((on.dt.month * 100 + on.dt.day) < (founded.dt.month * 100 + founded.dt.day))
-    return pd.cut(years, [-1, 2, 6, 9, 19, 10_000], labels=list(uptake.AGE_BANDS)).astype(str)
+    # below 0 when a planted ring's burst moved a submission before the firm's founding: 00-02, as in SQL
+    return pd.cut(years.clip(lower=0), [-1, 2, 6, 9, 19, 10_000], labels=list(uptake.AGE_BANDS)).astype(str)
 
 
 @pytest.fixture(scope="module")

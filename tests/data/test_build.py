@@ -136,6 +136,8 @@ def test_applications_respect_eligibility_and_windows(con: duckdb.DuckDBPyConnec
             AND f.founded_on <= a.submitted_at
             AND (p.min_age_years IS NULL OR {age} >= p.min_age_years)
             AND (p.max_age_years IS NULL OR {age} <= p.max_age_years)
+            AND f.revenue_krw BETWEEN coalesce(p.min_revenue_krw, 0) AND coalesce(p.max_revenue_krw, f.revenue_krw)
+            AND f.employees BETWEEN coalesce(p.min_employees, 0) AND coalesce(p.max_employees, f.employees)
             AND (NOT list_contains(p.required_certs, 'venture') OR f.cert_venture)
             AND (NOT list_contains(p.required_certs, 'innobiz') OR f.cert_innobiz)
             AND (NOT list_contains(p.required_certs, 'mainbiz') OR f.cert_mainbiz)
@@ -147,6 +149,12 @@ def test_applications_respect_eligibility_and_windows(con: duckdb.DuckDBPyConnec
     # the rules bite: restricted programs exist and get applications
     assert _one(con, "SELECT count(*) FROM applications JOIN programs USING (program_id) "
                      "WHERE len(target_regions) > 0 OR max_age_years IS NOT NULL") > 1000
+    # ... including the sales and employee bands, which most programs leave open
+    banded, total = con.execute("""SELECT count(*) FILTER (WHERE coalesce(min_revenue_krw, max_revenue_krw,
+                                       min_employees, max_employees) IS NOT NULL), count(*) FROM programs""").fetchone()
+    assert 0.05 * total < banded < 0.4 * total
+    assert _one(con, "SELECT count(*) FROM applications JOIN programs USING (program_id) "
+                     "WHERE coalesce(min_revenue_krw, max_revenue_krw, min_employees, max_employees) IS NOT NULL") > 200
 
 
 def test_cli_help_and_bad_scale(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

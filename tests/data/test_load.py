@@ -91,6 +91,19 @@ def test_valid_parquet_with_lists(src: Path, db: Path) -> None:
     assert got == want
 
 
+BANDS_HEADER = [*PROGRAMS_HEADER, "min_revenue_krw", "max_revenue_krw", "min_employees", "max_employees"]
+
+
+def test_valid_sales_and_employee_bands(src: Path, db: Path) -> None:
+    """The band columns are optional (the files above have none) and empty cells mean "no limit"."""
+    rows = [PROGRAMS_ROWS[0] + ["", "1,000,000,000", "", "4"], PROGRAMS_ROWS[1] + ["5000000000", "", "5", "49"]]
+    write_csv(src / "programs.csv", BANDS_HEADER, rows)
+    assert load_dir(src, db) == {"programs": 2}
+    assert query(db, "SELECT program_id, min_revenue_krw, max_revenue_krw, min_employees, max_employees "
+                     "FROM programs WHERE program_id LIKE 'P-T%' ORDER BY 1") == [
+        ("P-T1", None, 1_000_000_000, None, 4), ("P-T2", 5_000_000_000, None, 5, 49)]
+
+
 def test_valid_bizinfo_json(src: Path, db: Path) -> None:
     write_bizinfo(src / "bizinfo_2024.json")
     assert load_dir(src, db) == {"programs": 3}
@@ -155,6 +168,17 @@ def test_implausible_date_and_window_order(src: Path, db: Path) -> None:
     write_csv(src / "programs.csv", PROGRAMS_HEADER, rows)
     refused(src, db, "programs.csv, row 1, column closes_on, opens_on: breaks the rule",
             "programs.csv, row 2, column opens_on: implausible date")
+
+
+def test_bad_sales_and_employee_bands(src: Path, db: Path) -> None:
+    rows = [PROGRAMS_ROWS[0] + ["5000000000", "1000000000", "", "3.5"],   # floor above the cap; half a person
+            PROGRAMS_ROWS[1] + ["-1", "", "10", "9"]]                     # negative sales; floor above the cap
+    write_csv(src / "programs.csv", BANDS_HEADER, rows)
+    refused(src, db, "programs.csv, row 1, column max_revenue_krw, min_revenue_krw: breaks the rule",
+            "(value 'max_revenue_krw=1000000000, min_revenue_krw=5000000000')",
+            "programs.csv, row 1, column max_employees: not a whole number (value '3.5')",
+            "programs.csv, row 2, column min_revenue_krw: must not be negative (value '-1')",
+            "programs.csv, row 2, column max_employees, min_employees: breaks the rule")
 
 
 def test_duplicate_key_within_file(src: Path, db: Path) -> None:

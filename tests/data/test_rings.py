@@ -87,16 +87,17 @@ def test_every_kind_present(db: duckdb.DuckDBPyConnection) -> None:
                                              ("shared_author", ("doc_author",)), ("decoy_accountant", ("doc_author",)),
                                              ("decoy_public_pc", ("device",))])
 def test_members_share_identifiers(db: duckdb.DuckDBPyConnection, ring_kind: str, kinds: tuple[str, ...]) -> None:
-    # Most members carry a value of these kinds that another firm of the same group also carries,
-    # and the value is the group's own (not a noise value shared by thousands).
+    # Most member firms carry a value of these kinds that another firm of the same group also carries,
+    # and the value is the group's own (not a noise value shared by thousands). Counted by firm, as
+    # sharing is: a firm with 3 of a ring's 7 applications would otherwise weigh 3 times.
     rows = db.execute("""
         WITH m AS (SELECT t.ring_id, t.application_id, a.firm_id, f.kind, f.value FROM truth_broker_rings t
                    JOIN applications a USING (application_id) JOIN app_fingerprints f USING (application_id)
                    WHERE t.ring_kind = ? AND f.kind::VARCHAR IN ?),
              shared AS (SELECT ring_id, kind, value FROM m GROUP BY ALL HAVING count(DISTINCT firm_id) >= 2),
              df AS (SELECT kind, value, count(*) AS n FROM app_fingerprints GROUP BY ALL)
-        SELECT m.ring_id, count(DISTINCT m.application_id) FILTER (WHERE s.value IS NOT NULL),
-               count(DISTINCT m.application_id), max(df.n) FILTER (WHERE s.value IS NOT NULL)
+        SELECT m.ring_id, count(DISTINCT m.firm_id) FILTER (WHERE s.value IS NOT NULL),
+               count(DISTINCT m.firm_id), max(df.n) FILTER (WHERE s.value IS NOT NULL)
         FROM m LEFT JOIN shared s USING (ring_id, kind, value) LEFT JOIN df USING (kind, value) GROUP BY 1
     """, [ring_kind, list(kinds)]).fetchall()
     assert len(rows) >= 4

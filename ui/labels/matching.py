@@ -1,10 +1,11 @@
 """Labels of the program matching view (pages/matching.py), Korean first."""
 LABELS: dict[str, tuple[str, str]] = {
     "matching.title": ("맞춤형 지원사업 추천", "Program matching"),
-    "matching.intro": ("기업의 지역·규모·업종·업력·인증으로 {day}에 신청할 수 있는 사업만 골라, 비슷한 기업의 "
-                       "과거 신청·선정으로 학습한 모델이 순위를 매깁니다.",
-                       "Only programs the firm may apply to on {day} (region, size, industry, age, "
-                       "certifications), ranked by a model learned from similar firms' past applications and selections."),
+    "matching.intro": ("기업의 지역·규모·업종·업력·매출액·상시근로자 수·인증으로 {day}에 신청할 수 있는 사업만 골라, "
+                       "비슷한 기업의 과거 신청·선정으로 학습한 모델이 순위를 매깁니다.",
+                       "Only programs the firm may apply to on {day} (region, size, industry, age, sales, "
+                       "employees, certifications), ranked by a model learned from similar firms' past applications "
+                       "and selections."),
     "matching.filters_note": ("사이드바의 부처·기관·분야 필터는 추천과 사각지대에, 시도·규모·업종 필터는 사각지대 집계에 적용됩니다.",
                               "The ministry, agency and field filters apply to recommendations and blind spots; region, "
                               "size and industry filters apply to the blind-spot figures."),
@@ -48,13 +49,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "matching.firm_profile": ("선택한 기업 (연락처 정보는 가려서 표시): {desc}", "Chosen firm (contact data masked): {desc}"),
     "matching.not_founded": ("이 기업은 기준일에 아직 설립되지 않았습니다. 기준일을 늦춰 보세요.",
                              "This firm was not founded yet on that day; choose a later day."),
-    "matching.profile_desc": ("{region} · {size} · {industry} · 업력 {age}년 · 인증 {certs}",
-                              "{region} · {size} · {industry} · {age} years · certifications {certs}"),
+    "matching.profile_desc": ("{region} · {size} · {industry} · 업력 {age}년 · 매출 {sales} · 상시근로자 {employees}명 · "
+                              "인증 {certs}",
+                              "{region} · {size} · {industry} · {age} years · sales {sales} · {employees} employees · "
+                              "certifications {certs}"),
     "matching.none": ("없음", "none"),
     "matching.empty": ("이 프로필로 {day}에 신청할 수 있는 사업이 없습니다. 기준일을 바꾸거나, 사이드바의 부처·기관·분야 필터를 "
-                       "넓히거나, 프로필(규모·업력·인증)을 확인해 보세요.",
+                       "넓히거나, 프로필(규모·업력·매출액·상시근로자 수·인증)을 확인해 보세요.",
                        "No program open on {day} accepts this profile; try another day, widen the ministry/agency/"
-                       "field filters, or check the profile (size, age, certifications)."),
+                       "field filters, or check the profile (size, age, sales, employees, certifications)."),
     "matching.found": ("{day} 기준 신청 가능한 사업 중 상위 {n}개 (적합도 순).", "Top {n} programs open on {day} (by relevance)."),
     "matching.history_note": ("DB 기업은 과거 신청 이력이 반영되고, 같은 사업에 이미 선정된 경우 추천에서 제외됩니다.",
                               "For a firm of the database its history counts, and programs that already selected it are left out."),
@@ -79,6 +82,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "matching.reason.always_open": ("상시 접수", "Open all year"),
     "matching.reason.local": ("우리 지역 전용 사업", "Only for firms of your region"),
     "matching.reason.age_band": ("업력 {v}년 이하 기업 대상", "For firms up to {v} years old"),
+    "matching.reason.sales_max": ("매출액 {v} 이하 기업 대상", "For firms with sales up to {v}"),
+    "matching.reason.sales_min": ("매출액 {v} 이상 기업 대상", "For firms with sales of {v} or more"),
+    "matching.reason.emp_max": ("상시근로자 {v}명 이하 기업 대상", "For firms with up to {v} employees"),
+    "matching.reason.emp_min": ("상시근로자 {v}명 이상 기업 대상", "For firms with {v} or more employees"),
     "matching.reason.cert": ("보유 인증 대상 ({v})", "For holders of your certification ({v})"),
     "matching.reason.new": ("최근 공고 ({v}일 전 접수 시작)", "Newly opened ({v} days ago)"),
     "matching.reason.size_applies": ("같은 규모 기업 신청이 평균의 {v}배", "Firms of your size apply {v}x as often"),
