@@ -4,8 +4,8 @@ The population (how many real firms exist per 시도 x size class) comes from th
 statistics in ``data/facts``; the sample oversamples larger firms, which apply for support far more
 often, and every firm's ``weight`` undoes that, so that weighted counts by 시도 x size reproduce the
 population exactly at any scale. Attributes (patents, R&D, certifications, finances) are noisy
-functions of two latent traits, business quality ``z`` and technology capability ``t``; a third
-trait ``u`` is never observable and only enters the true outcome probabilities (see synth_outcomes).
+functions of two latent traits, business quality ``z`` and technology capability ``t``; the true
+outcome probabilities are functions of the observable attributes alone (see synth_outcomes).
 """
 from __future__ import annotations
 
@@ -122,7 +122,6 @@ class Firms:
     sec_i: np.ndarray     # index into SECTIONS
     z: np.ndarray
     t: np.ndarray
-    u: np.ndarray
 
 
 def _lookup(table: dict[str, float], keys: list[str], default: float = 0.0) -> np.ndarray:
@@ -150,7 +149,6 @@ def generate(rng: np.random.Generator, scale: float, as_of: date) -> Firms:
     z = rng.standard_normal(n)
     t = 0.4 * z + 0.9 * rng.standard_normal(n) + _lookup(_TECH_OFFSET, SECTIONS)[sec_i] \
         + np.array([0, 0.3, 0.5, 0.6, 0.7])[size_i]
-    u = rng.standard_normal(n)
 
     age_days = np.where(young, rng.uniform(30, 7 * 365, n),
                         7 * 365 + rng.exponential(np.array([3000, 4000, 5000, 7000, 9000])[size_i]))
@@ -216,4 +214,4 @@ def generate(rng: np.random.Generator, scale: float, as_of: date) -> Firms:
         "sales_growth": growth, "avg_wage_krw": wage, "market_growth": market_growth,
         "weight": weight,
     })
-    return Firms(table=table, size_i=size_i, region_i=region_i, sec_i=sec_i, z=z, t=t, u=u)
+    return Firms(table=table, size_i=size_i, region_i=region_i, sec_i=sec_i, z=z, t=t)

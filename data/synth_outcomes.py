@@ -1,11 +1,12 @@
 """True outcome probabilities per application (truth_outcomes) from a known latent model.
 
 p_default (3-year failure, K-TOP target) and p_success (K-VALUE target) are logistic functions of
-the firm's observable attributes, with known directions (more and better patents, R&D and
-certifications lower the default risk; a higher debt ratio raises it), plus the firm's unobservable
-trait ``u`` and some per-application noise, so that even a perfect model stays below the oracle.
-The realised booleans are drawn from the probabilities with one uniform per firm, so that a firm's
-repeated applications tell one consistent story.
+the firm's and the application's observable attributes only, with known directions (more and
+better patents, R&D and certifications lower the default risk; a higher debt ratio raises it). So
+each probability is the best prediction anyone can make from the data a model sees (the oracle),
+and the truth's own AUC is the ceiling a model can reach: the remaining uncertainty is the
+realised draw. The booleans are drawn from the probabilities with one uniform per firm, so that a
+firm's repeated applications tell one consistent story.
 """
 from __future__ import annotations
 
@@ -39,7 +40,6 @@ def _intercept(eta: np.ndarray, target: float) -> float:
 def generate(rng: np.random.Generator, firms: Firms, apps: pd.DataFrame) -> pd.DataFrame:
     ft = firms.table
     fi = apps["firm_id"].to_numpy() - 1  # firm_id is the row number + 1
-    n = len(fi)
     col = {c: ft[c].to_numpy()[fi] for c in (
         "debt_ratio", "patents", "patent_quality", "rnd_intensity", "operating_margin", "sales_growth",
         "ceo_experience_years", "cert_venture", "cert_innobiz", "cert_mainbiz", "tech_staff", "market_growth",
@@ -51,19 +51,16 @@ def generate(rng: np.random.Generator, firms: Firms, apps: pd.DataFrame) -> pd.D
     log_pat = np.log1p(col["patents"])
     pq = np.where(col["patents"] > 0, np.nan_to_num(col["patent_quality"], nan=5.0) - 5.0, 0.3)
     burden = apps["amount_requested_krw"].to_numpy() / np.maximum(col["revenue_krw"], 1)
-    u = firms.u[fi]
 
     eta_d = (0.6 * np.log(col["debt_ratio"]) - 0.3 * log_pat + 0.15 * pq - 4.0 * col["rnd_intensity"]
              - 0.35 * certs - 4.0 * col["operating_margin"] - 1.0 * col["sales_growth"]
              - 0.015 * col["ceo_experience_years"] + 0.45 * (age_years < 3) + _DEFAULT_SIZE[size_i]
-             + 0.3 * np.minimum(burden, 2.0) + 0.9 * u + 0.3 * rng.standard_normal(n))
+             + 0.3 * np.minimum(burden, 2.0))
     p_default = _sigmoid(eta_d + _intercept(eta_d, TARGET_DEFAULT_RATE))
 
-    u2 = -0.5 * u + 0.87 * rng.standard_normal(len(ft))[fi]
     eta_s = (0.35 * log_pat - 0.1 * pq + 0.45 * col["cert_venture"] + 0.3 * col["cert_innobiz"]
              + 3.0 * col["rnd_intensity"] + 2.5 * col["sales_growth"] + 2.0 * col["operating_margin"]
-             + 0.3 * (col["tech_staff"] > 0) + 5.0 * col["market_growth"] - 0.2 * np.log(col["debt_ratio"])
-             + 0.8 * u2 + 0.3 * rng.standard_normal(n))
+             + 0.3 * (col["tech_staff"] > 0) + 5.0 * col["market_growth"] - 0.2 * np.log(col["debt_ratio"]))
     p_success = _sigmoid(eta_s + _intercept(eta_s, TARGET_SUCCESS_RATE))
 
     draw_d, draw_s = rng.random(len(ft)), rng.random(len(ft))

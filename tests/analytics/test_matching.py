@@ -205,7 +205,7 @@ def test_never_offered_a_program_it_cannot_apply_to(con) -> None:
         checked += 1
         offered += len(want)
         banned_by_bands += len(_python_eligible(firm, d, programs, selected, bands=False) - want)
-    assert checked >= 1100 and offered > 5000  # the check is not vacuous
+    assert checked >= 1000 and offered > 5000  # the check is not vacuous
     assert banned_by_bands > 100                # ... and the sales and employee bands bite
 
 

@@ -51,8 +51,8 @@ def test_grades_rise_with_failure_probability() -> None:
 def _observable_oracle_auc(con: duckdb.DuckDBPyConnection, model: str) -> tuple[float, float]:
     """AUC of a logistic regression on the generator's own observable terms (data/synth_outcomes.py).
 
-    The truth also uses a latent trait no model can observe, so the truth's AUC is out of reach;
-    this well-specified regression is the best a model of the observables can expect.
+    The truth is a function of these observables, so this well-specified regression shows what a
+    model fitted on the same finite training slice can reach (close to the truth's own AUC).
     """
     d = train.load_training_data(con)
     f = con.execute("SELECT a.application_id, f.* FROM applications a JOIN firms f USING (firm_id)").df()
@@ -86,7 +86,8 @@ def test_model_quality_against_the_observable_and_true_oracles(quality_db: tuple
             observable_auc, truth_auc = _observable_oracle_auc(con, model)
             assert abs(truth_auc - m["oracle_auc"]) < 1e-9
             assert m["auc"] >= observable_auc - 0.02, (model, m["auc"], observable_auc)
-            assert m["auc"] > 0.6 and m["oracle_auc"] - m["auc"] < 0.2
+            # the issue's bar: within 0.02 of the truth's own AUC (the best possible model)
+            assert m["auc"] > 0.6 and m["oracle_auc"] - m["auc"] <= 0.02, (model, m["auc"], m["oracle_auc"])
 
 
 def test_grade_failure_rates_rise_grade_by_grade(quality_db: tuple[Path, dict]) -> None:
