@@ -76,14 +76,15 @@ def _members(con: duckdb.DuckDBPyConnection, assignment: dict[int, int]) -> pd.D
 
 
 def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: LinkParams = LinkParams(),
-           cluster_params: ClusterParams = ClusterParams(), progress: Progress = lambda _: None) -> Detection:
-    """Run detection on an open data connection (read-only use) with the given suppression list."""
+           cluster_params: ClusterParams = ClusterParams(), progress: Progress = lambda _: None,
+           chunk: int = 200_000) -> Detection:
+    """Run detection on an open data connection (read-only use) with the given suppression list.
+
+    ``chunk`` bounds how many plans are read and hashed at once; it never changes the result."""
     stats: dict = {}
     t0 = time.perf_counter()
-    apps, firms, texts = links.load_plans(con)
     templates = supp.loc[supp["kind"] == "plan", "value"].tolist() if len(supp) else []
-    pl, plan_stats = links.plan_pairs(apps, firms, texts, templates, link_params)
-    del apps, firms, texts
+    pl, plan_stats = links.plan_pairs(con, templates, link_params, chunk=chunk)
     stats.update(plan_stats)
     stats["t_plans"] = round(time.perf_counter() - t0, 2)
     progress(f"plans: {plan_stats['plans']:,} plans, {len(pl):,} similar pairs ({stats['t_plans']} s)")

@@ -149,32 +149,55 @@ def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: 
           "trace_share": params.trace_share}).df()
 
 
-def load_plans(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(application ids, firm ids, plan texts); texts are normalised while hashing, not in SQL
-    (a regexp over a million plans costs more than the whole signature step)."""
-    r = con.execute("""
+def plan_signatures(con: duckdb.DuckDBPyConnection, params: LinkParams, *, chunk: int = 200_000,
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(application ids, firm ids, MinHash signatures) of every plan, read ``chunk`` plans at a time.
+
+    Only one chunk of texts is ever in memory (10 M plan texts as Python strings would be ~7 GB);
+    a text's signature does not depend on its chunk, so the result is the same for any ``chunk``.
+    Texts are normalised while hashing, not in SQL (a regexp over a million plans costs more than
+    the whole signature step).
+    """
+    n = con.execute("SELECT count(*) FROM business_plans").fetchall()[0][0]
+    apps = np.empty(n, dtype=np.int64)
+    firms = np.empty(n, dtype=np.int64)
+    sig = np.empty((n, params.bins), dtype=np.uint32)
+    reader = con.sql("""
         SELECT p.application_id, a.firm_id, p.plan_text
         FROM business_plans p JOIN applications a USING (application_id)
-    """).fetchnumpy()
-    return r["application_id"], r["firm_id"], r["plan_text"].tolist()
+    """).to_arrow_reader(chunk)
+    lo = 0
+    for batch in reader:
+        hi = lo + batch.num_rows
+        apps[lo:hi] = batch.column(0).to_numpy()
+        firms[lo:hi] = batch.column(1).to_numpy()
+        sig[lo:hi] = minhash.signatures(batch.column(2).to_pylist(), bins=params.bins, k=params.shingle_k,
+                                        seed=params.seed)
+        lo = hi
+    return apps[:lo], firms[:lo], sig[:lo]
 
 
-def template_copies(sig: np.ndarray, templates: list[str], params: LinkParams) -> np.ndarray:
+def template_copies(sig: np.ndarray, templates: list[str], params: LinkParams, step: int = 1_000_000) -> np.ndarray:
     """Boolean mask of plans whose estimated similarity to any suppressed template reaches the threshold."""
     mask = np.zeros(sig.shape[0], dtype=bool)
     if not templates:
         return mask
     tsig = minhash.signatures(templates, bins=params.bins, k=params.shingle_k, seed=params.seed)
-    for row in tsig:
-        mask |= minhash.estimate_jaccard(sig, np.broadcast_to(row, sig.shape)) >= params.template_threshold
+    for lo in range(0, sig.shape[0], step):  # in blocks: each comparison makes bins bytes per plan
+        block = sig[lo : lo + step]
+        for row in tsig:
+            mask[lo : lo + step] |= minhash.estimate_jaccard(block, np.broadcast_to(row, block.shape)) >= params.template_threshold
     return mask
 
 
-def plan_pairs(apps: np.ndarray, firms: np.ndarray, texts: list[str], templates: list[str],
-               params: LinkParams) -> tuple[pd.DataFrame, dict]:
-    """Pairs of applications of different firms with near-duplicate plans: (app_a, app_b, plan_similarity)."""
+def plan_pairs(con: duckdb.DuckDBPyConnection, templates: list[str], params: LinkParams, *,
+               chunk: int = 200_000) -> tuple[pd.DataFrame, dict]:
+    """Pairs of applications of different firms with near-duplicate plans: (app_a, app_b, plan_similarity).
+
+    Memory is the signatures (bins x 4 bytes per plan) plus one chunk of texts (see :func:`plan_signatures`).
+    """
     t0 = time.perf_counter()
-    sig = minhash.signatures(texts, bins=params.bins, k=params.shingle_k, seed=params.seed)
+    apps, firms, sig = plan_signatures(con, params, chunk=chunk)
     t_sig = time.perf_counter() - t0
     copies = template_copies(sig, templates, params)
     # Public-template copies get an all-empty signature: they can never share a bucket.
@@ -184,7 +207,7 @@ def plan_pairs(apps: np.ndarray, firms: np.ndarray, texts: list[str], templates:
     del sig
     a, b = apps[i], apps[j]
     out = pd.DataFrame({"app_a": np.minimum(a, b), "app_b": np.maximum(a, b), "plan_similarity": sims})
-    stats = {"plans": len(texts), "template_copies": int(copies.sum()), "skipped_buckets": skipped,
+    stats = {"plans": len(apps), "template_copies": int(copies.sum()), "skipped_buckets": skipped,
              "plan_pairs": len(out), "t_signatures": round(t_sig, 2), "t_lsh": round(time.perf_counter() - t0 - t_sig, 2)}
     return out, stats
 

@@ -171,20 +171,16 @@ def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> np.ndarray:
     return ((a == b) & (a != EMPTY)).mean(axis=1)
 
 
-def _band_keys(sig: np.ndarray, rows: int) -> np.ndarray:
-    """(n, bands) uint64 bucket keys; 0 where a band has an empty bin (such bands never match)."""
-    n, bins = sig.shape
-    bands = bins // rows
-    keys = np.zeros((n, bands), dtype=np.uint64)
-    for band in range(bands):
-        block = sig[:, band * rows : (band + 1) * rows].astype(np.uint64)
-        key = np.full(n, _mix(np.array([band + 1], dtype=np.uint64))[0], dtype=np.uint64)
-        for r in range(rows):
-            key = _mix(key ^ block[:, r])
-        key[key == 0] = 1
-        key[(sig[:, band * rows : (band + 1) * rows] == EMPTY).any(axis=1)] = 0
-        keys[:, band] = key
-    return keys
+def _band_key(sig: np.ndarray, band: int, rows: int) -> np.ndarray:
+    """(n,) uint64 bucket keys of one band; 0 where the band has an empty bin (such bands never match).
+    One band at a time: all bands at once would be 8 bytes x bands per text (5 GB at 10 M texts)."""
+    block = sig[:, band * rows : (band + 1) * rows]
+    key = np.full(sig.shape[0], _mix(np.array([band + 1], dtype=np.uint64))[0], dtype=np.uint64)
+    for r in range(rows):
+        key = _mix(key ^ block[:, r].astype(np.uint64))
+    key[key == 0] = 1
+    key[(block == EMPTY).any(axis=1)] = 0
+    return key
 
 
 def _pairs_in_runs(order: np.ndarray, run_start: np.ndarray, run_len: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -202,33 +198,42 @@ def _pairs_in_runs(order: np.ndarray, run_start: np.ndarray, run_len: np.ndarray
     return np.concatenate(out_a), np.concatenate(out_b)
 
 
-def lsh_candidates(sig: np.ndarray, *, rows: int = 4, bucket_cap: int = 40) -> tuple[np.ndarray, np.ndarray, int]:
+def _unique(keys: np.ndarray) -> np.ndarray:
+    keys.sort()
+    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if keys.size else keys
+
+
+def lsh_candidates(sig: np.ndarray, *, rows: int = 4, bucket_cap: int = 40, owner: np.ndarray | None = None,
+                   ) -> tuple[np.ndarray, np.ndarray, int]:
     """Candidate pairs (i < j, unique) that share at least one LSH bucket of at most ``bucket_cap`` texts.
 
-    Returns (i, j, skipped) where ``skipped`` counts the over-full buckets left out.
+    With ``owner``, pairs of one owner are dropped band by band (they are most of the candidates, so
+    dropping them before the union keeps its memory small). Returns (i, j, skipped) where
+    ``skipped`` counts the over-full buckets left out.
     """
-    keys = _band_keys(sig, rows)
-    pair_keys: list[np.ndarray] = []
+    n, bins = sig.shape
+    if n < 2:
+        return np.empty(0, np.int64), np.empty(0, np.int64), 0
     skipped = 0
-    n = np.int64(sig.shape[0])
-    for band in range(keys.shape[1]):
-        col = keys[:, band]
+    seen = np.empty(0, np.int64)   # pair keys i * n + j found so far, unique and sorted
+    n64 = np.int64(n)
+    for band in range(bins // rows):
+        col = _band_key(sig, band, rows)
         order = np.argsort(col, kind="stable")
         sorted_keys = col[order]
+        del col
         boundary = np.flatnonzero(np.diff(sorted_keys)) + 1
         run_start = np.concatenate(([0], boundary))
-        run_len = np.diff(np.concatenate((run_start, [col.size])))
+        run_len = np.diff(np.concatenate((run_start, [n])))
         valid = (run_len >= 2) & (sorted_keys[run_start] != 0)
         skipped += int((valid & (run_len > bucket_cap)).sum())
         keep = valid & (run_len <= bucket_cap)
         a, b = _pairs_in_runs(order, run_start[keep], run_len[keep])
-        pair_keys.append(a * n + b)
-    if not pair_keys:
-        return np.empty(0, np.int64), np.empty(0, np.int64), skipped
-    keys = np.concatenate(pair_keys)
-    keys.sort()
-    uniq = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if keys.size else keys
-    return uniq // n, uniq % n, skipped
+        if owner is not None:
+            other = owner[a] != owner[b]
+            a, b = a[other], b[other]
+        seen = _unique(np.concatenate((seen, a * n64 + b)))
+    return seen // n64, seen % n64, skipped
 
 
 def similar_pairs(
@@ -240,10 +245,7 @@ def similar_pairs(
     With ``owner`` (e.g. the firm of each text), pairs of one owner are dropped before verifying:
     a firm re-using its own plan is not evidence, and such pairs are most of the candidates.
     """
-    i, j, skipped = lsh_candidates(sig, rows=rows, bucket_cap=bucket_cap)
-    if owner is not None:
-        other = owner[i] != owner[j]
-        i, j = i[other], j[other]
+    i, j, skipped = lsh_candidates(sig, rows=rows, bucket_cap=bucket_cap, owner=owner)
     # two-stage verification: the first ``verify_bins`` bins screen out most candidates cheaply
     # (the gathers are most of the cost), the whole signature decides for the rest
     ver = np.ascontiguousarray(sig[:, :verify_bins]) if verify_bins < sig.shape[1] else sig

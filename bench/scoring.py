@@ -14,7 +14,6 @@ import argparse
 import os
 import resource
 import shutil
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -66,27 +65,15 @@ def page_rerun(db: Path, reruns: int) -> tuple[float, float]:
     """(first run, median rerun) seconds of pages/scoring.py with an applicant open, in AppTest."""
     from streamlit.runtime.pages_manager import PagesManager
 
-    from tests.ui.helpers import signed_in_app
+    from tests.ui.helpers import median_rerun, served_pages_init, signed_in_app
 
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False   # as tests/ui/conftest.py: AppTest runs app.py each time
-
-    PagesManager.__init__ = init
+    PagesManager.__init__ = served_pages_init()
     os.environ["MADANG_DB"] = str(db)
     at = signed_in_app("evaluator", page="pages/scoring.py", timeout=120)
     t = time.perf_counter()
     at.text_input(key="app").input("12345").run()
     first = time.perf_counter() - t
-    times = []
-    for _ in range(reruns):
-        t = time.perf_counter()
-        at.run()
-        times.append(time.perf_counter() - t)
-    assert not at.exception, at.exception
-    return first, statistics.median(times)
+    return first, median_rerun(at, reruns)
 
 
 def main() -> None:

@@ -141,3 +141,18 @@ def test_evidence_pack(run_db) -> None:
     html = pack.html()
     assert html.startswith("<!doctype html>") and "plotly" in html and "확인 중" in html
     assert html.count("<script") >= 2 and "<script src=" not in html      # plotly.js inlined: self-contained
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 250])
+def test_chunked_plan_step_gives_the_same_links_as_one_chunk(tiny_db: Path, chunk: int) -> None:
+    """Oracle: reading and hashing plans a few at a time changes nothing (one chunk holds them all)."""
+    con = duckdb.connect(str(tiny_db), read_only=True)
+    supp = pd.DataFrame(columns=["kind", "value"])
+    whole = brokers.detect(con, supp, chunk=10_000_000)
+    part = brokers.detect(con, supp, chunk=chunk)
+    con.close()
+    cols = ["app_a", "app_b", "weight", "n_groups", "plan_similarity", "strong"]
+    key = lambda d: d.links[cols].sort_values(["app_a", "app_b"]).reset_index(drop=True)  # noqa: E731
+    assert len(whole.links) and whole.stats["plan_pairs"]
+    pd.testing.assert_frame_equal(key(part), key(whole))
+    assert part.stats["plan_pairs"] == whole.stats["plan_pairs"]

@@ -84,6 +84,18 @@ def test_lsh_finds_near_duplicates_and_respects_bucket_cap() -> None:
     assert ci.size == 0 and skipped == 16
 
 
+def test_owner_filter_per_band_matches_filtering_afterwards() -> None:
+    """Oracle: dropping one owner's pairs band by band gives what dropping them from all candidates does."""
+    texts = _texts(200, 5)
+    sig = minhash.signatures(texts, bins=64, k=6)
+    owner = np.random.default_rng(1).integers(0, 40, len(texts))
+    i, j, _ = minhash.lsh_candidates(sig, rows=3, bucket_cap=40)
+    oi, oj, _ = minhash.lsh_candidates(sig, rows=3, bucket_cap=40, owner=owner)
+    other = owner[i] != owner[j]
+    assert other.sum() < i.size
+    assert set(zip(oi.tolist(), oj.tolist())) == set(zip(i[other].tolist(), j[other].tolist()))
+
+
 def test_vectorised_normalisation_matches_reference() -> None:
     texts = ["  가나  다라\t마바\n", "", "   ", "a", " b  c ", "x\u3000\u3000y", "끝 "]
     codes, lengths = minhash._normalised_codes(texts)

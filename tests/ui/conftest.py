@@ -7,6 +7,7 @@ import pytest
 
 from data.db import users_path
 from data.users import DEMO_USERS, add_user
+from tests.ui.helpers import served_pages_init
 from tests.ui.mini_db import build_mini_db
 
 
@@ -29,18 +30,7 @@ def app_env(mini_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(autouse=True)
 def _navigation_as_served(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make AppTest run app.py on every run, as the server does once st.navigation has been called.
-
-    AppTest resets Streamlit's "legacy pages/ folder" flag before each run, so with a pages/ folder
-    its second and later runs execute the page file alone (no app.py, no sidebar, no role menu).
-    The server clears the flag for good the first time app.py calls st.navigation; do the same here.
-    """
+    """AppTest runs app.py on every run, as the server does (see :func:`served_pages_init`)."""
     from streamlit.runtime.pages_manager import PagesManager
 
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
+    monkeypatch.setattr(PagesManager, "__init__", served_pages_init())

@@ -1,6 +1,8 @@
 """AppTest helpers for page tests: a signed-in app on a given page, and element lookups."""
 from __future__ import annotations
 
+import statistics
+import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -23,6 +25,35 @@ def signed_in_app(role: str, page: str | None = None, *, user: str | None = None
     if page is not None:
         at.switch_page(page).run()
     return at
+
+
+def served_pages_init():  # type: ignore[no-untyped-def]
+    """A ``PagesManager.__init__`` that makes AppTest run app.py on every run, as the server does
+    once st.navigation has been called (tests/ui/conftest.py installs it per test, benchmarks for good).
+
+    AppTest resets Streamlit's "legacy pages/ folder" flag before each run, so with a pages/ folder
+    its second and later runs would execute the page file alone (no app.py, no shell, no role check).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    return init
+
+
+def median_rerun(at: AppTest, reruns: int) -> float:
+    """Median seconds of ``reruns`` plain reruns of what ``at`` shows (no widget changed)."""
+    times = []
+    for _ in range(reruns):
+        t = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - t)
+    assert not at.exception, at.exception
+    return statistics.median(times)
 
 
 def texts(at: AppTest) -> str:
