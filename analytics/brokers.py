@@ -26,16 +26,18 @@ import pandas as pd
 from analytics import clusters, links, suppressions
 from analytics.clusters import ClusterParams
 from analytics.links import LinkParams
-from data.db import writer
+from data.db import connect_read_only, get_meta, writer
 
 Progress = Callable[[str], None]
+MEMORY_LIMIT = "3GB"
 
 
 @dataclass
 class Detection:
     """Everything one run found (kept in memory for tests and the benchmark)."""
 
-    links: pd.DataFrame        # every link: app_a, app_b, weight, groups, ids, plan_similarity, time_gap_hours, strong
+    links: pd.DataFrame        # links touching a clustered application: app_a, app_b, weight, groups, ids,
+                               # plan_similarity, time_gap_hours, strong, hard, cluster_id (when both ends share one)
     members: pd.DataFrame      # application_id, cluster_id, firm_id, ...
     clusters: pd.DataFrame     # cluster_id, size, n_firms, risk, flagged, reasons, ...
     stats: dict
@@ -92,36 +94,35 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     t1 = time.perf_counter()
     links.value_frequencies(con, supp)
     stats["kind_totals"] = dict(con.execute("SELECT kind, total FROM _tot").fetchall())  # for why-linked views
-    ids = links.identifier_pairs(con, link_params, pl)
-    stats["identifier_pairs"] = len(ids)
+    stats["identifier_pairs"] = len(links.identifier_pairs(con, link_params, pl))
     stats["t_identifiers"] = round(time.perf_counter() - t1, 2)
-    progress(f"identifiers: {len(ids):,} shared-value pairs ({stats['t_identifiers']} s)")
+    progress(f"identifiers: {stats['identifier_pairs']:,} shared-value pairs ({stats['t_identifiers']} s)")
 
     t2 = time.perf_counter()
     stats["timing_weight"] = round(links.timing_weight(con, link_params), 2)
-    all_links = links.combine(con, ids, pl, link_params, stats["timing_weight"])
-    all_links["strong"] = links.strong(all_links, link_params)
-    st = all_links[all_links["strong"]]
-    assignment = clusters.components(st["app_a"].to_numpy(), st["app_b"].to_numpy(), cluster_params)
+    all_links = links.combine(con, pl, link_params, stats["timing_weight"])
+    st = all_links.filter("strong").select("app_a, app_b").fetchnumpy()
+    assignment = clusters.components(st["app_a"], st["app_b"], cluster_params)
     assignment = _enough_firms(con, assignment, cluster_params.min_firms)
     for _ in range(2):  # twice: a member attached in the first pass may carry another member's trace
         assignment = links.attach_by_traces(con, assignment, min_firms=cluster_params.trace_firms,
                                             min_share=cluster_params.trace_share, weak_kinds=link_params.weak_kinds)
-        assignment = clusters.attach_by_links(assignment, all_links, min_firms=cluster_params.trace_firms)
-    assignment = clusters.merge_linked(assignment, all_links)
+        assignment = clusters.attach_by_links(assignment, links.touching(con, assignment), min_firms=cluster_params.trace_firms)
+    near = links.touching(con, assignment)  # the only links Python holds: those of clustered applications
+    assignment = clusters.merge_linked(assignment, near)
     members = _members(con, assignment) if assignment else pd.DataFrame(
         columns=["application_id", "cluster_id", "firm_id", "region_code", "program_id", "submitted_at", "status",
                  "amount_awarded_krw", "prog_selection_rate", "prog_mean_award"])
-    a_cl = all_links["app_a"].map(assignment)
-    b_cl = all_links["app_b"].map(assignment)
-    all_links["cluster_id"] = a_cl.where(a_cl == b_cl)
-    in_cluster = all_links[all_links["strong"] & all_links["cluster_id"].notna()]
+    a_cl = near["app_a"].map(assignment)
+    b_cl = near["app_b"].map(assignment)
+    near["cluster_id"] = a_cl.where(a_cl == b_cl)
+    in_cluster = near[near["strong"] & near["cluster_id"].notna()]
     cl = clusters.risk(members, in_cluster, cluster_params) if len(members) else pd.DataFrame(
         columns=["cluster_id", "size", "n_firms", "risk", "flagged", "reasons"])
-    stats.update(links=len(all_links), strong_links=int(all_links["strong"].sum()), clusters=len(cl),
+    stats.update(links=len(all_links), strong_links=len(st["app_a"]), clusters=len(cl),
                  flagged=int(cl["flagged"].sum()) if len(cl) else 0, t_clusters=round(time.perf_counter() - t2, 2))
     progress(f"clusters: {stats['clusters']:,}, flagged {stats['flagged']:,} ({stats['t_clusters']} s)")
-    return Detection(links=all_links, members=members, clusters=cl, stats=stats)
+    return Detection(links=near, members=members, clusters=cl, stats=stats)
 
 
 def store(con: duckdb.DuckDBPyConnection, det: Detection, *, run_id: str, params: dict,
@@ -143,8 +144,7 @@ def store(con: duckdb.DuckDBPyConnection, det: Detection, *, run_id: str, params
         con.execute("INSERT INTO broker_cluster_members SELECT ?, cluster_id, application_id FROM _m", [run_id])
     # Links kept for the auditor: every link touching a clustered application (strong or not), so
     # the graph can expand a node's neighbours and show why weaker ties did not count.
-    clustered = set(det.members["application_id"].tolist())
-    keep = det.links[det.links["app_a"].isin(clustered) | det.links["app_b"].isin(clustered)]
+    keep = det.links
     if len(keep):
         con.register("_l", pd.DataFrame({
             "app_a": keep["app_a"], "app_b": keep["app_b"], "weight": keep["weight"].round(3),
@@ -163,8 +163,18 @@ def write_csv(det: Detection, out: Path) -> None:
 
 
 def run(db_path: Path | str, *, out: Path | None = None, link_params: LinkParams = LinkParams(),
-        cluster_params: ClusterParams = ClusterParams(), progress: Progress = lambda _: None) -> tuple[str, Detection]:
-    """The batch job: read suppressions, detect, store under a new run id; returns (run_id, detection)."""
+        cluster_params: ClusterParams = ClusterParams(), progress: Progress = lambda _: None,
+        memory_limit: str = MEMORY_LIMIT) -> tuple[str, Detection]:
+    """The batch job: read suppressions, detect, store under a new run id; returns (run_id, detection).
+
+    Detection reads the data file itself (read-only); only storing goes through the writer. The
+    writer works on a copy of the file, and holding that copy (16 GB at national scale) for the
+    whole detection beside DuckDB's spill files would double the disk the job needs. If the data
+    was replaced meanwhile (an import, a rebuild), nothing is stored: the run would describe data
+    that is no longer there.
+
+    ``memory_limit`` caps DuckDB (it spills joins and temp tables to disk beyond it); without a
+    cap it keeps the file's pages cached up to 80% of the machine, beside the plan signatures."""
     added = suppressions.seed_templates(db_path)
     if added:
         progress(f"suppression list: seeded {added} public template plans")
@@ -173,8 +183,14 @@ def run(db_path: Path | str, *, out: Path | None = None, link_params: LinkParams
     ids = supp[supp["kind"] != "plan"] if len(supp) else supp
     params = {"links": link_params.to_json(), "clusters": cluster_params.to_json(), "suppressions": len(supp),
               "suppressed_identifiers": ids[["kind", "value"]].values.tolist() if len(ids) else []}
-    with writer(db_path) as con:
+    with connect_read_only(db_path) as con:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        version = get_meta(con).get("data_version")
         det = detect(con, supp, link_params=link_params, cluster_params=cluster_params, progress=progress)
+    with writer(db_path) as con:
+        if get_meta(con).get("data_version") != version:
+            raise RuntimeError(f"{db_path} was replaced while the detection ran (an import or a rebuild): "
+                               "nothing was stored; run the job again")
         store(con, det, run_id=run_id, params=params, link_params=link_params)
     if out is not None:
         write_csv(det, out)
@@ -185,12 +201,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m analytics.brokers", description=__doc__.split("\n\n")[0])
     ap.add_argument("--db", required=True, type=Path, help="the data file (madang.duckdb)")
     ap.add_argument("--out", type=Path, help="also write one row per clustered application to this CSV")
+    ap.add_argument("--memory-limit", default=MEMORY_LIMIT, help=f"DuckDB's memory cap (default {MEMORY_LIMIT})")
     args = ap.parse_args(argv)
     if not args.db.exists():
         print(f"error: no database at {args.db}: build one with `python -m data.build --db {args.db}`", file=sys.stderr)
         return 2
     t = time.perf_counter()
-    run_id, det = run(args.db, out=args.out, progress=lambda msg: print(f"[{time.perf_counter() - t:6.1f}s] {msg}", flush=True))
+    run_id, det = run(args.db, out=args.out, memory_limit=args.memory_limit, progress=lambda msg: print(f"[{time.perf_counter() - t:6.1f}s] {msg}", flush=True))
     print(f"run {run_id}: {det.stats['clusters']:,} clusters, {det.stats['flagged']:,} flagged, "
           f"{len(det.members):,} applications clustered in {time.perf_counter() - t:.1f} s"
           + (f"; wrote {args.out}" if args.out else ""))

@@ -60,16 +60,15 @@ def components(app_a: np.ndarray, app_b: np.ndarray, params: ClusterParams) -> d
     return {app: cid for cid, comp in enumerate(groups) for app in comp}
 
 
-def attach_by_links(assignment: dict[int, int], links: pd.DataFrame, *, min_firms: int,
-                    groups: tuple[str, ...] = ("contact", "network", "money", "place", "plan")) -> dict[int, int]:
-    """Add unclustered applications tied to at least ``min_firms`` firms of one cluster by links of
-    the given groups (not names, not timing): a member that left one kind of trace (the broker's
-    template, or the broker's phone) has no strong link but shares that trace with several members.
+def attach_by_links(assignment: dict[int, int], links: pd.DataFrame, *, min_firms: int) -> dict[int, int]:
+    """Add unclustered applications tied to at least ``min_firms`` firms of one cluster by hard
+    links (:data:`analytics.links.HARD_GROUPS`: not names, not timing): a member that left one kind
+    of trace (the broker's template, or the broker's phone) has no strong link but shares that
+    trace with several members.
 
-    ``links``: app_a, app_b, firm_a, firm_b, groups. Returns a new assignment.
+    ``links``: app_a, app_b, firm_a, firm_b, hard. Returns a new assignment.
     """
-    mask = links["groups"].apply(lambda gs: any(g in groups for g in gs))
-    pl = links[mask]
+    pl = links[links["hard"]]
     a_cl, b_cl = pl["app_a"].map(assignment), pl["app_b"].map(assignment)
     side = pd.concat([
         pd.DataFrame({"app": pl["app_b"], "cluster": a_cl, "firm": pl["firm_a"]})[a_cl.notna() & b_cl.isna()],
@@ -85,12 +84,11 @@ def attach_by_links(assignment: dict[int, int], links: pd.DataFrame, *, min_firm
     return out
 
 
-def merge_linked(assignment: dict[int, int], links: pd.DataFrame, *, min_pairs: int = 2,
-                 groups: tuple[str, ...] = ("contact", "network", "money", "place", "plan")) -> dict[int, int]:
-    """Merge clusters tied by links of the given groups between at least ``min_pairs`` distinct
-    pairs of firms: one ring whose strong links happened to fall into two groups is one ring."""
+def merge_linked(assignment: dict[int, int], links: pd.DataFrame, *, min_pairs: int = 2) -> dict[int, int]:
+    """Merge clusters tied by hard links between at least ``min_pairs`` distinct pairs of firms:
+    one ring whose strong links happened to fall into two groups is one ring."""
     a_cl, b_cl = links["app_a"].map(assignment), links["app_b"].map(assignment)
-    mask = a_cl.notna() & b_cl.notna() & (a_cl != b_cl) & links["groups"].apply(lambda gs: any(g in groups for g in gs))
+    mask = a_cl.notna() & b_cl.notna() & (a_cl != b_cl) & links["hard"]
     if not mask.any():
         return dict(assignment)
     x = pd.DataFrame({"c1": np.minimum(a_cl[mask], b_cl[mask]), "c2": np.maximum(a_cl[mask], b_cl[mask]),

@@ -15,11 +15,16 @@ Kinds are grouped into independent *evidence groups* (phone and email both point
 so together they are one piece of evidence, not two). A link is **strong** when at least
 ``min_groups`` groups agree and its weight (the sum of each group's best weight) reaches
 ``min_weight``. Rarity weighting alone is not enough: two common values would add up.
+
+Identifier pairs and links stay in DuckDB temp tables (``_ids``, ``_links``): at national scale
+they are tens of millions of rows with lists of evidence, which as Python objects would not fit
+in memory. Python only ever holds the strong links and the links touching clustered applications.
 """
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 import duckdb
@@ -34,6 +39,8 @@ GROUPS: dict[str, str] = {
     "bank_account": "money", "doc_author": "document", "plan": "plan", "timing": "timing",
 }
 KINDS = tuple(k for k in GROUPS if k not in ("plan", "timing"))
+# Groups whose shared value can attach a member on its own (not names, not timing).
+HARD_GROUPS = ("contact", "network", "money", "place", "plan")
 
 
 @dataclass(frozen=True)
@@ -100,8 +107,9 @@ def value_frequencies(con: duckdb.DuckDBPyConnection, suppressions: pd.DataFrame
     con.execute("CREATE OR REPLACE TEMP TABLE _tot AS SELECT kind, count(DISTINCT firm_id) AS total FROM _fp GROUP BY ALL")
 
 
-def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: pd.DataFrame) -> pd.DataFrame:
-    """One row per (pair of applications of different firms, shared value) under the DF cap.
+def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: pd.DataFrame) -> duckdb.DuckDBPyRelation:
+    """Temp table ``_ids``: one row per (pair of applications of different firms, shared value)
+    under the DF cap (app_a, app_b, kind, grp, value, firms, weight, trace).
 
     ``trace`` marks values that travel with a value of another evidence group: at least
     ``trace_firms`` firms carry both on one application (a broker's phone and the broker's name as
@@ -113,7 +121,8 @@ def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: 
     groups = pd.DataFrame({"kind": list(GROUPS), "grp": list(GROUPS.values())})
     con.register("_groups", groups)
     con.register("_plan_pairs", plans[["app_a", "app_b"]])
-    return con.execute("""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _ids AS
         WITH v AS (
             SELECT d.kind, d.value, d.firms, t.total, g.grp,
                    log2($m * t.total / d.firms) AS weight
@@ -146,7 +155,8 @@ def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: 
         SELECT p.app_a, p.app_b, p.kind, p.grp, p.value, p.firms, p.weight, false FROM p SEMI JOIN other USING (app_a, app_b)
         WHERE p.weak AND NOT (p.firms <= $weak_cap OR p.is_trace OR p.close)
     """, {"burst": params.burst_hours, "weak": list(params.weak_kinds), "weak_cap": params.weak_df_cap, "m": params.m_prob, "cap": params.df_cap, "cap_floor": params.df_cap_floor, "cap_share": params.df_cap_share, "trace_firms": params.trace_firms,
-          "trace_share": params.trace_share}).df()
+          "trace_share": params.trace_share})
+    return con.table("_ids")
 
 
 def plan_signatures(con: duckdb.DuckDBPyConnection, params: LinkParams, *, chunk: int = 200_000,
@@ -212,20 +222,24 @@ def plan_pairs(con: duckdb.DuckDBPyConnection, templates: list[str], params: Lin
     return out, stats
 
 
-def combine(con: duckdb.DuckDBPyConnection, ids: pd.DataFrame, plans: pd.DataFrame, params: LinkParams,
-            timing_weight: float) -> pd.DataFrame:
-    """One row per linked pair: weight, groups, evidence list, plan similarity, time gap, same program.
+def combine(con: duckdb.DuckDBPyConnection, plans: pd.DataFrame, params: LinkParams,
+            timing_weight: float) -> duckdb.DuckDBPyRelation:
+    """Temp table ``_links`` from ``_ids`` (:func:`identifier_pairs`) and the plan pairs: one row
+    per linked pair with weight, groups, evidence list, plan similarity, time gap, same program,
+    both firms, ``strong`` and ``hard``.
 
+    A link is strong (counts for clustering) with enough independent groups and enough weight, or
+    a shared trace; hard when it carries a group that can attach a member (:data:`HARD_GROUPS`).
     A pair already linked by an identifier or a plan that was also submitted within
     ``burst_hours`` gets the independent group 'timing' with ``timing_weight`` (see
     :func:`timing_weight`); closeness in time alone never creates a link.
 
-    ``evidence`` is a list of {kind, value, firms, weight} dicts (kind 'plan' carries the similarity).
+    ``ids`` is a list of {kind, value, firms, weight, trace} dicts (the plan is its own column).
     """
-    con.register("_ids", ids)
     pl = plans.assign(plan_weight=plan_weight(plans["plan_similarity"].to_numpy(), params))
     con.register("_plans", pl)
-    return con.execute("""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _links AS
         WITH g AS (   -- best weight per independent group of a pair
             SELECT app_a, app_b, grp, max(weight) AS w FROM _ids GROUP BY ALL
         ), idp AS (
@@ -246,14 +260,31 @@ def combine(con: duckdb.DuckDBPyConnection, ids: pd.DataFrame, plans: pd.DataFra
                    x.program_id = y.program_id AS same_program, x.firm_id AS firm_a, y.firm_id AS firm_b
             FROM pairs JOIN applications x ON x.application_id = pairs.app_a
             JOIN applications y ON y.application_id = pairs.app_b
+        ), scored AS (
+            SELECT t.app_a, t.app_b,
+                   t.weight + CASE WHEN t.time_gap_hours <= $burst THEN $tw ELSE 0 END AS weight,
+                   list_concat(t.groups, CASE WHEN t.time_gap_hours <= $burst THEN ['timing'] ELSE [] END) AS groups,
+                   len(t.groups) + (t.time_gap_hours <= $burst)::INTEGER AS n_groups,
+                   coalesce(ev.ids, []) AS ids, coalesce(ev.trace, false) AS trace, t.plan_similarity, t.time_gap_hours,
+                   t.same_program, t.firm_a, t.firm_b
+            FROM timed t LEFT JOIN ev USING (app_a, app_b)
         )
-        SELECT t.app_a, t.app_b,
-               t.weight + CASE WHEN t.time_gap_hours <= $burst THEN $tw ELSE 0 END AS weight,
-               list_concat(t.groups, CASE WHEN t.time_gap_hours <= $burst THEN ['timing'] ELSE [] END) AS groups,
-               len(t.groups) + (t.time_gap_hours <= $burst)::INTEGER AS n_groups,
-               coalesce(ev.ids, []) AS ids, coalesce(ev.trace, false) AS trace, t.plan_similarity, t.time_gap_hours, t.same_program, t.firm_a, t.firm_b
-        FROM timed t LEFT JOIN ev USING (app_a, app_b)
-    """, {"burst": params.burst_hours, "tw": timing_weight}).df()
+        SELECT *, (n_groups >= $min_groups AND weight >= $min_weight) OR trace AS strong,
+               list_has_any(groups, $hard) AS hard
+        FROM scored
+    """, {"burst": params.burst_hours, "tw": timing_weight, "min_groups": params.min_groups,
+          "min_weight": params.min_weight, "hard": list(HARD_GROUPS)})
+    return con.table("_links")
+
+
+def touching(con: duckdb.DuckDBPyConnection, apps: Iterable[int]) -> pd.DataFrame:
+    """The links of ``_links`` with at least one end in ``apps`` (clustered applications)."""
+    con.register("_touch", pd.DataFrame({"application_id": pd.Series(list(apps), dtype="int64")}))
+    return con.execute("""
+        SELECT * FROM _links WHERE app_a IN (SELECT application_id FROM _touch)
+                                OR app_b IN (SELECT application_id FROM _touch)
+        ORDER BY app_a, app_b
+    """).df()
 
 
 def timing_weight(con: duckdb.DuckDBPyConnection, params: LinkParams) -> float:
@@ -296,11 +327,6 @@ def attach_by_traces(con: duckdb.DuckDBPyConnection, assignment: dict[int, int],
     out = dict(assignment)
     out.update({int(a): int(c) for a, c in rows})
     return out
-
-
-def strong(links: pd.DataFrame, params: LinkParams) -> pd.Series:
-    """Links that count for clustering: enough independent groups and enough weight, or a shared trace."""
-    return ((links["n_groups"] >= params.min_groups) & (links["weight"] >= params.min_weight)) | links["trace"]
 
 
 def evidence_json(ids: list[dict], plan_similarity: float | None, params: LinkParams) -> list[dict]:

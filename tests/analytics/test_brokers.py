@@ -12,6 +12,7 @@ import pytest
 
 from analytics import broker_eval, broker_views, brokers, evidence, minhash
 from data import privacy
+from data.db import writer
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +47,27 @@ def test_results_are_stored_with_parameters(run_db) -> None:
     # every flagged cluster holds at least three firms
     n_firms = mem.assign(firm=mem["application_id"].map(firm)).groupby("cluster_id")["firm"].nunique()
     assert (n_firms.reindex(cl.loc[cl["flagged"], "cluster_id"]) >= 3).all()
+
+
+def test_data_replaced_during_detection_stores_nothing(tiny_db: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Detection reads the file outside the writer: a run over data that was replaced meanwhile
+    must not be stored beside the new data."""
+    path = tmp_path / "madang.duckdb"
+    shutil.copyfile(tiny_db, path)
+    detect = brokers.detect
+
+    def detect_then_replace(*args, **kwargs):
+        out = detect(*args, **kwargs)
+        with writer(path) as con:   # an import landing while the job runs
+            con.execute("DELETE FROM business_plans WHERE application_id < 10")
+        return out
+
+    monkeypatch.setattr(brokers, "detect", detect_then_replace)
+    with pytest.raises(RuntimeError, match="replaced while the detection ran"):
+        brokers.run(path)
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM broker_runs").fetchall()[0][0] == 0
 
 
 def test_csv_has_one_row_per_clustered_application(run_db) -> None:

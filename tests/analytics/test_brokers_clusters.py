@@ -9,6 +9,7 @@ import pytest
 
 from analytics import clusters
 from analytics.clusters import ClusterParams
+from analytics.links import HARD_GROUPS
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -83,6 +84,7 @@ def test_attach_by_links() -> None:
                           "firm_a": [11, 12, 13, 14, 11, 12, 11], "firm_b": [19, 19, 19, 18, 17, 17, 20],
                           "groups": [["contact"], ["contact"], ["document"], ["plan"], ["document"], ["timing", "document"],
                                      ["network"]]})
+    links["hard"] = links["groups"].apply(lambda gs: bool(set(gs) & set(HARD_GROUPS)))
     got = clusters.attach_by_links({1: 0, 2: 0, 3: 0, 4: 1, 5: 0, 6: 0}, links, min_firms=2)
     assert 10 not in got                       # one shared network value with one firm is not enough
     assert got[9] == 0 and 8 not in got        # 8 copies one firm's plan only

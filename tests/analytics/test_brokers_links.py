@@ -41,7 +41,7 @@ NO_PLANS = pd.DataFrame(columns=["app_a", "app_b", "plan_similarity"])
 
 def _pairs(con, params=LinkParams(), supp=NO_SUPP, plans=NO_PLANS) -> pd.DataFrame:
     links.value_frequencies(con, supp)
-    return links.identifier_pairs(con, params, plans)
+    return links.identifier_pairs(con, params, plans).df()
 
 
 def test_cap_same_firm_weights_and_suppression(tmp_path: Path) -> None:
@@ -95,10 +95,11 @@ def test_traces_and_strong_links(tmp_path: Path) -> None:
     assert set(traced["kind"]) == {"phone"}            # the name travels with it but stays weak (namesakes)
     assert not p[p["kind"] == "address"]["trace"].any()
     plans = pd.DataFrame({"app_a": [6], "app_b": [7], "plan_similarity": [0.5]})
-    lk = links.combine(con, p, plans, LinkParams(), timing_weight=10.0)
-    lk["strong"] = links.strong(lk, LinkParams())
+    lk = links.combine(con, plans, LinkParams(), timing_weight=10.0).df()
     by_pair = lk.set_index(["app_a", "app_b"])
     assert by_pair.loc[(6, 7), "n_groups"] == 2 and set(by_pair.loc[(6, 7), "groups"]) == {"place", "plan"}
+    assert by_pair.loc[(6, 7), "hard"] and by_pair.loc[(1, 2), "hard"]    # place, contact: each can attach a member
+    assert set(links.touching(con, [6])[["app_a", "app_b"]].itertuples(index=False)) == {(6, 7)}
     assert by_pair.loc[(1, 2), "strong"] and by_pair.loc[(1, 5), "strong"]     # phone is a trace
     # group weight: phone and author are different groups -> both add
     w12 = by_pair.loc[(1, 2), "weight"]
