@@ -17,7 +17,7 @@ Candidates are then verified on the whole signature.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -198,25 +198,11 @@ def _pairs_in_runs(order: np.ndarray, run_start: np.ndarray, run_len: np.ndarray
     return np.concatenate(out_a), np.concatenate(out_b)
 
 
-def _unique(keys: np.ndarray) -> np.ndarray:
-    keys.sort()
-    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if keys.size else keys
-
-
-def lsh_candidates(sig: np.ndarray, *, rows: int = 4, bucket_cap: int = 40, owner: np.ndarray | None = None,
-                   ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Candidate pairs (i < j, unique) that share at least one LSH bucket of at most ``bucket_cap`` texts.
-
-    With ``owner``, pairs of one owner are dropped band by band (they are most of the candidates, so
-    dropping them before the union keeps its memory small). Returns (i, j, skipped) where
-    ``skipped`` counts the over-full buckets left out.
-    """
+def _band_pairs(sig: np.ndarray, rows: int, bucket_cap: int, owner: np.ndarray | None,
+                ) -> Iterator[tuple[np.ndarray, np.ndarray, int]]:
+    """Per LSH band: the pairs (i < j) sharing one of its buckets of at most ``bucket_cap`` texts,
+    and how many over-full buckets it skipped. With ``owner``, pairs of one owner are dropped."""
     n, bins = sig.shape
-    if n < 2:
-        return np.empty(0, np.int64), np.empty(0, np.int64), 0
-    skipped = 0
-    seen = np.empty(0, np.int64)   # pair keys i * n + j found so far, unique and sorted
-    n64 = np.int64(n)
     for band in range(bins // rows):
         col = _band_key(sig, band, rows)
         order = np.argsort(col, kind="stable")
@@ -226,37 +212,70 @@ def lsh_candidates(sig: np.ndarray, *, rows: int = 4, bucket_cap: int = 40, owne
         run_start = np.concatenate(([0], boundary))
         run_len = np.diff(np.concatenate((run_start, [n])))
         valid = (run_len >= 2) & (sorted_keys[run_start] != 0)
-        skipped += int((valid & (run_len > bucket_cap)).sum())
         keep = valid & (run_len <= bucket_cap)
         a, b = _pairs_in_runs(order, run_start[keep], run_len[keep])
         if owner is not None:
             other = owner[a] != owner[b]
             a, b = a[other], b[other]
-        seen = _unique(np.concatenate((seen, a * n64 + b)))
-    return seen // n64, seen % n64, skipped
+        yield a, b, int((valid & (run_len > bucket_cap)).sum())
+
+
+def _union(i: list[np.ndarray], j: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    keys = np.concatenate([np.empty(0, np.int64), *(a * np.int64(n) + b for a, b in zip(i, j))])
+    keys.sort()
+    keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if keys.size else keys
+    return keys // n, keys % n
+
+
+def lsh_candidates(sig: np.ndarray, *, rows: int = 4, bucket_cap: int = 40, owner: np.ndarray | None = None,
+                   ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Candidate pairs (i < j, unique) that share at least one LSH bucket of at most ``bucket_cap``
+    texts; (i, j, skipped) where ``skipped`` counts the over-full buckets left out. All candidates
+    at once: the reference for :func:`similar_pairs`, which verifies them band by band."""
+    if sig.shape[0] < 2:
+        return np.empty(0, np.int64), np.empty(0, np.int64), 0
+    bands = list(_band_pairs(sig, rows, bucket_cap, owner))
+    i, j = _union([a for a, _, _ in bands], [b for _, b, _ in bands], sig.shape[0])
+    return i, j, sum(k for _, _, k in bands)
+
+
+def _verify(sig: np.ndarray, i: np.ndarray, j: np.ndarray, threshold: float, verify_bins: int, batch: int,
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs whose estimated Jaccard reaches ``threshold``, with it. Two stages: the first
+    ``verify_bins`` bins screen out most candidates cheaply (the gathers are most of the cost),
+    the whole signature decides for the rest."""
+    rough = np.empty(i.size, dtype=np.float64)
+    for lo in range(0, i.size, batch):
+        rough[lo : lo + batch] = estimate_jaccard(sig[i[lo : lo + batch], :verify_bins], sig[j[lo : lo + batch], :verify_bins])
+    near = rough >= threshold * 0.6
+    i, j, sims = i[near], j[near], rough[near]
+    if verify_bins < sig.shape[1]:
+        for lo in range(0, i.size, batch):
+            sims[lo : lo + batch] = estimate_jaccard(sig[i[lo : lo + batch]], sig[j[lo : lo + batch]])
+    keep = sims >= threshold
+    return i[keep], j[keep], sims[keep]
 
 
 def similar_pairs(
     sig: np.ndarray, *, threshold: float, rows: int = 4, bucket_cap: int = 40, batch: int = 1_000_000,
     owner: np.ndarray | None = None, verify_bins: int = 64,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """LSH candidates verified on the whole signature: (i, j, estimated Jaccard, skipped buckets).
+    """LSH candidates verified on the whole signature: (i < j unique, estimated Jaccard, skipped buckets).
 
+    Candidates are verified band by band and only the similar pairs are kept: almost all
+    candidates are chance collisions in one band, and holding them all until the union would be
+    16 bytes each (hundreds of millions at 10 M texts). A pair found in several bands is verified
+    each time, with the same result, so this equals verifying :func:`lsh_candidates`.
     With ``owner`` (e.g. the firm of each text), pairs of one owner are dropped before verifying:
     a firm re-using its own plan is not evidence, and such pairs are most of the candidates.
     """
-    i, j, skipped = lsh_candidates(sig, rows=rows, bucket_cap=bucket_cap, owner=owner)
-    # two-stage verification: the first ``verify_bins`` bins screen out most candidates cheaply
-    # (the gathers are most of the cost), the whole signature decides for the rest
-    ver = np.ascontiguousarray(sig[:, :verify_bins]) if verify_bins < sig.shape[1] else sig
-    rough = np.empty(i.size, dtype=np.float64)
-    for lo in range(0, i.size, batch):
-        rough[lo : lo + batch] = estimate_jaccard(ver[i[lo : lo + batch]], ver[j[lo : lo + batch]])
-    near = rough >= threshold * 0.6
-    i, j = i[near], j[near]
-    sims = rough[near]
-    if ver is not sig:
-        for lo in range(0, i.size, batch):
-            sims[lo : lo + batch] = estimate_jaccard(sig[i[lo : lo + batch]], sig[j[lo : lo + batch]])
-    keep = sims >= threshold
-    return i[keep], j[keep], sims[keep], skipped
+    if sig.shape[0] < 2:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), 0
+    found_i, found_j, skipped = [], [], 0
+    for a, b, k in _band_pairs(sig, rows, bucket_cap, owner):
+        a, b, _ = _verify(sig, a, b, threshold, verify_bins, batch)
+        found_i.append(a)
+        found_j.append(b)
+        skipped += k
+    i, j = _union(found_i, found_j, sig.shape[0])
+    return i, j, estimate_jaccard(sig[i], sig[j]) if i.size else np.empty(0), skipped

@@ -105,3 +105,20 @@ def test_vectorised_normalisation_matches_reference() -> None:
         got.append(flat[pos : pos + n])
         pos += n
     assert got == [minhash.normalise(t) for t in texts]
+
+
+def test_verifying_band_by_band_equals_verifying_all_candidates() -> None:
+    """Oracle: similar_pairs (verifies each band's candidates) = all candidates verified at once,
+    with the same two-stage screen (16 bins at 0.6 x threshold, then all 64)."""
+    texts = _texts(300, 7)
+    sig = minhash.signatures(texts, bins=64, k=6)
+    owner = np.random.default_rng(2).integers(0, 60, len(texts))
+    ci, cj, skipped = minhash.lsh_candidates(sig, rows=2, bucket_cap=10, owner=owner)
+    rough = minhash.estimate_jaccard(sig[ci, :16], sig[cj, :16])
+    sims = minhash.estimate_jaccard(sig[ci], sig[cj])
+    want = {(a, b): s for a, b, r, s in zip(ci.tolist(), cj.tolist(), rough.tolist(), sims.tolist())
+            if r >= 0.18 and s >= 0.3}
+    i, j, got_sims, got_skipped = minhash.similar_pairs(sig, threshold=0.3, rows=2, bucket_cap=10, owner=owner,
+                                                        verify_bins=16)
+    assert len(want) > 20 and got_skipped == skipped
+    assert dict(zip(zip(i.tolist(), j.tolist()), got_sims.tolist())) == want
