@@ -3,9 +3,10 @@ text step beside datasketch's MinHash + LSH on the same plans.
 
     flock /tmp/madang-bench.lock .venv/bin/python -m bench.brokers [--scales 1,10] [--sample 50000]
 
-Builds ``var/bench/scale<S>.duckdb`` if missing, runs the batch job on a private copy (so the shared
-benchmark file is left as it is), evaluates against ``truth_broker_rings``, times the auditor
-page's queries and a rerun of the real page in AppTest on that copy. Run one benchmark at a time,
+Builds ``var/bench/scale<S>.duckdb`` if missing, runs the batch job on it (each run adds one
+broker run to the file, which nothing else benchmarked reads; a private copy would need another
+16 GB of disk at scale 10, beside the copy the job's writer makes), evaluates against
+``truth_broker_rings``, times the auditor page's queries and a rerun of the real page in AppTest. Run one benchmark at a time,
 under the lock. Peak RSS is the process's high-water mark, so with several scales run the smallest first.
 """
 from __future__ import annotations
@@ -14,8 +15,7 @@ import argparse
 import json
 import os
 import resource
-import shutil
-import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -33,6 +33,35 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _rss_mb() -> float:
+    """Resident memory now (Linux)."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+
+
+class StepPeaks:
+    """Highest RSS within each step of the job (sampled), so a progress line says which step
+    made the peak; the process high-water mark alone cannot."""
+
+    def __init__(self, every: float = 0.1) -> None:
+        self.high, self._stop = 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, args=(every,), daemon=True)
+        self._thread.start()
+
+    def _sample(self, every: float) -> None:
+        while not self._stop.wait(every):
+            self.high = max(self.high, _rss_mb())
+
+    def take(self) -> float:
+        """The step's peak so far; the next step starts from the memory in use now."""
+        high, self.high = max(self.high, _rss_mb()), _rss_mb()
+        return high
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def ensure_db(scale: float) -> Path:
     path = BENCH_DIR / f"scale{scale:g}.duckdb"
     if not path.exists():
@@ -44,21 +73,23 @@ def ensure_db(scale: float) -> Path:
 
 
 def detection(db: Path, reruns: int) -> dict:
-    """The whole batch job (read suppressions, detect, store) on a private copy; quality and cost."""
-    with tempfile.TemporaryDirectory(dir=BENCH_DIR) as tmp:
-        copy = Path(tmp) / "madang.duckdb"
-        shutil.copyfile(db, copy)
-        t = time.perf_counter()
-        run_id, det = brokers.run(copy, progress=lambda m: print(f"  [{time.perf_counter() - t:6.1f}s] {m}", flush=True))
-        seconds = time.perf_counter() - t
-        peak = _peak_mb()
-        stats = det.stats
-        con = duckdb.connect(str(copy), read_only=True)
-        quality = broker_eval.evaluate(det.members, det.clusters, broker_eval.truth(con))
-        page = page_timings(con, run_id, det)
-        con.close()
-        del det
-        page["rerun"] = round(page_rerun(copy, reruns), 3)
+    """The whole batch job (read suppressions, detect, store); quality and cost."""
+    t = time.perf_counter()
+    peaks = StepPeaks()
+    run_id, det = brokers.run(db, progress=lambda m: print(
+        f"  [{time.perf_counter() - t:6.1f}s, step peak {peaks.take():,.0f} MB, RSS now {_rss_mb():,.0f} MB] {m}",
+        flush=True))
+    seconds = time.perf_counter() - t
+    print(f"  [{seconds:6.1f}s, step peak {peaks.take():,.0f} MB] stored", flush=True)
+    peaks.stop()
+    peak = _peak_mb()
+    stats = det.stats
+    con = duckdb.connect(str(db), read_only=True)
+    quality = broker_eval.evaluate(det.members, det.clusters, broker_eval.truth(con))
+    page = page_timings(con, run_id, det)
+    con.close()
+    del det
+    page["rerun"] = round(page_rerun(db, reruns), 3)
     return {"seconds": round(seconds, 1), "peak_rss_mb": round(peak), "stats": stats, "quality": quality, "page": page}
 
 
