@@ -22,6 +22,24 @@ ROLES = frozenset({"auditor", "admin"})
 STATUS_COLOURS = {"selected": "#d62728", "rejected": "#7f7f7f", "submitted": "#1f77b4", "withdrawn": "#bcbd22"}
 GROUP_COLOURS = {"contact": "#e377c2", "network": "#ff7f0e", "document": "#2ca02c", "plan": "#9467bd",
                  "money": "#8c564b", "place": "#17becf", "timing": "#bbbbbb"}
+# What an auditor reads for an evidence group or an application status (Korean, English).
+TERMS: dict[str, tuple[str, str]] = {
+    "contact": ("연락처", "contact"), "network": ("IP·기기", "IP/device"), "document": ("문서 작성자", "document author"),
+    "plan": ("사업계획서", "plan"), "money": ("계좌", "bank account"), "place": ("주소", "address"),
+    "timing": ("제출 시점", "timing"), "selected": ("선정", "selected"), "rejected": ("탈락", "rejected"),
+    "submitted": ("접수", "submitted"), "withdrawn": ("철회", "withdrawn"),
+}
+
+
+def term(name: str, lang: str = "ko") -> str:
+    """``name`` (an evidence group or status) in ``lang``; unknown names show as they are."""
+    pair = TERMS.get(name)
+    return name if pair is None else pair[0 if lang == "ko" else 1]
+
+
+def terms(names: str, lang: str = "ko") -> str:
+    """A ', '-joined list of names (as :func:`cluster_list` gives them) in ``lang``."""
+    return ", ".join(term(n, lang) for n in names.split(", ")) if names else names
 
 
 def latest_run(con: duckdb.DuckDBPyConnection, *, role: str) -> dict | None:
@@ -156,14 +174,15 @@ def _visible(evidence: list[dict], role: str) -> list[dict]:
     return [e | {"value": privacy.mask(e["kind"], e["value"])} if e.get("value") else e for e in evidence]
 
 
-def evidence_text(evidence: list[dict]) -> str:
+def evidence_text(evidence: list[dict], lang: str = "ko") -> str:
     """One line per evidence item, for hovers and tables."""
+    firms = "개 기업" if lang == "ko" else " firms"
     parts = []
     for e in evidence:
         if e["kind"] == "plan":
-            parts.append(f"plan ~{e.get('similarity', 0):.2f}")
+            parts.append(f"{term('plan', lang)} ~{e.get('similarity', 0):.2f}")
         else:
-            parts.append(f"{e['kind']}: {e['value']} ({e['firms']} firms, {e['weight']:+.1f})")
+            parts.append(f"{e['kind']}: {e['value']} ({e['firms']}{firms}, {e['weight']:+.1f})")
     return "<br>".join(parts)
 
 
@@ -181,18 +200,19 @@ def plot_network(graph: Graph, *, lang: str = "ko", highlight: int | None = None
             hx.append((x0 + x1) / 2)
             hy.append((y0 + y1) / 2)
             gap = "" if pd.isna(r["time_gap_hours"]) else f"<br>Δt {r['time_gap_hours']:.1f} h"
-            ht.append(f"{r['app_a']} — {r['app_b']}<br>weight {r['weight']:.1f}"
-                      f"{' (strong)' if r['strong'] else ''}{gap}<br>{evidence_text(r['evidence'])}")
+            strong = (" (강한 연결)" if lang == "ko" else " (strong)") if r["strong"] else ""
+            ht.append(f"{r['app_a']} — {r['app_b']}<br>{'가중치' if lang == 'ko' else 'weight'} {r['weight']:.1f}"
+                      f"{strong}{gap}<br>{evidence_text(r['evidence'], lang)}")
         colour = GROUP_COLOURS.get(group, "#999")
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": 1.5},
-                                 name=group, hoverinfo="skip", legendgroup=group))
+                                 name=term(group, lang), hoverinfo="skip", legendgroup=group))
         fig.add_trace(go.Scatter(x=hx, y=hy, mode="markers", marker={"size": 6, "color": colour, "opacity": 0.4},
                                  hovertext=ht, hoverinfo="text", showlegend=False, legendgroup=group))
     for status, part in n.groupby("status", sort=True):
-        hover = [f"{r.application_id} · {r.firm_name} ({r.biz_no})<br>{r.program}<br>{r.region} · {r.status} · "
+        hover = [f"{r.application_id} · {r.firm_name} ({r.biz_no})<br>{r.program}<br>{r.region} · {term(r.status, lang)} · "
                  f"{r.submitted_at:%Y-%m-%d %H:%M}" for r in part.itertuples()]
         fig.add_trace(go.Scatter(
-            x=part["x"], y=part["y"], mode="markers", name=status, hovertext=hover, hoverinfo="text",
+            x=part["x"], y=part["y"], mode="markers", name=term(status, lang), hovertext=hover, hoverinfo="text",
             customdata=part["application_id"],
             marker={"size": [16 if a == highlight else 11 for a in part["application_id"]],
                     "color": STATUS_COLOURS.get(status, "#333"),

@@ -24,9 +24,10 @@ st.subheader(ctx.t("brokers.list"))
 if ranked.empty:
     ctx.empty("brokers.no_clusters")
     st.stop()
+ranked = ranked.assign(evidence=ranked["evidence"].map(lambda g: broker_views.terms(g, ctx.lang)))
 ctx.table(ranked.head(500), {
     "cluster_id": ("brokers.col.cluster", "num"), "risk": ("brokers.col.risk", "num"),
-    "flagged": ("brokers.col.flagged", "text"), "size": ("brokers.col.size", "num"),
+    "flagged": ("brokers.col.flagged", "check"), "size": ("brokers.col.size", "num"),
     "n_firms": ("brokers.col.firms", "num"), "evidence": ("brokers.col.evidence", "text"),
     "awarded_krw": ("brokers.col.awarded", "money"), "programs": ("brokers.col.programs", "text"),
     "regions": ("brokers.col.regions", "text")}, height=260)

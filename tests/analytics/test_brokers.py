@@ -116,6 +116,11 @@ def test_views_of_a_run(run_db) -> None:
     assert set(wider.nodes["application_id"]) >= members
     fig = broker_views.plot_network(g)
     assert any(t.mode == "markers" for t in fig.data)
+    legend = {t.name for t in fig.data if t.showlegend is not False}
+    statuses = set(g.nodes["status"])
+    assert {broker_views.TERMS[s][0] for s in statuses} <= legend and not statuses & legend  # Korean by default
+    english = {t.name for t in broker_views.plot_network(g, lang="en").data if t.showlegend is not False}
+    assert statuses <= english
     # search by application id and by business number
     app = min(members)
     biz = con.execute("SELECT biz_no FROM firms JOIN applications USING (firm_id) WHERE application_id = ?", [app]).fetchall()[0][0]

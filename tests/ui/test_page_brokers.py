@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analytics import brokers, cases
+from analytics import broker_views, brokers, cases
 from data.db import records
 from tests.ui.helpers import signed_in_app, texts
 
@@ -45,6 +45,10 @@ def test_auditor_sees_clusters_graph_and_evidence(db: Path) -> None:
     with records(db) as con:
         actions = {r[0] for r in con.execute("SELECT action FROM access_log WHERE user_name = 'auditor'").fetchall()}
     assert "view_personal" in actions
+    shown = at.dataframe[0].value
+    assert shown["flagged"].dtype == bool                    # a checkbox column, not "true"/"false"
+    korean = {t[0] for t in broker_views.TERMS.values()}
+    assert all(set(e.split(", ")) <= korean for e in shown["evidence"]), shown["evidence"].tolist()
 
 
 def test_pick_a_cluster_and_search(db: Path) -> None:
