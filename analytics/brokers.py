@@ -30,6 +30,9 @@ from data.db import connect_read_only, get_meta, writer
 
 Progress = Callable[[str], None]
 MEMORY_LIMIT = "3GB"
+# During the plan step DuckDB only streams plan texts to Python, which holds the signatures (5 GB
+# at scale 10); any page cache DuckDB keeps beside them only raises the job's peak.
+PLAN_MEMORY_LIMIT = "1GB"
 
 
 @dataclass
@@ -79,14 +82,20 @@ def _members(con: duckdb.DuckDBPyConnection, assignment: dict[int, int]) -> pd.D
 
 def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: LinkParams = LinkParams(),
            cluster_params: ClusterParams = ClusterParams(), progress: Progress = lambda _: None,
-           chunk: int = 200_000) -> Detection:
+           chunk: int = 200_000, memory_limit: str | None = None) -> Detection:
     """Run detection on an open data connection (read-only use) with the given suppression list.
 
-    ``chunk`` bounds how many plans are read and hashed at once; it never changes the result."""
+    ``chunk`` bounds how many plans are read and hashed at once; it never changes the result.
+    ``memory_limit`` (when given) caps DuckDB in the SQL steps; the plan step runs under
+    :data:`PLAN_MEMORY_LIMIT`, as Python's signatures are the memory then."""
     stats: dict = {}
     t0 = time.perf_counter()
     templates = supp.loc[supp["kind"] == "plan", "value"].tolist() if len(supp) else []
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{PLAN_MEMORY_LIMIT}'")
     pl, plan_stats = links.plan_pairs(con, templates, link_params, chunk=chunk)
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
     stats.update(plan_stats)
     stats["t_plans"] = round(time.perf_counter() - t0, 2)
     progress(f"plans: {plan_stats['plans']:,} plans, {len(pl):,} similar pairs ({stats['t_plans']} s)")
@@ -101,7 +110,8 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     t2 = time.perf_counter()
     stats["timing_weight"] = round(links.timing_weight(con, link_params), 2)
     all_links = links.combine(con, pl, link_params, stats["timing_weight"])
-    st = all_links.filter("strong").select("app_a, app_b").fetchnumpy()
+    # in a fixed order: components and communities are numbered in the order edges arrive
+    st = all_links.filter("strong").select("app_a, app_b").order("app_a, app_b").fetchnumpy()
     assignment = clusters.components(st["app_a"], st["app_b"], cluster_params)
     assignment = _enough_firms(con, assignment, cluster_params.min_firms)
     for _ in range(2):  # twice: a member attached in the first pass may carry another member's trace
@@ -184,9 +194,9 @@ def run(db_path: Path | str, *, out: Path | None = None, link_params: LinkParams
     params = {"links": link_params.to_json(), "clusters": cluster_params.to_json(), "suppressions": len(supp),
               "suppressed_identifiers": ids[["kind", "value"]].values.tolist() if len(ids) else []}
     with connect_read_only(db_path) as con:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
         version = get_meta(con).get("data_version")
-        det = detect(con, supp, link_params=link_params, cluster_params=cluster_params, progress=progress)
+        det = detect(con, supp, link_params=link_params, cluster_params=cluster_params, progress=progress,
+                     memory_limit=memory_limit)
     with writer(db_path) as con:
         if get_meta(con).get("data_version") != version:
             raise RuntimeError(f"{db_path} was replaced while the detection ran (an import or a rebuild): "

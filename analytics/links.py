@@ -225,7 +225,7 @@ def plan_pairs(con: duckdb.DuckDBPyConnection, templates: list[str], params: Lin
 def combine(con: duckdb.DuckDBPyConnection, plans: pd.DataFrame, params: LinkParams,
             timing_weight: float) -> duckdb.DuckDBPyRelation:
     """Temp table ``_links`` from ``_ids`` (:func:`identifier_pairs`) and the plan pairs: one row
-    per linked pair with weight, groups, evidence list, plan similarity, time gap, same program,
+    per linked pair with weight, groups, plan similarity, time gap, same program,
     both firms, ``strong`` and ``hard``.
 
     A link is strong (counts for clustering) with enough independent groups and enough weight, or
@@ -234,26 +234,24 @@ def combine(con: duckdb.DuckDBPyConnection, plans: pd.DataFrame, params: LinkPar
     ``burst_hours`` gets the independent group 'timing' with ``timing_weight`` (see
     :func:`timing_weight`); closeness in time alone never creates a link.
 
-    ``ids`` is a list of {kind, value, firms, weight, trace} dicts (the plan is its own column).
+    The evidence list of each link is left to :func:`touching`: aggregating lists of structs over
+    every pair is what exhausts DuckDB's memory at national scale, and only the links of
+    clustered applications are ever shown or stored.
     """
     pl = plans.assign(plan_weight=plan_weight(plans["plan_similarity"].to_numpy(), params))
     con.register("_plans", pl)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _links AS
         WITH g AS (   -- best weight per independent group of a pair
-            SELECT app_a, app_b, grp, max(weight) AS w FROM _ids GROUP BY ALL
+            SELECT app_a, app_b, grp, max(weight) AS w, bool_or(trace) AS trace FROM _ids GROUP BY ALL
         ), idp AS (
-            SELECT app_a, app_b, sum(w) AS id_weight, list(grp ORDER BY grp) AS id_groups FROM g GROUP BY ALL
-        ), ev AS (
-            SELECT app_a, app_b, bool_or(trace) AS trace,
-                   list({'kind': kind, 'value': value, 'firms': firms, 'weight': round(weight, 2), 'trace': trace}
-                        ORDER BY weight DESC) AS ids
-            FROM _ids GROUP BY ALL
+            SELECT app_a, app_b, sum(w) AS id_weight, list(grp ORDER BY grp) AS id_groups, bool_or(trace) AS trace
+            FROM g GROUP BY ALL
         ), pairs AS (
             SELECT coalesce(i.app_a, p.app_a) AS app_a, coalesce(i.app_b, p.app_b) AS app_b,
                    coalesce(i.id_weight, 0) + coalesce(p.plan_weight, 0) AS weight,
                    list_concat(coalesce(i.id_groups, []), CASE WHEN p.app_a IS NULL THEN [] ELSE ['plan'] END) AS groups,
-                   p.plan_similarity
+                   coalesce(i.trace, false) AS trace, p.plan_similarity
             FROM idp i FULL OUTER JOIN _plans p ON i.app_a = p.app_a AND i.app_b = p.app_b
         ), timed AS (
             SELECT pairs.*, abs(epoch(x.submitted_at) - epoch(y.submitted_at)) / 3600.0 AS time_gap_hours,
@@ -265,9 +263,8 @@ def combine(con: duckdb.DuckDBPyConnection, plans: pd.DataFrame, params: LinkPar
                    t.weight + CASE WHEN t.time_gap_hours <= $burst THEN $tw ELSE 0 END AS weight,
                    list_concat(t.groups, CASE WHEN t.time_gap_hours <= $burst THEN ['timing'] ELSE [] END) AS groups,
                    len(t.groups) + (t.time_gap_hours <= $burst)::INTEGER AS n_groups,
-                   coalesce(ev.ids, []) AS ids, coalesce(ev.trace, false) AS trace, t.plan_similarity, t.time_gap_hours,
-                   t.same_program, t.firm_a, t.firm_b
-            FROM timed t LEFT JOIN ev USING (app_a, app_b)
+                   t.trace, t.plan_similarity, t.time_gap_hours, t.same_program, t.firm_a, t.firm_b
+            FROM timed t
         )
         SELECT *, (n_groups >= $min_groups AND weight >= $min_weight) OR trace AS strong,
                list_has_any(groups, $hard) AS hard
@@ -278,11 +275,21 @@ def combine(con: duckdb.DuckDBPyConnection, plans: pd.DataFrame, params: LinkPar
 
 
 def touching(con: duckdb.DuckDBPyConnection, apps: Iterable[int]) -> pd.DataFrame:
-    """The links of ``_links`` with at least one end in ``apps`` (clustered applications)."""
+    """The links of ``_links`` with at least one end in ``apps`` (clustered applications), each
+    with ``ids``: its shared identifiers as {kind, value, firms, weight, trace} dicts, rarest
+    (heaviest) first (the plan is its own column)."""
     con.register("_touch", pd.DataFrame({"application_id": pd.Series(list(apps), dtype="int64")}))
     return con.execute("""
-        SELECT * FROM _links WHERE app_a IN (SELECT application_id FROM _touch)
-                                OR app_b IN (SELECT application_id FROM _touch)
+        WITH near AS (
+            SELECT * FROM _links WHERE app_a IN (SELECT application_id FROM _touch)
+                                    OR app_b IN (SELECT application_id FROM _touch)
+        ), ev AS (
+            SELECT app_a, app_b,
+                   list({'kind': kind, 'value': value, 'firms': firms, 'weight': round(weight, 2), 'trace': trace}
+                        ORDER BY weight DESC, kind, value) AS ids
+            FROM _ids SEMI JOIN near USING (app_a, app_b) GROUP BY ALL
+        )
+        SELECT near.*, coalesce(ev.ids, []) AS ids FROM near LEFT JOIN ev USING (app_a, app_b)
         ORDER BY app_a, app_b
     """).df()
 

@@ -72,11 +72,11 @@ def ensure_db(scale: float) -> Path:
     return path
 
 
-def detection(db: Path, reruns: int) -> dict:
+def detection(db: Path, reruns: int, memory_limit: str = brokers.MEMORY_LIMIT) -> dict:
     """The whole batch job (read suppressions, detect, store); quality and cost."""
     t = time.perf_counter()
     peaks = StepPeaks()
-    run_id, det = brokers.run(db, progress=lambda m: print(
+    run_id, det = brokers.run(db, memory_limit=memory_limit, progress=lambda m: print(
         f"  [{time.perf_counter() - t:6.1f}s, step peak {peaks.take():,.0f} MB, RSS now {_rss_mb():,.0f} MB] {m}",
         flush=True))
     seconds = time.perf_counter() - t
@@ -153,15 +153,17 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=50_000, help="plans for the datasketch comparison")
     ap.add_argument("--reruns", type=int, default=5, help="page reruns (median is printed)")
     ap.add_argument("--skip-text", action="store_true")
+    ap.add_argument("--memory-limit", default=brokers.MEMORY_LIMIT, help="DuckDB's cap in the job's SQL steps")
     args = ap.parse_args()
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     for scale in (float(s) for s in args.scales.split(",")):
         db = ensure_db(scale)
         print(f"broker detection on {db.name}", flush=True)
-        res = detection(db, args.reruns)
+        res = detection(db, args.reruns, args.memory_limit)
         q = res["quality"]
         print(json.dumps(res, indent=1, default=str, ensure_ascii=False))
-        print(f"\nscale {scale:g}: job {res['seconds']} s, peak RSS {res['peak_rss_mb']} MB")
+        print(f"\nscale {scale:g}: job {res['seconds']} s, peak RSS {res['peak_rss_mb']} MB "
+              f"(DuckDB cap {args.memory_limit} in the SQL steps, {brokers.PLAN_MEMORY_LIMIT} in the plan step)")
         print(f"ring recall {q['recall']:.3f} ({q['rings_found']}/{q['rings']}), precision {q['precision']:.3f} "
               f"({q['correct_flagged']}/{q['flagged_clusters']}), decoys flagged {q['decoy_flag_rate']:.3f} "
               f"({q['decoys_flagged']}/{q['decoy_groups']})")
