@@ -22,8 +22,13 @@ ROLES = frozenset({"auditor", "admin"})
 STATUS_COLOURS = {"selected": "#d62728", "rejected": "#7f7f7f", "submitted": "#1f77b4", "withdrawn": "#bcbd22"}
 GROUP_COLOURS = {"contact": "#e377c2", "network": "#ff7f0e", "document": "#2ca02c", "plan": "#9467bd",
                  "money": "#8c564b", "place": "#17becf", "timing": "#bbbbbb"}
-# What an auditor reads for an evidence group or an application status (Korean, English).
+# What an auditor reads for an evidence group, an identifier kind, an application status or why a
+# shared value did not count (Korean, English).
 TERMS: dict[str, tuple[str, str]] = {
+    "phone": ("전화번호", "phone"), "email": ("이메일", "e-mail"), "ip": ("IP", "IP"), "device": ("기기", "device"),
+    "bank_account": ("계좌번호", "bank account"), "address": ("주소", "address"), "doc_author": ("문서 작성자", "document author"),
+    "over_cap": ("너무 흔한 값 (상한 초과)", "too common (over the cap)"), "same_firm": ("같은 기업", "same firm"),
+    "suppressed": ("예외 목록", "suppressed"), "same_group": ("같은 증거 종류에 더 강한 값", "a stronger value of the same group"),
     "contact": ("연락처", "contact"), "network": ("IP·기기", "IP/device"), "document": ("문서 작성자", "document author"),
     "plan": ("사업계획서", "plan"), "money": ("계좌", "bank account"), "place": ("주소", "address"),
     "timing": ("제출 시점", "timing"), "selected": ("선정", "selected"), "rejected": ("탈락", "rejected"),
@@ -32,7 +37,7 @@ TERMS: dict[str, tuple[str, str]] = {
 
 
 def term(name: str, lang: str = "ko") -> str:
-    """``name`` (an evidence group or status) in ``lang``; unknown names show as they are."""
+    """``name`` (see :data:`TERMS`) in ``lang``; unknown names show as they are."""
     pair = TERMS.get(name)
     return name if pair is None else pair[0 if lang == "ko" else 1]
 
@@ -106,6 +111,15 @@ class Graph:
 
     nodes: pd.DataFrame
     edges: pd.DataFrame
+
+    def strongest_partner(self, app: int) -> int | None:
+        """The application ``app`` has its heaviest link with (None when it has none): the pair an
+        auditor asks "why linked" about first."""
+        e = self.edges[(self.edges["app_a"] == app) | (self.edges["app_b"] == app)]
+        if e.empty:
+            return None
+        top = e.sort_values(["weight", "app_a", "app_b"], ascending=[False, True, True]).iloc[0]
+        return int(top["app_b"] if top["app_a"] == app else top["app_a"])
 
 
 def _neighbourhood(con: duckdb.DuckDBPyConnection, run_id: str, seeds: set[int], hops: int) -> set[int]:
@@ -182,7 +196,7 @@ def evidence_text(evidence: list[dict], lang: str = "ko") -> str:
         if e["kind"] == "plan":
             parts.append(f"{term('plan', lang)} ~{e.get('similarity', 0):.2f}")
         else:
-            parts.append(f"{e['kind']}: {e['value']} ({e['firms']}{firms}, {e['weight']:+.1f})")
+            parts.append(f"{term(e['kind'], lang)}: {e['value']} ({e['firms']}{firms}, {e['weight']:+.1f})")
     return "<br>".join(parts)
 
 
@@ -218,7 +232,8 @@ def plot_network(graph: Graph, *, lang: str = "ko", highlight: int | None = None
                     "color": STATUS_COLOURS.get(status, "#333"),
                     "symbol": ["circle" if c else "circle-open" for c in part["in_cluster"]],
                     "line": {"width": 1, "color": "#222"}}))
-    fig.update_layout(showlegend=True, height=520, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+    # top margin: plotly's toolbar sits over the plot's top right corner, where the legend starts
+    fig.update_layout(showlegend=True, height=520, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       xaxis={"visible": False}, yaxis={"visible": False}, hovermode="closest",
                       legend={"title": {"text": "상태 · 증거" if lang == "ko" else "status · evidence"}})
     return fig

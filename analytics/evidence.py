@@ -105,7 +105,8 @@ def plot_waterfall(why: WhyLinked, *, lang: str = "ko") -> go.Figure:
     """Splink-style waterfall of the weights that add up to the link's total."""
     ev = why.evidence
     used = ev[ev["counted"].astype(bool)] if len(ev) else ev
-    labels = [f"{k}: {v}" if k not in ("plan", "timing") else f"{k} {v}" for k, v in zip(used.get("kind", []), used.get("value", []))]
+    labels = [f"{broker_views.term(k, lang)}{' ' if k in ('plan', 'timing') else ': '}{v}"
+              for k, v in zip(used.get("kind", []), used.get("value", []))]
     total_label = "합계" if lang == "ko" else "total"
     fig = go.Figure(go.Waterfall(
         x=labels + [total_label], y=list(used.get("weight", [])) + [why.total_weight],

@@ -77,7 +77,9 @@ with tab_graph:
 with tab_why:
     c1, c2 = st.columns(2)
     a = c1.selectbox(ctx.t("brokers.pick_a"), members, key="why_a", format_func=names.get)
-    b = c2.selectbox(ctx.t("brokers.pick_b"), members, index=min(1, len(members) - 1), key="why_b", format_func=names.get)
+    partner = base.strongest_partner(int(a))
+    b = c2.selectbox(ctx.t("brokers.pick_b"), members, key="why_b", format_func=names.get,
+                     index=members.index(partner) if partner in members else min(1, len(members) - 1))
     why = ctx.query(evidence.why_linked, run_id, int(a), int(b), role=ctx.role)
     gap = "—" if why.time_gap_hours is None else f"{why.time_gap_hours:,.1f} h"
     st.markdown(ctx.t("brokers.why_total", total=why.total_weight, sim=why.plan_similarity, gap=gap,
@@ -86,9 +88,12 @@ with tab_why:
         ctx.empty("brokers.no_shared")
     else:
         st.plotly_chart(evidence.plot_waterfall(why, lang=ctx.lang), key="waterfall")
-        ctx.table(why.evidence, {"kind": ("brokers.col.kind", "text"), "value": ("brokers.col.value", "text"),
-                                 "firms": ("brokers.col.df", "num"), "weight": ("brokers.col.weight", "num"),
-                                 "counted": ("brokers.col.counted", "text"), "note": ("brokers.col.note", "text")})
+        shown = why.evidence.assign(kind=why.evidence["kind"].map(lambda k: broker_views.term(k, ctx.lang)),
+                                    note=why.evidence["note"].map(lambda n: broker_views.term(n, ctx.lang)),
+                                    counted=why.evidence["counted"].astype(bool))
+        ctx.table(shown, {"kind": ("brokers.col.kind", "text"), "value": ("brokers.col.value", "text"),
+                          "firms": ("brokers.col.df", "num"), "weight": ("brokers.col.weight", "num"),
+                          "counted": ("brokers.col.counted", "check"), "note": ("brokers.col.note", "text")})
     st.subheader(ctx.t("brokers.plans"))
     k = int(run["params"]["links"]["shingle_k"])
     p1, p2 = st.columns(2)

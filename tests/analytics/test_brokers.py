@@ -112,6 +112,15 @@ def test_views_of_a_run(run_db) -> None:
     g = broker_views.cluster_graph(con, run_id, top, role="auditor")
     members = set(det.members.loc[det.members["cluster_id"] == top, "application_id"])
     assert set(g.nodes["application_id"]) == members and g.nodes["in_cluster"].all()
+    # the default "why linked" partner is the member's heaviest link, computed independently here
+    e = g.edges
+    for app in sorted(members)[:5]:
+        mine = e[(e["app_a"] == app) | (e["app_b"] == app)]
+        partner = g.strongest_partner(app)
+        assert (partner is None) == mine.empty
+        if partner is not None:
+            w = dict(zip(mine["app_a"] + mine["app_b"] - app, mine["weight"]))
+            assert w[partner] == max(w.values())
     wider = broker_views.cluster_graph(con, run_id, top, role="auditor", focus=min(members), hops=2)
     assert set(wider.nodes["application_id"]) >= members
     fig = broker_views.plot_network(g)
@@ -119,6 +128,9 @@ def test_views_of_a_run(run_db) -> None:
     legend = {t.name for t in fig.data if t.showlegend is not False}
     statuses = set(g.nodes["status"])
     assert {broker_views.TERMS[s][0] for s in statuses} <= legend and not statuses & legend  # Korean by default
+    line = broker_views.evidence_text([{"kind": "phone", "value": "010-1", "firms": 3, "weight": 14.0}])
+    assert line.startswith("전화번호: 010-1 (3개 기업")
+    assert broker_views.evidence_text([{"kind": "phone", "value": "010-1", "firms": 3, "weight": 14.0}], "en").startswith("phone: 010-1 (3 firms")
     english = {t.name for t in broker_views.plot_network(g, lang="en").data if t.showlegend is not False}
     assert statuses <= english
     # search by application id and by business number

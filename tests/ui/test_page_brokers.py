@@ -40,6 +40,21 @@ def test_auditor_sees_clusters_graph_and_evidence(db: Path) -> None:
     at = signed_in_app("auditor", PAGE)
     assert not at.exception
     assert len(at.dataframe) >= 2                            # ranked list + why-linked evidence
+    # "why linked" opens on the first member and its heaviest link, not on two strangers
+    a, b = at.selectbox(key="why_a").value, at.selectbox(key="why_b").value
+    with duckdb.connect(str(db), read_only=True) as con:
+        run_id = broker_views.latest_run(con, role="auditor")["run_id"]
+        heaviest = con.execute("""  -- among the links inside the member's cluster (what the graph holds)
+            WITH m AS (SELECT application_id FROM broker_cluster_members WHERE run_id = $r AND cluster_id =
+                       (SELECT cluster_id FROM broker_cluster_members WHERE run_id = $r AND application_id = $a))
+            SELECT CASE WHEN app_a = $a THEN app_b ELSE app_a END FROM broker_links
+            WHERE run_id = $r AND $a IN (app_a, app_b) AND app_a IN (SELECT * FROM m) AND app_b IN (SELECT * FROM m)
+            ORDER BY weight DESC, app_a, app_b LIMIT 1""",
+                               {"a": a, "r": run_id}).fetchall()
+    assert [(b,)] == heaviest and "공유하는 식별자가 없습니다." not in [i.value for i in at.info]
+    why = at.dataframe[1].value                              # its evidence, named for the auditor
+    assert why["counted"].dtype == bool and why["counted"].any()
+    assert set(why["kind"]) <= {t[0] for t in broker_views.TERMS.values()}, why["kind"].tolist()
     charts = at.get("plotly_chart")
     assert len(charts) >= 3                                  # network, waterfall, timeline
     with records(db) as con:
