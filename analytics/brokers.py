@@ -101,14 +101,15 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     progress(f"plans: {plan_stats['plans']:,} plans, {len(pl):,} similar pairs ({stats['t_plans']} s)")
 
     t1 = time.perf_counter()
+    chance = links.chance_within(con, link_params)
+    stats["timing_weight"] = round(links.timing_weight(chance, link_params), 2)
     links.value_frequencies(con, supp)
     stats["kind_totals"] = dict(con.execute("SELECT kind, total FROM _tot").fetchall())  # for why-linked views
-    stats["identifier_pairs"] = len(links.identifier_pairs(con, link_params, pl))
+    stats["identifier_pairs"] = len(links.identifier_pairs(con, link_params, pl, chance=chance))
     stats["t_identifiers"] = round(time.perf_counter() - t1, 2)
     progress(f"identifiers: {stats['identifier_pairs']:,} shared-value pairs ({stats['t_identifiers']} s)")
 
     t2 = time.perf_counter()
-    stats["timing_weight"] = round(links.timing_weight(con, link_params), 2)
     all_links = links.combine(con, pl, link_params, stats["timing_weight"])
     # in a fixed order: components and communities are numbered in the order edges arrive
     st = all_links.filter("strong").select("app_a, app_b").order("app_a, app_b").fetchnumpy()

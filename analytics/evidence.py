@@ -76,6 +76,21 @@ def why_linked(con: duckdb.DuckDBPyConnection, run_id: str, app_a: int, app_b: i
     shared["weight"] = links.identifier_weight(shared["firms"].to_numpy(), shared["total"].to_numpy(), p).round(2)
     shared["counted"] = (shared["firms"] >= 2) & (shared["firms"] <= cap) & (not same_firm)
     shared["note"] = np.where(shared["firms"] > cap, "over_cap", np.where(same_firm, "same_firm", ""))
+    # A name counts only where the run let it (rare, a trace, beside other evidence, in a burst):
+    # the stored link says which values it used; a pair the run did not store gets the DF rule.
+    stored = con.execute("SELECT evidence FROM broker_links WHERE run_id = ? AND app_a = ? AND app_b = ?",
+                         [run_id, min(app_a, app_b), max(app_a, app_b)]).fetchall()
+    weak = shared["kind"].isin(p.weak_kinds).to_numpy()
+    if stored:
+        used = {(e["kind"], e["value"]) for e in json.loads(stored[0][0]) if e["kind"] != "plan"}
+        named = np.array([(k, v) in used for k, v in zip(shared["kind"], shared["value"])], dtype=bool)
+        left_out = weak & ~named & shared["counted"].to_numpy()
+        shared["counted"] = named & (not same_firm)
+        shared.loc[named & weak & (shared["note"] == "over_cap").to_numpy(), "note"] = "in_burst"
+    else:
+        left_out = weak & (shared["firms"] > p.weak_df_cap).to_numpy() & shared["counted"].to_numpy()
+        shared.loc[left_out, "counted"] = False
+    shared.loc[left_out, "note"] = "namesake"
     supp = np.array([(k, v) in suppressed for k, v in zip(shared["kind"], shared["value"])], dtype=bool)
     shared.loc[supp, ["counted", "note"]] = [False, "suppressed"]
     # one piece of evidence per group: the best counted weight

@@ -7,7 +7,9 @@ Two sources of evidence:
   that used it (a firm's own repeated applications are one firm). Values used by more than
   ``df_cap`` firms (call centres, carrier NAT addresses, ``none@none.com``) never link anyone;
   the rest get a rarity weight as in Splink's term-frequency adjustment: ``log2(m / u)`` with
-  ``u = firms / all firms with that kind``.
+  ``u = firms / all firms with that kind``. Person names are weak: namesakes abound, so a shared
+  name counts only beside other evidence, when rare, or inside a burst of that name (a broker
+  writing a dozen plans in an afternoon under a name a thousand firms carry).
 * **near-duplicate business plans**: MinHash + LSH (:mod:`analytics.minhash`); plans that copy a
   suppressed public template (:data:`data.synth_plans.PUBLIC_TEMPLATES` seeds the list) are left out.
 
@@ -55,7 +57,9 @@ class LinkParams:
     bins: int = 128               # MinHash bins (one-permutation): 64 LSH bands of 2
     band_rows: int = 2            # LSH rows per band: with 64 bands a pair at 0.22 is a candidate 95% of the time
     bucket_cap: int = 10          # LSH buckets with more plans are phrases everyone writes (a ring's
-                                  # members rarely share one band's minima in numbers)
+                                  # members rarely share one band's minima in numbers) ...
+    bucket_share: float = 1e-5    # ... or more than this share of all plans: a bucket of common phrases
+                                  # grows with the data, a fixed cap would drop rings' buckets at scale
     plan_threshold: float = 0.15  # estimated Jaccard a plan pair must reach (unrelated plans: <= 0.05)
     template_threshold: float = 0.4  # a plan this close to a suppressed template is a public copy
     plan_levels: tuple[tuple[float, float], ...] = ((0.4, 12.0), (0.25, 9.0), (0.15, 6.0))  # (sim >=, weight)
@@ -63,7 +67,12 @@ class LinkParams:
     min_groups: int = 2           # independent evidence groups a strong link needs
     min_weight: float = 12.0      # and this much weight
     weak_kinds: tuple[str, ...] = ("doc_author",)  # person names collide: namesakes are not a trace ...
-    weak_df_cap: int = 5          # ... so they link only when rare or a trace of a group
+    weak_df_cap: int = 5          # ... so they link only when rare, a trace of a group, beside other
+                                  # evidence, or inside a burst of the name:
+    burst_alpha: float = 0.01     # so many of its applications within burst_hours arise by chance with
+                                  # at most this probability per name (a scan statistic, see burst_threshold);
+    burst_max_share: float = 0.005  # a "name" on more than this share of firms (and more than df_cap)
+                                  # is a placeholder ('user'), crowded on every deadline day: never a burst
     trace_firms: int = 3          # firms carrying two values of different groups make both traces ...
     trace_share: float = 0.3      # ... when they are this share of the rarer value's firms
     seed: int = 0
@@ -84,6 +93,30 @@ def plan_weight(sim: float | np.ndarray, params: LinkParams) -> np.ndarray:
 def identifier_weight(firms: int | np.ndarray, total: int | np.ndarray, params: LinkParams) -> np.ndarray:
     """Splink's term-frequency adjusted match weight of sharing a value used by ``firms`` firms."""
     return np.log2(params.m_prob * np.asarray(total, dtype=float) / np.asarray(firms, dtype=float))
+
+
+def burst_threshold(n: np.ndarray, chance: float, alpha: float, floor: int) -> np.ndarray:
+    """For values carried by ``n`` applications: how many *other* applications of the value within
+    ``burst_hours`` of one of them make a burst (at least ``floor``).
+
+    By chance, each of the other n - 1 falls within the window with probability ``chance`` (see
+    :func:`chance_within`), so their count is about Poisson with mean (n - 1) * chance; the
+    threshold is the smallest k it reaches with probability at most alpha / n (n windows are looked
+    at, one per application). A name with 500 namesakes needs a dozen in one window, a rare one two.
+    """
+    out = np.empty(len(n), dtype=np.int64)
+    for i, nv in enumerate(np.asarray(n, dtype=np.int64)):
+        mu, target = (nv - 1) * chance, alpha / nv
+        if mu > 500:  # exp(-mu) underflows; such a value (a placeholder) is everywhere at once anyway
+            out[i] = nv
+            continue
+        k, pmf, tail = 0, math.exp(-mu), 1.0  # tail = P(X >= k)
+        while tail > target and k < nv:
+            tail -= pmf
+            k += 1
+            pmf *= mu / k
+        out[i] = max(k, floor)
+    return out
 
 
 def _register_suppressions(con: duckdb.DuckDBPyConnection, suppressions: pd.DataFrame) -> None:
@@ -107,21 +140,64 @@ def value_frequencies(con: duckdb.DuckDBPyConnection, suppressions: pd.DataFrame
     con.execute("CREATE OR REPLACE TEMP TABLE _tot AS SELECT kind, count(DISTINCT firm_id) AS total FROM _fp GROUP BY ALL")
 
 
-def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: pd.DataFrame) -> duckdb.DuckDBPyRelation:
+def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: pd.DataFrame, *,
+                     chance: float) -> duckdb.DuckDBPyRelation:
     """Temp table ``_ids``: one row per (pair of applications of different firms, shared value)
-    under the DF cap (app_a, app_b, kind, grp, value, firms, weight, trace).
+    under the DF cap, or a name inside a burst (app_a, app_b, kind, grp, value, firms, weight, trace).
 
     ``trace`` marks values that travel with a value of another evidence group: at least
     ``trace_firms`` firms carry both on one application (a broker's phone and the broker's name as
     document author). Sharing such a value is strong evidence on its own, even for a member that
     left one trace. Weak kinds (person names: thousands of namesakes) count only when rare, a
-    trace, within ``burst_hours`` or beside other evidence of the same pair; ``plans`` are the plan
-    pairs (app_a, app_b).
+    trace, beside other evidence of the same pair (``plans`` are the plan pairs (app_a, app_b)),
+    or when both applications are inside a *burst* of the name: more of its applications within
+    ``burst_hours`` than chance gives (:func:`burst_threshold`, ``chance`` from
+    :func:`chance_within`). Two namesakes submitting on the same day is no evidence (a firm with
+    forty applications meets a namesake that way); a dozen applications written by one name in an
+    afternoon is, even for a name over the DF cap.
     """
     groups = pd.DataFrame({"kind": list(GROUPS), "grp": list(GROUPS.values())})
     con.register("_groups", groups)
     con.register("_plan_pairs", plans[["app_a", "app_b"]])
-    con.execute("""
+    weak = list(params.weak_kinds)
+    counts = con.execute("""SELECT DISTINCT n FROM (SELECT count(*) AS n FROM _fp WHERE list_contains(?, kind)
+                            GROUP BY kind, value) WHERE n >= 2""", [weak]).fetchnumpy()["n"]
+    con.register("_burst_k", pd.DataFrame({"n": counts.astype(np.int64), "k": burst_threshold(
+        counts, chance, params.burst_alpha, max(params.trace_firms - 1, 1))}))
+    h = float(params.burst_hours) * 3600  # a window bound must be a constant
+    # Bursts by time buckets of burst_hours first (aggregates and equi-joins, which DuckDB spills
+    # to disk): an application's neighbours within burst_hours lie in its bucket or the two beside
+    # it, so only buckets whose three hold enough can hold a burst. The exact sliding window then
+    # runs on the applications around those few buckets; over all names it exhausts memory.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _wk AS
+        SELECT fp.application_id, fp.firm_id, fp.kind, fp.value, epoch(a.submitted_at) AS t,
+               floor(epoch(a.submitted_at) / {h})::BIGINT AS b
+        FROM _fp fp JOIN applications a USING (application_id) WHERE list_contains($weak, fp.kind)
+    """, {"weak": weak})
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _bursts AS   -- weak-kind carriers inside a burst of their value
+        WITH cnt AS (
+            SELECT kind, value, b, count(*) AS c FROM _wk GROUP BY ALL
+        ), nv AS (
+            SELECT kind, value, k FROM (SELECT kind, value, sum(c)::BIGINT AS n FROM cnt GROUP BY ALL) JOIN _burst_k USING (n)
+            JOIN _df d USING (kind, value) JOIN _tot t USING (kind) WHERE d.firms <= greatest($cap, $max_share * t.total)
+        ), hot AS (
+            SELECT c.kind, c.value, c.b, nv.k FROM cnt c JOIN nv USING (kind, value)
+            LEFT JOIN cnt l ON l.kind = c.kind AND l.value = c.value AND l.b = c.b - 1
+            LEFT JOIN cnt r ON r.kind = c.kind AND r.value = c.value AND r.b = c.b + 1
+            WHERE c.c + coalesce(l.c, 0) + coalesce(r.c, 0) >= nv.k + 1
+        ), around AS (
+            SELECT DISTINCT kind, value, b + d AS b FROM hot, (VALUES (-1), (0), (1)) AS s(d)
+        ), wn AS (
+            SELECT w.*, count(*) OVER (PARTITION BY w.kind, w.value ORDER BY w.t
+                                       RANGE BETWEEN {h} PRECEDING AND {h} FOLLOWING) - 1 AS near
+            FROM _wk w SEMI JOIN around USING (kind, value, b)
+        )
+        SELECT wn.application_id, wn.firm_id, wn.kind, wn.value, wn.t FROM wn JOIN hot USING (kind, value, b)
+        WHERE wn.near >= hot.k
+    """, {"max_share": params.burst_max_share, "cap": params.df_cap})
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _ids AS
         WITH v AS (
             SELECT d.kind, d.value, d.firms, t.total, g.grp,
@@ -137,24 +213,32 @@ def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: 
                 HAVING count(DISTINCT a.firm_id) >= greatest($trace_firms, $trace_share * least(a.firms, b.firms)))
         ), p AS (
             SELECT x.application_id AS app_a, y.application_id AS app_b, v.kind, v.grp, v.value, v.firms, v.weight,
-                   t.kind IS NOT NULL AS is_trace, list_contains($weak, v.kind) AS weak,
-                   abs(epoch(xa.submitted_at) - epoch(ya.submitted_at)) <= $burst * 3600 AS close
+                   t.kind IS NOT NULL AS is_trace, list_contains($weak, v.kind) AS weak
             FROM v LEFT JOIN traces t USING (kind, value) JOIN _fp x USING (kind, value) JOIN _fp y USING (kind, value)
-            JOIN applications xa ON xa.application_id = x.application_id
-            JOIN applications ya ON ya.application_id = y.application_id
             WHERE x.application_id < y.application_id AND x.firm_id <> y.firm_id
         ), other AS (   -- pairs with evidence that is not a weak kind
             SELECT DISTINCT app_a, app_b FROM p WHERE NOT weak
             UNION SELECT app_a, app_b FROM _plan_pairs
+        ), burst AS (   -- both inside one burst of a weak value, whatever its DF
+            SELECT x.application_id AS app_a, y.application_id AS app_b, x.kind, g.grp, x.value, d.firms,
+                   log2($m * t.total / d.firms) AS weight, false AS trace
+            FROM _bursts x JOIN _bursts y USING (kind, value) JOIN _df d USING (kind, value) JOIN _tot t USING (kind)
+            JOIN _groups g USING (kind)
+            WHERE x.application_id < y.application_id AND x.firm_id <> y.firm_id AND abs(x.t - y.t) <= {h}
         )
         -- a name that travels with the broker's phone is still shared by namesakes: it corroborates
         -- other evidence but never makes a strong link on its own (trace = false for weak kinds)
-        SELECT p.app_a, p.app_b, p.kind, p.grp, p.value, p.firms, p.weight, p.is_trace AND NOT p.weak AS trace FROM p
-        WHERE NOT p.weak OR p.firms <= $weak_cap OR p.is_trace OR p.close
-        UNION ALL
-        SELECT p.app_a, p.app_b, p.kind, p.grp, p.value, p.firms, p.weight, false FROM p SEMI JOIN other USING (app_a, app_b)
-        WHERE p.weak AND NOT (p.firms <= $weak_cap OR p.is_trace OR p.close)
-    """, {"burst": params.burst_hours, "weak": list(params.weak_kinds), "weak_cap": params.weak_df_cap, "m": params.m_prob, "cap": params.df_cap, "cap_floor": params.df_cap_floor, "cap_share": params.df_cap_share, "trace_firms": params.trace_firms,
+        SELECT app_a, app_b, kind, grp, value, firms, weight, bool_or(trace) AS trace FROM (
+            SELECT p.app_a, p.app_b, p.kind, p.grp, p.value, p.firms, p.weight, p.is_trace AND NOT p.weak AS trace FROM p
+            WHERE NOT p.weak OR p.firms <= $weak_cap OR p.is_trace
+            UNION ALL
+            SELECT p.app_a, p.app_b, p.kind, p.grp, p.value, p.firms, p.weight, false FROM p SEMI JOIN other USING (app_a, app_b)
+            WHERE p.weak AND NOT (p.firms <= $weak_cap OR p.is_trace)
+            UNION ALL
+            SELECT * FROM burst
+        ) GROUP BY ALL
+    """, {"weak": weak, "weak_cap": params.weak_df_cap, "m": params.m_prob, "cap": params.df_cap,
+          "cap_floor": params.df_cap_floor, "cap_share": params.df_cap_share, "trace_firms": params.trace_firms,
           "trace_share": params.trace_share})
     return con.table("_ids")
 
@@ -212,12 +296,13 @@ def plan_pairs(con: duckdb.DuckDBPyConnection, templates: list[str], params: Lin
     copies = template_copies(sig, templates, params)
     # Public-template copies get an all-empty signature: they can never share a bucket.
     sig[copies] = minhash.EMPTY
+    cap = max(params.bucket_cap, round(params.bucket_share * len(apps)))
     i, j, sims, skipped = minhash.similar_pairs(
-        sig, threshold=params.plan_threshold, rows=params.band_rows, bucket_cap=params.bucket_cap, owner=firms)
+        sig, threshold=params.plan_threshold, rows=params.band_rows, bucket_cap=cap, owner=firms)
     del sig
     a, b = apps[i], apps[j]
     out = pd.DataFrame({"app_a": np.minimum(a, b), "app_b": np.maximum(a, b), "plan_similarity": sims})
-    stats = {"plans": len(apps), "template_copies": int(copies.sum()), "skipped_buckets": skipped,
+    stats = {"plans": len(apps), "template_copies": int(copies.sum()), "bucket_cap": cap, "skipped_buckets": skipped,
              "plan_pairs": len(out), "t_signatures": round(t_sig, 2), "t_lsh": round(time.perf_counter() - t0 - t_sig, 2)}
     return out, stats
 
@@ -294,16 +379,20 @@ def touching(con: duckdb.DuckDBPyConnection, apps: Iterable[int]) -> pd.DataFram
     """).df()
 
 
-def timing_weight(con: duckdb.DuckDBPyConnection, params: LinkParams) -> float:
-    """Match weight of two submissions within ``burst_hours``: log2(m / u), u = that chance for two
-    random applications (measured on the data, so it adapts to how busy the calendar is)."""
+def chance_within(con: duckdb.DuckDBPyConnection, params: LinkParams) -> float:
+    """The chance that two random applications were submitted within ``burst_hours`` of each other
+    (measured on the data, so it follows how busy the calendar is around deadlines)."""
     t = np.sort(con.execute("SELECT epoch(submitted_at) AS t FROM applications").fetchnumpy()["t"].astype(float))
     if t.size < 2:
-        return 0.0
+        return 1.0
     h = params.burst_hours * 3600
     within = np.searchsorted(t, t + h, side="right") - np.searchsorted(t, t - h, side="left") - 1
-    u = max(float(within.mean()) / (t.size - 1), 1e-9)
-    return float(np.log2(params.m_prob / u))
+    return max(float(within.mean()) / (t.size - 1), 1e-9)
+
+
+def timing_weight(chance: float, params: LinkParams) -> float:
+    """Match weight of two submissions within ``burst_hours``: log2(m / u), u = :func:`chance_within`."""
+    return float(np.log2(params.m_prob / chance)) if chance < 1.0 else 0.0
 
 
 def attach_by_traces(con: duckdb.DuckDBPyConnection, assignment: dict[int, int], *, min_firms: int,

@@ -2,6 +2,7 @@
 suppression, self-authored documents, independent groups and traces."""
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -41,7 +42,7 @@ NO_PLANS = pd.DataFrame(columns=["app_a", "app_b", "plan_similarity"])
 
 def _pairs(con, params=LinkParams(), supp=NO_SUPP, plans=NO_PLANS) -> pd.DataFrame:
     links.value_frequencies(con, supp)
-    return links.identifier_pairs(con, params, plans).df()
+    return links.identifier_pairs(con, params, plans, chance=links.chance_within(con, params)).df()
 
 
 def test_cap_same_firm_weights_and_suppression(tmp_path: Path) -> None:
@@ -73,15 +74,44 @@ def test_relative_cap_and_self_authored_documents(tmp_path: Path) -> None:
     assert set(p["kind"]) == {"device"}                                 # doc_author: only firm 2 is a third party
 
 
-def test_weak_kinds_need_rarity_trace_time_or_other_evidence(tmp_path: Path) -> None:
-    # a person's name shared by 8 firms (namesakes), far apart in time: no pairs;
-    # two of them also share a phone: their name pair counts beside it
-    apps = [(i, i, 1000.0 * i) for i in range(1, 9)]
-    fps = [(i, "doc_author", "김민준") for i in range(1, 9)] + [(1, "phone", "010-1"), (2, "phone", "010-1")]
+def test_weak_kinds_need_rarity_trace_burst_or_other_evidence(tmp_path: Path) -> None:
+    # a person's name shared by 8 firms (namesakes), far apart in time: no pairs; two of them also
+    # share a phone: their name pair counts beside it; 9 and 10 submit an hour apart: still namesakes
+    apps = [(i, i, 1000.0 * i) for i in range(1, 9)] + [(9, 9, 20000.0), (10, 10, 20001.0)]
+    fps = [(i, "doc_author", "김민준") for i in range(1, 11)] + [(1, "phone", "010-1"), (2, "phone", "010-1")]
     con = make_db(tmp_path / "c.duckdb", apps, fps)
     p = _pairs(con, LinkParams(weak_df_cap=5))
     assert set(zip(p["app_a"], p["app_b"], p["kind"])) == {(1, 2, "phone"), (1, 2, "doc_author")}
     assert not p["trace"].any()
+
+
+def test_a_burst_of_a_common_name_links_only_the_burst(tmp_path: Path) -> None:
+    # 120 firms carry a common name (over the DF cap of 50) spread over 400 days; firms 121-126
+    # carry it within four hours one afternoon (a broker writing their plans): only they are paired
+    apps = [(i, i, 80.0 * i) for i in range(1, 121)] + [(i, i, 50000.0 + 0.7 * (i - 120)) for i in range(121, 127)]
+    apps += [(i, i, 80.0 * (i - 126) + 40) for i in range(127, 400)]      # others write under their own names
+    fps = [(i, "doc_author", "김지식") for i in range(1, 127)] + [(i, "doc_author", f"작성자{i}") for i in range(127, 400)]
+    con = make_db(tmp_path / "g.duckdb", apps, fps, n_firms=400)
+    here = LinkParams(burst_max_share=0.5)  # on a third of this table's firms (nationally a fraction of a percent)
+    p = _pairs(con, here)
+    assert set(zip(p["app_a"], p["app_b"])) == {(a, b) for a in range(121, 127) for b in range(a + 1, 127)}
+    assert (p["firms"] == 126).all() and (p["weight"] > 0).all()
+    assert _pairs(con, LinkParams(df_cap=100)).empty          # by default such a share is a placeholder ('user')
+    # the same six thirteen hours apart: in one week, but never two within 12 hours
+    apps[120:126] = [(i, i, 50000.0 + 13.0 * (i - 120)) for i in range(121, 127)]
+    assert _pairs(make_db(tmp_path / "h.duckdb", apps, fps, n_firms=400), here).empty
+
+
+def test_burst_threshold_is_the_poisson_tail() -> None:
+    n = np.array([2, 10, 100, 1500])
+    chance, alpha = 0.0012, 0.01
+    got = links.burst_threshold(n, chance, alpha, floor=1)
+    for nv, k in zip(n, got):
+        mu = (nv - 1) * chance
+        tail = lambda j: 1 - sum(math.exp(-mu) * mu**i / math.factorial(i) for i in range(j))  # P(X >= j)
+        assert tail(k) <= alpha / nv < tail(k - 1) or (k == 1 and tail(1) <= alpha / nv)
+    assert list(got) == sorted(got) and got[-1] >= 8                 # common names need many in one window
+    assert links.burst_threshold(np.array([10]), chance, alpha, floor=2)[0] == 2
 
 
 def test_traces_and_strong_links(tmp_path: Path) -> None:
@@ -109,6 +139,7 @@ def test_traces_and_strong_links(tmp_path: Path) -> None:
 def test_timing_weight_measures_the_calendar(tmp_path: Path) -> None:
     apps = [(i, i, 24.0 * i) for i in range(1, 101)]                  # one submission a day
     con = make_db(tmp_path / "e.duckdb", apps, [])
-    w = links.timing_weight(con, LinkParams(burst_hours=30))          # each has 1-2 neighbours within 30 h
+    chance = links.chance_within(con, LinkParams(burst_hours=30))     # each has 1-2 neighbours within 30 h
     u = (2 * 100 - 2) / 100 / 99
-    assert w == pytest.approx(np.log2(0.9 / u))
+    assert chance == pytest.approx(u)
+    assert links.timing_weight(chance, LinkParams()) == pytest.approx(np.log2(0.9 / u))
