@@ -140,25 +140,10 @@ def value_frequencies(con: duckdb.DuckDBPyConnection, suppressions: pd.DataFrame
     con.execute("CREATE OR REPLACE TEMP TABLE _tot AS SELECT kind, count(DISTINCT firm_id) AS total FROM _fp GROUP BY ALL")
 
 
-def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: pd.DataFrame, *,
-                     chance: float) -> duckdb.DuckDBPyRelation:
-    """Temp table ``_ids``: one row per (pair of applications of different firms, shared value)
-    under the DF cap, or a name inside a burst (app_a, app_b, kind, grp, value, firms, weight, trace).
-
-    ``trace`` marks values that travel with a value of another evidence group: at least
-    ``trace_firms`` firms carry both on one application (a broker's phone and the broker's name as
-    document author). Sharing such a value is strong evidence on its own, even for a member that
-    left one trace. Weak kinds (person names: thousands of namesakes) count only when rare, a
-    trace, beside other evidence of the same pair (``plans`` are the plan pairs (app_a, app_b)),
-    or when both applications are inside a *burst* of the name: more of its applications within
-    ``burst_hours`` than chance gives (:func:`burst_threshold`, ``chance`` from
-    :func:`chance_within`). Two namesakes submitting on the same day is no evidence (a firm with
-    forty applications meets a namesake that way); a dozen applications written by one name in an
-    afternoon is, even for a name over the DF cap.
-    """
-    groups = pd.DataFrame({"kind": list(GROUPS), "grp": list(GROUPS.values())})
-    con.register("_groups", groups)
-    con.register("_plan_pairs", plans[["app_a", "app_b"]])
+def weak_bursts(con: duckdb.DuckDBPyConnection, params: LinkParams, chance: float) -> None:
+    """Temp table ``_bursts`` (application_id, firm_id, kind, value, t): carriers of a weak-kind
+    value with at least :func:`burst_threshold` other carriers within ``burst_hours``. Needs the
+    ``_fp``/``_df``/``_tot`` tables of :func:`value_frequencies`."""
     weak = list(params.weak_kinds)
     counts = con.execute("""SELECT DISTINCT n FROM (SELECT count(*) AS n FROM _fp WHERE list_contains(?, kind)
                             GROUP BY kind, value) WHERE n >= 2""", [weak]).fetchnumpy()["n"]
@@ -197,6 +182,30 @@ def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: 
         SELECT wn.application_id, wn.firm_id, wn.kind, wn.value, wn.t FROM wn JOIN hot USING (kind, value, b)
         WHERE wn.near >= hot.k
     """, {"max_share": params.burst_max_share, "cap": params.df_cap})
+
+
+def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: pd.DataFrame, *,
+                     chance: float) -> duckdb.DuckDBPyRelation:
+    """Temp table ``_ids``: one row per (pair of applications of different firms, shared value)
+    under the DF cap, or a name inside a burst (app_a, app_b, kind, grp, value, firms, weight, trace).
+
+    ``trace`` marks values that travel with a value of another evidence group: at least
+    ``trace_firms`` firms carry both on one application (a broker's phone and the broker's name as
+    document author). Sharing such a value is strong evidence on its own, even for a member that
+    left one trace. Weak kinds (person names: thousands of namesakes) count only when rare, a
+    trace, beside other evidence of the same pair (``plans`` are the plan pairs (app_a, app_b)),
+    or when both applications are inside a *burst* of the name: more of its applications within
+    ``burst_hours`` than chance gives (:func:`burst_threshold`, ``chance`` from
+    :func:`chance_within`). Two namesakes submitting on the same day is no evidence (a firm with
+    forty applications meets a namesake that way); a dozen applications written by one name in an
+    afternoon is, even for a name over the DF cap.
+    """
+    groups = pd.DataFrame({"kind": list(GROUPS), "grp": list(GROUPS.values())})
+    con.register("_groups", groups)
+    con.register("_plan_pairs", plans[["app_a", "app_b"]])
+    weak = list(params.weak_kinds)
+    weak_bursts(con, params, chance)
+    h = float(params.burst_hours) * 3600
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _ids AS
         WITH v AS (
