@@ -208,11 +208,11 @@ def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: 
     h = float(params.burst_hours) * 3600
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _ids AS
-        WITH v AS (
-            SELECT d.kind, d.value, d.firms, t.total, g.grp,
-                   log2($m * t.total / d.firms) AS weight
+        WITH vals AS (   -- every value with its rarity weight
+            SELECT d.kind, d.value, d.firms, t.total, g.grp, log2($m * t.total / d.firms) AS weight
             FROM _df d JOIN _tot t USING (kind) JOIN _groups g USING (kind)
-            WHERE d.firms >= 2 AND d.firms <= least($cap, greatest($cap_floor, $cap_share * t.total))
+        ), v AS (        -- those under the DF cap
+            SELECT * FROM vals WHERE firms >= 2 AND firms <= least($cap, greatest($cap_floor, $cap_share * total))
         ), fv AS (
             SELECT fp.application_id, fp.firm_id, v.kind, v.value, v.grp, v.firms FROM _fp fp JOIN v USING (kind, value)
         ), traces AS (   -- on one application, and most carriers of the rarer value: not a coincidence
@@ -229,10 +229,9 @@ def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: 
             SELECT DISTINCT app_a, app_b FROM p WHERE NOT weak
             UNION SELECT app_a, app_b FROM _plan_pairs
         ), burst AS (   -- both inside one burst of a weak value, whatever its DF
-            SELECT x.application_id AS app_a, y.application_id AS app_b, x.kind, g.grp, x.value, d.firms,
-                   log2($m * t.total / d.firms) AS weight, false AS trace
-            FROM _bursts x JOIN _bursts y USING (kind, value) JOIN _df d USING (kind, value) JOIN _tot t USING (kind)
-            JOIN _groups g USING (kind)
+            SELECT x.application_id AS app_a, y.application_id AS app_b, x.kind, w.grp, x.value, w.firms, w.weight,
+                   false AS trace
+            FROM _bursts x JOIN _bursts y USING (kind, value) JOIN vals w USING (kind, value)
             WHERE x.application_id < y.application_id AND x.firm_id <> y.firm_id AND abs(x.t - y.t) <= {h}
         )
         -- a name that travels with the broker's phone is still shared by namesakes: it corroborates
