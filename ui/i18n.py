@@ -1,30 +1,33 @@
-"""One label catalogue, Korean first: every module under ``ui/labels/`` contributes ``LABELS``.
+"""One label catalogue, Korean first, kept as data: every ``ui/labels/<view>.toml`` contributes its keys.
 
-Each view keeps its labels in its own module (``ui/labels/uptake.py``: keys ``uptake.*``) so that
-helpers do not edit one shared file; they are merged here at import, and a key defined twice is an
-error at once rather than a silent override.
+Each view keeps its labels in its own file (``ui/labels/uptake.toml``: keys ``uptake.*``) so that
+helpers do not edit one shared file. TOML itself refuses a key written twice in one file (a Python
+dict literal silently keeps the last); across files they are merged here at import, and a key
+defined in two files is an error at once rather than a silent override.
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
-import ui.labels
+import tomllib
+from pathlib import Path
 
 LANGS: tuple[str, ...] = ("ko", "en")
 DEFAULT_LANG = "ko"
+LABELS_DIR = Path(__file__).resolve().parent / "labels"
 
 
-def _merge() -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+def _merge(folder: Path = LABELS_DIR) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
     catalogue: dict[str, tuple[str, str]] = {}
     origin: dict[str, str] = {}
-    for info in sorted(pkgutil.iter_modules(ui.labels.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"ui.labels.{info.name}")
-        for key, value in getattr(module, "LABELS", {}).items():
+    for path in sorted(folder.glob("*.toml")):
+        with path.open("rb") as handle:
+            entries = tomllib.load(handle)
+        for key, value in entries.items():
             if key in catalogue:
-                raise ValueError(f"label {key!r} is defined in ui/labels/{origin[key]}.py and ui/labels/{info.name}.py")
-            catalogue[key] = value
-            origin[key] = info.name
+                raise ValueError(f"label {key!r} is defined in ui/labels/{origin[key]}.toml and ui/labels/{path.name}")
+            if set(value) != set(LANGS):
+                raise ValueError(f"label {key!r} in ui/labels/{path.name} needs exactly {LANGS}, has {sorted(value)}")
+            catalogue[key] = (value["ko"], value["en"])
+            origin[key] = path.stem
     return catalogue, origin
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import ast
 import re
 import string
-import types
 from pathlib import Path
 
 import pytest
@@ -30,16 +29,26 @@ def test_keys_are_prefixed_by_their_module() -> None:
         assert prefix == module or (module == "common" and prefix in common_prefixes), (key, module)
 
 
-def test_a_key_defined_in_two_modules_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    import importlib
-    import pkgutil
-
-    fake = {"a": types.SimpleNamespace(LABELS={"x.title": ("가", "A")}),
-            "b": types.SimpleNamespace(LABELS={"x.title": ("나", "B")})}
-    monkeypatch.setattr(pkgutil, "iter_modules", lambda path: [types.SimpleNamespace(name=n) for n in fake])
-    monkeypatch.setattr(importlib, "import_module", lambda name: fake[name.rsplit(".", 1)[1]])
+def test_a_key_defined_in_two_files_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text('"x.title" = { ko = "가", en = "A" }\n', encoding="utf-8")
+    (tmp_path / "b.toml").write_text('"x.title" = { ko = "나", en = "B" }\n', encoding="utf-8")
     with pytest.raises(ValueError, match="x.title"):
-        i18n._merge()
+        i18n._merge(tmp_path)
+
+
+def test_a_key_written_twice_in_one_file_is_refused(tmp_path: Path) -> None:
+    import tomllib
+
+    (tmp_path / "a.toml").write_text('"x.title" = { ko = "가", en = "A" }\n"x.title" = { ko = "나", en = "B" }\n',
+                                     encoding="utf-8")
+    with pytest.raises(tomllib.TOMLDecodeError):
+        i18n._merge(tmp_path)
+
+
+def test_a_label_missing_a_language_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text('"x.title" = { ko = "가" }\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="x.title"):
+        i18n._merge(tmp_path)
 
 
 def test_t_formats_and_falls_back_visibly() -> None:

@@ -1,1 +1,0 @@
-"""Label modules, one per view; each defines ``LABELS = {key: (korean, english)}``."""
