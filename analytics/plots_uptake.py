@@ -25,7 +25,7 @@ def plot_funnel(row: pd.DataFrame, t: Label) -> go.Figure:
     r = numeric(row).iloc[0]
     stages = [s for s in _STAGES if pd.notna(r.get(s))]
     fig = go.Figure(go.Funnel(y=[t(f"uptake.stage.{s}") for s in stages], x=[float(r[s]) for s in stages],
-                              textinfo="value+percent previous"))
+                              texttemplate="%{value:,.0f}<br>%{percentPrevious:.1%}"))
     return fig.update_layout(title=t("uptake.funnel"), **_LAYOUT)
 
 

@@ -124,6 +124,11 @@ def reference_date(con: duckdb.DuckDBPyConnection) -> date | None:
     return row[0] if row else None
 
 
+def default_period(ref: date) -> tuple[date, date]:
+    """The period shown when none is chosen: the 12 months up to the data's reference date."""
+    return ref - timedelta(days=364), ref
+
+
 def add_rates(df: pd.DataFrame) -> pd.DataFrame:
     """Stage-to-stage rates of a :func:`measures` frame (NaN where the denominator is 0)."""
     def ratio(a: str, b: str) -> pd.Series:
@@ -205,7 +210,7 @@ def headline(con: duckdb.DuckDBPyConnection, filters: Filters, drill: Drill = ()
     if start is None and end is None:
         if ref is None:
             return Headline(None, None, None, None, True, pd.DataFrame(columns=["metric", "current", "previous", "change"]))
-        start, end, defaulted = ref - timedelta(days=364), ref, True
+        (start, end), defaulted = default_period(ref), True
     if end is None:
         end = ref or start
     if start is None:

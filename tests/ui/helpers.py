@@ -27,6 +27,18 @@ def signed_in_app(role: str, page: str | None = None, *, user: str | None = None
     return at
 
 
+def opened_link(role: str, page: str, query: dict[str, str | list[str]], *, timeout: float = 30) -> AppTest:
+    """A signed-in ``role`` opening a link to ``page`` with ``query`` (the session's first address,
+    as a bookmark or a shared link opens it), so the page reads its own parameters from it."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.session_state["auth"] = {"user": role, "role": role}
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.switch_page(page)
+    at.run()
+    return at
+
+
 def served_pages_init():  # type: ignore[no-untyped-def]
     """A ``PagesManager.__init__`` that makes AppTest run app.py on every run, as the server does
     once st.navigation has been called (tests/ui/conftest.py installs it per test, benchmarks for good).
