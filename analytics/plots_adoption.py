@@ -165,25 +165,3 @@ def plot_reach(df: pd.DataFrame, *, t: Label, lang: str) -> go.Figure:
             (fig.add_vline if axis == "x" else fig.add_hline)(value, line=dict(dash="dot", color="#888"))
     return _layout(fig, t("adoption.reach_title"), xaxis=dict(title=t("adoption.reach_apps")),
                    yaxis=dict(title=t("adoption.status_uses"), tickformat=".0%"), height=460, showlegend=False)
-
-
-def display_table(df: pd.DataFrame, columns: dict[str, str], *, t: Label, lang: str,
-                  pct: tuple[str, ...] = (), pp: tuple[str, ...] = (), dec: tuple[str, ...] = (),
-                  ints: tuple[str, ...] = ()) -> pd.DataFrame:
-    """A frame for ``st.dataframe``: the chosen ``columns`` (column -> label key) with headers in the
-    user's language, shares as "23.4%", pp as "+1.2", ``dec`` with one decimal, ``ints`` with
-    thousands separators, indicators and published figures named, "<5" kept as it is."""
-    out = df[list(columns)].copy()
-    if "indicator" in out:
-        out["indicator"] = [t(f"adoption.ind_{i}") for i in out["indicator"]]
-    if "key" in out:
-        out["key"] = [t(f"adoption.pub_{k}") for k in out["key"]]
-    formats = {**{c: _pct for c in pct}, **{c: "{:+.1f}".format for c in pp},
-               **{c: "{:,.1f}".format for c in dec}, **{c: "{:,.0f}".format for c in ints}}
-    for col, fmt in formats.items():
-        out[col] = [v if isinstance(v, str) else ("–" if pd.isna(v) else fmt(v)) for v in out[col]]
-    for col in ("low_n", "laggard", "inside_ci"):
-        if col in out:
-            out[col] = ["✓" if not isinstance(v, str) and pd.notna(v) and bool(v) else "" for v in out[col]]
-    label_col = f"label_{lang}"
-    return out.rename(columns={c: t(k) for c, k in columns.items() if c != label_col} | {label_col: t("adoption.col_domain")})

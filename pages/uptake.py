@@ -14,6 +14,7 @@ import streamlit as st
 
 from analytics import plots_uptake as plots
 from analytics import uptake, uptake_programs, uptake_reach
+from data.privacy import SUPPRESSED
 from ui import fmt, names, tables
 from ui.shell import page
 
@@ -101,11 +102,18 @@ def _delta(metric: str, change: object) -> str | None:
     return t("uptake.pp", x=100 * change) if metric == "selection_rate" else f"{change:+.1%}"
 
 
+def _days(v: object) -> str:
+    """Days in the page's language ("1 day", "12 days", "12일")."""
+    if v == SUPPRESSED or v is None or pd.isna(v):
+        return SUPPRESSED if v == SUPPRESSED else fmt.MISSING
+    n = float(v)
+    return t("uptake.days", n=int(n) if n.is_integer() else round(n, 1))
+
+
 _FORMAT: dict[str, Callable[[object], str]] = {
     "selection_rate": ctx.pct, "amount_awarded_krw": ctx.money,
-    "median_decision_days": lambda v: fmt.days(v, ctx.lang),
+    "median_decision_days": _days,
 }
-
 
 def _summary() -> None:
     head = ctx.query(uptake.headline, ctx.filters, drill, role=role)
@@ -133,7 +141,6 @@ def _summary() -> None:
         st.plotly_chart(plots.plot_funnel_by(split, t, _names(fby)), key="funnel_by")
         _table(split, f"funnel_by_{fby}", by=fby)
 
-
 def _breakdown() -> None:
     st.caption(t("uptake.breakdown_note"))
     # one level below the deepest ministry → agency → program choice, unless the user picks another
@@ -149,7 +156,6 @@ def _breakdown() -> None:
             st.plotly_chart(plots.plot_tiles(table, t, ctx.lang), key="tiles")
         st.plotly_chart(plots.plot_breakdown(table, t, _names(by)), key="breakdown")
         _table(table, f"by_{by}", by=by)
-
 
 def _reach() -> None:
     found = ctx.query(uptake_reach.reach, ctx.filters, drill, role=role)
@@ -176,7 +182,6 @@ def _reach() -> None:
         st.plotly_chart(plots.plot_lorenz(conc, t), key="lorenz")
         _table(conc.lorenz, "lorenz")
 
-
 def _docs() -> None:
     st.subheader(t("uptake.docs"))
     docs_by = url.choice(st.segmented_control, t("uptake.docs_by"), "docs_by", ["agency", "program"], "agency",
@@ -200,7 +205,6 @@ def _docs() -> None:
     months = ctx.query(uptake.monthly, ctx.filters, drill, role=role)
     st.plotly_chart(plots.plot_channels(months, t), key="channels")
 
-
 def _time() -> None:
     months = ctx.query(uptake.monthly, ctx.filters, drill, role=role)
     st.plotly_chart(plots.plot_monthly(months, t), key="monthly")
@@ -215,7 +219,6 @@ def _time() -> None:
         ctx.empty("uptake.empty_section")
     else:
         _table(low, "below_budget")
-
 
 def _profile() -> None:
     q = url.text(st.text_input, t("uptake.search"), "q", placeholder=t("uptake.search_hint"))
@@ -246,7 +249,6 @@ def _profile() -> None:
     st.plotly_chart(plots.plot_composition(prof.composition, pdim, t, _names(pdim)), key="composition")
     comp = prof.composition[prof.composition["dim"] == pdim]
     _table(comp.drop(columns=["dim"]), f"program_{pid}_composition_{pdim}", by=pdim)
-
 
 tabs = url.tabs(TABS, "uptake.tab", ctx.lang)
 # Only the open tab runs (the tabs track which one is open).

@@ -6,6 +6,7 @@ digit (1,234,567,890원), for users who copy figures into other documents.
 from __future__ import annotations
 
 import math
+from datetime import date
 
 from data.privacy import SUPPRESSED
 
@@ -110,27 +111,16 @@ def count(n: float | int | None) -> int | None:
     return None if _missing(n) or n == SUPPRESSED else int(round(float(n)))
 
 
-def days(n: float | int | None, lang: str = "ko") -> str:
-    """A number of days, ``12일`` / ``12 days`` / ``1 day``."""
-    if _missing(n) or n == SUPPRESSED:
-        return SUPPRESSED if n == SUPPRESSED else MISSING
-    v = float(n)
-    shown = f"{v:,.0f}" if v.is_integer() else f"{v:,.1f}"
-    if lang == "ko":
-        return f"{shown}일"
-    return f"{shown} day" if v == 1 else f"{shown} days"
-
-
-def month(d: object, lang: str = "ko") -> str:
+def month(d: date | None, lang: str = "ko") -> str:
     """A month: ``2024년 3월`` / ``2024-03`` (ISO in English: no month names to translate)."""
     if d is None or _missing(d) or str(d) in ("NaT", ""):
         return MISSING
-    y, m = int(getattr(d, "year")), int(getattr(d, "month"))
+    y, m = int(d.year), int(d.month)
     return f"{y}년 {m}월" if lang == "ko" else f"{y}-{m:02d}"
 
 
-def day(d: object) -> str:
+def day(d: date | None) -> str:
     """A date, ISO in both languages (``2024-03-05``)."""
     if d is None or _missing(d) or str(d) in ("NaT", ""):
         return MISSING
-    return f"{int(getattr(d, 'year'))}-{int(getattr(d, 'month')):02d}-{int(getattr(d, 'day')):02d}"
+    return f"{int(d.year)}-{int(d.month):02d}-{int(d.day):02d}"

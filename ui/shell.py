@@ -9,7 +9,7 @@ with everything the page needs.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,7 +22,8 @@ from analytics.filters import Filters
 from data import privacy
 from data.db import data_version, default_db_path
 from ui import cache, filterbar, fmt, names, tables, urlstate
-from ui.i18n import DEFAULT_LANG, LANGS, t as label
+from ui.i18n import DEFAULT_LANG, LANGS
+from ui.i18n import t as label
 
 T = TypeVar("T")
 AUTH_KEY = "auth"            # session state: {"user": ..., "role": ...}, set only by ui.signin
@@ -171,9 +172,9 @@ class PageContext:
     def empty(self, key: str, **kw: object) -> None:
         st.info(self.t(key, **kw), icon=":material/info:")
 
-    def scope(self) -> str:
-        """The period and filters of the page in words (``기간: 전체 · 시도: 서울, 부산``)."""
-        return filter_words(self.filters, self.lang)
+    def scope(self, period: bool = True) -> str:
+        """The period (unless the page has none) and filters in words (``기간: 전체 기간 · 시도: 서울``)."""
+        return filter_words(self.filters, self.lang, period)
 
     def csv(self, df: pd.DataFrame, columns: tables.Spec | None = None, *, notes: Sequence[str] = ()) -> str:
         """The CSV text of a download: '#' lines with the view, period and filters in words, data
@@ -196,18 +197,18 @@ class PageContext:
             self.log("export", f"{self.page_key}: {name} ({len(df)} rows)")
 
 
-def filter_words(filters: Filters, lang: str) -> str:
+def filter_words(filters: Filters, lang: str, period: bool = True) -> str:
     """Period and filters in words, for captions and CSV headers (every figure says its scope)."""
-    period = (f"{fmt.day(filters.date_from) if filters.date_from else '…'} ~ "
+    shown_period = (f"{fmt.day(filters.date_from) if filters.date_from else '…'} ~ "
               f"{fmt.day(filters.date_to) if filters.date_to else '…'}"
               if filters.date_from or filters.date_to else label("common.period_all", lang))
-    parts = [f"{label('dim.period', lang)}: {period}"]
+    parts = [f"{label('dim.period', lang)}: {shown_period}"] if period else []
     for dim, attr in flt.MULTI_FIELDS.items():
         chosen = getattr(filters, attr)
         if chosen:
             shown = names.names(dim, lang)
             parts.append(f"{label(f'dim.{dim}', lang)}: {', '.join(shown.get(c, c) for c in chosen)}")
-    if len(parts) == 1:
+    if len(parts) == int(period):
         parts.append(label("common.csv_none", lang))
     return " · ".join(parts)
 

@@ -16,6 +16,7 @@ data version and the suppression note. It is written by the one CSV writer, ``da
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -54,11 +55,12 @@ def _as_text(values: pd.Series, show: Callable[[object], str]) -> pd.Series:
 
 
 def _missing(v: object) -> bool:
-    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v)
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
 
 
-def shape(df: pd.DataFrame, columns: Spec, lang: str, plain: bool = False) -> Shown:
-    """Apply ``columns`` to ``df`` (pure: no drawing)."""
+def shape(df: pd.DataFrame, columns: Spec, lang: str, plain: bool = False, *, csv: bool = False) -> Shown:
+    """Apply ``columns`` to ``df`` (pure: no drawing). On screen a share reads "28.7%"; in the CSV
+    it is the number 28.7 under a header that says (%)."""
     out = pd.DataFrame(index=df.index)
     headers: dict[str, str] = {}
     config: dict[str, Any] = {}
@@ -79,7 +81,8 @@ def shape(df: pd.DataFrame, columns: Spec, lang: str, plain: bool = False) -> Sh
             fmt_str = "%d"
         elif base in ("pct", "pp"):
             d = _digits(kind)
-            title = f"{title} ({'%' if base == 'pct' else '%p'})"
+            if csv or base == "pp":
+                title = f"{title} ({'%' if base == 'pct' else '%p'})"
             values = col.map(lambda v, d=d: v if v == privacy.SUPPRESSED or _missing(v) else round(float(v) * 100, d))
             fmt_str = f"%.{d}f" if base == "pct" else f"%+.{d}f"
         elif base in ("dec", "days"):
@@ -105,9 +108,10 @@ def shape(df: pd.DataFrame, columns: Spec, lang: str, plain: bool = False) -> Sh
                 values = col.map(lambda v: fmt.MISSING if _missing(v) else v)
         headers[code] = title
         if fmt_str:
-            if suppressed:  # numbers beside "<5": the whole column as text, for Arrow
-                values = values.map(lambda v, f=fmt_str: v if isinstance(v, str) else
-                                     fmt.MISSING if _missing(v) else f.replace("%d", "%.0f") % v)
+            if suppressed or csv:  # numbers beside "<5": the whole column as text, for Arrow; CSV is text
+                unit = "%" if base == "pct" and not csv else ""
+                values = values.map(lambda v, f=fmt_str, u=unit: v if isinstance(v, str) else
+                                    fmt.MISSING if _missing(v) else f.replace("%d", "%.0f") % v + u)
                 config[code] = st.column_config.TextColumn(title)
             else:
                 values = pd.to_numeric(values, errors="coerce")
@@ -125,7 +129,13 @@ def shape(df: pd.DataFrame, columns: Spec, lang: str, plain: bool = False) -> Sh
 def show(df: pd.DataFrame, columns: Spec, *, lang: str, plain: bool, role: str, **kwargs: Any) -> Any:
     """Draw ``df``'s ``columns`` with ``st.dataframe`` (``kwargs`` passed on: width, selection…)."""
     shown = shape(df, columns, lang, plain)
-    result = st.dataframe(shown.frame, hide_index=True, column_config=shown.config, **kwargs)
+    # the frame carries the headers themselves (what a reader or a test sees as the columns)
+    headers: dict[str, str] = {}
+    for code in columns:
+        title = shown.config[code]["label"] or code
+        headers[code] = title if title not in headers.values() else f"{title} · {code}"
+    config = {headers[c]: {**cfg, "label": headers[c]} for c, cfg in shown.config.items()}
+    result = st.dataframe(shown.frame.rename(columns=headers), hide_index=True, column_config=config, **kwargs)
     if shown.suppressed and role == privacy.AGGREGATE_ROLE:
         st.caption(t("common.suppressed_note", lang))
     return result
@@ -134,15 +144,13 @@ def show(df: pd.DataFrame, columns: Spec, *, lang: str, plain: bool, role: str, 
 def _cell(v: object, lang: str) -> object:
     if isinstance(v, bool):
         return t("common.yes" if v else "common.no", lang)
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
     return v
 
 
 def csv_text(df: pd.DataFrame, columns: Spec, *, lang: str, comments: Sequence[str]) -> str:
     """The CSV of ``df``'s ``columns``: '#' ``comments``, headers in ``lang``, codes, values as shown
     (plain digits: a spreadsheet reads them as numbers; money in the column's unit)."""
-    shown = shape(df, columns, lang, plain=False)
+    shown = shape(df, columns, lang, plain=False, csv=True)
     header = [[shown.headers[c] for c in columns], list(columns)]
     rows = ([_cell(None if _missing(v) or v == fmt.MISSING else v, lang) for v in row]
             for row in shown.frame[list(columns)].itertuples(index=False))

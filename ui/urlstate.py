@@ -131,6 +131,13 @@ class PageParams:
         _write(key, value, default)
         return value
 
+    def forget(self, key: str) -> None:
+        """Drop a setting (its widget starts from its default on the next draw)."""
+        _store(self.page).pop(key, None)
+        st.session_state.pop(self._key(key), None)
+        if key in st.query_params:
+            del st.query_params[key]
+
     def choice(self, widget: Callable[..., Any], label: str, key: str, options: Sequence[T], default: T | None,
                **kwargs: Any) -> T | None:
         """One of ``options`` (codes; shown through ``format_func``) with ``widget`` (selectbox,
