@@ -26,7 +26,7 @@ if ranked.empty:
     st.stop()
 ranked = ranked.assign(evidence=ranked["evidence"].map(lambda g: broker_views.terms(g, ctx.lang)))
 ctx.table(ranked.head(500), {
-    "cluster_id": ("brokers.col.cluster", "num"), "risk": ("brokers.col.risk", "num"),
+    "cluster_id": ("brokers.col.cluster", "text"), "risk": ("brokers.col.risk", "dec:2"),
     "flagged": ("brokers.col.flagged", "check"), "size": ("brokers.col.size", "num"),
     "n_firms": ("brokers.col.firms", "num"), "evidence": ("brokers.col.evidence", "text"),
     "awarded_krw": ("brokers.col.awarded", "money"), "programs": ("brokers.col.programs", "text"),
@@ -44,10 +44,8 @@ if found is not None:
         options = sorted({int(c) for c in found["cluster_id"].dropna()}) + options
 labels = {r.cluster_id: ctx.t("brokers.cluster_option", cid=r.cluster_id, risk=r.risk, size=r.size, evidence=r.evidence)
           for r in ranked.itertuples()}
-if st.session_state.get("cluster") not in options:
-    st.session_state["cluster"] = options[0]
-cid = st.selectbox(ctx.t("brokers.cluster"), list(dict.fromkeys(options)), key="cluster", bind="query-params",
-                   format_func=lambda c: labels.get(c, f"#{c}"))
+cid = ctx.params.choice(st.selectbox, ctx.t("brokers.cluster"), "cluster", list(dict.fromkeys(options)), options[0],
+                        format_func=lambda c: labels.get(c, f"#{c}"))
 cid = int(cid)
 seen = st.session_state.setdefault("_brokers_logged", set())
 if ctx.sees_personal and (run_id, cid) not in seen:  # auditors see full fingerprints: log each cluster viewed

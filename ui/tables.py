@@ -129,13 +129,7 @@ def shape(df: pd.DataFrame, columns: Spec, lang: str, plain: bool = False, *, cs
 def show(df: pd.DataFrame, columns: Spec, *, lang: str, plain: bool, role: str, **kwargs: Any) -> Any:
     """Draw ``df``'s ``columns`` with ``st.dataframe`` (``kwargs`` passed on: width, selection…)."""
     shown = shape(df, columns, lang, plain)
-    # the frame carries the headers themselves (what a reader or a test sees as the columns)
-    headers: dict[str, str] = {}
-    for code in columns:
-        title = shown.config[code]["label"] or code
-        headers[code] = title if title not in headers.values() else f"{title} · {code}"
-    config = {headers[c]: {**cfg, "label": headers[c]} for c, cfg in shown.config.items()}
-    result = st.dataframe(shown.frame.rename(columns=headers), hide_index=True, column_config=config, **kwargs)
+    result = st.dataframe(shown.frame, hide_index=True, column_config=shown.config, **kwargs)
     if shown.suppressed and role == privacy.AGGREGATE_ROLE:
         st.caption(t("common.suppressed_note", lang))
     return result

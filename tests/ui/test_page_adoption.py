@@ -2,6 +2,7 @@
 and every section drawing without an exception."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,12 @@ def _open(role: str, query: dict[str, str] | None = None) -> AppTest:
 
 
 def _frames(at: AppTest) -> list:
-    return [d.value for d in at.dataframe]
+    """The tables as shown: columns by their headers (the frames keep codes, the headers are labels)."""
+    frames = []
+    for d in at.dataframe:
+        config = json.loads(d.proto.columns) if d.proto.columns else {}
+        frames.append(d.value.rename(columns={c: cfg.get("label") or c for c, cfg in config.items()}))
+    return frames
 
 
 def test_policy_sees_the_estimates(env: Path) -> None:
