@@ -14,7 +14,9 @@ MISSING = "–"
 
 
 def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    # pandas' NA and NaT by type name: this module does not import pandas
+    return (value is None or (isinstance(value, float) and math.isnan(value))
+            or type(value).__name__ in ("NAType", "NaTType"))
 
 
 def _short(value: float, unit: float, digits: int = 1) -> str:

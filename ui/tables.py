@@ -50,8 +50,9 @@ def _is_suppressed(col: pd.Series) -> bool:
     return col.dtype == object and bool((col.astype(str) == privacy.SUPPRESSED).any())
 
 
-def _as_text(values: pd.Series, show: Callable[[object], str]) -> pd.Series:
-    return values.map(lambda v: privacy.SUPPRESSED if v == privacy.SUPPRESSED else show(v))
+def _sup(v: object) -> bool:
+    """A suppressed cell ("<5"); safe for pd.NA, whose comparisons are neither true nor false."""
+    return isinstance(v, str) and v == privacy.SUPPRESSED
 
 
 def _missing(v: object) -> bool:
@@ -74,22 +75,22 @@ def shape(df: pd.DataFrame, columns: Spec, lang: str, plain: bool = False, *, cs
         if base == "money":
             unit = fmt.money_unit(col, lang, plain)
             title = f"{title} ({unit[1]})"
-            values = col.map(lambda v, u=unit: privacy.SUPPRESSED if v == privacy.SUPPRESSED else fmt.in_unit(v, u))
+            values = col.map(lambda v, u=unit: privacy.SUPPRESSED if _sup(v) else fmt.in_unit(v, u))
             fmt_str = "%.0f" if unit[0] == 1.0 else "%.1f"
         elif base == "num":
-            values = col.map(lambda v: privacy.SUPPRESSED if v == privacy.SUPPRESSED else fmt.count(v))
+            values = col.map(lambda v: privacy.SUPPRESSED if _sup(v) else fmt.count(v))
             fmt_str = "%d"
         elif base in ("pct", "pp"):
             d = _digits(kind)
             if csv or base == "pp":
                 title = f"{title} ({'%' if base == 'pct' else '%p'})"
-            values = col.map(lambda v, d=d: v if v == privacy.SUPPRESSED or _missing(v) else round(float(v) * 100, d))
+            values = col.map(lambda v, d=d: v if _sup(v) or _missing(v) else round(float(v) * 100, d))
             fmt_str = f"%.{d}f" if base == "pct" else f"%+.{d}f"
         elif base in ("dec", "days"):
             d = _digits(kind) if base == "dec" else 0
             if base == "days":
                 title = f"{title} ({t('common.unit_days', lang)})"
-            values = col.map(lambda v, d=d: v if v == privacy.SUPPRESSED or _missing(v) else round(float(v), d))
+            values = col.map(lambda v, d=d: v if _sup(v) or _missing(v) else round(float(v), d))
             fmt_str = f"%.{d}f"
         else:
             fmt_str = ""
