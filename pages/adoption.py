@@ -3,8 +3,10 @@ barriers and wishes, support reach, published figures (policy, admin)."""
 import pandas as pd
 import streamlit as st
 
-from analytics import adoption, adoption_reach
-from analytics import plots_adoption as plots
+from analytics.adoption import estimates as adoption
+from analytics.adoption import plots
+from analytics.adoption import reach as adoption_reach
+from data import privacy
 from ui import fmt
 from ui.shell import page
 
@@ -13,7 +15,7 @@ BREAKDOWNS = ("size_class", "size_group", "region_code", "capital_region", "ksic
               "region_code+size_class", "size_group+ksic_section", "region_code+ksic_section")
 REACH_BY = {"region_code": ("region_code",), "size_class": ("size_class",), "both": ("region_code", "size_class")}
 
-ctx = page({"policy", "admin"}, "adoption.title", filters=("region", "size", "industry"), params=("year", "view", "by"))
+ctx = page("adoption", filters=("region", "size", "industry"), params=("year", "view", "by"))
 t, lang, url = ctx.t, ctx.lang, ctx.params
 label = f"label_{lang}"  # the domain's name in the user's language (both come with every frame)
 EST = {label: ("adoption.col_domain", "text"), "indicator": ("adoption.col_indicator", "text"),
@@ -136,6 +138,6 @@ else:
               "inside_ci": ("adoption.col_inside", "check"), "year": ("adoption.col_year", "text"),
               "n": ("adoption.col_n", "num"), "source": ("adoption.col_source", "text")}, "adoption_published")
 
-st.caption(t("adoption.low_n_note") + (" " + t("common.suppressed_note") if role == "policy" else ""))
+st.caption(t("adoption.low_n_note") + (" " + t("common.suppressed_note") if role == privacy.AGGREGATE_ROLE else ""))
 with st.expander(t("adoption.method_title")):
     st.markdown(t("adoption.method_body"))

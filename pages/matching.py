@@ -8,21 +8,24 @@ from __future__ import annotations
 
 from datetime import date
 
-import pandas as pd
 import streamlit as st
 
-from analytics import matching, matching_eval, matching_gaps, matching_rank
+from analytics.matching import eligibility as matching
+from analytics.matching import evaluation as matching_eval
+from analytics.matching import gaps as matching_gaps
+from analytics.matching import rank as matching_rank
+from data import access, facts
 from ui import names
 from ui.shell import page
 
 PROFILE_KEYS = ("p_region", "p_size", "p_ind", "p_age", "p_sales", "p_emp", "p_cert")
 TABS = ("recommend", "evaluation", "gaps")
-ctx = page({"policy", "evaluator", "admin"}, "matching.title",
+ctx = page("matching",
            filters=("region", "size", "industry", "ministry", "agency", "category"),
            params=("tab", "on", "src", "q", "firm", "by", *PROFILE_KEYS))
 t, role, url = ctx.t, ctx.role, ctx.params
 NAMES = {dim: names.names(dim, ctx.lang) for dim in ("region_code", "size_class", "ksic_section")}
-ref = ctx.query(matching.reference_date)
+ref = ctx.query(facts.reference_date)
 day: date = url.day(st.date_input, t("matching.day"), "on", ref)
 st.caption(t("matching.filters_note"))
 
@@ -83,7 +86,7 @@ def _firm_profile() -> matching.Profile | None:
 
 def _recommend() -> None:
     st.caption(t("matching.intro", day=day))
-    if role in matching.FIRM_ROLES:
+    if access.may(role, "matching.firm"):
         src = url.choice(st.segmented_control, t("matching.source"), "src", ["hand", "firm"], "hand",
                          format_func=lambda s: t(f"matching.source.{s}")) or "hand"
     else:

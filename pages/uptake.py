@@ -12,15 +12,18 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from analytics import plots_uptake as plots
-from analytics import uptake, uptake_programs, uptake_reach
+from analytics.uptake import plots
+from analytics.uptake import programs as uptake_programs
+from analytics.uptake import reach as uptake_reach
+from analytics.uptake import summary as uptake
+from data import facts
 from data.privacy import SUPPRESSED
 from ui import fmt, names, tables
 from ui.shell import page
 
 DRILL_KEYS = {dim: f"d_{dim}" for dim in uptake.DIMS}
 TABS = ("summary", "breakdown", "reach", "docs", "time", "program")
-ctx = page({"policy", "admin"}, "uptake.title",
+ctx = page("uptake",
            params=(*DRILL_KEYS.values(), "tab", "by", "fby", "docs_by", "q", "prog", "pdim"))
 t, role, url = ctx.t, ctx.role, ctx.params
 
@@ -81,7 +84,7 @@ def _notes() -> tuple[str, ...]:
 
 # One period and one set of filters for every figure of the page: the chosen period, or the last
 # 12 months up to the data date (the headline's comparison needs a bounded period).
-ref_date = ctx.query(uptake.reference_date)
+ref_date = ctx.query(facts.reference_date)
 if ref_date is not None and ctx.filters.date_from is None and ctx.filters.date_to is None:
     start, end = uptake.default_period(ref_date)
     ctx = replace(ctx, filters=replace(ctx.filters, date_from=start, date_to=end))

@@ -12,7 +12,7 @@ where the user must be told that their link did not fully apply.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
 import streamlit as st
@@ -85,6 +85,10 @@ def _names(lang: str) -> dict[str, dict[str, str]]:
     return found
 
 
+def _namer(names: dict[str, str]) -> Callable[[str], str]:
+    return lambda code: names.get(code, code)
+
+
 def draw(dims: Iterable[str], lang: str) -> tuple[Filters, list[str]]:
     """Draw the filters of ``dims`` in the sidebar; the session's Filters and any notices."""
     dims = tuple(dims)
@@ -107,7 +111,7 @@ def draw(dims: Iterable[str], lang: str) -> tuple[Filters, list[str]]:
                 if dim in dims:
                     st.session_state[dim] = list(getattr(filters, attr))
                     st.multiselect(label(f"dim.{dim}", lang), opts.codes(dim), key=dim, on_change=_store, args=(dim,),
-                                   format_func=lambda c, n=shown.get(dim, {}): n.get(c, c),
+                                   format_func=_namer(shown.get(dim, {})),
                                    placeholder=label("dim.all", lang))
             st.button(label("side.reset", lang), key="_reset_filters", on_click=_reset, icon=":material/restart_alt:")
     filters = current()

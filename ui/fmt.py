@@ -8,12 +8,14 @@ from __future__ import annotations
 import math
 from datetime import date
 
+from typing_extensions import TypeIs
+
 from data.privacy import SUPPRESSED
 
 MISSING = "–"
 
 
-def _missing(value: object) -> bool:
+def _missing(value: object) -> TypeIs[None]:
     # pandas' NA and NaT by type name: this module does not import pandas
     return (value is None or (isinstance(value, float) and math.isnan(value))
             or type(value).__name__ in ("NAType", "NaTType"))

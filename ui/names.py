@@ -8,7 +8,7 @@ vocabularies from the label catalogue. Unknown codes show as they are.
 from __future__ import annotations
 
 from analytics import filters as flt
-from analytics.uptake import AGE_BANDS
+from analytics.uptake.summary import AGE_BANDS
 from ui import cache
 from ui.i18n import CATALOGUE, t
 

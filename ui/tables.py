@@ -17,7 +17,7 @@ data version and the suppression note. It is written by the one CSV writer, ``da
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,8 +110,8 @@ def shape(df: pd.DataFrame, columns: Spec, lang: str, plain: bool = False, *, cs
         headers[code] = title
         if fmt_str:
             if suppressed or csv:  # numbers beside "<5": the whole column as text, for Arrow; CSV is text
-                unit = "%" if base == "pct" and not csv else ""
-                values = values.map(lambda v, f=fmt_str, u=unit: v if isinstance(v, str) else
+                sign = "%" if base == "pct" and not csv else ""
+                values = values.map(lambda v, f=fmt_str, u=sign: v if isinstance(v, str) else
                                     fmt.MISSING if _missing(v) else f.replace("%d", "%.0f") % v + u)
                 config[code] = st.column_config.TextColumn(title)
             else:
