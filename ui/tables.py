@@ -7,7 +7,7 @@ A spec maps each shown column to ``(label key, kind)``. Kinds:
 * ``num`` – a count, always a whole number; ``dec`` / ``dec:N`` – a measure with 1 / N decimals;
 * ``money`` – an amount, every cell of the column in one unit named in the header (억원, 조원…);
 * ``pct`` – a share shown in percent; ``pp`` – a difference of shares in percentage points;
-* ``days`` – a number of days; ``date`` / ``month`` – a day or a month;
+* ``days`` – a number of days; ``date`` / ``datetime`` / ``month`` – a day, a moment or a month;
 * ``check`` – a yes/no.
 
 The CSV carries the same columns, headers in the user's language with the column codes in a second
@@ -101,6 +101,8 @@ def shape(df: pd.DataFrame, columns: Spec, lang: str, plain: bool = False, *, cs
                 values = col.map(lambda v: fmt.MISSING if _missing(v) else names.term(str(v), lang))
             elif base == "date":
                 values = col.map(fmt.day)
+            elif base == "datetime":
+                values = col.map(lambda v: fmt.MISSING if _missing(v) else f"{fmt.day(v)} {v:%H:%M}")
             elif base == "month":
                 values = col.map(lambda v: fmt.month(v, lang))
             elif base == "check":

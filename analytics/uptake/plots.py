@@ -114,7 +114,8 @@ def plot_channels(monthly: pd.DataFrame, t: Label) -> go.Figure:
         go.Scatter(x=d["month"], y=d["online_share"], mode="lines+markers", name=t("uptake.col.online_share")),
         go.Scatter(x=d["month"], y=d["e_contract_share"], mode="lines+markers", name=t("uptake.col.e_contract_share")),
     ])
-    return fig.update_layout(title=t("uptake.channels"), yaxis_tickformat=".0%", yaxis_title=t("uptake.share_axis"), **_LAYOUT)
+    return fig.update_layout(title=t("uptake.channels"), yaxis_tickformat=".0%", yaxis_title=t("uptake.share_axis"),
+                             xaxis_tickformat=t("common.axis_month"), **_LAYOUT)
 
 
 def plot_monthly(monthly: pd.DataFrame, t: Label) -> go.Figure:
@@ -122,7 +123,8 @@ def plot_monthly(monthly: pd.DataFrame, t: Label) -> go.Figure:
     d = numeric(monthly)
     fig = go.Figure([go.Bar(x=d["month"], y=d["applications"], name=t("uptake.col.applications")),
                      go.Scatter(x=d["month"], y=d["selected"], name=t("uptake.col.selected"), mode="lines+markers")])
-    return fig.update_layout(title=t("uptake.monthly"), yaxis_title=t("uptake.count_axis"), **_LAYOUT)
+    return fig.update_layout(title=t("uptake.monthly"), yaxis_title=t("uptake.count_axis"),
+                             xaxis_tickformat=t("common.axis_month"), **_LAYOUT)
 
 
 def plot_seasonality(df: pd.DataFrame, t: Label) -> go.Figure:

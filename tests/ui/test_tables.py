@@ -76,3 +76,13 @@ def test_english_plurals_come_from_the_catalogue() -> None:
     assert t("uptake.days", "en", n=1) == "1 day"
     assert t("uptake.days", "en", n=12) == "12 days"
     assert t("uptake.days", "ko", n=1) == "1일"
+
+
+def test_broker_terms_in_the_catalogue_match_the_graph_codes_copy() -> None:
+    """``analytics.brokers.views.TERMS`` stays only until the graph code takes a ``term`` function;
+    until then it must say what the catalogue says."""
+    from analytics.brokers.views import TERMS
+    from ui import names
+
+    for word, (ko, en) in TERMS.items():
+        assert (names.term(word, "ko"), names.term(word, "en")) == (ko, en), word
