@@ -7,7 +7,7 @@ from analytics.adoption import estimates as adoption
 from analytics.adoption import plots
 from analytics.adoption import reach as adoption_reach
 from data import privacy
-from ui import fmt
+from ui import fmt, names
 from ui.shell import page
 
 SECTIONS = ("estimates", "gaps", "map", "targets", "barriers", "reach", "published")
@@ -86,7 +86,7 @@ elif view == "gaps":
 
 elif view == "map":
     df = ctx.query(adoption.tile_map, flt, role=role, years=sel)
-    st.plotly_chart(plots.plot_tile_map(df, t=t, lang=lang))
+    st.plotly_chart(plots.plot_tile_map(df, t=t, names=names.names("region", lang)))
     ctx.download(df, f"adoption_map_{year}", {"region_code": ("adoption.col_domain", "name:region"),
                                              "p": ("adoption.col_p", "pct"), "lo": ("adoption.col_lo", "pct"),
                                              "hi": ("adoption.col_hi", "pct"), "n": ("adoption.col_n", "num"),

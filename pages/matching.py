@@ -58,7 +58,7 @@ def _hand_profile() -> matching.Profile:
                        next(iter(matching.SALES_BANDS)), format_func=lambda b: t(f"matching.sales.{b}"))
     employees = url.number(c6.number_input, t("matching.employees"), "p_emp", 3, lo=0, hi=100_000, step=1)
     certs = url.many(c7.multiselect, t("matching.certs"), "p_cert", list(matching.CERTS), [],
-                     format_func=lambda c: t(f"matching.cert.{c}"), placeholder=t("matching.none"))
+                     format_func=lambda c: t(f"matching.cert.{c}"), placeholder=t("matching.none"), select_all=False)
     return matching.Profile(region_code=region, size_class=size, ksic_section=industry, age_years=int(age),
                             certs=tuple(c for c in matching.CERTS if c in certs),
                             revenue_krw=matching.SALES_BANDS[sales][1], employees=int(employees))
@@ -115,8 +115,7 @@ def _recommend() -> None:
                       "category": ("matching.col.category", "text"), "agency": ("matching.col.agency", "text"),
                       "window": ("matching.col.window", "text"), "max_award_krw": ("matching.col.award", "money"),
                       "score": ("matching.col.score", "pct"), "reasons": ("matching.col.reasons", "text")},
-              width="stretch")
-    ctx.download(shown.drop(columns=["opens_on", "closes_on"]), "matching_recommendations")
+              name="matching_recommendations", width="stretch")
 
 
 def _evaluation() -> None:
@@ -137,9 +136,8 @@ def _evaluation() -> None:
     table = ev.figures.assign(method=[t(f"matching.method.{m}") for m in ev.figures["method"]])
     ctx.table(table, {"method": ("matching.col.method", "text"), "recall": ("matching.col.recall", "pct"),
                       "recall_selected": ("matching.col.recall_selected", "pct"), "ndcg": ("matching.col.ndcg", "dec:3"),
-                      "queries": ("matching.col.queries", "num")})
+                      "queries": ("matching.col.queries", "num")}, name="matching_evaluation")
     st.caption(t("matching.eval_note", c=f"{ev.mean_candidates:.0f}", u=ctx.pct(ev.unreachable)))
-    ctx.download(ev.figures, "matching_evaluation")
     st.subheader(t("matching.importance"))
     ctx.table(ev.importance.head(12), {"feature": ("matching.col.feature", "text"),
                                        "ndcg_drop": ("matching.col.ndcg_drop", "dec:3")})
@@ -148,7 +146,7 @@ def _evaluation() -> None:
 def _gaps() -> None:
     st.caption(t("matching.gaps_intro", day=day))
     by = url.many(st.multiselect, t("matching.by"), "by", list(matching_gaps.GROUP_DIMS), list(matching_gaps.GROUP_DIMS),
-                  format_func=lambda d: t(f"matching.col.{d}"), placeholder=t("common.choose"))
+                  format_func=lambda d: t(f"matching.col.{d}"), placeholder=t("common.choose"), select_all=False)
     st.subheader(t("matching.groups"))
     with st.spinner(t("matching.computing")):
         groups = ctx.query(matching_gaps.group_gaps, day, ctx.filters, tuple(by), role=role)
@@ -160,8 +158,7 @@ def _gaps() -> None:
         ctx.table(shown, {**{d: (f"matching.col.{d}", "text") for d in dims},
                           "n_firms": ("matching.col.n_firms", "num"), "firms": ("matching.col.firms", "num"),
                           "eligible": ("matching.col.eligible", "num"), "well_matched": ("matching.col.well_matched", "num"),
-                          "gap_firms": ("matching.col.gap_firms", "num")}, width="stretch")
-        ctx.download(groups, "matching_blind_spot_groups")
+                          "gap_firms": ("matching.col.gap_firms", "num")}, name="matching_blind_spot_groups", width="stretch")
     st.subheader(t("matching.programs"))
     st.caption(t("matching.programs_note"))
     progs = ctx.query(matching_gaps.program_gaps, day, ctx.filters, role=role)
@@ -176,8 +173,7 @@ def _gaps() -> None:
                       "recommended_share": ("matching.col.recommended_share", "pct"),
                       "applications": ("matching.col.applications", "num"),
                       "applicants": ("matching.col.applicants", "num"), "flag": ("matching.col.flag", "text")},
-              width="stretch")
-    ctx.download(progs, "matching_blind_spot_programs")
+              name="matching_blind_spot_programs", width="stretch")
 
 
 tabs = url.tabs(TABS, "matching.tab", ctx.lang)

@@ -156,7 +156,7 @@ def _breakdown() -> None:
         ctx.empty("uptake.empty_section")
     else:
         if by == "region":
-            st.plotly_chart(plots.plot_tiles(table, t, ctx.lang), key="tiles")
+            st.plotly_chart(plots.plot_tiles(table, t, _names("region")), key="tiles")
         st.plotly_chart(plots.plot_breakdown(table, t, _names(by)), key="breakdown")
         _table(table, f"by_{by}", by=by)
 

@@ -112,7 +112,7 @@ def draw(dims: Iterable[str], lang: str) -> tuple[Filters, list[str]]:
                     st.session_state[dim] = list(getattr(filters, attr))
                     st.multiselect(label(f"dim.{dim}", lang), opts.codes(dim), key=dim, on_change=_store, args=(dim,),
                                    format_func=_namer(shown.get(dim, {})),
-                                   placeholder=label("dim.all", lang))
+                                   placeholder=label("dim.all", lang), select_all=False)  # its label is English only
             st.button(label("side.reset", lang), key="_reset_filters", on_click=_reset, icon=":material/restart_alt:")
     filters = current()
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:

@@ -244,7 +244,7 @@ def page(view: str, *, filters: Iterable[str] = flt.DIMS,
     chosen, notices = filterbar.draw(filters, lang)
     shared = (*flt.PARAM_KEYS, *SHELL_PARAMS)
     notices = list(shell.notices) + notices + urlstate.claim(view, params, shared)
-    urlstate.tidy(params, shared)
+    urlstate.tidy(view, params, shared)
     st.title(label(f"{view}.title", lang))
     for code in notices:
         st.warning(_notice_text(code, lang), icon=":material/link_off:")

@@ -68,13 +68,17 @@ def claim(page: str, own: Iterable[str], shared: Iterable[str]) -> list[str]:
     return notices
 
 
-def tidy(own: Iterable[str], shared: Iterable[str]) -> None:
-    """Drop from the URL every key that is neither this page's nor shared (another page's left-over,
-    or a key the first address carried and :func:`claim` has reported)."""
-    keep = set(own) | set(shared)
+def tidy(page: str, own: Iterable[str], shared: Iterable[str]) -> None:
+    """Make the URL's page part exactly this page's settings: another page's left-overs and keys
+    the first address carried (reported by :func:`claim`) go; this page's stored values (also of
+    widgets not drawn in this run, e.g. on a closed tab) are written back."""
+    own, keep = set(own), set(own) | set(shared)
+    store = _store(page)
     for key in list(st.query_params):
-        if key not in keep:
+        if key not in keep or (key in own and key not in store):
             del st.query_params[key]
+    for key in own & set(store):
+        _write(key, store[key], None)
 
 
 def _write(key: str, value: Any, default: Any) -> None:
@@ -125,8 +129,12 @@ class PageParams:
         return default
 
     def _keep(self, key: str, value: Any, default: Any) -> Any:
+        """Remember a non-default value for this page (a default is simply absent) and write the URL."""
         store = _store(self.page)
-        store[key] = value
+        if value == default or value is None:
+            store.pop(key, None)
+        else:
+            store[key] = value
         store.get("_from_url", set()).discard(key)
         _write(key, value, default)
         return value

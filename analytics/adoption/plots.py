@@ -60,19 +60,19 @@ def plot_estimates(df: pd.DataFrame, *, t: Label, lang: str, title: str) -> go.F
                    height=max(260, 28 * len(order) + 120))
 
 
-def plot_tile_map(df: pd.DataFrame, *, t: Label, lang: str) -> go.Figure:
-    """The 17 시도 on their tile grid, coloured by adoption, with the interval on hover."""
+def plot_tile_map(df: pd.DataFrame, *, t: Label, names: dict[str, str]) -> go.Figure:
+    """The 17 시도 on their tile grid, coloured by adoption, with the interval on hover; ``names``:
+    region code -> name in the reader's language."""
     df = numeric(df)
     rows, cols = int(df["tile_row"].max()) + 1, int(df["tile_col"].max()) + 1
     z = np.full((rows, cols), np.nan)
     text = np.full((rows, cols), "", dtype=object)
     hover = np.full((rows, cols), "", dtype=object)
-    name_col = "short_ko" if lang == "ko" else "name_en"
     for r in df.itertuples():
         low = bool(r.low_n) if not pd.isna(r.low_n) else False
         z[r.tile_row, r.tile_col] = r.p
-        text[r.tile_row, r.tile_col] = f"{getattr(r, name_col)}{LOW_MARK if low else ''}<br>{_pct(r.p)}"
-        hover[r.tile_row, r.tile_col] = f"{getattr(r, name_col)}<br>" + t(
+        text[r.tile_row, r.tile_col] = f"{names.get(r.region_code, r.region_code)}{LOW_MARK if low else ''}<br>{_pct(r.p)}"
+        hover[r.tile_row, r.tile_col] = f"{names.get(r.region_code, r.region_code)}<br>" + t(
             "adoption.hover_ci", p=_pct(r.p), lo=_pct(r.lo), hi=_pct(r.hi), n=("<5" if pd.isna(r.n) else int(r.n)))
     fig = go.Figure(go.Heatmap(z=z, text=text, texttemplate="%{text}", hovertext=hover, hoverinfo="text",
                                colorscale="Blues", xgap=4, ygap=4, colorbar=dict(tickformat=".0%"),

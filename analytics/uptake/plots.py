@@ -47,10 +47,11 @@ def plot_breakdown(df: pd.DataFrame, t: Label, names: dict[str, str], top: int =
     return fig.update_layout(barmode="overlay", **{**_LAYOUT, "height": max(300, 24 * len(d) + 80)})
 
 
-def plot_tiles(df: pd.DataFrame, t: Label, lang: str) -> go.Figure:
-    """The 17 시도 as a tile grid (regions.tile_row / tile_col), coloured by selection rate."""
+def plot_tiles(df: pd.DataFrame, t: Label, names: dict[str, str]) -> go.Figure:
+    """The 17 시도 as a tile grid (regions.tile_row / tile_col), coloured by selection rate;
+    ``names``: region code -> name in the reader's language."""
     d = numeric(df)
-    name = d["name"] if lang == "ko" else d["name_en"]
+    name = [names.get(str(g), n) for g, n in zip(d["grp"], d["name"])]
     text = [f"{n}<br>{r:.0%}" if pd.notna(r) else f"{n}<br><5" for n, r in zip(name, d["selection_rate"])]
     fig = go.Figure(go.Scatter(
         x=d["tile_col"], y=-d["tile_row"], mode="markers+text", text=text, textfont=dict(size=12),

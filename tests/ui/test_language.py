@@ -100,6 +100,8 @@ def _widget_texts(at: AppTest) -> Iterator[tuple[str, str]]:
             placeholder = getattr(w.proto, "placeholder", "")
             if placeholder:
                 yield "placeholder", placeholder
+            if kind == "multiselect" and w.proto.select_all:
+                yield "placeholder", "Select all"   # the bulk action Streamlit labels in English only
     for tab in at.tabs:
         yield "label", str(tab.label)
     for button in at.get("download_button"):

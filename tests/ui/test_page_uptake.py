@@ -164,3 +164,14 @@ def _options(db: Path) -> object:
     from analytics import filters as flt
     with duckdb.connect(str(db), read_only=True) as con:
         return flt.options(con)
+
+
+def test_uptake_settings_stay_on_the_uptake_page(db: Path) -> None:
+    # uptake's by=size once leaked into matching's "by" (an empty "Choose options"): each page keeps its own
+    at = opened_link("admin", PAGE, {"tab": "breakdown", "by": "size"}, timeout=120)
+    assert _url(at, "by") == ["size"]
+    at.switch_page("pages/matching.py").run()
+    assert not at.exception
+    assert "size" not in _url(at, "by") and "by" not in at.session_state["_page_params"].get("matching", {})
+    at.switch_page(PAGE).run()  # back on uptake: its own setting is still there
+    assert not at.exception and _url(at, "by") == ["size"] and _url(at, "tab") == ["breakdown"]
