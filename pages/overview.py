@@ -44,6 +44,7 @@ st.plotly_chart(overview_plots.plot_monthly(months, x_title=ctx.t("overview.mont
                                       names=(ctx.t("overview.applications"), ctx.t("overview.selected"))))
 
 st.subheader(ctx.t("overview.coverage"))
+st.caption(ctx.t("common.scope", scope=ctx.scope()))
 cells = ctx.query(overview.coverage, ctx.filters, role=ctx.role)
 ctx.table(cells, {
     "region_code": ("overview.col_region", "name:region"), "size_class": ("overview.col_size", "name:size"),
