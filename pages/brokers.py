@@ -5,6 +5,7 @@ import streamlit as st
 
 from analytics.brokers import cases, evidence, suppressions
 from analytics.brokers import views as broker_views
+from ui.names import term
 from ui.shell import page
 
 ctx = page("brokers", filters=(), params=("cluster",))
@@ -27,7 +28,7 @@ if ranked.empty:
     st.stop()
 ranked = ranked.assign(evidence=ranked["evidence"].map(lambda g: broker_views.terms(g, ctx.lang)))
 ctx.table(ranked.head(500), {
-    "cluster_id": ("brokers.col.cluster", "num"), "risk": ("brokers.col.risk", "num"),
+    "cluster_id": ("brokers.col.cluster", "text"), "risk": ("brokers.col.risk", "dec:2"),
     "flagged": ("brokers.col.flagged", "check"), "size": ("brokers.col.size", "num"),
     "n_firms": ("brokers.col.firms", "num"), "evidence": ("brokers.col.evidence", "text"),
     "awarded_krw": ("brokers.col.awarded", "money"), "programs": ("brokers.col.programs", "text"),
@@ -45,10 +46,8 @@ if found is not None:
         options = sorted({int(c) for c in found["cluster_id"].dropna()}) + options
 labels = {r.cluster_id: ctx.t("brokers.cluster_option", cid=r.cluster_id, risk=r.risk, size=r.size, evidence=r.evidence)
           for r in ranked.itertuples()}
-if st.session_state.get("cluster") not in options:
-    st.session_state["cluster"] = options[0]
-cid = st.selectbox(ctx.t("brokers.cluster"), list(dict.fromkeys(options)), key="cluster", bind="query-params",
-                   format_func=lambda c: labels.get(c, f"#{c}"))
+cid = ctx.params.choice(st.selectbox, ctx.t("brokers.cluster"), "cluster", list(dict.fromkeys(options)), options[0],
+                        format_func=lambda c: labels.get(c, f"#{c}"))
 cid = int(cid)
 seen = st.session_state.setdefault("_brokers_logged", set())
 if ctx.sees_personal and (run_id, cid) not in seen:  # auditors see full fingerprints: log each cluster viewed
@@ -139,7 +138,10 @@ with tab_case:
                     st.error(ctx.t("brokers.case.error", error=err))
         hist = cases.history(ctx.db_path, int(case_id), role=ctx.role)
         st.subheader(ctx.t("brokers.case.history"))
-        st.dataframe(hist, hide_index=True)
+        ctx.table(hist.assign(status=[ctx.t(f"brokers.status.{x}") if isinstance(x, str) else None for x in hist["status"]]),
+                  {"event_id": ("brokers.col.event", "text"), "at_time": ("brokers.col.at", "datetime"),
+                   "by_user": ("brokers.col.by", "text"), "status": ("brokers.col.status", "text"),
+                   "assignee": ("brokers.case.assignee", "text"), "note": ("brokers.case.note", "text")})
         pack = evidence.EvidencePack(ctx.db_path, run_id, cid, int(case_id), role=ctx.role, lang=ctx.lang,
                                      title=str(state["title"]))
         c1, c2 = st.columns(2)
@@ -153,14 +155,17 @@ with tab_case:
 with tab_supp:
     st.caption(ctx.t("brokers.supp.note"))
     supp = suppressions.load(ctx.db_path)
-    picked = st.dataframe(supp, hide_index=True, on_select="rerun", selection_mode="multi-row", key="supp_table")
+    picked = ctx.table(supp, {"kind": ("brokers.supp.kind", "term"), "value": ("brokers.col.value", "text"),
+                              "reason": ("brokers.supp.reason", "text"), "added_by": ("brokers.col.by", "text"),
+                              "added_at": ("brokers.col.at", "datetime")},
+                       on_select="rerun", selection_mode="multi-row", key="supp_table")
     rows = picked.selection.rows if picked else []
     if rows and st.button(ctx.t("brokers.supp.remove"), key="supp_remove"):
         for r in rows:
             suppressions.remove(ctx.db_path, supp.iloc[r]["kind"], supp.iloc[r]["value"], user=ctx.user, role=ctx.role)
         st.rerun()
     with st.form("supp_add", clear_on_submit=True):
-        kind = st.selectbox(ctx.t("brokers.supp.kind"), suppressions.KINDS)
+        kind = st.selectbox(ctx.t("brokers.supp.kind"), suppressions.KINDS, format_func=lambda k: term(k, ctx.lang))
         value = st.text_area(ctx.t("brokers.supp.value"))
         reason = st.text_input(ctx.t("brokers.supp.reason"))
         if st.form_submit_button(ctx.t("brokers.supp.add")):

@@ -45,11 +45,9 @@ st.plotly_chart(overview_plots.plot_monthly(months, x_title=ctx.t("overview.mont
 
 st.subheader(ctx.t("overview.coverage"))
 cells = ctx.query(overview.coverage, ctx.filters, role=ctx.role)
-name = "ko" if ctx.lang == "ko" else "en"
 ctx.table(cells, {
-    f"region_{name}": ("overview.col_region", "text"), f"size_{name}": ("overview.col_size", "text"),
+    "region_code": ("overview.col_region", "name:region"), "size_class": ("overview.col_size", "name:size"),
     "firms": ("overview.col_firms", "num"), "applications": ("overview.applications", "num"),
     "selected": ("overview.selected", "num"), "selection_rate": ("overview.col_rate", "pct"),
     "awarded_krw": ("overview.col_awarded", "money"),
-})
-ctx.download(cells, "overview_coverage")
+}, name="overview_coverage")

@@ -168,7 +168,7 @@ def plot_timeline(df: pd.DataFrame, *, lang: str = "ko") -> go.Figure:
     fig = go.Figure()
     for status, part in df.groupby("status", sort=True):
         fig.add_trace(go.Scatter(
-            x=part["submitted_at"], y=part["program"], mode="markers", name=status,
+            x=part["submitted_at"], y=part["program"], mode="markers", name=broker_views.term(status, lang),
             marker={"size": 10, "color": broker_views.STATUS_COLOURS.get(status, "#333")},
             hovertext=[f"{r.application_id} · {r.firm_name}<br>{r.submitted_at:%Y-%m-%d %H:%M}" for r in part.itertuples()],
             hoverinfo="text"))

@@ -25,7 +25,7 @@ def plot_funnel(row: pd.DataFrame, t: Label) -> go.Figure:
     r = numeric(row).iloc[0]
     stages = [s for s in _STAGES if pd.notna(r.get(s))]
     fig = go.Figure(go.Funnel(y=[t(f"uptake.stage.{s}") for s in stages], x=[float(r[s]) for s in stages],
-                              textinfo="value+percent previous"))
+                              texttemplate="%{value:,.0f}<br>%{percentPrevious:.1%}"))
     return fig.update_layout(title=t("uptake.funnel"), **_LAYOUT)
 
 
@@ -47,10 +47,11 @@ def plot_breakdown(df: pd.DataFrame, t: Label, names: dict[str, str], top: int =
     return fig.update_layout(barmode="overlay", **{**_LAYOUT, "height": max(300, 24 * len(d) + 80)})
 
 
-def plot_tiles(df: pd.DataFrame, t: Label, lang: str) -> go.Figure:
-    """The 17 시도 as a tile grid (regions.tile_row / tile_col), coloured by selection rate."""
+def plot_tiles(df: pd.DataFrame, t: Label, names: dict[str, str]) -> go.Figure:
+    """The 17 시도 as a tile grid (regions.tile_row / tile_col), coloured by selection rate;
+    ``names``: region code -> name in the reader's language."""
     d = numeric(df)
-    name = d["name"] if lang == "ko" else d["name_en"]
+    name = [names.get(str(g), n) for g, n in zip(d["grp"], d["name"])]
     text = [f"{n}<br>{r:.0%}" if pd.notna(r) else f"{n}<br><5" for n, r in zip(name, d["selection_rate"])]
     fig = go.Figure(go.Scatter(
         x=d["tile_col"], y=-d["tile_row"], mode="markers+text", text=text, textfont=dict(size=12),
@@ -114,7 +115,8 @@ def plot_channels(monthly: pd.DataFrame, t: Label) -> go.Figure:
         go.Scatter(x=d["month"], y=d["online_share"], mode="lines+markers", name=t("uptake.col.online_share")),
         go.Scatter(x=d["month"], y=d["e_contract_share"], mode="lines+markers", name=t("uptake.col.e_contract_share")),
     ])
-    return fig.update_layout(title=t("uptake.channels"), yaxis_tickformat=".0%", yaxis_title=t("uptake.share_axis"), **_LAYOUT)
+    return fig.update_layout(title=t("uptake.channels"), yaxis_tickformat=".0%", yaxis_title=t("uptake.share_axis"),
+                             xaxis_tickformat=t("common.axis_month"), **_LAYOUT)
 
 
 def plot_monthly(monthly: pd.DataFrame, t: Label) -> go.Figure:
@@ -122,7 +124,8 @@ def plot_monthly(monthly: pd.DataFrame, t: Label) -> go.Figure:
     d = numeric(monthly)
     fig = go.Figure([go.Bar(x=d["month"], y=d["applications"], name=t("uptake.col.applications")),
                      go.Scatter(x=d["month"], y=d["selected"], name=t("uptake.col.selected"), mode="lines+markers")])
-    return fig.update_layout(title=t("uptake.monthly"), yaxis_title=t("uptake.count_axis"), **_LAYOUT)
+    return fig.update_layout(title=t("uptake.monthly"), yaxis_title=t("uptake.count_axis"),
+                             xaxis_tickformat=t("common.axis_month"), **_LAYOUT)
 
 
 def plot_seasonality(df: pd.DataFrame, t: Label) -> go.Figure:

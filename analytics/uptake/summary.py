@@ -115,6 +115,11 @@ def scope_where(filters: Filters, drill: Drill = (), alias: str = "s") -> tuple[
     return " AND ".join(parts), params
 
 
+def default_period(ref: date) -> tuple[date, date]:
+    """The period shown when none is chosen: the 12 months up to the data's reference date."""
+    return ref - timedelta(days=364), ref
+
+
 def add_rates(df: pd.DataFrame) -> pd.DataFrame:
     """Stage-to-stage rates of a :func:`measures` frame (NaN where the denominator is 0)."""
     def ratio(a: str, b: str) -> pd.Series:
@@ -196,7 +201,7 @@ def headline(con: duckdb.DuckDBPyConnection, filters: Filters, drill: Drill = ()
     if start is None and end is None:
         if not con.execute(f"SELECT count(*) FROM {APPS}").fetchall()[0][0]:  # nothing submitted yet: no period
             return Headline(None, None, None, None, True, pd.DataFrame(columns=["metric", "current", "previous", "change"]))
-        start, end, defaulted = ref - timedelta(days=364), ref, True
+        (start, end), defaulted = default_period(ref), True
     if end is None:
         end = ref
     if start is None:

@@ -76,15 +76,15 @@ def test_pick_a_cluster_and_search(db: Path) -> None:
     con.close()
     at = signed_in_app("auditor", PAGE)
     at.toggle(key="flagged_only").set_value(False).run()
-    at.selectbox(key="cluster").set_value(cid).run()
-    assert not at.exception and at.selectbox(key="cluster").value == cid
+    at.selectbox(key="brokers.cluster").set_value(cid).run()
+    assert not at.exception and at.selectbox(key="brokers.cluster").value == cid
     at.text_input(key="search").set_value(str(app)).run()
-    assert not at.exception and at.selectbox(key="cluster").options[0].startswith(f"#{cid} ")
+    assert not at.exception and at.selectbox(key="brokers.cluster").options[0].startswith(f"#{cid} ")
 
 
 def test_open_a_case_and_add_an_event(db: Path) -> None:
     at = signed_in_app("auditor", PAGE)
-    cid = int(at.selectbox(key="cluster").value)
+    cid = int(at.selectbox(key="brokers.cluster").value)
     at.get("form_submit_button")  # the open-case form is on the case tab
     submit = [b for b in at.button if b.label == "사건 열기"]
     assert submit, [b.label for b in at.button]
