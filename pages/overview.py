@@ -1,11 +1,11 @@
 """Overview (every role): what is loaded, whether it is synthetic, and a first filtered look."""
 import streamlit as st
 
-from analytics import overview
-from data.privacy import ALL_ROLES
+from analytics.overview import plots as overview_plots
+from analytics.overview import summary as overview
 from ui.shell import page
 
-ctx = page(ALL_ROLES, "overview.title")
+ctx = page("overview")
 s = ctx.query(overview.summary)
 meta = ctx.meta
 
@@ -44,7 +44,7 @@ if act.hidden == len(act.frame):
     ctx.empty("overview.all_hidden", n=act.hidden)
 else:
     partial = ctx.t("overview.partial", until=f"{act.partial_until:%Y-%m-%d}") if act.partial_until else ""
-    st.plotly_chart(overview.plot_activity(act, x_title=ctx.t(f"overview.unit.{act.unit}"), y_title=ctx.t("overview.count"),
+    st.plotly_chart(overview_plots.plot_activity(act, x_title=ctx.t(f"overview.unit.{act.unit}"), y_title=ctx.t("overview.count"),
                                            names=(ctx.t("overview.applications"), ctx.t("overview.selected")),
                                            partial_note=partial))
 notes = [ctx.t(f"overview.coarser.{act.unit}")] if act.unit != "month" else []

@@ -5,8 +5,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from analytics import overview
 from analytics.filters import Filters
+from analytics.overview import plots as overview_plots
+from analytics.overview import summary as overview
 from data.privacy import SUPPRESSED
 
 
@@ -66,7 +67,7 @@ def test_activity_counts_per_month_with_empty_months_as_zero(con, apps) -> None:
     assert got.frame["label"].tolist() == [str(p) for p in expected.index]
     firms = sub.groupby(sub["submitted_at"].dt.to_period("M"))["firm_id"].nunique()
     assert got.frame.set_index("label")["firms"].loc[[str(p) for p in firms.index]].tolist() == firms.tolist()
-    fig = overview.plot_activity(got, x_title="m", y_title="n", names=("a", "s"), partial_note="partial")
+    fig = overview_plots.plot_activity(got, x_title="m", y_title="n", names=("a", "s"), partial_note="partial")
     drawn = [y for t in fig.data if t.name == "a" for y in t.y]
     assert drawn[:len(expected) - 1] == expected.tolist()[:-1]
 
@@ -77,7 +78,7 @@ def test_last_period_is_partial_when_the_data_ends_inside_it(con, apps) -> None:
     month_end = (pd.Timestamp(end) + pd.offsets.MonthEnd(0)).date()
     assert got.partial_until == (end if end < month_end else None)
     if got.partial_until is not None:
-        fig = overview.plot_activity(got, x_title="m", y_title="n", names=("a", "s"), partial_note="partial")
+        fig = overview_plots.plot_activity(got, x_title="m", y_title="n", names=("a", "s"), partial_note="partial")
         assert any(a.text == "partial" for a in fig.layout.annotations)
         dotted = [t for t in fig.data if t.line.dash == "dot"]
         assert dotted and all(t.x[-1] == got.frame["label"].iloc[-1] for t in dotted)
