@@ -23,7 +23,7 @@ import duckdb
 
 from analytics.brokers import detect as brokers
 from analytics.brokers import evaluation as broker_eval
-from analytics.brokers import evidence, minhash
+from analytics.brokers import evidence, graph, graph_draw, minhash
 from analytics.brokers import views as broker_views
 from analytics.brokers.links import LinkParams
 from data.db import PROJECT_ROOT
@@ -116,7 +116,7 @@ def page_timings(con: duckdb.DuckDBPyConnection, run_id: str, det: brokers.Detec
     out = {}
     for name, fn in {
         "cluster_list": lambda: broker_views.cluster_list(con, run_id, role="auditor"),
-        "cluster_graph": lambda: broker_views.plot_network(broker_views.cluster_graph(con, run_id, top, role="auditor")),
+        "cluster_graph": lambda: graph_draw.elements(graph.cluster_graph(con, run_id, top, role="auditor")),
         "why_linked": lambda: evidence.why_linked(con, run_id, members[0], members[1], role="auditor"),
         "timeline": lambda: evidence.plot_timeline(evidence.timeline(con, run_id, top, role="auditor")),
     }.items():

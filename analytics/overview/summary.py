@@ -75,7 +75,7 @@ def activity(con: duckdb.DuckDBPyConnection, filters: Filters, *, role: str) -> 
     filter seen by the aggregate-only role would otherwise draw an empty chart)."""
     access.require(role, "overview")
     where, params = filters.where()
-    data_end = con.execute("SELECT max(submitted_at)::DATE FROM applications").fetchone()[0]
+    data_end = con.execute("SELECT max(submitted_at)::DATE FROM applications").fetchall()[0][0]
     for unit in UNITS:
         raw = con.execute(f"""
             SELECT date_trunc(?, a.submitted_at)::DATE AS period,
