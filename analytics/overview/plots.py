@@ -28,7 +28,8 @@ def plot_activity(act: Activity, *, x_title: str, y_title: str, names: tuple[str
         fig.add_vrect(x0=len(data) - 1.5, x1=len(data) - 0.5, fillcolor="#bbbbbb", opacity=0.25, line_width=0)
         fig.add_annotation(x=last, y=1, yref="paper", text=partial_note, showarrow=False, xanchor="right",
                            yanchor="bottom", font={"size": 11, "color": "#555"})
-    fig.update_xaxes(type="category")
+    # labels read flat: at most about a dozen of them (plotly skips the rest of a category axis)
+    fig.update_xaxes(type="category", nticks=12, tickangle=0)
     fig.update_layout(xaxis_title=x_title, yaxis_title=y_title, height=340, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", y=1.15), hovermode="x unified")
     return fig

@@ -114,7 +114,7 @@ def plot_documents(df: pd.DataFrame, refs: pd.DataFrame, t: Label, top: int = 25
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=dict(dash="dash", color=color),
                                  name=t(label).format(v=r["value"], year=r["year"], source=r["source"])))
     layout = {**_LAYOUT, "height": max(300, 26 * len(d) + 160), "margin": dict(l=10, r=10, t=90, b=10),
-              "legend": dict(orientation="h", x=0, y=1.02, yanchor="bottom")}
+              "legend": dict(orientation="h", x=0, y=1.02, yanchor="bottom", traceorder="normal")}
     x_max = float(max(d["docs_required"].max(skipna=True), ref.loc["documents_per_application_now", "value"])) * 1.15
     docs.update_layout(barmode="stack", xaxis_title=t("uptake.docs_axis"), xaxis_range=[0, x_max], **layout)
     link.update_layout(xaxis_title=t("uptake.link_axis"), xaxis_tickformat=".0%", xaxis_range=[0, 1.05],
