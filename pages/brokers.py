@@ -122,7 +122,7 @@ with tab_graph:
         st.info(ctx.t("brokers.graph.click"), icon=":material/touch_app:")
     else:
         r = node.iloc[0]
-        around = shown.neighbours(str(node_id))
+        rows = network_draw.detail_rows(shown, str(node_id), lang=ctx.lang)
         with st.container(border=True):
             if r["node_type"] == network.APPLICATION:
                 where = (ctx.t("brokers.graph.member") if r["in_cluster"] else
@@ -131,8 +131,6 @@ with tab_graph:
                                   biz=r["biz_no"], program=r["program"], region=r["region"],
                                   status=broker_views.term(r["status"], ctx.lang), when=f"{r['submitted_at']:%Y-%m-%d %H:%M}",
                                   amount=ctx.money(r["amount_awarded_krw"]), where=where))
-                rows = around.assign(kind=around["kind"].map(lambda k: broker_views.term(k, ctx.lang)),
-                                     value=[network_draw.ident_label(x, ctx.lang).split("\n")[1] for x in around.itertuples()])
                 ctx.table(rows, {"kind": ("brokers.col.kind", "text"), "value": ("brokers.col.value", "text"),
                                  "firms": ("brokers.col.df", "num"), "edge_weight": ("brokers.col.weight", "num")})
                 if int(r["application_id"]) != focus or hops == 0:
@@ -142,8 +140,6 @@ with tab_graph:
                 head = network_draw.ident_label(r, ctx.lang).replace("\n", " · ")
                 st.markdown(ctx.t("brokers.graph.plan_detail" if r["kind"] == "plan" else "brokers.graph.ident_detail",
                                   what=head, firms=ctx.num(r["firms"]), weight=f"{r['weight']:.1f}"))
-                rows = around.assign(status=around["status"].map(lambda s: broker_views.term(s, ctx.lang)),
-                                     app=around["application_id"].map(lambda a: f"#{a}"))
                 ctx.table(rows, {"app": ("brokers.graph.col.app", "text"), "firm_name": ("brokers.graph.col.firm", "text"),
                                  "biz_no": ("brokers.graph.col.biz", "text"), "status": ("brokers.graph.col.status", "text"),
                                  "program": ("brokers.col.programs", "text"), "in_cluster": ("brokers.graph.col.member", "check")})

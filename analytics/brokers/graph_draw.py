@@ -73,6 +73,18 @@ def elements(graph: Graph, *, lang: str = "ko", focus: int | None = None) -> lis
     return out
 
 
+def detail_rows(graph: Graph, node_id: str, *, lang: str = "ko") -> pd.DataFrame:
+    """The table under a clicked node: for an application, what it shares (kind, value, firms,
+    edge_weight), heaviest first; for a shared item, its applications (app, firm_name, biz_no,
+    status, program, in_cluster). Kinds and statuses in ``lang``."""
+    around = graph.neighbours(node_id)
+    if node_id.startswith("a"):
+        return around.assign(kind=around["kind"].map(lambda k: term(k, lang)),
+                             value=[ident_label(r, lang).split("\n")[1] for r in around.itertuples()])
+    return around.assign(status=around["status"].map(lambda s: term(s, lang)),
+                         app=around["application_id"].map(lambda a: f"#{a}"))
+
+
 def stylesheet() -> list[dict]:
     """The Cytoscape.js style of :func:`elements`."""
     style: list[dict] = [

@@ -186,6 +186,14 @@ def test_drawings(con, run_id, top) -> None:
     beyond = set(g.nodes.loc[g.nodes["hop"].isna(), "node_id"])
     if (g.nodes["hop"] > 0).any():
         assert {e["data"]["id"] for e in nodes if "faded" in e["classes"]} == beyond
+    # the table under a clicked node: an identifier lists its applications, an application what it shares
+    ident = g.identifiers().iloc[0]
+    rows = graph_draw.detail_rows(g, ident["node_id"], lang="ko")
+    assert sorted(rows["app"]) == sorted(f"#{a}" for a in g.neighbours(ident["node_id"])["application_id"])
+    assert set(rows["status"]) <= {graph_draw.term(s, "ko") for s in g.applications()["status"]}
+    shares = graph_draw.detail_rows(g, f"a{min(members)}", lang="en")
+    mine = g.edges[g.edges["source"] == f"a{min(members)}"]
+    assert len(shares) == len(mine) and set(shares["kind"]) == {graph_draw.term(k, "en") for k in mine["kind"]}
     fig = graph_draw.plot_network(g, lang="en")
     assert {t.name for t in fig.data if t.showlegend is not False} >= set(g.applications()["status"])
     assert "<span" in graph_draw.legend_html(g, lang="ko")
