@@ -7,9 +7,9 @@ Two DuckDB files sit side by side:
   read-only connection. Batch jobs (build, import, training, broker detection) write through
   :func:`writer`, which works on a copy and swaps it in atomically: a job that fails leaves the
   database exactly as it was, and the running app keeps serving the old file until it sees the new one.
-* the **records** file (``<stem>.records.duckdb``): cases, case events, evaluator decisions,
-  suppressions and the access log. It is small and written by the app; :func:`records` opens it per
-  operation, so several app processes and batch jobs can share it, and a committed row is durable.
+* the **records** (cases, case events, evaluator decisions, suppressions, access log) are not DuckDB:
+  several processes append to them at once, so they live in a transactional store, see
+  :mod:`data.records` (the one way in).
 
 Neither module here imports streamlit; the app caches the connections (see ``ui/cache.py``).
 """
@@ -18,8 +18,6 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,23 +31,12 @@ SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 # writer refreshes before it commits: pages read these instead of scanning millions of raw rows.
 SUMMARIES_DIR = Path(__file__).with_name("summaries")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-_RECORDS_MARK = "-- @records"
 _ROWS_MARK = "-- @data-rows"
-
-# In-process serialisation of records writes; other processes are handled by retrying on DuckDB's
-# file lock, which it takes for as long as a connection is open.
-_records_lock = threading.Lock()
 
 
 def default_db_path() -> Path:
     """The data file: ``$MADANG_DB`` or ``var/madang.duckdb`` in the project."""
     return Path(os.environ.get("MADANG_DB", PROJECT_ROOT / "var" / "madang.duckdb"))
-
-
-def records_path(db_path: Path | str) -> Path:
-    """The records file that belongs to a data file."""
-    p = Path(db_path)
-    return p.with_name(p.stem + ".records.duckdb")
 
 
 def users_path(db_path: Path | str) -> Path:
@@ -58,25 +45,11 @@ def users_path(db_path: Path | str) -> Path:
     return p.with_name(p.stem + ".users.json")
 
 
-def _schema_parts() -> tuple[str, str, str]:
-    """(enums + data tables, records tables, reference rows)."""
-    text = SCHEMA_PATH.read_text(encoding="utf-8")
-    head, rest = text.split(_RECORDS_MARK, 1)
-    recs, rows = rest.split(_ROWS_MARK, 1)
-    enums = head.split("-- ---------------------------------------------------------------- reference tables")[0]
-    return head, enums + "\n" + _RECORDS_MARK + recs, rows.split("\n", 1)[1]
-
-
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the data tables and reference rows in an empty data database."""
-    tables, _, rows = _schema_parts()
+    tables, rows = SCHEMA_PATH.read_text(encoding="utf-8").split(_ROWS_MARK, 1)
     con.execute(tables)
-    con.execute(rows)
-
-
-def create_records_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the records tables in an empty records database."""
-    con.execute(_schema_parts()[1])
+    con.execute(rows.split("\n", 1)[1])
 
 
 def refresh_summaries(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -164,37 +137,3 @@ def writer(db_path: Path | str, *, create: bool = False) -> Iterator[duckdb.Duck
         finally:
             for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
                 leftover.unlink(missing_ok=True)
-
-
-@contextmanager
-def records(db_path: Path | str, *, attempts: int = 50) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to the records file for one read or one write, in one transaction.
-
-    Commits when the block ends normally and rolls back on an exception. Retries for a few seconds
-    while another process holds the file, so concurrent writers queue instead of failing.
-    """
-    path = records_path(db_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _records_lock:
-        con = None
-        for attempt in range(attempts):
-            try:
-                fresh = not path.exists()
-                con = duckdb.connect(str(path))
-                if fresh:
-                    create_records_schema(con)
-                break
-            except duckdb.IOException:
-                if attempt == attempts - 1:
-                    raise
-                time.sleep(min(0.02 * (attempt + 1), 0.2))
-        assert con is not None
-        try:
-            con.execute("BEGIN TRANSACTION")
-            yield con
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.close()

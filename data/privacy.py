@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from data.db import records
+from data.records import Tx, records
 
 ROLES: tuple[str, ...] = ("policy", "evaluator", "auditor", "admin")
 ALL_ROLES: frozenset[str] = frozenset(ROLES)
@@ -194,17 +194,22 @@ def numeric(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- access log
+def log_in(tx: Tx, user: str, role: str, action: str, object: str | None = None) -> None:
+    """Append one row to ``access_log`` inside the caller's records transaction (the change and its log row
+    are then stored together or not at all)."""
+    tx.execute("INSERT INTO access_log (at_time, user_name, role, action, object) VALUES (?, ?, ?, ?, ?)",
+               [datetime.now().replace(microsecond=0), user, role, action, object])
+
+
 def log_access(db_path: Path | str, user: str, role: str, action: str, object: str | None = None) -> None:
-    """Append one row to ``access_log`` in the records file (who, role, when, what)."""
-    with records(db_path) as con:
-        con.execute(
-            "INSERT INTO access_log VALUES (?, ?, ?, ?, ?)",
-            [datetime.now().replace(microsecond=0), user, role, action, object],
-        )
+    """Append one row to ``access_log`` in the records store (who, role, when, what)."""
+    with records(db_path) as tx:
+        log_in(tx, user, role, action, object)
 
 
 def recent_access(db_path: Path | str, role: str, limit: int = 100) -> pd.DataFrame:
     """The latest rows of the access log, newest first (admins and auditors only)."""
     require(role, {"admin", "auditor"})
-    with records(db_path) as con:
-        return con.execute("SELECT * FROM access_log ORDER BY at_time DESC LIMIT ?", [limit]).df()
+    with records(db_path, write=False) as tx:
+        return tx.df("SELECT at_time, user_name, role, action, object FROM access_log "
+                     "ORDER BY at_time DESC, log_id DESC LIMIT ?", [limit])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from data.db import records
+from data.records import records
 from tests.ui.helpers import signed_in_app, texts
 
 PAGE = "pages/scoring.py"

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from analytics import broker_views, brokers, cases
-from data.db import records
+from data.records import records
 from tests.ui.helpers import signed_in_app, texts
 
 PAGE = "pages/brokers.py"

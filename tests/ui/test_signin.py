@@ -4,11 +4,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from data.db import records_path, users_path
+from data.db import users_path
+from data.records import records
 from data.users import list_users
 from tests.ui.helpers import APP, texts
 from ui import signin
@@ -66,10 +66,9 @@ def test_the_right_password_signs_in_and_is_logged(mini_db: Path, tmp_path: Path
     assert not at.exception
     assert at.session_state["auth"] == {"user": "auditor", "role": "auditor"}
     assert at.title[0].value == "개요"
-    con = duckdb.connect(str(records_path(db)), read_only=True)
-    assert con.execute("SELECT user_name, role::VARCHAR, action FROM access_log").fetchall() == [
-        ("auditor", "auditor", "sign_in")]
-    con.close()
+    with records(db, write=False) as tx:
+        assert [tuple(r) for r in tx.execute("SELECT user_name, role, action FROM access_log").fetchall()] == [
+            ("auditor", "auditor", "sign_in")]
 
 
 def test_sign_in_page_in_english(app_env: Path) -> None:
