@@ -65,14 +65,19 @@ def add_event(db_path: Path | str, case_id: int, *, user: str, role: str, status
     if status is None and not assignee and not (note or "").strip():
         raise ValueError("an event needs a status, an assignee or a note")
     with records(db_path) as tx:
-        # the case row is locked as its state is read, so two moves of one case are checked one after the other
-        current = _state(tx, case_id, lock=True)
-        if current is None:
-            raise KeyError(f"no case {case_id}")
-        if status is not None and status != current["status"] and status not in TRANSITIONS[current["status"]]:
-            raise ValueError(f"a case cannot go from {current['status']} to {status}")
-        if status == current["status"]:
-            status = None  # no change: keep the event as a note/assignment only
+        if status is None:
+            # a note or an assignment depends on no state: writers on one case need not queue
+            if tx.one("SELECT case_id FROM cases WHERE case_id = ?", [case_id]) is None:
+                raise KeyError(f"no case {case_id}")
+        else:
+            # the case row is locked as its state is read, so two moves of one case are checked one after the other
+            current = _state(tx, case_id, lock=True)
+            if current is None:
+                raise KeyError(f"no case {case_id}")
+            if status != current["status"] and status not in TRANSITIONS[current["status"]]:
+                raise ValueError(f"a case cannot go from {current['status']} to {status}")
+            if status == current["status"]:
+                status = None  # no change: keep the event as a note/assignment only
         event_id = _insert_event(tx, case_id, user, _now(), status, assignee, note)
         privacy.log_in(tx, user, role, "case_event", f"case {case_id} event {event_id}" + (f" -> {status}" if status else ""))
     return event_id
