@@ -8,7 +8,6 @@ shown as such, plus the plan similarity and the time gap, drawn as a Splink-styl
 from __future__ import annotations
 
 import html
-import io
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +20,7 @@ import plotly.graph_objects as go
 
 from analytics import broker_views, links, minhash
 from analytics.links import GROUPS, LinkParams
-from data import privacy
+from data import export, privacy
 
 ROLES = broker_views.ROLES
 
@@ -195,13 +194,9 @@ def pack_tables(con: duckdb.DuckDBPyConnection, run_id: str, cluster_id: int, *,
 
 def pack_csv(tables: dict[str, pd.DataFrame], history: pd.DataFrame, *, header: list[str]) -> bytes:
     """One CSV (UTF-8 with BOM for Excel): header lines, then each table under a '# section' line."""
-    buf = io.StringIO()
-    for line in header:
-        buf.write(f"# {line}\n")
-    for name, df in list(tables.items()) + [("case_history", history)]:
-        buf.write(f"# {name}\n")
-        df.to_csv(buf, index=False)
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    parts = [export.csv_text(pd.DataFrame(), header)] + [
+        export.csv_text(df, [name]) for name, df in list(tables.items()) + [("case_history", history)]]
+    return ("\ufeff" + "".join(parts)).encode("utf-8")
 
 
 def pack_html(title: str, tables: dict[str, pd.DataFrame], history: pd.DataFrame, reasons: dict,

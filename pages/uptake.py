@@ -67,7 +67,7 @@ def _download(df: pd.DataFrame, name: str) -> None:
     lines (filters, data version, "<5" note); the export is logged when the file is built."""
     def build() -> str:
         ctx.log("export", f"uptake: {name} ({len(df)} rows)")
-        return "\ufeff" + f"# {t('uptake.data_date', d=ref_date)}\n" + ctx.csv(df)
+        return "\ufeff" + f"# {t('uptake.data_date', d=ref_date)}\r\n" + ctx.csv(df)
 
     st.download_button(t("common.download"), data=build, file_name=f"uptake_{name}.csv", mime="text/csv",
                        key=f"_dl_{name}", icon=":material/download:", on_click="ignore")

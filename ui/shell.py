@@ -8,7 +8,6 @@ with everything the page needs.
 """
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,7 +19,7 @@ import streamlit as st
 from analytics import filters as flt
 from analytics import overview
 from analytics.filters import Filters
-from data import privacy
+from data import export, privacy
 from data.db import data_version, default_db_path
 from ui import cache, filterbar, fmt
 from ui.i18n import DEFAULT_LANG, LANGS, t as label
@@ -193,15 +192,13 @@ class PageContext:
         """The CSV text of a download: data preceded by '#' lines with filters, data version and notes."""
         params = self.filters.to_params()
         described = "; ".join(f"{k}={','.join(v)}" for k, v in params.items()) or self.t("common.csv_none")
-        lines = [f"# {self.t('app.name')} · {self.t(f'{self.page_key}.title')}",
-                 f"# {self.t('common.csv_filters')}: {described}",
-                 f"# {self.t('common.csv_version')}: {self.meta.get('data_version', self.data_version)}"
+        lines = [f"{self.t('app.name')} · {self.t(f'{self.page_key}.title')}",
+                 f"{self.t('common.csv_filters')}: {described}",
+                 f"{self.t('common.csv_version')}: {self.meta.get('data_version', self.data_version)}"
                  f" ({self.meta.get('source', '')})"]
         if self.role == privacy.AGGREGATE_ROLE:
-            lines.append(f"# {self.t('common.suppressed_note')}")
-        buf = io.StringIO()
-        df.to_csv(buf, index=False)
-        return "\n".join(lines) + "\n" + buf.getvalue()
+            lines.append(self.t("common.suppressed_note"))
+        return export.csv_text(df, lines)
 
     def download(self, df: pd.DataFrame, name: str) -> None:
         """A CSV download of ``df`` (already masked/suppressed by the analytics function)."""
