@@ -1,5 +1,5 @@
 """Benchmark of the records store under contention: N processes appending case events at once
-(``analytics.cases.add_event``, each with its access-log row), one of them killed (SIGKILL) mid-way.
+(``analytics.brokers.cases.add_event``, each with its access-log row), one of them killed (SIGKILL) mid-way.
 
     .venv/bin/python bench/records.py [--writers 8] [--events 100] [--pg-url postgresql://…] [--json out.json]
 
@@ -46,7 +46,7 @@ class Hammered:
 
 
 def _write(db: str, case_id: int, who: str, n: int, ack: str, start: object) -> None:
-    from analytics import cases
+    from analytics.brokers import cases
 
     start.wait(120)   # type: ignore[attr-defined]  # all writers begin together, after their imports
     with open(ack, "a", encoding="utf-8") as fh:
@@ -69,7 +69,7 @@ def _acked(path: Path) -> list[tuple[int, str]]:
 
 def hammer(db: Path, *, writers: int = 8, events: int = 100, kill: bool = True, timeout: float = 600.0) -> Hammered:
     """``writers`` processes × ``events`` events on one case; with ``kill`` the first dies after a third."""
-    from analytics import cases
+    from analytics.brokers import cases
 
     case_id = cases.open_case(db, run_id="bench", cluster_id=1, title="contention", user="bench", role="auditor")
     out = Hammered(case_id)
@@ -118,7 +118,7 @@ def pg_schema(base_url: str) -> Iterator[str]:
 def _measure(label: str, writers: int, events: int) -> dict:
     db = Path(tempfile.mkdtemp(prefix="madang-bench-records-")) / "madang.duckdb"
     res = hammer(db, writers=writers, events=events)
-    from analytics import cases
+    from analytics.brokers import cases
 
     hist = cases.history(db, res.case_id, role="auditor")
     stored = list(zip(hist["event_id"], hist["note"]))

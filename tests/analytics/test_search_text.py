@@ -6,14 +6,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analytics import matching, uptake_programs
+from analytics import uptake
+from analytics.matching import eligibility as matching
 
 
 @pytest.mark.parametrize("text", ["%", "_", "%%", "a%b"])
 def test_program_search_treats_wildcards_as_text(tiny_db: Path, text: str) -> None:
     with duckdb.connect(str(tiny_db), read_only=True) as con:
         titles = con.execute("SELECT title FROM summary_uptake_programs").df()["title"]
-        found = uptake_programs.search_programs(con, text, role="admin", limit=10_000)
+        found = uptake.search_programs(con, text, role="admin", limit=10_000)
     expected = titles[titles.str.lower().str.contains(text.lower(), regex=False)]
     assert sorted(found["title"]) == sorted(expected)
 
@@ -21,7 +22,7 @@ def test_program_search_treats_wildcards_as_text(tiny_db: Path, text: str) -> No
 def test_program_search_still_finds_a_title_in_any_case(tiny_db: Path) -> None:
     with duckdb.connect(str(tiny_db), read_only=True) as con:
         title = con.execute("SELECT title FROM summary_uptake_programs ORDER BY program_id LIMIT 1").fetchone()[0]
-        found = uptake_programs.search_programs(con, title[1:6].upper(), role="admin", limit=10_000)
+        found = uptake.search_programs(con, title[1:6].upper(), role="admin", limit=10_000)
     assert title in set(found["title"])
 
 

@@ -6,7 +6,7 @@ import io
 
 import pandas as pd
 
-from analytics import evidence
+from analytics.brokers import evidence
 from data import export
 from data.export import FORMULA_START
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analytics import cases, suppressions
+from analytics.brokers import cases, suppressions
 from bench.records import hammer, pg_schema
 from data import privacy, records
 from scoring import decisions

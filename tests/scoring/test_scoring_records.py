@@ -7,7 +7,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from data.privacy import AccessDenied
+from data.access import AccessDenied
 from data.records import IntegrityErrors, records
 from scoring import decisions, report
 

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from bench.harness import APP
 from data.db import users_path
 from data.records import records
 from data.users import list_users
-from tests.ui.helpers import APP, texts
+from tests.ui.helpers import texts
 from ui import signin
 
 
