@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -116,7 +117,13 @@ def writer(db_path: Path | str, *, create: bool = False) -> Iterator[duckdb.Duck
     """
     path = Path(db_path)
     with _file_lock(path.with_name(path.name + ".lock")):
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        # holding the lock, no other writer runs: any work folder left beside the file is a killed job's
+        remove_stale_temp(path.parent, f".{path.name}.", any_pid=True)
+        # the copy holds personal data: it is made inside an owner-only folder (DuckDB creates its
+        # file and WAL with the default mode), and made owner-only itself before it replaces the original
+        work = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        work.mkdir(mode=0o700)
+        tmp = work / path.name
         try:
             if create:
                 con = duckdb.connect(str(tmp))
@@ -133,7 +140,40 @@ def writer(db_path: Path | str, *, create: bool = False) -> Iterator[duckdb.Duck
                 con.execute("CHECKPOINT")
             finally:
                 con.close()
+            os.chmod(tmp, 0o600)
             os.replace(tmp, path)
         finally:
-            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-                leftover.unlink(missing_ok=True)
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True   # someone else's live process
+    return True
+
+
+def remove_stale_temp(folder: Path, prefix: str, *, any_pid: bool = False) -> list[Path]:
+    """Remove what killed jobs left in ``folder``: entries named ``<prefix><pid>.…`` / ``<prefix><pid>-…``
+    whose process no longer runs (all of them with ``any_pid``, when the caller holds the writer's lock).
+
+    A job killed with SIGKILL runs no cleanup, and its copy of the data file is as large and as
+    personal as the original; the next job of the same kind removes it. Returns what was removed.
+    """
+    removed = []
+    if not folder.is_dir():
+        return removed
+    pattern = re.compile(re.escape(prefix) + r"(\d+)[.-]")
+    for entry in folder.iterdir():
+        m = pattern.match(entry.name)
+        if not m or (not any_pid and _pid_alive(int(m.group(1)))):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed.append(entry)
+    return removed

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -45,5 +46,7 @@ def csv_text(df: pd.DataFrame, comments: Sequence[str] = ()) -> str:
 
 
 def write_csv(df: pd.DataFrame, path: Path | str) -> None:
-    """``df`` as a CSV file (UTF-8), through :func:`csv_text`."""
-    Path(path).write_text(csv_text(df), encoding="utf-8")
+    """``df`` as a CSV file (UTF-8, owner-only: exports are about firms), through :func:`csv_text`."""
+    fd = os.open(Path(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        fh.write(csv_text(df))
