@@ -163,7 +163,7 @@ def remove_stale_temp(folder: Path, prefix: str, *, any_pid: bool = False) -> li
     A job killed with SIGKILL runs no cleanup, and its copy of the data file is as large and as
     personal as the original; the next job of the same kind removes it. Returns what was removed.
     """
-    removed = []
+    removed: list[Path] = []
     if not folder.is_dir():
         return removed
     pattern = re.compile(re.escape(prefix) + r"(\d+)[.-]")
