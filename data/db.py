@@ -35,9 +35,18 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _ROWS_MARK = "-- @data-rows"
 
 
+DEFAULT_DB = PROJECT_ROOT / "var" / "madang.duckdb"
+
+
 def default_db_path() -> Path:
     """The data file: ``$MADANG_DB`` or ``var/madang.duckdb`` in the project."""
-    return Path(os.environ.get("MADANG_DB", PROJECT_ROOT / "var" / "madang.duckdb"))
+    return Path(os.environ.get("MADANG_DB", DEFAULT_DB))
+
+
+def is_default(db_path: Path | str) -> bool:
+    """Whether ``db_path`` is the project's own default data file, the only one the app may build by itself
+    (a missing file anywhere else is a mistake to report, not a national build to start)."""
+    return Path(db_path).resolve() == Path(DEFAULT_DB).resolve()
 
 
 def users_path(db_path: Path | str) -> Path:

@@ -314,6 +314,16 @@ def _write_queue(path: Path, write: bool) -> Iterator[None]:
         os.close(fd)   # releases the lock
 
 
+def check(db_path: Path | str) -> None:
+    """Raise :class:`RecordsError` when the records store cannot be opened or read (said on a page at start)."""
+    try:
+        with records(db_path, write=False) as tx:
+            tx.execute("SELECT 1 FROM access_log LIMIT 1").fetchone()
+    except (sqlite3.DatabaseError, psycopg.Error) as exc:
+        raise RecordsError(f"the records store {url(db_path).split('@')[-1]} cannot be read ({exc}); restore it "
+                           f"from a backup or move it aside (a new empty one is then created)") from exc
+
+
 # ---------------------------------------------------------------- migration
 def _copy_legacy(tx: Tx, legacy: Path) -> dict[str, int]:
     import duckdb

@@ -82,6 +82,7 @@ def test_sign_in_page_in_english(app_env: Path) -> None:
 def test_first_start_builds_the_database_with_progress_and_demo_users(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from data import build as build_module
+    from data import db as db_module
     from tests.ui.mini_db import build_mini_db
 
     calls = []
@@ -93,6 +94,7 @@ def test_first_start_builds_the_database_with_progress_and_demo_users(
 
     monkeypatch.setattr(build_module, "build", fake_build)
     db = tmp_path / "var" / "madang.duckdb"
+    monkeypatch.setattr(db_module, "DEFAULT_DB", db)   # only the default location is built on first start
     monkeypatch.setenv("MADANG_DB", str(db))
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
