@@ -54,6 +54,11 @@ def load_dir(directory: Path | str, db_path: Path | str, *, max_errors: int = 50
     files = sorted(p for p in directory.iterdir() if p.is_file() and not p.name.startswith("."))
     if not files:
         raise ImportValidationError([ImportIssue(str(directory), None, None, None, "the directory has no files to import")])
+    # a link may point anywhere (another user's files, /etc): only what is really in the folder is imported
+    outside = [p for p in files if p.is_symlink() and not p.resolve().is_relative_to(directory.resolve())]
+    if outside:
+        raise ImportValidationError([ImportIssue(p.name, None, None, None, "a link to a file outside the import folder: "
+                                                 "copy the file into the folder instead") for p in outside])
     issues = IssueList(max_errors)
     fresh = not db_path.exists()
     remove_stale_temp(Path(tempfile.gettempdir()), "madang-load-")   # left by a killed import
