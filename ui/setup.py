@@ -14,6 +14,7 @@ from data import records, users
 from data.db import is_default, users_path
 from ui import cache
 from ui.i18n import t
+from ui.shell import current_user
 
 DEFAULT_SCALE = 1.0
 DEFAULT_SEED = 42
@@ -60,12 +61,13 @@ def _problem(db_path: Path) -> tuple[str, dict[str, object]] | None:
     except duckdb.Error as exc:
         return "setup.bad_data", {"path": db_path, "error": str(exc).splitlines()[0]}
     path = users_path(db_path)
-    if not path.exists():
-        return "setup.no_users", {"path": path}
-    try:
-        users.check(path)
-    except users.UsersFileError as exc:
-        return "setup.bad_users", {"path": path, "error": str(exc.__cause__ or exc).splitlines()[0]}
+    if current_user() is None:   # only the sign-in form needs the users file
+        if not path.exists():
+            return "setup.no_users", {"path": path}
+        try:
+            users.check(path)
+        except users.UsersFileError as exc:
+            return "setup.bad_users", {"path": path, "error": str(exc.__cause__ or exc).splitlines()[0]}
     try:
         records.check(db_path)
     except records.RecordsError as exc:

@@ -10,7 +10,7 @@ import pandas as pd
 from analytics.filters import Filters
 from data import access
 from data.db import get_meta
-from data.privacy import suppress_small
+from data.privacy import suppress_cells, suppress_small
 
 _FROM = ("applications a JOIN firms f ON f.firm_id = a.firm_id "
          "JOIN programs p ON p.program_id = a.program_id")
@@ -59,7 +59,9 @@ def monthly(con: duckdb.DuckDBPyConnection, filters: Filters, *, role: str) -> p
                count(*) FILTER (WHERE a.status = 'selected') AS selected
         FROM {_FROM} WHERE {where} GROUP BY 1 ORDER BY 1
     """, params).df()
-    return suppress_small(df, ["firms"], role, derived=["applications", "selected"])
+    # selections are firms too: a month of 1-4 selections is hidden, and one more month beside a lone
+    # hidden one, since the period's total is on the same page
+    return suppress_cells(df, {"firms": ["applications", "selected"], "selected": []}, role)
 
 
 def coverage(con: duckdb.DuckDBPyConnection, filters: Filters, *, role: str) -> pd.DataFrame:
