@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from data import records
+from data import records  # noqa: E402
 
 TARGET_EVENTS_PER_S = 100.0
 
