@@ -47,6 +47,11 @@ def _free_port() -> int:
 @pytest.fixture
 def server(tiny_db_copy: Path) -> Iterator[str]:
     """The app served by `streamlit run` on a free port; stopped by its own PID afterwards."""
+    from data.db import users_path
+    from data.users import DEMO_USERS, add_user
+
+    for name, (password, role) in DEMO_USERS.items():   # demo users come only with a fresh build
+        add_user(users_path(tiny_db_copy), name, password, role, rounds=4)
     port = _free_port()
     env = {**os.environ, "MADANG_DB": str(tiny_db_copy)}
     log = open(tiny_db_copy.with_name("streamlit.log"), "w")

@@ -8,7 +8,6 @@ shown as such, plus the plan similarity and the time gap, drawn as a Splink-styl
 from __future__ import annotations
 
 import html
-import io
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +23,7 @@ from analytics.brokers import graph_draw as network_draw
 from analytics.brokers import links, minhash
 from analytics.brokers import views as broker_views
 from analytics.brokers.links import GROUPS, LinkParams
-from data import access, privacy
+from data import access, export, privacy
 
 
 @dataclass(frozen=True)
@@ -197,13 +196,9 @@ def pack_tables(con: duckdb.DuckDBPyConnection, run_id: str, cluster_id: int, *,
 
 def pack_csv(tables: dict[str, pd.DataFrame], history: pd.DataFrame, *, header: list[str]) -> bytes:
     """One CSV (UTF-8 with BOM for Excel): header lines, then each table under a '# section' line."""
-    buf = io.StringIO()
-    for line in header:
-        buf.write(f"# {line}\n")
-    for name, df in list(tables.items()) + [("case_history", history)]:
-        buf.write(f"# {name}\n")
-        df.to_csv(buf, index=False)
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    parts = [export.csv_text(pd.DataFrame(), header)] + [
+        export.csv_text(df, [name]) for name, df in list(tables.items()) + [("case_history", history)]]
+    return ("\ufeff" + "".join(parts)).encode("utf-8")
 
 
 def pack_html(title: str, tables: dict[str, pd.DataFrame], history: pd.DataFrame, reasons: dict,

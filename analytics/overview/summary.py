@@ -10,7 +10,7 @@ import pandas as pd
 from analytics.filters import Filters
 from data import access
 from data.db import get_meta
-from data.privacy import SUPPRESSED, suppress_small
+from data.privacy import SUPPRESSED, suppress_cells, suppress_small
 
 _FROM = ("applications a JOIN firms f ON f.firm_id = a.firm_id "
          "JOIN programs p ON p.program_id = a.program_id")
@@ -70,13 +70,14 @@ class Activity:
     partial_until: date | None
 
 
-def activity(con: duckdb.DuckDBPyConnection, filters: Filters, *, role: str) -> Activity:
+def activity(con: duckdb.DuckDBPyConnection, filters: Filters, *, role: str, unit: str | None = None) -> Activity:
     """Per month; per quarter or year when more than half the months would be suppressed (a narrow
-    filter seen by the aggregate-only role would otherwise draw an empty chart)."""
+    filter seen by the aggregate-only role would otherwise draw an empty chart). ``unit`` fixes the
+    period instead (to compare two roles on the same periods)."""
     access.require(role, "overview")
     where, params = filters.where()
     data_end = con.execute("SELECT max(submitted_at)::DATE FROM applications").fetchall()[0][0]
-    for unit in UNITS:
+    for unit in ([unit] if unit else UNITS):
         raw = con.execute(f"""
             SELECT date_trunc(?, a.submitted_at)::DATE AS period,
                    count(DISTINCT a.firm_id) AS firms,
@@ -84,7 +85,9 @@ def activity(con: duckdb.DuckDBPyConnection, filters: Filters, *, role: str) -> 
                    count(*) FILTER (WHERE a.status = 'selected') AS selected
             FROM {_FROM} WHERE {where} GROUP BY 1 ORDER BY 1
         """, [unit, *params]).df()
-        frame = suppress_small(_complete(raw, unit), ["firms"], role, derived=["applications", "selected"])
+        # selections are firms too: a period of 1-4 selections is hidden, and one more period beside a
+        # lone hidden one, since the total is on the same page
+        frame = suppress_cells(_complete(raw, unit), {"firms": ["applications", "selected"], "selected": []}, role)
         hidden = int((frame["firms"] == SUPPRESSED).sum()) if len(frame) else 0
         if hidden * 2 <= len(raw) or unit == UNITS[-1]:
             break

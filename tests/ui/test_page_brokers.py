@@ -14,7 +14,7 @@ from analytics.brokers import detect as brokers
 from analytics.brokers import graph as network
 from analytics.brokers import views as broker_views
 from bench.harness import signed_in_app
-from data.db import records
+from data.records import records
 from tests.ui.helpers import NOT_IN_MENU, texts
 from ui.i18n import t
 
