@@ -86,26 +86,57 @@ def plot_lorenz(conc: Concentration, t: Label) -> go.Figure:
 
 
 def plot_documents(df: pd.DataFrame, refs: pd.DataFrame, t: Label, top: int = 25) -> tuple[go.Figure, go.Figure]:
-    """Documents per application (required / uploaded / fetched) and the linkage rate per group,
-    with the published now -> target figures as reference lines."""
-    d = numeric(df).head(top)
+    """Documents per application (uploaded by the firm + fetched automatically = required) and the
+    linkage rate per group, with the published now -> target figures as reference lines.
+
+    Horizontal bars, largest group on top: names of agencies and programs are long, and on a
+    horizontal axis they would be rotated and overlap. Long names are shortened on the axis and
+    shown in full on hover."""
+    d = numeric(df).head(top).iloc[::-1]
     ref = refs.set_index("key")
-    x = [str(n) for n in d["name"]]
-    docs = go.Figure([go.Bar(name=t(f"uptake.col.{c}"), x=x, y=d[c])
-                      for c in ("docs_required", "docs_by_firm", "docs_auto_linked")])
-    link = go.Figure(go.Bar(name=t("uptake.col.linkage_rate"), x=x, y=d["linkage_rate"]))
+    names = [str(n) for n in d["name"]]
+    y = _short_unique(names)
+    hover = "%{customdata}<br>%{fullData.name}: %{x:.1f}<extra></extra>"
+    docs = go.Figure([go.Bar(name=t(f"uptake.col.{c}"), y=y, x=d[c], orientation="h", customdata=names,
+                             hovertemplate=hover) for c in ("docs_by_firm", "docs_auto_linked")])
+    docs.add_trace(go.Scatter(y=y, x=d["docs_required"], mode="text", text=[_one(v) for v in d["docs_required"]],
+                              textposition="middle right", name=t("uptake.col.docs_required"), customdata=names,
+                              hovertemplate=hover, showlegend=False))
+    link = go.Figure(go.Bar(name=t("uptake.col.linkage_rate"), y=y, x=d["linkage_rate"], orientation="h",
+                            customdata=names, hovertemplate="%{customdata}<br>%{fullData.name}: %{x:.0%}<extra></extra>"))
     lines = ((docs, "documents_per_application_now", "uptake.ref_docs_now", "firebrick"),
              (docs, "documents_per_application_target", "uptake.ref_docs_target", "seagreen"),
              (link, "admin_data_linkage_rate_now", "uptake.ref_link_now", "firebrick"),
              (link, "admin_data_linkage_rate_target", "uptake.ref_link_target", "seagreen"))
     for fig, key, label, color in lines:
+        # the line spans the plot; its note goes to the legend, where it cannot cover a bar or another note
         r = ref.loc[key]
-        fig.add_hline(y=r["value"], line_dash="dash", line_color=color,
-                      annotation_text=t(label).format(v=r["value"], year=r["year"], source=r["source"]),
-                      annotation_position="top left")
-    docs.update_layout(barmode="group", yaxis_title=t("uptake.docs_axis"), **_LAYOUT)
-    link.update_layout(yaxis_title=t("uptake.link_axis"), yaxis_tickformat=".0%", yaxis_range=[0, 1.05], **_LAYOUT)
+        fig.add_vline(x=r["value"], line_dash="dash", line_color=color)
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=dict(dash="dash", color=color),
+                                 name=t(label).format(v=r["value"], year=r["year"], source=r["source"])))
+    layout = {**_LAYOUT, "height": max(300, 26 * len(d) + 160), "margin": dict(l=10, r=10, t=90, b=10),
+              "legend": dict(orientation="h", x=0, y=1.02, yanchor="bottom", traceorder="normal")}
+    x_max = float(max(d["docs_required"].max(skipna=True), ref.loc["documents_per_application_now", "value"])) * 1.15
+    docs.update_layout(barmode="stack", xaxis_title=t("uptake.docs_axis"), xaxis_range=[0, x_max], **layout)
+    link.update_layout(xaxis_title=t("uptake.link_axis"), xaxis_tickformat=".0%", xaxis_range=[0, 1.05],
+                       showlegend=True, **layout)
     return docs, link
+
+
+def _one(v: float) -> str:
+    return "" if pd.isna(v) else f"{v:.1f}"
+
+
+def _short_unique(names: list[str], width: int = 22) -> list[str]:
+    """Names cut to ``width`` characters with an ellipsis; two groups whose cut names agree stay
+    apart (a bar axis would merge equal names into one row)."""
+    out: list[str] = []
+    for name in names:
+        short = name if len(name) <= width else name[:width - 1] + "…"
+        while short in out:
+            short += "\u200b"  # an invisible character: same text, a separate row
+        out.append(short)
+    return out
 
 
 def plot_channels(monthly: pd.DataFrame, t: Label) -> go.Figure:

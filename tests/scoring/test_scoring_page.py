@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bench.harness import signed_in_app
-from data.db import records
+from data.records import records
 from tests.ui.helpers import NOT_IN_MENU, texts
 
 PAGE = "pages/scoring.py"

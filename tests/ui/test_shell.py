@@ -6,7 +6,6 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
@@ -15,7 +14,7 @@ import app
 from analytics.filters import Filters
 from bench.harness import APP, signed_in_app
 from data.access import ROLES
-from data.db import records_path
+from data.records import records, records_path
 from tests.ui.helpers import texts
 from ui.i18n import t
 from ui.shell import ShellState
@@ -192,9 +191,8 @@ def test_personal_data_is_masked_unless_the_role_sees_it_and_unmasked_views_are_
     assert at.dataframe[0].value["phone"].tolist() == [phone]
     rows = []
     if records_path(db).exists():
-        con = duckdb.connect(str(records_path(db)), read_only=True)
-        rows = con.execute("SELECT user_name, role::VARCHAR, action FROM access_log").fetchall()
-        con.close()
+        with records(db, write=False) as tx:
+            rows = [tuple(r) for r in tx.execute("SELECT user_name, role, action FROM access_log").fetchall()]
     assert rows == [(f"{role}1", role, "view_personal")] * logged
 
 
