@@ -127,7 +127,7 @@ def _network(at) -> list[dict]:
 
 def test_network_tab_draws_the_graph_filters_kinds_and_expands_hops(db: Path) -> None:
     at = signed_in_app("auditor", PAGE)
-    cid = int(at.selectbox(key="cluster").value)
+    cid = int(at.selectbox(key="brokers.cluster").value)
     with duckdb.connect(str(db), read_only=True) as con:
         run_id = broker_views.latest_run(con, role="auditor")["run_id"]
         g = network.cluster_graph(con, run_id, cid, role="auditor")
@@ -173,7 +173,7 @@ def test_clicking_a_node_shows_its_details_and_expands_from_it(db: Path, monkeyp
     monkeypatch.setattr(st_cytoscape, "cytoscape", answer)
     at = signed_in_app("auditor", PAGE)
     assert t("brokers.graph.click", "ko") in [i.value for i in at.info]
-    cid = int(at.selectbox(key="cluster").value)
+    cid = int(at.selectbox(key="brokers.cluster").value)
     with duckdb.connect(str(db), read_only=True) as con:
         run_id = broker_views.latest_run(con, role="auditor")["run_id"]
         g = network.cluster_graph(con, run_id, cid, role="auditor")
