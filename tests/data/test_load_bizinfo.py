@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -138,7 +139,7 @@ def _raw_counts(items: list[dict]) -> Counter:
         "agency_local_governments": sum(i.get("excInsttNm") == "기초자치단체" for i in items),
         "regions_every": sum(set((i.get("areaNm") or "").split("@")) >= every_region for i in items),
         "industries_every": sum((i.get("industNm") or "").count("@") == 20 for i in items),
-        "dated": sum(any(c.isdigit() for c in i.get("reqstBeginEndDe") or "") for i in items),
+        "dated": sum(bool(re.search(r"~\s*(\d{8}|\d{4}[-.]\d{2}[-.]\d{2})", i.get("reqstBeginEndDe") or "")) for i in items),
     })
 
 
