@@ -200,5 +200,9 @@ def _bands(rng: np.random.Generator, table: pd.DataFrame) -> pd.DataFrame:
     max_rev = np.select([merchant & (u[2] < 0.3), local & (cat == "금융") & (u[2] < 0.25), midsize & (u[2] < 0.3)],
                         [1e9, 5e9, 3e10], np.nan)
     min_rev = np.select([(cat == "수출") & (u[3] < 0.3), (cat == "기술") & ~midsize & (u[4] < 0.1)], [1e9, 5e9], np.nan)
+    # a capped program never asks for more than its cap (a small-merchant loan that is also an export or
+    # hiring program keeps the cap): without this, some seeds drew min > max and broke the table's check
+    min_rev = np.where(min_rev > max_rev, np.nan, min_rev)
+    min_emp = np.where(min_emp > max_emp, np.nan, min_emp)
     return pd.DataFrame({"min_revenue_krw": min_rev, "max_revenue_krw": max_rev,
                          "min_employees": min_emp, "max_employees": max_emp}).astype("Int64")
