@@ -12,6 +12,7 @@ from ui.shell import PageSpec
 # One line per page: (file, key: labels "<key>.title" and URL "/<key>", roles, icon). The first is the start page.
 PAGES: list[PageSpec] = [
     PageSpec("pages/overview.py", "overview", ALL_ROLES, ":material/dashboard:"),
+    PageSpec("pages/catalogue.py", "catalogue", ALL_ROLES, ":material/list_alt:"),
     PageSpec("pages/uptake.py", "uptake", {"policy", "admin"}, ":material/query_stats:"),
     PageSpec("pages/adoption.py", "adoption", {"policy", "admin"}, ":material/psychology:"),
     PageSpec("pages/matching.py", "matching", {"policy", "evaluator", "admin"}, ":material/recommend:"),

@@ -156,7 +156,7 @@ class PageContext:
         return privacy.mask_frame(df, columns)
 
     def table(self, df: pd.DataFrame, columns: Mapping[str, tuple[str, str]], **kwargs: Any) -> None:
-        """Show ``df``'s ``columns`` as ``{column: (label_key, kind)}``, kind in text/check/num/money/pct.
+        """Show ``df``'s ``columns`` as ``{column: (label_key, kind)}``, kind in text/check/link/num/money/pct.
 
         Numbers stay numbers (sortable) unless a column holds suppressed "<5" cells or Korean
         money units, which are shown as text in the user's number format.
@@ -170,6 +170,8 @@ class PageContext:
                 config[column] = st.column_config.TextColumn(title)
             elif kind == "check":
                 config[column] = st.column_config.CheckboxColumn(title)
+            elif kind == "link":
+                config[column] = st.column_config.LinkColumn(title, display_text=self.t("common.open_link"))
             elif kind == "money" and (suppressed or not self.plain):
                 shown[column] = shown[column].map(self.money)
                 config[column] = st.column_config.TextColumn(title)
