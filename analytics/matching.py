@@ -195,6 +195,29 @@ def candidates(con: duckdb.DuckDBPyConnection, queries: pd.DataFrame, filters: F
     return _run(con, queries, sql, params)
 
 
+def eligible_programs(con: duckdb.DuckDBPyConnection, profile: Profile, day: date, filters: Filters = Filters(),
+                      *, role: str) -> pd.DataFrame:
+    """The programs open on ``day`` that ``profile`` may apply to, closing first (open-ended calls last).
+
+    For a database without application history (an imported catalogue alone), where there is nothing
+    to learn a ranking from. Target groups named by an announcement (창업벤처, 사회적기업, ...) are
+    returned for the user to check: a profile does not say whether the firm belongs to them.
+    """
+    privacy.require(role, VIEW_ROLES)
+    if profile.firm_id is not None:
+        privacy.require(role, FIRM_ROLES)
+    cands = candidates(con, queries_frame([profile], [day]), filters)
+    extra = con.execute("SELECT program_id, url, window_text, target_groups FROM programs "
+                        "WHERE list_contains(?::VARCHAR[], program_id)", [list(cands["program_id"])]).df()
+    out = cands.merge(extra, on="program_id", how="left")
+    out["always_open"] = out["always_open"].astype(bool)
+    out["days_left"] = (pd.to_datetime(out["closes_on"]) - pd.Timestamp(day)).dt.days.astype("Int64")
+    out = out.sort_values(["closes_on", "program_id"], na_position="last", kind="mergesort").reset_index(drop=True)
+    out.insert(0, "rank", range(1, len(out) + 1))
+    return out[["rank", "program_id", "title", "ministry", "agency", "category", "opens_on", "closes_on", "always_open",
+                "days_left", "window_text", "target_groups", "max_award_krw", "url"]]
+
+
 def eligible_weight(con: duckdb.DuckDBPyConnection, queries: pd.DataFrame, filters: Filters = Filters()
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Eligibility counted without listing the pairs (queries carry a ``weight``): (query_id,

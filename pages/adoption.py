@@ -37,6 +37,7 @@ def to_url(key: str, value: object, default: object) -> None:
 
 
 ctx = page({"policy", "admin"}, "adoption.title", filters=("region", "size", "industry"), params=("year", "view", "by"))
+ctx.require_data("survey")
 t, lang = ctx.t, ctx.lang
 label = f"label_{lang}"
 est_columns = {(label if c == "label_ko" else c): k for c, k in EST_COLUMNS.items()}

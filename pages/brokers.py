@@ -7,6 +7,7 @@ from analytics import broker_views, cases, evidence, suppressions
 from ui.shell import page
 
 ctx = page({"auditor", "admin"}, "brokers.title", filters=(), params=("cluster",))
+ctx.require_data("applications")
 run = ctx.query(broker_views.latest_run, role=ctx.role)
 if run is None:
     ctx.empty("brokers.empty", db=str(ctx.db_path))

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics import filters as flt
-from analytics import matching, matching_eval, matching_gaps, matching_rank
+from analytics import matching, matching_eval, matching_gaps, matching_rank, overview
 from ui.shell import page
 
 PROFILE_KEYS = ("p_region", "p_size", "p_ind", "p_age", "p_sales", "p_emp", "p_cert")
@@ -25,6 +25,8 @@ opts = ctx.query(flt.options)
 col = 1 if ctx.lang == "ko" else 2
 NAMES = {dim: {row[0]: row[col] for row in getattr(opts, field)}
          for dim, field in (("region_code", "regions"), ("size_class", "sizes"), ("ksic_section", "industries"))}
+# without applications (an imported catalogue alone) there is no history to rank or evaluate with
+has_apps = ctx.query(overview.summary).applications > 0
 ref = ctx.query(matching.reference_date)
 day: date = st.date_input(t("matching.day"), value=ref, key="on", bind="query-params") or ref
 st.caption(t("matching.filters_note"))
@@ -87,7 +89,8 @@ def _firm_profile() -> matching.Profile | None:
 
 
 def _recommend() -> None:
-    st.caption(t("matching.intro", day=day))
+    if has_apps:
+        st.caption(t("matching.intro", day=day))
     if role in matching.FIRM_ROLES:
         src = st.segmented_control(t("matching.source"), ["hand", "firm"], key="src", bind="query-params", default="hand",
                                    format_func=lambda s: t(f"matching.source.{s}")) or "hand"
@@ -102,6 +105,9 @@ def _recommend() -> None:
                  size=NAMES["size_class"].get(profile.size_class), age=profile.age_years,
                  industry=NAMES["ksic_section"].get(profile.ksic_section), employees=ctx.num(profile.employees),
                  sales=t(f"matching.sales.{matching.sales_band(profile.revenue_krw)}")))
+    if not has_apps:
+        _catalogue_only(profile)
+        return
     with st.spinner(t("matching.computing")):
         recs = ctx.query(matching_rank.recommend, profile, day, ctx.filters, role=role)
     if recs.empty:
@@ -121,7 +127,28 @@ def _recommend() -> None:
     ctx.download(shown.drop(columns=["opens_on", "closes_on"]), "matching_recommendations")
 
 
+def _catalogue_only(profile: matching.Profile) -> None:
+    """Eligible programs of the catalogue by deadline: no application history to rank with."""
+    st.info(t("matching.catalogue_only"), icon=":material/info:")
+    recs = ctx.query(matching.eligible_programs, profile, day, ctx.filters, role=role)
+    if recs.empty:
+        ctx.empty("matching.empty", day=day)
+        return
+    st.caption(t("matching.found_eligible", day=day, n=len(recs)))
+    shown = recs.assign(
+        category=[t(f"category.{c}") for c in recs["category"]],
+        window=[(w or t("matching.always")) if a else t("matching.until", date=f"{c:%Y-%m-%d}", n=int(n))
+                for a, c, n, w in zip(recs["always_open"], recs["closes_on"], recs["days_left"], recs["window_text"])],
+        groups=[", ".join(g) if len(g) else "" for g in recs["target_groups"]])
+    ctx.table(shown, {"rank": ("matching.col.rank", "num"), "title": ("matching.col.title", "text"),
+                      "category": ("matching.col.category", "text"), "agency": ("matching.col.agency", "text"),
+                      "window": ("matching.col.window", "text"), "groups": ("matching.col.groups", "text"),
+                      "url": ("matching.col.url", "link")}, width="stretch")
+    ctx.download(shown.drop(columns=["opens_on", "closes_on", "target_groups"]), "matching_eligible_programs")
+
+
 def _evaluation() -> None:
+    ctx.require_data("applications")
     with st.spinner(t("matching.computing")):
         ev = ctx.query(matching_eval.evaluate, role=role)
     fig = ev.figures.set_index("method")
@@ -148,6 +175,7 @@ def _evaluation() -> None:
 
 
 def _gaps() -> None:
+    ctx.require_data("applications")
     st.caption(t("matching.gaps_intro", day=day))
     by = st.multiselect(t("matching.by"), list(matching_gaps.GROUP_DIMS), default=list(matching_gaps.GROUP_DIMS),
                         key="by", bind="query-params", format_func=lambda d: t(f"matching.col.{d}"))

@@ -11,6 +11,7 @@ from ui import cache
 from ui.shell import page
 
 ctx = page({"evaluator", "admin"}, "scoring.title", filters=(), params=("model", "app"))
+ctx.require_data("applications")
 model = st.segmented_control(ctx.t("scoring.model"), ["ktop", "kvalue"], key="model", required=True,
                              format_func=lambda m: ctx.t(f"scoring.model.{m}"), default="ktop", bind="query-params")
 version = ctx.query(store.current_version, model)

@@ -23,6 +23,7 @@ _LABELLED = {k for k in CATALOGUE if k.startswith("uptake.col.")}
 TABS = ("summary", "breakdown", "reach", "docs", "time", "program")
 ctx = page({"policy", "admin"}, "uptake.title",
            params=(*DRILL_KEYS.values(), "tab", "by", "fby", "docs_by", "q", "prog", "pdim"))
+ctx.require_data("applications")
 t, role = ctx.t, ctx.role
 opts = ctx.query(flt.options)
 

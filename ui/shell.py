@@ -191,6 +191,14 @@ class PageContext:
     def empty(self, key: str, **kw: object) -> None:
         st.info(self.t(key, **kw), icon=":material/info:")
 
+    def require_data(self, kind: str) -> None:
+        """Stop the page with a plain notice when the database holds no ``kind`` ("applications" or
+        "survey"), e.g. a database with nothing but an imported program catalogue."""
+        loaded = self.query(overview.summary)
+        if (loaded.applications if kind == "applications" else loaded.respondents) == 0:
+            st.info(self.t(f"common.needs_{kind}", programs=self.num(loaded.programs)), icon=":material/info:")
+            st.stop()
+
     def csv(self, df: pd.DataFrame) -> str:
         """The CSV text of a download: data preceded by '#' lines with filters, data version and notes."""
         params = self.filters.to_params()
