@@ -25,6 +25,7 @@ from graphlib import TopologicalSorter
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from data import bizinfo
 from data.db import default_db_path, get_meta, set_meta, writer
@@ -33,7 +34,7 @@ from data.load_checks import (TableInfo, build_typed, check_columns, check_rows,
 from data.load_errors import ImportIssue, ImportValidationError, IssueList
 from data.load_files import IMPORTABLE, Staged, stage
 
-__all__ = ["ImportIssue", "ImportSummary", "ImportValidationError", "load_dir", "main"]
+__all__ = ["ImportIssue", "ImportSummary", "ImportValidationError", "load_dir", "main", "programs_frame"]
 # Tables whose rows a re-import updates by key instead of refusing (see the module docstring).
 UPSERT = "programs"
 
@@ -180,6 +181,30 @@ def _load(files: list[Path], db_path: Path, fresh: bool, issues: IssueList, summ
         else:
             before = meta.get("imported_files")
             set_meta(con, imported_at=now, imported_files=", ".join(([before] if before else []) + names))
+
+
+def programs_frame(files: list[Path]) -> tuple[pd.DataFrame, ImportSummary]:
+    """The programs of some files (기업마당 exports or programs CSV/Parquet), validated exactly as an
+    import into a new database would be (:class:`ImportValidationError` when wrong), as a frame with
+    the programs table's columns; for builds around a real catalogue (``data.build --programs``)."""
+    with tempfile.TemporaryDirectory(prefix="madang-programs-") as tmp:
+        folder = Path(tmp) / "in"
+        folder.mkdir()
+        for path in files:
+            path = Path(path)
+            if not path.is_file():
+                raise FileNotFoundError(f"no file {path}")
+            target = folder / path.name
+            if target.exists():
+                raise ValueError(f"two files named {path.name}")
+            target.symlink_to(path.resolve())
+        summary = load_dir(folder, Path(tmp) / "programs.duckdb")
+        if set(summary.rows) != {UPSERT}:
+            raise ValueError(f"--programs takes program files only, got rows for {', '.join(summary.rows)}")
+        with duckdb.connect(str(Path(tmp) / "programs.duckdb"), read_only=True) as con:
+            frame = con.execute("SELECT * REPLACE (target_sizes::VARCHAR[] AS target_sizes, category::VARCHAR AS category) "
+                                "FROM programs ORDER BY program_id").df()
+    return frame, summary
 
 
 def main(argv: list[str] | None = None) -> int:
