@@ -197,7 +197,8 @@ def candidates(con: duckdb.DuckDBPyConnection, queries: pd.DataFrame, filters: F
 
 def eligible_programs(con: duckdb.DuckDBPyConnection, profile: Profile, day: date, filters: Filters = Filters(),
                       *, role: str) -> pd.DataFrame:
-    """The programs open on ``day`` that ``profile`` may apply to, closing first (open-ended calls last).
+    """The programs open on ``day`` that ``profile`` may apply to, closing first (open-ended calls last,
+    the newest announcement first).
 
     For a database without application history (an imported catalogue alone), where there is nothing
     to learn a ranking from. Target groups named by an announcement (창업벤처, 사회적기업, ...) are
@@ -207,12 +208,14 @@ def eligible_programs(con: duckdb.DuckDBPyConnection, profile: Profile, day: dat
     if profile.firm_id is not None:
         privacy.require(role, FIRM_ROLES)
     cands = candidates(con, queries_frame([profile], [day]), filters)
-    extra = con.execute("SELECT program_id, url, window_text, target_groups FROM programs "
+    extra = con.execute("SELECT program_id, url, window_text, target_groups, posted_at FROM programs "
                         "WHERE list_contains(?::VARCHAR[], program_id)", [list(cands["program_id"])]).df()
     out = cands.merge(extra, on="program_id", how="left")
     out["always_open"] = out["always_open"].astype(bool)
     out["days_left"] = (pd.to_datetime(out["closes_on"]) - pd.Timestamp(day)).dt.days.astype("Int64")
-    out = out.sort_values(["closes_on", "program_id"], na_position="last", kind="mergesort").reset_index(drop=True)
+    # by deadline; open-ended calls (no deadline) newest announcement first
+    out = out.sort_values(["closes_on", "posted_at", "program_id"], ascending=[True, False, True], na_position="last",
+                          kind="mergesort").reset_index(drop=True)
     out.insert(0, "rank", range(1, len(out) + 1))
     return out[["rank", "program_id", "title", "ministry", "agency", "category", "opens_on", "closes_on", "always_open",
                 "days_left", "window_text", "target_groups", "max_award_krw", "url"]]

@@ -29,7 +29,7 @@ st.caption(t("catalogue.intro", n=ctx.num(inv.programs), sources=sources) + " " 
 c1, c2, c3, c4 = st.columns([3, 2, 2, 1.3])
 words = c1.text_input(t("catalogue.words"), key="q", bind="query-params", placeholder=t("catalogue.words_hint"))
 groups = c2.multiselect(t("catalogue.groups"), list(inv.groups), key="grp", bind="query-params",
-                        help=t("catalogue.groups_help"))
+                        help=t("catalogue.groups_help"), placeholder=t("catalogue.groups_any"))
 show = c3.segmented_control(t("catalogue.show"), list(catalogue.SHOW), key="show", bind="query-params", default="all",
                             format_func=lambda s: t(f"catalogue.show.{s}")) or "all"
 day: date = c4.date_input(t("catalogue.day"), value=date.today(), key="on", bind="query-params") or date.today()
@@ -70,11 +70,11 @@ shown = rows.assign(
     targets=[_targets(r) for r in rows.itertuples()])
 if ctx.sees_personal:
     ctx.log("view_personal", f"catalogue: contact_phone, contact_email ({len(rows)} rows)")
-ctx.table(shown, {"title": ("catalogue.col.title", "text"), "status": ("catalogue.col.status", "text"),
-                  "window": ("catalogue.col.window", "text"), "ministry": ("catalogue.col.ministry", "text"),
+ctx.table(shown, {"title": ("catalogue.col.title", "text"), "url": ("catalogue.col.url", "link"),
+                  "status": ("catalogue.col.status", "text"), "window": ("catalogue.col.window", "text"),
                   "agency": ("catalogue.col.agency", "text"), "category": ("catalogue.col.category", "text"),
                   "regions": ("catalogue.col.regions", "text"), "targets": ("catalogue.col.targets", "text"),
-                  "url": ("catalogue.col.url", "link"), "contact_office": ("catalogue.col.office", "text"),
+                  "ministry": ("catalogue.col.ministry", "text"), "contact_office": ("catalogue.col.office", "text"),
                   "contact_phone": ("catalogue.col.phone", "text"), "contact_email": ("catalogue.col.email", "text")},
           width="stretch", height=560)
 if not ctx.sees_personal:

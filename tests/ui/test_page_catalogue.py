@@ -114,8 +114,9 @@ def test_matching_lists_a_typed_profiles_eligible_programs(imported: Path) -> No
     df = _table(at)
     # open-ended calls whose sizes, regions and sections admit a 서울 micro retailer (by the records:
     # 65298 is for section R only; 66405 has no window; 60034 and 121282 are closed today)
+    # (no deadlines: the newest announcement first)
     assert list(df["title"]) == [next(i["pblancNm"] for i in ITEMS if i["pblancId"] == pid) for pid in (
-        "PBLN_000000000061170", "PBLN_000000000064961", "PBLN_000000000066530", "PBLN_000000000066695")]
+        "PBLN_000000000066695", "PBLN_000000000066530", "PBLN_000000000064961", "PBLN_000000000061170")]
     assert df.loc[df["title"].str.startswith("기업(주식)매각"), "groups"].iloc[0] == "창업벤처"
     for tab in ("evaluation", "gaps"):
         at.session_state["tab"] = t(f"matching.tab.{tab}", "ko")
