@@ -5,7 +5,7 @@ Works on any database, also one that holds nothing but an imported 기업마당 
 upcoming, open, closing soon (within ``closing_days``) or closed; an open-ended call (상시, 예산
 소진시까지, ...) is continuous; a window the source gives only as text (추후 공지, 사업별 상이) is
 unknown and shows that text. The agency's contact (officials' work phone and e-mail) is masked for
-roles that may not see contact data (:mod:`data.privacy`).
+roles that may not see contact data (:mod:`data.privacy`, ``personal.unmasked`` in :mod:`data.access`).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from analytics.filters import Filters
-from data import privacy
+from data import access, privacy
 
 STATUSES: tuple[str, ...] = ("closing", "open", "continuous", "upcoming", "unknown", "closed")
 # what the status filter may ask for: every program, those one can apply to on the day, or those closing soon
@@ -67,7 +67,7 @@ def inventory(con: duckdb.DuckDBPyConnection) -> Inventory:
         "SELECT source, count(*) FROM programs GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
     groups = tuple(g for (g,) in con.execute(
         "SELECT DISTINCT unnest(target_groups) AS g FROM programs ORDER BY g").fetchall())
-    first, last = con.execute("SELECT min(posted_at)::DATE, max(posted_at)::DATE FROM programs").fetchone()
+    first, last = con.execute("SELECT min(posted_at)::DATE, max(posted_at)::DATE FROM programs").fetchall()[0]
     return Inventory(sum(n for _, n in sources), sources, groups, first, last)
 
 
@@ -86,7 +86,7 @@ def search(con: duckdb.DuckDBPyConnection, query: Search, filters: Filters, *, r
     sidebar's ministry, agency and category filters, the regions (programs open to firms there: no
     regional restriction or one of them), the target groups and the status; ordered by deadline
     (closing first, then open-ended, closed last)."""
-    privacy.require(role, privacy.ALL_ROLES)
+    access.require(role, "catalogue")
     where, params = filters.where(app=None, firm=None, program="p")
     parts, args = [where], list(params)
     for word in query.words.split():

@@ -12,10 +12,9 @@ import streamlit as st
 
 from analytics import catalogue
 from analytics import filters as flt
-from data.privacy import ALL_ROLES
 from ui.shell import page
 
-ctx = page(ALL_ROLES, "catalogue.title", filters=("region", "ministry", "agency", "category"),
+ctx = page("catalogue", filters=("region", "ministry", "agency", "category"),
            params=("q", "grp", "show", "on"))
 t = ctx.t
 inv = ctx.query(catalogue.inventory)

@@ -12,9 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from data import synth_channels, synth_programs
 from data.build import AS_OF, _insert, _regions, build
 from data.db import create_schema
+from data.synth import channels as synth_channels
+from data.synth import programs as synth_programs
 
 
 @pytest.fixture(scope="module")
