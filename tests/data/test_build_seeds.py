@@ -8,14 +8,27 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from data.build import AS_OF, _insert, _regions, build
+from data.build import AS_OF, build
 from data.db import create_schema
 from data.synth import channels as synth_channels
 from data.synth import programs as synth_programs
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> None:
+    """Insert by column name, as the build does; the schema's constraints judge every row."""
+    con.register("_frame", df)
+    cols = ", ".join(df.columns)
+    con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _frame")
+    con.unregister("_frame")
+
+
+def _regions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute("SELECT region_code, name_ko, short_ko, smes_2021 FROM regions").df()
 
 
 @pytest.fixture(scope="module")
