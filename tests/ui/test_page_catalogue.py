@@ -16,7 +16,8 @@ from data.db import users_path
 from data.load import load_dir
 from data.users import DEMO_USERS, add_user
 from tests.data.fixtures_bizinfo import newer_item, real_items
-from tests.ui.helpers import signed_in_app, texts
+from bench.harness import signed_in_app
+from tests.ui.helpers import texts
 from ui.i18n import t
 
 PAGE = "pages/catalogue.py"
@@ -154,3 +155,21 @@ def test_uptake_and_matching_over_a_world_built_around_real_programs(tmp_path: P
     assert shown == applied and shown <= titles and len(shown) >= 5
     at = _open("admin", page="pages/matching.py")
     assert set(_table(at)["title"]) <= titles and len(_table(at)) > 0
+
+
+def test_admin_reimport_says_nothing_changed(imported_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "madang.duckdb"
+    db.write_bytes(imported_db.read_bytes())
+    _with_users(db)
+    monkeypatch.setenv("MADANG_DB", str(db))
+    folder = tmp_path / "again"
+    folder.mkdir()
+    (folder / "bizinfo.json").write_text(json.dumps({"jsonArray": ITEMS}, ensure_ascii=False), encoding="utf-8")
+    at = _open("admin", page="pages/admin.py")
+    next(w for w in at.text_input if w.label == t("admin.import_dir", "ko")).input(str(folder))
+    next(b for b in at.button if b.label == t("admin.import_run", "ko")).click()
+    at.run(timeout=120)
+    assert not at.exception, at.exception
+    shown = "\n".join(str(c.value) for c in at.code)
+    assert "programs: 0 added, 0 updated, 8 unchanged" in shown
+    assert "nothing changed: the database was left as it was" in shown
