@@ -11,12 +11,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from bench.harness import signed_in_app
 from data.build import build
 from data.db import users_path
 from data.load import load_dir
 from data.users import DEMO_USERS, add_user
 from tests.data.fixtures_bizinfo import newer_item, real_items
-from bench.harness import signed_in_app
 from tests.ui.helpers import texts
 from ui.i18n import t
 
