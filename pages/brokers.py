@@ -13,6 +13,7 @@ from ui.names import term
 from ui.shell import page
 
 ctx = page("brokers", filters=(), params=("cluster",))
+ctx.require_data("applications")
 run = ctx.query(broker_views.latest_run, role=ctx.role)
 if run is None:
     ctx.empty("brokers.empty", db=str(ctx.db_path))
