@@ -16,14 +16,14 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from analytics import clusters, links, suppressions
+from analytics import broker_weights, clusters, links, suppressions
 from analytics.clusters import ClusterParams
 from analytics.links import LinkParams
 from data.db import connect_read_only, get_meta, writer
@@ -44,6 +44,7 @@ class Detection:
     members: pd.DataFrame      # application_id, cluster_id, firm_id, ...
     clusters: pd.DataFrame     # cluster_id, size, n_firms, risk, flagged, reasons, ...
     stats: dict
+    related: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["firm_id", "household", "basis"]))
 
 
 def _enough_firms(con: duckdb.DuckDBPyConnection, assignment: dict[int, int], min_firms: int) -> dict[int, int]:
@@ -111,6 +112,12 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
 
     t2 = time.perf_counter()
     all_links = links.combine(con, pl, link_params, stats["timing_weight"])
+    weights = broker_weights.estimate(con, len(pl), plan_stats["plans"])
+    stats["weights"] = weights.to_json()
+    links.strengthen(con, link_params, weights.m)
+    all_links = con.table("_links")
+    related = links.related_firms(con, link_params)
+    household = dict(zip(related["firm_id"], related["household"]))
     # in a fixed order: components and communities are numbered in the order edges arrive
     st = all_links.filter("strong").select("app_a, app_b").order("app_a, app_b").fetchnumpy()
     assignment = clusters.components(st["app_a"], st["app_b"], cluster_params)
@@ -128,12 +135,14 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     b_cl = near["app_b"].map(assignment)
     near["cluster_id"] = a_cl.where(a_cl == b_cl)
     in_cluster = near[near["strong"] & near["cluster_id"].notna()]
-    cl = clusters.risk(members, in_cluster, cluster_params) if len(members) else pd.DataFrame(
+    traces = links.cluster_traces(con, assignment, alpha=link_params.trace_alpha, min_firms=cluster_params.trace_firms)
+    stats["cluster_traces"] = int(traces[["cluster_id", "kind", "value"]].drop_duplicates().shape[0])
+    cl = clusters.risk(members, in_cluster, cluster_params, household, traces) if len(members) else pd.DataFrame(
         columns=["cluster_id", "size", "n_firms", "risk", "flagged", "reasons"])
     stats.update(links=len(all_links), strong_links=len(st["app_a"]), clusters=len(cl),
                  flagged=int(cl["flagged"].sum()) if len(cl) else 0, t_clusters=round(time.perf_counter() - t2, 2))
     progress(f"clusters: {stats['clusters']:,}, flagged {stats['flagged']:,} ({stats['t_clusters']} s)")
-    return Detection(links=near, members=members, clusters=cl, stats=stats)
+    return Detection(links=near, members=members, clusters=cl, stats=stats, related=related)
 
 
 def store(con: duckdb.DuckDBPyConnection, det: Detection, *, run_id: str, params: dict,
