@@ -40,7 +40,8 @@ class ClusterParams:
     louvain_resolution: float = 1.0
     min_firms: int = 3           # two firms sharing a household are not a ring
     weak_groups: tuple[str, ...] = ("document",)  # groups that cannot carry a flag alone (names)
-    flag_at: float = 0.2         # risk a flagged cluster reaches, and ...
+    flag_at: float = 0.25        # behaviour (the risk without the evidence part) of a flagged cluster ...
+    spread_at: float = 0.8       # ... or its spread over regions (honest shared identifiers are local), and
     multi_firms: int = 2         # ... this many of its households (and ...
     multi_share: float = 0.3     # ... this share of them) tied to the others by >= 2 independent groups
     burst_days: float = 1.0      # window for the burst share
@@ -202,10 +203,15 @@ def risk(members: pd.DataFrame, links: pd.DataFrame, params: ClusterParams,
         "evidence": np.clip(multi_share / 0.5, 0, 1),
     }, index=out.index)
     out["risk"] = sum(parts[k] * w for k, w in params.weights.items()) / sum(params.weights.values())
+    behaviour = {k: w for k, w in params.weights.items() if k != "evidence"}
+    out["behaviour"] = sum(parts[k] * w for k, w in behaviour.items()) / sum(behaviour.values())
     # a cluster held together only by namesakes and coincident timing is not a network
     core = out["groups"].apply(lambda gs: bool(set(gs) - {"timing", *params.weak_groups}))
     multi = (out["multi_households"] >= params.multi_firms) & (multi_share >= params.multi_share)
-    out["flagged"] = (out["n_households"] >= params.min_firms) & (out["risk"] >= params.flag_at) & multi & core
+    # two independent groups on several members, and a broker's behaviour (bursts, copied plans,
+    # repeat clients, outcomes) or members spread over the country: an office's clients are local
+    acts = (out["behaviour"] >= params.flag_at) | (parts["spread"] >= params.spread_at)
+    out["flagged"] = (out["n_households"] >= params.min_firms) & acts & multi & core
     out["reasons"] = [
         {k: round(float(parts.at[cid, k]), 3) for k in params.weights} | {
             "n_groups": int(out.at[cid, "n_groups"]), "evidence_groups": out.at[cid, "groups"],

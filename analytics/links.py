@@ -73,7 +73,7 @@ class LinkParams:
                                   # at most this probability per name (a scan statistic, see burst_threshold);
     burst_max_share: float = 0.005  # a "name" on more than this share of firms (and more than df_cap)
                                   # is a placeholder ('user'), crowded on every deadline day: never a burst
-    single_bits: float = 6.0      # one shared value (not a name) of at least this match weight, with the
+    single_bits: float = 7.0      # one shared value (not a name) of at least this match weight, with the
                                   # m estimated on the data (analytics.broker_weights), links for
                                   # clustering on its own; whether a cluster is a ring is judged on
                                   # the cluster (clusters.multi_evidence), not on each pair
