@@ -235,7 +235,7 @@ def generate(n_firms: int = 40_000, *, seed: int = 11, group_scale: float | None
     })
     own = {k: [getattr(ids, k if k != "bank_account" else "account")() if k != "address" else ids.address(r)
                for r in region] for k in ("phone", "email", "ip", "device", "bank_account", "address")}
-    second_phone = {i: ids.phone() for i in np.flatnonzero(rng.random(n_firms) < 0.1)}  # a tenth change phone
+    second_phone = {int(i): ids.phone() for i in np.flatnonzero(rng.random(n_firms) < 0.1)}  # a tenth change phone
     nat = [ids.ip() for _ in range(max(20, n_firms // 400))]  # carrier NAT: hundreds of firms behind one address
     staff = _names(rng, n_firms)  # who writes the firm's documents when the representative does not
 
@@ -440,7 +440,7 @@ def write(out: Path | str, *, n_firms: int = 40_000, seed: int = 11, group_scale
 
 
 def read_truth(path: Path | str) -> pd.DataFrame:
-    """The truth file in the shape :func:`analytics.broker_eval.evaluate` takes
+    """The truth file in the shape :func:`analytics.brokers.evaluation.evaluate` takes
     (application_id, ring_id, ring_kind, decoy)."""
     t = pd.read_csv(path)
     return pd.DataFrame({"application_id": t["application_id"], "ring_id": t["group_id"], "ring_kind": t["kind"],
