@@ -140,7 +140,7 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     cl = clusters.risk(members, in_cluster, cluster_params, household, traces) if len(members) else pd.DataFrame(
         columns=["cluster_id", "size", "n_firms", "risk", "flagged", "reasons"])
     stats.update(links=len(all_links), strong_links=len(st["app_a"]), clusters=len(cl),
-                 flagged=int(cl["flagged"].sum()) if len(cl) else 0, t_clusters=round(time.perf_counter() - t2, 2))
+                 related_groups=int(related["household"].nunique()) if len(related) else 0, flagged=int(cl["flagged"].sum()) if len(cl) else 0, t_clusters=round(time.perf_counter() - t2, 2))
     progress(f"clusters: {stats['clusters']:,}, flagged {stats['flagged']:,} ({stats['t_clusters']} s)")
     return Detection(links=near, members=members, clusters=cl, stats=stats, related=related)
 
@@ -162,6 +162,12 @@ def store(con: duckdb.DuckDBPyConnection, det: Detection, *, run_id: str, params
                        groups, awarded_krw, n_programs, n_regions, first_at, last_at FROM _c""", [run_id])
         con.register("_m", det.members[["cluster_id", "application_id"]])
         con.execute("INSERT INTO broker_cluster_members SELECT ?, cluster_id, application_id FROM _m", [run_id])
+    if len(det.related):
+        # a data file built before this table existed gets it here (the file is a disposable build)
+        con.execute("""CREATE TABLE IF NOT EXISTS broker_related_firms (run_id VARCHAR NOT NULL, household BIGINT NOT NULL,
+                       firm_id BIGINT NOT NULL, basis VARCHAR NOT NULL, PRIMARY KEY (run_id, firm_id))""")
+        con.register("_r", det.related[["household", "firm_id", "basis"]])
+        con.execute("INSERT INTO broker_related_firms SELECT ?, household, firm_id, basis FROM _r", [run_id])
     # Links kept for the auditor: every link touching a clustered application (strong or not), so
     # the graph can expand a node's neighbours and show why weaker ties did not count.
     keep = det.links

@@ -110,3 +110,39 @@ def estimate(con: duckdb.DuckDBPyConnection, plan_pairs: int, plans: int, *, def
         return Weights({g: default_m for g in EM_GROUPS}, u, 0.5, total, 0, source="default", per_kind_u=per_kind)
     m, _, lam, it = em(patterns)
     return Weights(m, u, lam, total, it, per_kind_u=per_kind)
+
+
+def table(stored: dict) -> pd.DataFrame:
+    """The weights of a run as stored (``params['stats']['weights']``), one row per group: m, u,
+    bits for agreeing (at the group's average value) and for disagreeing."""
+    if not stored:
+        return pd.DataFrame(columns=["group", "m", "u", "agree_bits", "disagree_bits"])
+    w = Weights(**stored)
+    return pd.DataFrame([{"group": g, "m": w.m[g], "u": w.u[g], "agree_bits": round(w.agree(g), 2),
+                          "disagree_bits": round(w.disagree(g), 2)} for g in EM_GROUPS if g in w.m])
+
+
+def waterfall(stored: dict, shared: pd.DataFrame) -> pd.DataFrame:
+    """Splink's waterfall of one pair with the run's estimated weights: the prior, then per group
+    the bits of its best shared value (``log2(m / u_v)`` with ``u_v`` = firms with the value / firms
+    with the kind) or of disagreeing. ``shared``: counted evidence rows with group, firms, total
+    (identifiers) or group 'plan'. Rows: term, group, value, bits; the last row is the total."""
+    w = Weights(**stored)
+    rows = [{"term": "prior", "group": "", "value": f"λ = {w.prior:.3f}",
+             "bits": float(np.log2(w.prior / max(1 - w.prior, 1e-9)))}]
+    for g in EM_GROUPS:
+        mine = shared[shared["group"] == g] if len(shared) else shared
+        if len(mine) and g != "plan":
+            best = mine.sort_values("firms").iloc[0]
+            u_v = float(best["firms"]) / max(float(best["total"]), 1.0)
+            rows.append({"term": "agree", "group": g, "value": str(best["value"]),
+                         "bits": float(np.log2(w.m[g] / max(u_v, 1e-12)))})
+        elif len(mine):
+            rows.append({"term": "agree", "group": g, "value": str(mine.iloc[0]["value"]), "bits": w.agree(g)})
+        else:
+            rows.append({"term": "disagree", "group": g, "value": "", "bits": w.disagree(g)})
+    out = pd.DataFrame(rows)
+    out["bits"] = out["bits"].round(2)
+    total = float(out["bits"].sum())
+    return pd.concat([out, pd.DataFrame([{"term": "total", "group": "", "value": f"p = {2**total / (1 + 2**total):.3f}",
+                                          "bits": round(total, 2)}])], ignore_index=True)
