@@ -34,24 +34,6 @@ ctx.table(ranked.head(500), {
     "regions": ("brokers.col.regions", "text")}, height=260)
 
 learned = stats.get("weights", {})
-if learned:
-    with st.expander(ctx.t("brokers.weights.title")):
-        st.caption(ctx.t("brokers.weights.note", pairs=ctx.num(learned.get("pairs", 0)),
-                         iterations=learned.get("iterations", 0), prior=learned.get("prior", 0.0)))
-        wt = weights.table(learned)
-        ctx.table(wt.assign(group=wt["group"].map(lambda g: broker_views.term(g, ctx.lang)),
-                            m=wt["m"].map("{:.3f}".format), u=wt["u"].map("{:.2g}".format)), {
-            "group": ("brokers.weights.group", "text"), "m": ("brokers.weights.m", "text"), "u": ("brokers.weights.u", "text"),
-            "agree_bits": ("brokers.weights.agree", "num"), "disagree_bits": ("brokers.weights.disagree", "num")})
-related = ctx.query(broker_views.related_firms, run_id, role=ctx.role)
-with st.expander(ctx.t("brokers.related.title")):
-    st.caption(ctx.t("brokers.related.note", n=ctx.num(len(related))))
-    if len(related):
-        ctx.table(related.head(500).assign(basis=related["basis"].map(lambda b: broker_views.term(b, ctx.lang))), {
-            "firms": ("brokers.related.firms", "text"), "biz_nos": ("brokers.related.biz", "text"),
-            "basis": ("brokers.related.basis", "text"), "applications": ("brokers.related.apps", "num"),
-            "programs": ("brokers.related.programs", "num")}, height=220)
-
 text = st.text_input(ctx.t("brokers.search"), key="search", placeholder="1234567890")
 found = ctx.query(broker_views.find, run_id, text, role=ctx.role) if text.strip() else None
 options = ranked["cluster_id"].tolist()
@@ -192,3 +174,21 @@ with tab_supp:
                 st.rerun()
             except ValueError as err:
                 st.error(ctx.t("brokers.case.error", error=err))
+
+if learned:
+    with st.expander(ctx.t("brokers.weights.title")):
+        st.caption(ctx.t("brokers.weights.note", pairs=ctx.num(learned.get("pairs", 0)),
+                         iterations=learned.get("iterations", 0), prior=learned.get("prior", 0.0)))
+        wt = weights.table(learned)
+        ctx.table(wt.assign(group=wt["group"].map(lambda g: broker_views.term(g, ctx.lang)),
+                            m=wt["m"].map("{:.3f}".format), u=wt["u"].map("{:.2g}".format)), {
+            "group": ("brokers.weights.group", "text"), "m": ("brokers.weights.m", "text"), "u": ("brokers.weights.u", "text"),
+            "agree_bits": ("brokers.weights.agree", "num"), "disagree_bits": ("brokers.weights.disagree", "num")})
+related = ctx.query(broker_views.related_firms, run_id, role=ctx.role)
+with st.expander(ctx.t("brokers.related.title")):
+    st.caption(ctx.t("brokers.related.note", n=ctx.num(len(related))))
+    if len(related):
+        ctx.table(related.head(500).assign(basis=related["basis"].map(lambda b: broker_views.term(b, ctx.lang))), {
+            "firms": ("brokers.related.firms", "text"), "biz_nos": ("brokers.related.biz", "text"),
+            "basis": ("brokers.related.basis", "text"), "applications": ("brokers.related.apps", "num"),
+            "programs": ("brokers.related.programs", "num")}, height=220)
