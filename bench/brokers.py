@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from analytics.brokers import baseline, evidence, minhash
+from analytics.brokers import baseline, evidence, minhash, screen
 from analytics.brokers import detect as brokers
 from analytics.brokers import evaluation as broker_eval
 from analytics.brokers import views as broker_views
