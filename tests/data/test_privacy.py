@@ -72,7 +72,7 @@ def test_require_allows_listed_roles_only() -> None:
 
 def test_the_policy_is_a_truth_table() -> None:
     # written out by hand from the README's table of pages and roles, independently of data/access.py
-    views = {"overview": "PEAD", "uptake": "PA", "adoption": "PA", "matching": "PEA", "scoring": "EA",
+    views = {"overview": "PEUA", "uptake": "PA", "adoption": "PA", "matching": "PEA", "scoring": "EA",
              "brokers": "UA", "admin": "A"}
     letter = {"policy": "P", "evaluator": "E", "auditor": "U", "admin": "A"}
     for view, who in views.items():

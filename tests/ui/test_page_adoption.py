@@ -103,7 +103,7 @@ def test_every_label_the_view_builds_exists() -> None:
     from ui.i18n import CATALOGUE
 
     root = Path(__file__).resolve().parents[2]
-    source = "".join((root / f).read_text(encoding="utf-8") for f in (PAGE, "analytics/plots_adoption.py"))
+    source = "".join((root / f).read_text(encoding="utf-8") for f in (PAGE, "analytics/adoption/plots.py"))
     literal = set(re.findall(r'"(adoption\.[a-z_+]+)"', source))
     built = ({f"adoption.view_{s}" for s in SECTIONS} | {f"adoption.ind_{i}" for i in INDICATORS}
              | {f"adoption.status_{s}" for s in ("uses", "plans", "none")}

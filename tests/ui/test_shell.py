@@ -17,6 +17,7 @@ from bench.harness import APP, signed_in_app
 from data.access import ROLES
 from data.db import records_path
 from tests.ui.helpers import texts
+from ui.i18n import t
 from ui.shell import ShellState
 
 PAGE_DIR = Path(app.__file__).resolve().parent
@@ -157,7 +158,7 @@ def test_sign_out(app_env: Path) -> None:
     at = signed_in_app("auditor")
     at.button(key="_signout").click().run()
     assert "auth" not in at.session_state
-    assert at.text_input(key="_signin_user") is not None
+    assert at.text_input(key="_signin_user").label == t("signin.user") and not at.text_input(key="_signin_user").value
 
 
 def _protected_page() -> None:

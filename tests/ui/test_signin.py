@@ -13,6 +13,7 @@ from data.db import records_path, users_path
 from data.users import list_users
 from tests.ui.helpers import texts
 from ui import signin
+from ui.i18n import t
 
 
 @pytest.fixture
@@ -100,4 +101,4 @@ def test_first_start_builds_the_database_with_progress_and_demo_users(
     assert calls == [(1.0, 42)]
     assert db.exists() and "데이터베이스를 만들었습니다" in texts(at)
     assert [name for name, _ in list_users(users_path(db))] == ["admin", "auditor", "evaluator", "policy"]
-    assert at.text_input(key="_signin_user") is not None
+    assert at.text_input(key="_signin_user").label == t("signin.user") and not at.text_input(key="_signin_user").value
