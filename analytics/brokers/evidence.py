@@ -132,6 +132,20 @@ def plot_waterfall(why: WhyLinked, *, lang: str = "ko") -> go.Figure:
     return fig
 
 
+def plot_bits(terms: pd.DataFrame, *, lang: str = "ko") -> go.Figure:
+    """Waterfall of a pair's match weight with the run's learned weights
+    (:func:`analytics.brokers.weights.waterfall`): prior, each group agreeing or not, total."""
+    labels = [broker_views.term(t, lang) if not g else f"{broker_views.term(g, lang)} · {broker_views.term(t, lang)}"
+              for t, g in zip(terms["term"], terms["group"])]
+    fig = go.Figure(go.Waterfall(
+        x=labels, y=terms["bits"].tolist(), measure=["total" if t == "total" else "relative" for t in terms["term"]],
+        connector={"line": {"color": "#999"}}, textposition="outside",
+        text=[f"{b:+.1f}" if t != "total" else f"{b:.1f} ({v})" for t, b, v in zip(terms["term"], terms["bits"], terms["value"])]))
+    fig.update_layout(height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=False,
+                      yaxis_title="일치 가중치 (bits)" if lang == "ko" else "match weight (bits)")
+    return fig
+
+
 def highlight_shared(text: str, other: str, k: int) -> str:
     """HTML of ``text`` with the passages it shares with ``other`` (shared shingles) marked."""
     t, shared = minhash.normalise(text), minhash.shingles(other, k)
