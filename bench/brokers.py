@@ -111,7 +111,7 @@ def page_rerun(db: Path, reruns: int) -> float:
 
     from bench.harness import median_rerun, served_pages_init, signed_in_app
 
-    PagesManager.__init__ = served_pages_init()
+    PagesManager.__init__ = served_pages_init()  # type: ignore[method-assign]
     os.environ["MADANG_DB"] = str(db)
     at = signed_in_app("auditor", page="pages/brokers.py", timeout=300)
     assert not at.exception, at.exception

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -45,7 +46,8 @@ def _params(con: duckdb.DuckDBPyConnection, run_id: str) -> LinkParams:
     rows = con.execute("SELECT params FROM broker_runs WHERE run_id = ?", [run_id]).fetchall()
     stored = json.loads(rows[0][0])["links"] if rows else {}
     fields = LinkParams.__dataclass_fields__
-    values = {k: (tuple(tuple(x) for x in v) if k == "plan_levels" else v) for k, v in stored.items() if k in fields}
+    values: dict[str, Any] = {k: (tuple(tuple(x) for x in v) if k == "plan_levels" else v)
+                              for k, v in stored.items() if k in fields}
     return LinkParams(**values)
 
 
