@@ -141,8 +141,7 @@ def _catalogue_only(profile: matching.Profile) -> None:
     ctx.table(shown, {"rank": ("matching.col.rank", "num"), "title": ("matching.col.title", "text"),
                       "category": ("matching.col.category", "text"), "agency": ("matching.col.agency", "text"),
                       "window": ("matching.col.window", "text"), "groups": ("matching.col.groups", "text"),
-                      "url": ("matching.col.url", "link")}, width="stretch")
-    ctx.download(shown.drop(columns=["opens_on", "closes_on", "target_groups"]), "matching_eligible_programs")
+                      "url": ("matching.col.url", "link")}, name="matching_eligible_programs", width="stretch")
 
 
 def _evaluation() -> None:
