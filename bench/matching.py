@@ -21,7 +21,8 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analytics import matching, matching_eval, matching_gaps, matching_rank  # noqa: E402
+from analytics import matching  # noqa: E402
+from analytics.matching import evaluation as matching_eval, gaps as matching_gaps, rank as matching_rank  # noqa: E402
 from analytics.filters import Filters  # noqa: E402
 
 TARGET_RERUN_S = 0.3

@@ -12,7 +12,8 @@ import pandas as pd
 import streamlit as st
 
 from analytics import filters as flt
-from analytics import matching, matching_eval, matching_gaps, matching_rank
+from analytics import matching
+from analytics.matching import evaluation as matching_eval, gaps as matching_gaps, rank as matching_rank
 from ui.shell import page
 
 PROFILE_KEYS = ("p_region", "p_size", "p_ind", "p_age", "p_sales", "p_emp", "p_cert")

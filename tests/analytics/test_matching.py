@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import matching, matching_rank
+from analytics import matching
+from analytics.matching import rank as matching_rank
 from analytics.filters import Filters
 from data.db import create_schema
 from data.privacy import AccessDenied

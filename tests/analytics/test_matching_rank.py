@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import matching, matching_eval, matching_gaps, matching_rank
+from analytics import matching
+from analytics.matching import evaluation as matching_eval, gaps as matching_gaps, rank as matching_rank
 from analytics.filters import Filters
 from data.privacy import SUPPRESSED
 from ui.i18n import CATALOGUE

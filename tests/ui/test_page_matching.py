@@ -8,7 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analytics import matching, matching_eval, matching_rank
+from analytics import matching
+from analytics.matching import evaluation as matching_eval, rank as matching_rank
 from data.privacy import SUPPRESSED
 from tests.ui.helpers import signed_in_app, texts
 from ui.i18n import t

@@ -22,7 +22,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analytics import matching, matching_rank as mr
+from analytics.matching import eligibility as matching
+from analytics.matching import rank as mr
 from analytics.filters import Filters
 from data import privacy
 

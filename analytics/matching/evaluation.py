@@ -20,9 +20,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analytics import matching_rank as mr
+from analytics.matching import rank as mr
 from data import privacy
-from analytics.matching import VIEW_ROLES
+from analytics.matching.eligibility import VIEW_ROLES
 
 K = 10
 EVAL_QUERIES = 3000

@@ -27,7 +27,7 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
-from analytics import matching
+from analytics.matching import eligibility as matching
 from analytics.filters import Filters
 from data import privacy
 
