@@ -13,7 +13,7 @@ import streamlit as st
 
 from analytics import filters as flt
 from analytics import matching
-from analytics.matching import evaluation as matching_eval, gaps as matching_gaps, rank as matching_rank
+from analytics.matching import gaps as matching_gaps, recommend as matching_recommend, store as matching_store
 from ui.shell import page
 
 PROFILE_KEYS = ("p_region", "p_size", "p_ind", "p_age", "p_sales", "p_emp", "p_cert")
@@ -104,11 +104,14 @@ def _recommend() -> None:
                  industry=NAMES["ksic_section"].get(profile.ksic_section), employees=ctx.num(profile.employees),
                  sales=t(f"matching.sales.{matching.sales_band(profile.revenue_krw)}")))
     with st.spinner(t("matching.computing")):
-        recs = ctx.query(matching_rank.recommend, profile, day, ctx.filters, role=role)
+        recs = ctx.query(matching_recommend.recommend, profile, day, ctx.filters, role=role)
     if recs.empty:
         ctx.empty("matching.empty", day=day)
         return
-    st.caption(t("matching.found", day=day, n=len(recs)))
+    ev = ctx.query(matching_store.latest, role=role)
+    st.caption(t("matching.found", day=day, n=len(recs)) + " " + (
+        t("matching.ranked_by", m=t(f"matching.method.{recs['method'].iloc[0]}"), at=f"{ev.created_at:%Y-%m-%d}")
+        if ev is not None else t("matching.ranked_fallback", db=str(ctx.db_path))))
     shown = recs.assign(
         category=[t(f"category.{c}") for c in recs["category"]],
         window=[t("matching.always") if a else t("matching.until", date=f"{c:%Y-%m-%d}", n=int(n))
@@ -117,33 +120,48 @@ def _recommend() -> None:
     ctx.table(shown, {"rank": ("matching.col.rank", "num"), "title": ("matching.col.title", "text"),
                       "category": ("matching.col.category", "text"), "agency": ("matching.col.agency", "text"),
                       "window": ("matching.col.window", "text"), "max_award_krw": ("matching.col.award", "money"),
-                      "score": ("matching.col.score", "pct"), "reasons": ("matching.col.reasons", "text")},
+                      "reasons": ("matching.col.reasons", "text")},
               width="stretch")
     ctx.download(shown.drop(columns=["opens_on", "closes_on"]), "matching_recommendations")
 
 
+def _interval(lo: float, hi: float, signed: bool = False) -> str:
+    return f"[{lo:+.3f}, {hi:+.3f}]" if signed else f"[{lo:.3f}, {hi:.3f}]"
+
+
 def _evaluation() -> None:
-    with st.spinner(t("matching.computing")):
-        ev = ctx.query(matching_eval.evaluate, role=role)
-    fig = ev.figures.set_index("method")
-    st.caption(t("matching.eval_intro", train=ev.train_cut, cut=ev.eval_cut, end=ev.end,
-                 n=ctx.num(int(fig.loc["learned", "queries"])), k=ev.k))
-    cols = st.columns(len(matching_eval.METHODS))
-    for c, m in zip(cols, matching_eval.METHODS):
-        c.metric(t(f"matching.method.{m}"), f"NDCG@{ev.k} {fig.loc[m, 'ndcg']:.3f}",
-                 f"Recall@{ev.k} {ctx.pct(fig.loc[m, 'recall'])}", delta_color="off", delta_arrow="off")
-    a, b = (fig.loc["learned", "ndcg"] - fig.loc[m, "ndcg"] for m in ("popular", "newest"))
-    if min(a, b) > 0:
-        st.success(t("matching.beats", a=f"{a:.3f}", b=f"{b:.3f}", k=ev.k))
+    ev = ctx.query(matching_store.latest, role=role)
+    if ev is None:
+        ctx.empty("matching.eval_missing", db=str(ctx.db_path))
+        return
+    if ev.stale:
+        st.warning(t("matching.eval_stale", at=f"{ev.created_at:%Y-%m-%d %H:%M}", db=str(ctx.db_path)))
+    s, fig = ev.summary, ev.figures.set_index("method")
+    name = {m: t(f"matching.method.{m}") for m in fig.index}
+    st.caption(t("matching.eval_intro", train=ev.train_cut, cut=ev.eval_cut, end=ev.end, n=ctx.num(s["queries"]),
+                 k=s["k"], at=f"{ev.created_at:%Y-%m-%d %H:%M}"))
+    best, base = fig.loc[s["best_learned"]], s["strongest_baseline"]
+    margin = dict(m=name[s["best_learned"]], b=name[base], d=f"{best['margin']:+.3f}",
+                  ci=_interval(best["margin_lo"], best["margin_hi"], signed=True), k=s["k"])
+    if s["winner"] == s["best_learned"]:
+        st.success(t("matching.beats", **margin))
     else:
-        st.warning(t("matching.not_beats"))
-    table = ev.figures.assign(method=[t(f"matching.method.{m}") for m in ev.figures["method"]])
-    ctx.table(table, {"method": ("matching.col.method", "text"), "recall": ("matching.col.recall", "pct"),
-                      "recall_selected": ("matching.col.recall_selected", "pct"), "ndcg": ("matching.col.ndcg", "num"),
-                      "queries": ("matching.col.queries", "num")})
-    st.caption(t("matching.eval_note", c=f"{ev.mean_candidates:.0f}", u=ctx.pct(ev.unreachable)))
+        st.warning(t("matching.not_beats", **margin))
+    cols = st.columns(len(fig))
+    for c, (m, row) in zip(cols, fig.iterrows()):
+        c.metric(name[m], f"NDCG@{s['k']} {row['ndcg']:.3f}", f"Recall@{s['k']} {ctx.pct(row['recall'])}",
+                 delta_color="off", delta_arrow="off")
+    table = ev.figures.assign(method=[name[m] for m in ev.figures["method"]],
+                              ndcg_ci=[_interval(a, b) for a, b in zip(ev.figures["ndcg_lo"], ev.figures["ndcg_hi"])],
+                              margin_ci=[_interval(a, b, True) for a, b in zip(ev.figures["margin_lo"], ev.figures["margin_hi"])])
+    ctx.table(table, {"method": ("matching.col.method", "text"), "ndcg": ("matching.col.ndcg", "num"),
+                      "ndcg_ci": ("matching.col.ci", "text"), "recall": ("matching.col.recall", "pct"),
+                      "recall_all": ("matching.col.recall_all", "pct"),
+                      "recall_selected": ("matching.col.recall_selected", "pct"),
+                      "margin": ("matching.col.margin", "num"), "margin_ci": ("matching.col.ci", "text")})
+    st.caption(t("matching.eval_note", c=f"{s['mean_candidates']:.0f}", u=ctx.pct(s["unreachable"]), b=name[base]))
     ctx.download(ev.figures, "matching_evaluation")
-    st.subheader(t("matching.importance"))
+    st.subheader(t("matching.importance", m=name[s["best_learned"]]))
     ctx.table(ev.importance.head(12), {"feature": ("matching.col.feature", "text"),
                                        "ndcg_drop": ("matching.col.ndcg_drop", "num")})
 
@@ -154,7 +172,8 @@ def _gaps() -> None:
                         key="by", bind="query-params", format_func=lambda d: t(f"matching.col.{d}"))
     st.subheader(t("matching.groups"))
     with st.spinner(t("matching.computing")):
-        groups = ctx.query(matching_gaps.group_gaps, day, ctx.filters, tuple(by), role=role)
+        cov = ctx.query(matching_gaps.coverage, day, ctx.filters, role=role)
+    groups = matching_gaps.group_gaps(cov, tuple(by), role=role)
     if groups.empty:
         ctx.empty("matching.gaps_empty")
     else:
@@ -167,7 +186,7 @@ def _gaps() -> None:
         ctx.download(groups, "matching_blind_spot_groups")
     st.subheader(t("matching.programs"))
     st.caption(t("matching.programs_note"))
-    progs = ctx.query(matching_gaps.program_gaps, day, ctx.filters, role=role)
+    progs = matching_gaps.program_gaps(cov, role=role)
     if progs.empty:
         ctx.empty("matching.programs_empty", day=day)
         return

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from analytics import matching
-from analytics.matching import rank as matching_rank
+from analytics.matching import recommend as matching_recommend
 from analytics.filters import Filters
 from data.db import create_schema
 from data.privacy import AccessDenied
@@ -237,6 +237,6 @@ def test_firm_profile_and_age(con) -> None:
 def test_policy_may_not_rank_a_real_firm(con) -> None:
     prof = matching.firm_profile(con, 5, date(2026, 10, 31), role="admin")
     with pytest.raises(AccessDenied):
-        matching_rank.recommend(con, prof, date(2026, 10, 31), role="policy")
+        matching_recommend.recommend(con, prof, date(2026, 10, 31), role="policy")
     with pytest.raises(AccessDenied):
-        matching_rank.recommend(con, BASE, date(2026, 10, 31), role="auditor")
+        matching_recommend.recommend(con, BASE, date(2026, 10, 31), role="auditor")
