@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from datetime import date
 
-import pandas as pd
 import streamlit as st
 
 from analytics import filters as flt
-from analytics import matching
-from analytics.matching import gaps as matching_gaps, recommend as matching_recommend, store as matching_store
+from analytics.matching import eligibility as matching
+from analytics.matching import gaps as matching_gaps
+from analytics.matching import store as matching_store
+from analytics.matching.recommend import recommend
+from data import access, facts
 from ui.shell import page
 
 PROFILE_KEYS = ("p_region", "p_size", "p_ind", "p_age", "p_sales", "p_emp", "p_cert")
 TABS = ("recommend", "evaluation", "gaps")
-ctx = page({"policy", "evaluator", "admin"}, "matching.title",
+ctx = page("matching",
            filters=("region", "size", "industry", "ministry", "agency", "category"),
            params=("tab", "on", "src", "q", "firm", "by", *PROFILE_KEYS))
 t, role = ctx.t, ctx.role
@@ -26,7 +28,7 @@ opts = ctx.query(flt.options)
 col = 1 if ctx.lang == "ko" else 2
 NAMES = {dim: {row[0]: row[col] for row in getattr(opts, field)}
          for dim, field in (("region_code", "regions"), ("size_class", "sizes"), ("ksic_section", "industries"))}
-ref = ctx.query(matching.reference_date)
+ref = ctx.query(facts.reference_date)
 day: date = st.date_input(t("matching.day"), value=ref, key="on", bind="query-params") or ref
 st.caption(t("matching.filters_note"))
 
@@ -89,7 +91,7 @@ def _firm_profile() -> matching.Profile | None:
 
 def _recommend() -> None:
     st.caption(t("matching.intro", day=day))
-    if role in matching.FIRM_ROLES:
+    if access.may(role, "matching.firm"):
         src = st.segmented_control(t("matching.source"), ["hand", "firm"], key="src", bind="query-params", default="hand",
                                    format_func=lambda s: t(f"matching.source.{s}")) or "hand"
     else:
@@ -104,7 +106,7 @@ def _recommend() -> None:
                  industry=NAMES["ksic_section"].get(profile.ksic_section), employees=ctx.num(profile.employees),
                  sales=t(f"matching.sales.{matching.sales_band(profile.revenue_krw)}")))
     with st.spinner(t("matching.computing")):
-        recs = ctx.query(matching_recommend.recommend, profile, day, ctx.filters, role=role)
+        recs = ctx.query(recommend, profile, day, ctx.filters, role=role)
     if recs.empty:
         ctx.empty("matching.empty", day=day)
         return

@@ -1,13 +1,13 @@
-"""Program matching (맞춤형 지원사업 추천): eligibility (:mod:`.eligibility`), the learned ranker and its
-reasons (:mod:`.rank`), the offline evaluation against strong baselines (:mod:`.evaluation`) and
-blind spots (:mod:`.gaps`). The eligibility surface is re-exported here, so that
-``from analytics import matching; matching.candidates(...)`` reads as before.
-"""
-from analytics.matching.eligibility import (
-    CERTS, FIRM_ROLES, FIRM_SQL, LIMIT_CUTS_SQL, SALES_BANDS, SIZES, VIEW_ROLES, Profile, age_years, candidates,
-    eligible_weight, find_firms, firm_profile, firm_queries, limit_classes, queries_frame, reference_date,
-    sales_band)
+"""Program matching (맞춤형 지원사업 추천): eligible programs ranked for a firm, and blind spots.
 
-__all__ = ["CERTS", "FIRM_ROLES", "FIRM_SQL", "LIMIT_CUTS_SQL", "SALES_BANDS", "SIZES", "VIEW_ROLES", "Profile",
-           "age_years", "candidates", "eligible_weight", "find_firms", "firm_profile", "firm_queries",
-           "limit_classes", "queries_frame", "reference_date", "sales_band"]
+Modules: :mod:`.eligibility` (profiles and the eligibility rules in SQL), :mod:`.rank` (features
+and the fitted ranker's reasons), :mod:`.baselines` (what a learned ranker must beat),
+:mod:`.training` (time split, visit-day queries, learned rankers), :mod:`.evaluation` (every method
+on the same candidates, paired bootstrap intervals), :mod:`.store` (the batch step's stored results,
+``python -m analytics.matching evaluate``), :mod:`.recommend` (live recommendations) and
+:mod:`.gaps` (groups and programs the matching leaves out).
+"""
+from analytics.matching.eligibility import Profile, candidates, firm_profile
+from analytics.matching.recommend import recommend
+
+__all__ = ["Profile", "candidates", "firm_profile", "recommend"]

@@ -22,10 +22,8 @@ import duckdb
 import pandas as pd
 
 from analytics.filters import Filters
-from data import privacy
+from data import access, privacy
 
-VIEW_ROLES = frozenset({"policy", "evaluator", "admin"})
-FIRM_ROLES = frozenset({"evaluator", "admin"})  # may pick a real firm (contact data masked)
 CERTS: tuple[str, ...] = ("venture", "innobiz", "mainbiz", "women")
 SIZES: tuple[str, ...] = ("micro", "small", "medium", "midsize", "large")
 # Sales bands of a hand-entered profile (upper bound in KRW, representative value); the 중소벤처24
@@ -88,14 +86,6 @@ def age_years(founded_on: date | pd.Timestamp, day: date) -> int:
     """Whole years since founding, as the generator and the announcements count them (-1: not yet founded)."""
     days = (pd.Timestamp(day) - pd.Timestamp(founded_on)).days
     return -1 if days < 0 else math.floor(days / 365.25)
-
-
-def reference_date(con: duckdb.DuckDBPyConnection) -> date:
-    """The data's reference date (meta 'as_of'), else the last submission: the default matching day."""
-    row = con.execute(
-        "SELECT coalesce((SELECT try_cast(value AS DATE) FROM meta WHERE key = 'as_of'), "
-        "(SELECT max(submitted_at)::DATE FROM applications), current_date)").fetchall()
-    return row[0][0]
 
 
 def queries_frame(profiles: Sequence[Profile], days: Sequence[date]) -> pd.DataFrame:
@@ -213,7 +203,7 @@ def find_firms(con: duckdb.DuckDBPyConnection, text: str, *, role: str, limit: i
     Evaluators and admins only. An exact id or a full 10-digit number finds one firm; a shorter
     number matches the start of the 사업자등록번호, which is what a masked number shows.
     """
-    privacy.require(role, FIRM_ROLES)
+    access.require(role, "matching.firm")
     text = text.strip()
     digits = "".join(ch for ch in text if ch.isdigit())
     if not text:
@@ -229,7 +219,7 @@ def find_firms(con: duckdb.DuckDBPyConnection, text: str, *, role: str, limit: i
 
 def firm_profile(con: duckdb.DuckDBPyConnection, firm_id: int, day: date, *, role: str) -> Profile | None:
     """The profile of a firm of the database on a day (None if unknown or not founded yet)."""
-    privacy.require(role, FIRM_ROLES)
+    access.require(role, "matching.firm")
     df = con.execute(FIRM_SQL + " WHERE f.firm_id = ?", [int(firm_id)]).df()
     if df.empty:
         return None

@@ -22,11 +22,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from analytics.filters import Filters
 from analytics.matching import eligibility as matching
 from analytics.matching import rank as mr
 from analytics.matching.recommend import live_ranker
-from analytics.filters import Filters
-from data import privacy
+from data import access, privacy
 
 SAMPLE_PER_GROUP = 3
 TOP_K = 10
@@ -123,7 +123,7 @@ def coverage(con: duckdb.DuckDBPyConnection, day: date, filters: Filters = Filte
     """The per-firm results of a day, which :func:`group_gaps` and :func:`program_gaps` aggregate
     (the page caches it once per day and filters). Aggregates of firms only; small groups are
     suppressed by the aggregating functions."""
-    privacy.require(role, matching.VIEW_ROLES)
+    access.require(role, "matching")
     return _coverage(con, day, filters, seed)
 
 
@@ -131,7 +131,7 @@ def group_gaps(cov: Coverage, by: tuple[str, ...] = GROUP_DIMS, *, role: str) ->
     """Groups of firms with their weighted size, mean eligible and well-matched programs per firm, and
     ``gap_firms``: how many firms (weighted) fall short of the national median, weighted by how far.
     Largest gaps first."""
-    privacy.require(role, matching.VIEW_ROLES)
+    access.require(role, "matching")
     by = tuple(d for d in GROUP_DIMS if d in by) or GROUP_DIMS
     if cov.firms.empty:
         return pd.DataFrame(columns=[*by, "n_firms", "firms", "eligible", "well_matched", "gap_firms"])
@@ -163,7 +163,7 @@ def _weighted_median(values: pd.Series, weights: pd.Series) -> float:
 def program_gaps(cov: Coverage, *, role: str) -> pd.DataFrame:
     """Programs open on the day with the share of firms eligible, the share that gets them in their top
     10, and applications / applicant firms in the 365 days before; rarely recommended ones first."""
-    privacy.require(role, matching.VIEW_ROLES)
+    access.require(role, "matching")
     p = cov.programs.copy()
     p["rarely_recommended"] = p["recommended_share"] < RARE_SHARE
     p["rarely_applied"] = p["applicants"] < RARE_APPLICANTS

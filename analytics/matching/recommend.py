@@ -16,7 +16,7 @@ import pandas as pd
 from analytics.filters import Filters
 from analytics.matching import eligibility as matching
 from analytics.matching import rank, store, training
-from data import privacy
+from data import access
 
 FALLBACK = "popular"
 
@@ -39,9 +39,9 @@ def recommend(con: duckdb.DuckDBPyConnection, profile: matching.Profile, day: da
     (``firm_id`` set: its history and exclusions count) only evaluators and admins. Ties are broken
     by program id, so the order is deterministic. ``method`` says what ranked.
     """
-    privacy.require(role, matching.VIEW_ROLES)
+    access.require(role, "matching")
     if profile.firm_id is not None:
-        privacy.require(role, matching.FIRM_ROLES)
+        access.require(role, "matching.firm")
     cands = matching.candidates(con, matching.queries_frame([profile], [day]), filters)
     if cands.empty:
         return cands.assign(score=[], rank=[], reasons=[], method=[])

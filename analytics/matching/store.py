@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import pandas as pd
 
-from analytics.matching.eligibility import VIEW_ROLES
-from data import privacy
+from data import access
 from data.db import SCHEMA_PATH
 
 if TYPE_CHECKING:
@@ -110,7 +109,7 @@ def _latest_id(con: duckdb.DuckDBPyConnection) -> str | None:
 
 def latest(con: duckdb.DuckDBPyConnection, *, role: str) -> StoredEvaluation | None:
     """The latest stored evaluation (aggregate figures), or None before the batch step has run."""
-    privacy.require(role, VIEW_ROLES)
+    access.require(role, "matching")
     run_id = _latest_id(con)
     if run_id is None:
         return None

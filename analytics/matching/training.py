@@ -30,6 +30,7 @@ from threadpoolctl import threadpool_limits
 
 from analytics.matching import eligibility as matching
 from analytics.matching import rank
+from data import facts
 
 WINDOW_DAYS = 120          # length of the label window and of the evaluation window
 TRAIN_QUERIES = 3000       # firms sampled per window (all of them when fewer)
@@ -39,7 +40,7 @@ LEARNED: tuple[str, ...] = ("learned", "lambdarank")
 
 def split_dates(con: duckdb.DuckDBPyConnection) -> tuple[date, date, date]:
     """(train_cut, eval_cut, end): label window [train_cut, eval_cut), evaluation window [eval_cut, end]."""
-    end = matching.reference_date(con)
+    end = facts.reference_date(con)
     eval_cut = end - timedelta(days=WINDOW_DAYS - 1)
     return eval_cut - timedelta(days=WINDOW_DAYS), eval_cut, end
 

@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import matching
-from analytics.matching import recommend as matching_recommend
 from analytics.filters import Filters
+from analytics.matching import eligibility as matching
+from analytics.matching.recommend import recommend
+from data.access import AccessDenied
 from data.db import create_schema
-from data.privacy import AccessDenied
 
 DAY = date(2026, 1, 15)
 # program_id -> (opens_on, closes_on, always_open, sizes, regions, industries, min_age, max_age, certs)
@@ -237,6 +237,6 @@ def test_firm_profile_and_age(con) -> None:
 def test_policy_may_not_rank_a_real_firm(con) -> None:
     prof = matching.firm_profile(con, 5, date(2026, 10, 31), role="admin")
     with pytest.raises(AccessDenied):
-        matching_recommend.recommend(con, prof, date(2026, 10, 31), role="policy")
+        recommend(con, prof, date(2026, 10, 31), role="policy")
     with pytest.raises(AccessDenied):
-        matching_recommend.recommend(con, BASE, date(2026, 10, 31), role="auditor")
+        recommend(con, BASE, date(2026, 10, 31), role="auditor")

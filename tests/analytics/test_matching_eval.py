@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import matching
 from analytics.matching import baselines, evaluation, rank, store, training
+from data import facts
+from data.access import AccessDenied
 from data.db import writer
 
 
@@ -180,9 +181,7 @@ def test_stored_evaluation_turns_stale_when_the_applications_change(matching_db:
 
 
 def test_stored_evaluation_is_for_the_page_roles(matching_db: Path) -> None:
-    from data.privacy import AccessDenied
-
     with duckdb.connect(str(matching_db), read_only=True) as c:
         with pytest.raises(AccessDenied):
             store.latest(c, role="auditor")
-        assert matching.reference_date(c) == store.latest(c, role="admin").end
+        assert facts.reference_date(c) == store.latest(c, role="admin").end

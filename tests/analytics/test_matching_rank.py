@@ -13,12 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import matching
-from analytics.matching import baselines, store, training
-from analytics.matching import evaluation as matching_eval, gaps as matching_gaps, rank as matching_rank
-from analytics.matching.recommend import recommend
-from data.db import writer
 from analytics.filters import Filters
+from analytics.matching import baselines, store, training
+from analytics.matching import eligibility as matching
+from analytics.matching import evaluation as matching_eval
+from analytics.matching import gaps as matching_gaps
+from analytics.matching import rank as matching_rank
+from analytics.matching.recommend import recommend
+from data import facts
 from data.privacy import SUPPRESSED
 from ui.i18n import CATALOGUE
 
@@ -66,7 +68,7 @@ def con(tiny_db: Path):
 def test_learned_rankers_are_deterministic(con) -> None:
     frame = training.training_frame(con, matching_rank.SEED)
     a, b = training.fit_models(frame, matching_rank.SEED), training.fit_models(frame.copy(), matching_rank.SEED)
-    day = matching.reference_date(con)
+    day = facts.reference_date(con)
     cands = matching.candidates(con, matching.queries_frame([PROFILE], [day]))
     live = matching_rank.stats(con, day)
     feats = matching_rank.features(cands, live, matching_rank.history(con, [], day))
@@ -79,7 +81,7 @@ def test_learned_rankers_are_deterministic(con) -> None:
 
 def test_recommendations_rank_with_the_stored_winner(matching_db: Path) -> None:
     with duckdb.connect(str(matching_db), read_only=True) as c:
-        day = matching.reference_date(c)
+        day = facts.reference_date(c)
         r = store.load_ranker(c)
         ev = store.latest(c, role="policy")
         assert r is not None and ev is not None and r.method == ev.winner
@@ -96,7 +98,7 @@ def test_recommendations_rank_with_the_stored_winner(matching_db: Path) -> None:
 
 
 def test_without_a_stored_run_recommendations_rank_by_popularity(con) -> None:
-    day = matching.reference_date(con)
+    day = facts.reference_date(con)
     assert store.load_ranker(con) is None and store.latest(con, role="policy") is None
     recs = recommend(con, PROFILE, day, role="policy", k=50)
     assert (recs["method"] == "popular").all()
@@ -107,7 +109,7 @@ def test_without_a_stored_run_recommendations_rank_by_popularity(con) -> None:
 
 
 def test_reasons_have_labels_in_both_languages(con) -> None:
-    day = matching.reference_date(con)
+    day = facts.reference_date(con)
     recs = recommend(con, PROFILE, day, role="policy", k=50)
     codes = {code for reasons in recs["reasons"] for code, _ in reasons}
     assert codes, "no reasons at all"
@@ -142,7 +144,7 @@ def test_features_use_only_applications_before_the_cut(con) -> None:
 
 # ---------------------------------------------------------------- blind spots
 def test_group_gaps_match_an_independent_count(con) -> None:
-    day = matching.reference_date(con)
+    day = facts.reference_date(con)
     g = matching_gaps.group_gaps(matching_gaps.coverage(con, day, role="admin"), by=("region_code",), role="admin")
     firms = con.execute(matching.FIRM_SQL + " ORDER BY firm_id").df()
     assert g["firms"].sum() == pytest.approx(firms["weight"].sum())
@@ -156,7 +158,7 @@ def test_group_gaps_match_an_independent_count(con) -> None:
 
 
 def test_group_gaps_suppressed_for_policy(con) -> None:
-    day = matching.reference_date(con)
+    day = facts.reference_date(con)
     cov = matching_gaps.coverage(con, day, role="policy")
     full = matching_gaps.group_gaps(cov, role="admin")
     pol = matching_gaps.group_gaps(cov, role="policy")
@@ -167,7 +169,7 @@ def test_group_gaps_suppressed_for_policy(con) -> None:
 
 
 def test_program_gaps(con) -> None:
-    day = matching.reference_date(con)
+    day = facts.reference_date(con)
     p = matching_gaps.program_gaps(matching_gaps.coverage(con, day, role="admin"), role="admin")
     open_ids = {r[0] for r in con.execute(
         "SELECT program_id FROM programs WHERE always_open OR (opens_on <= ? AND closes_on >= ?)", [day, day]).fetchall()}
