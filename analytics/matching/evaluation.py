@@ -15,7 +15,7 @@ resample takes the same queries for both methods. The live ranking method is a l
 if it beats the strongest baseline by an NDCG@k margin whose 95% interval excludes 0; otherwise the
 strongest baseline ranks. Ties are broken by program id everywhere.
 
-:func:`evaluate` is the batch computation (about a minute at national scale); the batch step
+:func:`evaluate` is the batch computation (minutes at national scale); the batch step
 (``python -m analytics.matching evaluate``) stores its result and the page reads it back.
 """
 from __future__ import annotations

@@ -5,9 +5,10 @@ On a day, for the firm population (every firm of the database, weighted by ``fir
 * groups of firms (시도 x size x industry, or any coarser grouping) with few **eligible** programs
   (exact: every firm is checked against every open program, firms with the same region, size,
   industry, age and certifications, and sales and employees between the same program limits, counted
-  together) or few **well-matched** programs: programs whose relevance score reaches the "good
-  match" bar, the score of the 10th recommendation of the median firm (estimated on a seeded sample
-  of up to ``SAMPLE_PER_GROUP`` firms per group);
+  together) or few **well-matched** programs: programs whose score by the live ranking method
+  (:func:`analytics.matching.recommend.live_ranker`) reaches the "good match" bar, the score of
+  the 10th recommendation of the median firm (estimated on a seeded sample of up to
+  ``SAMPLE_PER_GROUP`` firms per group);
 * programs open that day that are almost never recommended (rarely in a sampled firm's top 10,
   weighted) or applied to (applicants in the 365 days before the day).
 

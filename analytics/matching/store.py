@@ -1,6 +1,6 @@
 """Program matching: the stored results of the batch step (``python -m analytics.matching evaluate``).
 
-The evaluation fits the rankers and scores every method (about a minute at national scale), far too
+The evaluation fits the rankers and scores every method (minutes at national scale), far too
 slow for a page visit. The batch step stores its figures and the fitted ranker in the data file
 (``matching_runs``, ``matching_figures``, ``matching_importance``); the page reads the latest run
 back (milliseconds) and the recommendations rank with its ranker. The ranker is pickled: it holds

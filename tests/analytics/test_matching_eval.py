@@ -185,3 +185,13 @@ def test_stored_evaluation_is_for_the_page_roles(matching_db: Path) -> None:
         with pytest.raises(AccessDenied):
             store.latest(c, role="auditor")
         assert facts.reference_date(c) == store.latest(c, role="admin").end
+
+
+def test_batch_step_refuses_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from analytics.matching.__main__ import main
+
+    assert main(["evaluate", "--db", str(tmp_path / "missing.duckdb")]) == 2
+    assert "no database" in capsys.readouterr().err
+    (tmp_path / "x.duckdb").touch()
+    assert main(["evaluate", "--db", str(tmp_path / "x.duckdb"), "--queries", "0"]) == 2
+    assert "at least 1" in capsys.readouterr().err
