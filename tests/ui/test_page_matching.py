@@ -41,7 +41,7 @@ def _open(role: str):  # noqa: ANN202
 
 
 def _titles(at) -> list[str]:  # noqa: ANN001
-    return list(at.dataframe[0].value[t("matching.col.title", "ko")]) if at.dataframe else []
+    return list(at.dataframe[0].value["title"]) if at.dataframe else []
 
 
 def test_policy_ranks_a_hand_entered_profile_but_cannot_pick_a_firm(db: Path) -> None:
@@ -105,7 +105,7 @@ def test_evaluation_tab_shows_the_stored_figures_and_the_chosen_method(db: Path)
     for m in fig.index:
         assert metrics[t(f"matching.method.{m}", "ko")] == f"NDCG@10 {fig.loc[m, 'ndcg']:.3f}"
     table = at.dataframe[0].value
-    assert list(table[t("matching.col.ndcg", "ko")]) == pytest.approx(list(ev.figures["ndcg"]), abs=5e-4)
+    assert list(table["ndcg"]) == pytest.approx(list(ev.figures["ndcg"]), abs=5e-4)
     s, best = ev.summary, fig.loc[ev.summary["best_learned"]]
     verdict = at.success if ev.winner == s["best_learned"] else at.warning
     assert len(verdict) == 1 and f"{best['margin']:+.3f}" in verdict[0].value
@@ -128,7 +128,7 @@ def test_blind_spots_tab_suppresses_small_groups_for_policy(db: Path) -> None:
     at.run()
     assert not at.exception
     groups = at.dataframe[0].value
-    assert (groups[t("matching.col.n_firms", "ko")].astype(str) == SUPPRESSED).any()
+    assert (groups["n_firms"].astype(str) == SUPPRESSED).any()
     assert len(at.dataframe) == 2 and len(at.get("download_button")) == 2
 
 
