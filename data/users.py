@@ -60,13 +60,46 @@ def add_user(path: Path | str, name: str, password: str, role: str, *, rounds: i
     path = Path(path)
     users = _load(path)
     digest = bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=rounds)).decode("ascii")
-    users[name] = {"role": role, "hash": digest}
+    users[name] = {**users.get(name, {}), "role": role, "hash": digest}
     _save(path, users)
 
 
 def list_users(path: Path | str) -> list[tuple[str, str]]:
     """(name, role) of every user, sorted by name."""
     return sorted((name, u["role"]) for name, u in _load(Path(path)).items())
+
+
+def disabled_users(path: Path | str) -> set[str]:
+    """Names of the users who may not sign in (kept, with their history, until removed)."""
+    return {name for name, u in _load(Path(path)).items() if u.get("disabled")}
+
+
+def active_role(path: Path | str, name: str) -> str | None:
+    """The role of an existing user who is not disabled, else None (checked on every run of a session)."""
+    user = _load(Path(path)).get(name)
+    return None if user is None or user.get("disabled") else user["role"]
+
+
+def set_disabled(path: Path | str, name: str, disabled: bool) -> None:
+    """Disable (or enable again) a user; their sessions end at their next action."""
+    path = Path(path)
+    users = _load(path)
+    if name not in users:
+        raise ValueError(f"no user {name!r}")
+    if disabled:
+        users[name]["disabled"] = True
+    else:
+        users[name].pop("disabled", None)
+    _save(path, users)
+
+
+def remove_user(path: Path | str, name: str) -> None:
+    """Remove a user (their entries in the access log stay)."""
+    path = Path(path)
+    users = _load(path)
+    if users.pop(name, None) is None:
+        raise ValueError(f"no user {name!r}")
+    _save(path, users)
 
 
 @lru_cache(maxsize=8)
@@ -85,7 +118,7 @@ def verify(path: Path | str, name: str, password: str) -> str | None:
         bcrypt.checkpw(password.encode("utf-8"), _dummy_hash(rounds))
         return None
     ok = bcrypt.checkpw(password.encode("utf-8"), user["hash"].encode("ascii"))
-    return user["role"] if ok else None
+    return user["role"] if ok and not user.get("disabled") else None
 
 
 def ensure_demo_users(path: Path | str, *, rounds: int = DEFAULT_ROUNDS) -> None:

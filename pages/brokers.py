@@ -4,13 +4,13 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics import broker_views, cases, evidence, suppressions
+from ui import jobs as job_view
 from ui.shell import page
 
 ctx = page({"auditor", "admin"}, "brokers.title", filters=(), params=("cluster",))
 run = ctx.query(broker_views.latest_run, role=ctx.role)
 if run is None:
-    ctx.empty("brokers.empty", db=str(ctx.db_path))
-    st.stop()
+    job_view.wait_for(ctx, "clusters")
 run_id = run["run_id"]
 stats = run["params"].get("stats", {})
 st.caption(ctx.t("brokers.run", run_id=run_id, created=f"{run['created_at']:%Y-%m-%d %H:%M}",

@@ -8,6 +8,7 @@ import streamlit as st
 from scoring import decisions, explain, grades, plots, report, store, views
 from scoring.features import DRIVER_BY_NAME, KTOP_PART_KO
 from ui import cache
+from ui import jobs as job_view
 from ui.shell import page
 
 ctx = page({"evaluator", "admin"}, "scoring.title", filters=(), params=("model", "app"))
@@ -15,8 +16,7 @@ model = st.segmented_control(ctx.t("scoring.model"), ["ktop", "kvalue"], key="mo
                              format_func=lambda m: ctx.t(f"scoring.model.{m}"), default="ktop", bind="query-params")
 version = ctx.query(store.current_version, model)
 if version is None:
-    ctx.empty("scoring.empty", db=str(ctx.db_path))
-    st.stop()
+    job_view.wait_for(ctx, "scores")
 st.caption(ctx.t("scoring.version", version=version.version, created=version.created_at))
 if ctx.meta.get("source", "synthetic") == "synthetic":
     st.caption(ctx.t("scoring.synthetic"))

@@ -1,4 +1,6 @@
-"""First start: build the default database (with a progress bar) and its demo users."""
+"""First start: build the default database (with a progress bar) and its demo users, then start the
+rest in the background (model training and broker detection: a ``setup`` job, see data/jobs.py),
+whose progress the scoring and broker pages show while they wait for it."""
 from __future__ import annotations
 
 import threading
@@ -7,6 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from analytics.overview import meta
+from data import jobs
 from data.db import users_path
 from data.users import ensure_demo_users
 from ui import cache
@@ -40,6 +43,7 @@ def ensure_database(db_path: Path, lang: str) -> None:
                 bar = st.progress(0.0)
                 build(db_path, scale=DEFAULT_SCALE, seed=DEFAULT_SEED, progress=_progress_callback(bar, lang))
                 bar.empty()
+                jobs.start(db_path, "setup", by="first start")
                 st.success(t("setup.done", lang))
     if not users_path(db_path).exists():
         if cache.query(meta, db_path=db_path).get("source", "synthetic") == "synthetic":

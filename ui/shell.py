@@ -22,11 +22,11 @@ from analytics import overview
 from analytics.filters import Filters
 from data import privacy
 from data.db import data_version, default_db_path
-from ui import cache, filterbar, fmt
+from ui import cache, filterbar, fmt, session
 from ui.i18n import DEFAULT_LANG, LANGS, t as label
+from ui.session import AUTH_KEY
 
 T = TypeVar("T")
-AUTH_KEY = "auth"            # session state: {"user": ..., "role": ...}, set only by ui.signin
 _SHELL_KEY = "_shell"        # session state: what the sidebar computed in this run
 SHELL_PARAMS = ("lang", "plain")  # query parameters of the shell itself
 _LANG_KEY = "_lang"          # session state: the chosen language
@@ -96,8 +96,10 @@ def sidebar(user: str, role: str) -> None:
     lang = language_switch()
     st.sidebar.caption(label("signin.as", lang, user=user, role=label(f"role.{role}", lang)))
     if st.sidebar.button(label("signin.out", lang), key="_signout", icon=":material/logout:"):
-        st.session_state.pop(AUTH_KEY, None)
+        privacy.log_access(default_db_path(), user, role, "sign_out", None)
+        session.end()
         st.rerun()
+    cache.warm()
     meta = cache.query(overview.meta)
     if meta.get("source", "synthetic") == "synthetic":
         st.sidebar.badge(label("side.synthetic", lang), icon=":material/science:", color="orange")
@@ -210,6 +212,26 @@ class PageContext:
             self.log("export", f"{self.page_key}: {name} ({len(df)} rows)")
 
 
+def _denied_text(role: str, allowed: Iterable[str], lang: str) -> str:
+    allowed = set(allowed)
+    return label("denied.body", lang, role=label(f"role.{role}", lang),
+                 allowed=", ".join(label(f"role.{r}", lang) for r in privacy.ROLES if r in allowed))
+
+
+def denied_page(spec: PageSpec) -> Callable[[], None]:
+    """The page shown at ``/<spec.key>`` to a role that may not open it (instead of "Page not found")."""
+    def denied() -> None:
+        lang = current_lang()
+        who = current_user()
+        st.title(label("denied.title", lang))
+        if who is not None:
+            st.error(_denied_text(who[1], spec.roles, lang), icon=":material/block:")
+            privacy.log_access(default_db_path(), who[0], who[1], "denied", spec.key)
+        st.caption(label("denied.hint", lang))
+    denied.__name__ = f"denied_{spec.key}"
+    return denied
+
+
 def _notice_text(code: str, lang: str) -> str:
     kind, _, detail = code.partition(":")
     if kind == "unknown":
@@ -235,8 +257,7 @@ def page(allowed_roles: Iterable[str], title_key: str, *, filters: Iterable[str]
     allowed = set(allowed_roles)
     if role not in allowed:
         st.error(label("denied.title", lang), icon=":material/block:")
-        st.write(label("denied.body", lang, role=label(f"role.{role}", lang),
-                       allowed=", ".join(label(f"role.{r}", lang) for r in privacy.ROLES if r in allowed)))
+        st.write(_denied_text(role, allowed, lang))
         st.stop()
     chosen, notices = filterbar.draw(filters, lang)
     notices = list(shell.notices) + notices
