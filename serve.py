@@ -4,7 +4,11 @@
 
 * the session-cookie route of ui/session.py (an HttpOnly cookie can only come from an HTTP
   response, not from a script run), so a sign-in survives a refresh and opens links in new tabs;
-* security headers on every response Streamlit serves.
+* security headers on every response Streamlit serves;
+* st.navigation from the very first request: Streamlit treats a ``pages/`` folder beside the main
+  script as its older multipage layout until some session has called ``st.navigation``, so the
+  first visitor after a start who opened a link such as ``/uptake`` would run that page file alone
+  (no sign-in, no shell). The flag is cleared before any session starts.
 
 ``streamlit run app.py`` still works, without those two (sign-in then lasts one browser tab).
 """
@@ -14,7 +18,11 @@ import streamlit as st
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from streamlit.runtime.pages_manager import PagesManager
+
 from ui.session import routes
+
+PagesManager.uses_pages_directory = False  # app.py declares every page with st.navigation
 
 # Streamlit's own page needs inline scripts and styles, so the policy restricts what it can:
 # no framing by other sites, no plugins, no foreign base URL or form targets.

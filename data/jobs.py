@@ -198,7 +198,7 @@ def start(db_path: Path | str, kind: str, *, by: str, folder: Path | str | None 
     with open(log_path(db_path, job_id), "ab") as log:
         os.chmod(log.name, 0o600)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "data.jobs", "_run", job_id, "--db", str(db_path)],
+            [sys.executable, "-m", "data.jobs", "--db", str(db_path), "_run", job_id],
             cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,  # outlives the app's script run (and a restart of the app)
         )
