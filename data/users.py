@@ -1,6 +1,7 @@
 """Users and roles: a JSON file of salted bcrypt hashes next to the database, and its CLI.
 
     python -m data.users add NAME --role ROLE [--password-stdin] [--db PATH]
+    python -m data.users disable|enable|remove NAME [--db PATH]
     python -m data.users list [--db PATH]
 
 Plain passwords are never stored or logged. :func:`verify` does the same bcrypt work whether or not
@@ -138,11 +139,26 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     sub.add_parser("list", help="list users and roles")
+    for command, text in (("disable", "stop a user from signing in (their sessions end)"),
+                          ("enable", "let a disabled user sign in again"), ("remove", "remove a user")):
+        sub.add_parser(command, help=text).add_argument("name")
     args = parser.parse_args(argv)
     path = users_path(args.db or default_db_path())
     if args.command == "list":
+        off = disabled_users(path)
         for name, role in list_users(path):
-            print(f"{name}\t{role}")
+            print(f"{name}\t{role}" + ("\tdisabled" if name in off else ""))
+        return 0
+    if args.command in ("disable", "enable", "remove"):
+        try:
+            if args.command == "remove":
+                remove_user(path, args.name)
+            else:
+                set_disabled(path, args.name, args.command == "disable")
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"user {args.name!r}: {args.command}d")
         return 0
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
