@@ -1,13 +1,13 @@
 """Administration (admin only): users, background jobs, data import, the access log."""
 import streamlit as st
 
-from data import jobs, privacy
+from data import access, jobs, privacy
 from data.db import users_path
 from data.users import add_user, disabled_users, list_users, remove_user, set_disabled
 from ui import jobs as job_view
 from ui.shell import page
 
-ctx = page({"admin"}, "admin.title", filters=())
+ctx = page("admin", filters=())
 users_file = users_path(ctx.db_path)
 
 st.subheader(ctx.t("admin.users"))
@@ -20,7 +20,7 @@ with st.form("add_user", clear_on_submit=True):
     st.markdown(f"**{ctx.t('admin.add_user')}**")
     c1, c2, c3 = st.columns(3)
     name = c1.text_input(ctx.t("admin.user"))
-    role = c2.selectbox(ctx.t("admin.role"), privacy.ROLES, format_func=lambda r: ctx.t(f"role.{r}"))
+    role = c2.selectbox(ctx.t("admin.role"), access.ROLES, format_func=lambda r: ctx.t(f"role.{r}"))
     password = c3.text_input(ctx.t("admin.new_password"), type="password")
     if st.form_submit_button(ctx.t("admin.save_user")):
         try:

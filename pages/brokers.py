@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics import broker_views, cases, evidence, suppressions
+from analytics.brokers import cases, evidence, suppressions
+from analytics.brokers import views as broker_views
 from ui import jobs as job_view
 from ui.shell import page
 
-ctx = page({"auditor", "admin"}, "brokers.title", filters=(), params=("cluster",))
+ctx = page("brokers", filters=(), params=("cluster",))
 run = ctx.query(broker_views.latest_run, role=ctx.role)
 if run is None:
     job_view.wait_for(ctx, "clusters")

@@ -11,7 +11,7 @@ from ui import cache
 from ui import jobs as job_view
 from ui.shell import page
 
-ctx = page({"evaluator", "admin"}, "scoring.title", filters=(), params=("model", "app"))
+ctx = page("scoring", filters=(), params=("model", "app"))
 model = st.segmented_control(ctx.t("scoring.model"), ["ktop", "kvalue"], key="model", required=True,
                              format_func=lambda m: ctx.t(f"scoring.model.{m}"), default="ktop", bind="query-params")
 version = ctx.query(store.current_version, model)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
-from scoring.features import KTOP_PARTS, DRIVER_BY_NAME, Driver, columns_of, drivers_for, encode, group, monotone
+from scoring.features import DRIVER_BY_NAME, KTOP_PARTS, Driver, columns_of, drivers_for, encode, group, monotone
 
 # Compact trees: TreeSHAP costs trees x leaves x depth^2, so depth 3 / 8 leaves (K-TOP 3 x 40 trees,
 # K-value 100) explains a million rows in about a minute on 2 cores. The latent outcome model is

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data.privacy import AccessDenied
+from data.access import AccessDenied
 from scoring import explain, grades, store
 
 
