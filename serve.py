@@ -17,7 +17,6 @@ from __future__ import annotations
 import streamlit as st
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
 from streamlit.runtime.pages_manager import PagesManager
 
 from ui.session import routes

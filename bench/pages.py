@@ -25,6 +25,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -49,13 +50,13 @@ def _prepare(db: Path, source: Path) -> None:
         shutil.copyfile(source, db)
     con = duckdb.connect(str(db), read_only=True)
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608 - fixed names
+    counts = {t: (con.execute(f"SELECT count(*) FROM {t}").fetchone() or (0,))[0]
               for t in ("model_versions", "broker_runs") if t in tables}
     con.close()
     if not counts.get("model_versions") or not counts.get("broker_runs"):
-        job = jobs.start(db, "setup", by="bench")
-        print(f"running the setup job {job.id} (training, broker detection) on {db} ...", flush=True)
-        while (job := jobs.get(db, job.id)) is not None and job.active:
+        started = jobs.start(db, "setup", by="bench")
+        print(f"running the setup job {started.id} (training, broker detection) on {db} ...", flush=True)
+        while (job := jobs.get(db, started.id)) is not None and job.active:
             time.sleep(5)
         if job is None or job.status != "done":
             raise SystemExit(f"the setup job failed: {job.error if job else 'no record'}")
@@ -65,8 +66,8 @@ def _prepare(db: Path, source: Path) -> None:
             add_user(users_path(db), name, password, role, rounds=4)
 
 
-def _visit(role: str, path: str, timeout: float):  # type: ignore[no-untyped-def]
-    from tests.ui.helpers import signed_in_app
+def _visit(role: str, path: str, timeout: float) -> tuple[Any, float]:
+    from bench.harness import signed_in_app
 
     t = time.perf_counter()
     at = signed_in_app(role, page=path, timeout=timeout)
@@ -78,10 +79,10 @@ def measure(reruns: int, timeout: float) -> list[dict[str, object]]:
     from streamlit.runtime.pages_manager import PagesManager
 
     import app
-    from tests.ui.helpers import served_pages_init
+    from bench.harness import served_pages_init
     from ui import cache
 
-    PagesManager.__init__ = served_pages_init()
+    PagesManager.__init__ = served_pages_init()  # type: ignore[method-assign]
     # the shell's own queries (sidebar, filters) are warm in a running server: warm them once here
     _visit("admin", app.PAGES[0].path, timeout)
     rows = []

@@ -17,6 +17,7 @@ import sys
 import tempfile
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import bcrypt
 
@@ -33,13 +34,13 @@ DEMO_USERS: dict[str, tuple[str, str]] = {
 }
 
 
-def _load(path: Path) -> dict[str, dict[str, str]]:
+def _load(path: Path) -> dict[str, dict[str, Any]]:
     if not path.exists():
         return {}
     return json.loads(path.read_text(encoding="utf-8")).get("users", {})
 
 
-def _save(path: Path, users: dict[str, dict[str, str]]) -> None:
+def _save(path: Path, users: dict[str, dict[str, Any]]) -> None:
     # write a temporary file and rename it, so a crash never leaves half a users file
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")

@@ -35,6 +35,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -186,7 +187,7 @@ def redeem(ticket: str) -> tuple[bool, str | None]:
     return True, entry[1]
 
 
-async def _cookie_endpoint(request):  # type: ignore[no-untyped-def]
+async def _cookie_endpoint(request: Any) -> Any:
     """POST {"ticket": ...}: set (or clear) the session cookie the ticket stands for."""
     from starlette.responses import Response
 
@@ -207,7 +208,7 @@ async def _cookie_endpoint(request):  # type: ignore[no-untyped-def]
     return response
 
 
-def routes() -> list:  # type: ignore[type-arg]
+def routes() -> list[Any]:
     """The HTTP route serve.py adds to Streamlit's server."""
     from starlette.routing import Route
 
