@@ -60,7 +60,8 @@ def main() -> None:
         if role in spec.roles else
         st.Page(denied_page(spec), title=t("denied.title", lang), url_path=spec.key, visibility="hidden")
         for spec in PAGES
-    ])
+    ] + [st.Page(lambda: st.switch_page(allowed[0].path), title=t("signin.title", lang), url_path="signin",
+                 visibility="hidden")])  # a bookmarked sign-in page leads to the start page once signed in
     sidebar(user, role)
     nav.run()
 

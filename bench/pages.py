@@ -1,6 +1,6 @@
 """First visit and rerun of every page, as the app serves it (app.py through AppTest), at scale 1.
 
-    flock /tmp/madang-bench.lock .venv/bin/python bench/pages.py [--db var/bench/pages_scale1.duckdb] [--reruns 5]
+    flock /tmp/madang-bench.lock .venv/bin/python -m bench.pages [--db var/bench/pages_scale1.duckdb] [--reruns 5]
 
 For each registered page, as the first role that may open it (admin for the admin page):
 
@@ -18,7 +18,6 @@ Writes bench/out/pages.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -27,8 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.harness import BENCH_DIR, write_json
 
 FIRST_TARGET_S = 2.0
 RERUN_TARGET_S = 0.3
@@ -80,6 +78,7 @@ def measure(reruns: int, timeout: float) -> list[dict[str, object]]:
 
     import app
     from bench.harness import served_pages_init
+    from data import access
     from ui import cache
 
     PagesManager.__init__ = served_pages_init()  # type: ignore[method-assign]
@@ -87,7 +86,7 @@ def measure(reruns: int, timeout: float) -> list[dict[str, object]]:
     _visit("admin", app.PAGES[0].path, timeout)
     rows = []
     for spec in app.PAGES:
-        role = next(r for r in ("policy", "evaluator", "auditor", "admin") if r in spec.roles)
+        role = next(r for r in access.ROLES if r in spec.roles)
         cache.clear()
         _visit("admin", app.PAGES[0].path, timeout)  # shell queries back, the page's own are cold
         at, cold = _visit(role, spec.path, timeout)
@@ -109,21 +108,18 @@ def measure(reruns: int, timeout: float) -> list[dict[str, object]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="bench/pages.py", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--db", type=Path, default=ROOT / "var" / "bench" / "pages_scale1.duckdb")
-    ap.add_argument("--source", type=Path, default=ROOT / "var" / "bench" / "scale1.duckdb")
+    ap = argparse.ArgumentParser(prog="python -m bench.pages", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--db", type=Path, default=BENCH_DIR / "pages_scale1.duckdb")
+    ap.add_argument("--source", type=Path, default=BENCH_DIR / "scale1.duckdb")
     ap.add_argument("--reruns", type=int, default=5)
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds one AppTest run may take")
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "pages.json")
     args = ap.parse_args(argv)
     args.db.parent.mkdir(parents=True, exist_ok=True)
     _prepare(args.db, args.source)
     os.environ["MADANG_DB"] = str(args.db)
     rows = measure(args.reruns, args.timeout)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"db": str(args.db), "first_target_s": FIRST_TARGET_S,
-                                    "rerun_target_s": RERUN_TARGET_S, "pages": rows}, indent=2))
-    print(f"wrote {args.out}")
+    write_json("pages", {"db": str(args.db), "first_target_s": FIRST_TARGET_S, "rerun_target_s": RERUN_TARGET_S,
+                         "pages": rows})
     return 0
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from data import jobs
+from data import access, jobs
 from ui import cache
 from ui.i18n import t
 
@@ -37,7 +37,7 @@ def progress(job: jobs.Job, lang: str, *, admin: bool) -> None:
 
 def wait_for(ctx: PageContext, product: str) -> None:
     """Stop the page with the state of the job that produces ``product`` (scores, clusters)."""
-    admin = ctx.role == "admin"
+    admin = access.may(ctx.role, "admin.jobs")
     job = jobs.pending(ctx.db_path, product)
     if job is not None:
         st.info(ctx.t(f"jobs.waiting.{product}"), icon=":material/hourglass_top:")

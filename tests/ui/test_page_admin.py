@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from bench.harness import signed_in_app
 from data import jobs
 from data.db import users_path
 from data.users import active_role, list_users
-from tests.ui.helpers import signed_in_app, texts
+from tests.ui.helpers import texts
 
 PAGE = "pages/admin.py"
 

@@ -11,9 +11,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
+from bench.harness import APP
 from data.db import users_path
 from data.users import add_user, remove_user, set_disabled
-from tests.ui.helpers import APP, texts
+from tests.ui.helpers import texts
 from ui import session, signin
 
 
