@@ -15,8 +15,6 @@ CREATE TYPE app_status_t AS ENUM ('submitted', 'selected', 'rejected', 'withdraw
 CREATE TYPE fingerprint_kind_t AS ENUM ('phone', 'email', 'ip', 'device', 'bank_account', 'address', 'doc_author');
 CREATE TYPE ai_status_t AS ENUM ('uses', 'plans', 'none');
 CREATE TYPE model_t AS ENUM ('ktop', 'kvalue');
-CREATE TYPE case_status_t AS ENUM ('open', 'investigating', 'referred', 'cleared');
-CREATE TYPE role_t AS ENUM ('policy', 'evaluator', 'auditor', 'admin');
 -- Planted broker rings (the first five) and honest look-alikes that must not be flagged (decoy_*).
 CREATE TYPE ring_kind_t AS ENUM (
     'shared_contact', 'shared_device', 'template_plan', 'shared_author', 'burst',
@@ -325,63 +323,8 @@ CREATE TABLE meta (
 );
 
 
--- @records ------------------------------------------------------- audit records
--- Everything below lives in a separate small file (<db>.records.duckdb) written by the app: it is
--- opened per write, so case notes and decisions survive a rebuild of the data database and never
--- wait for a batch job. The enums above are created in both files.
-
--- Evaluators' decisions on a score: append-only.
-CREATE TABLE evaluator_decisions (
-    decision_id     BIGINT PRIMARY KEY,
-    application_id  BIGINT NOT NULL,
-    model           model_t NOT NULL,
-    model_version   VARCHAR NOT NULL,
-    decided_by      VARCHAR NOT NULL,
-    decided_at      TIMESTAMP NOT NULL,
-    agrees          BOOLEAN NOT NULL,
-    reason          VARCHAR,           -- required when agrees = false
-    CHECK (agrees OR length(trim(coalesce(reason, ''))) > 0)
-);
-
--- Identifiers and public template plans that must not link applicants (auditor-editable).
-CREATE TABLE broker_suppressions (
-    kind            VARCHAR NOT NULL,  -- a fingerprint kind, or 'plan' for a public template's text (near copies are suppressed too)
-    value           VARCHAR NOT NULL,
-    reason          VARCHAR NOT NULL,
-    added_by        VARCHAR NOT NULL,
-    added_at        TIMESTAMP NOT NULL,
-    PRIMARY KEY (kind, value)
-);
-
-CREATE TABLE cases (
-    case_id         BIGINT PRIMARY KEY,
-    run_id          VARCHAR,
-    cluster_id      INTEGER,
-    title           VARCHAR NOT NULL,
-    opened_by       VARCHAR NOT NULL,
-    opened_at       TIMESTAMP NOT NULL
-);
-
--- Append-only: the current state of a case is its latest events; rows are never updated or deleted.
-CREATE TABLE case_events (
-    event_id        BIGINT PRIMARY KEY,
-    case_id         BIGINT NOT NULL REFERENCES cases (case_id),
-    at_time         TIMESTAMP NOT NULL,
-    by_user         VARCHAR NOT NULL,
-    status          case_status_t,     -- set when the event changes the status
-    assignee        VARCHAR,           -- set when the event (re)assigns
-    note            VARCHAR
-);
-
--- Every view of unmasked personal data and every change of a record.
-CREATE TABLE access_log (
-    at_time         TIMESTAMP NOT NULL,
-    user_name       VARCHAR NOT NULL,
-    role            role_t NOT NULL,
-    action          VARCHAR NOT NULL,  -- view_personal, export, case_event, decision, import, ...
-    object          VARCHAR            -- what was seen or changed (ids, page)
-);
-
+-- The records (decisions, suppressions, cases, case events, access log) are not here: they live in a
+-- transactional store, see data/records.sql and data/records.py.
 
 -- @data-rows ---------------------------------------------------- reference rows (data file only)
 INSERT INTO regions VALUES

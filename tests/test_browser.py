@@ -58,6 +58,11 @@ def _free_port() -> int:
 @pytest.fixture
 def server(tiny_db_copy: Path) -> Iterator[str]:
     """The app served by `streamlit run serve.py` on a free port; stopped by its own PID afterwards."""
+    from data.db import users_path
+    from data.users import DEMO_USERS, add_user
+
+    for name, (password, role) in DEMO_USERS.items():   # demo users come only with a fresh build
+        add_user(users_path(tiny_db_copy), name, password, role, rounds=4)
     port = _free_port()
     env = {**os.environ, "MADANG_DB": str(tiny_db_copy)}
     log_file = tiny_db_copy.with_name("streamlit.log")
@@ -294,3 +299,54 @@ def test_security_headers_and_cookie_flags(server: str) -> None:
         headers = {k.lower(): v for k, v in r.headers.items()}
     assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "SAMEORIGIN"
     assert "frame-ancestors 'self'" in headers["content-security-policy"]
+
+
+@pytest.fixture
+def broker_db(tiny_db_copy: Path) -> Path:
+    """The tiny database with a broker detection run, so the audit page has clusters to draw."""
+    from analytics import brokers
+
+    brokers.run(tiny_db_copy)
+    return tiny_db_copy
+
+
+def test_auditor_opens_a_cluster_graph_and_clicks_a_node(broker_db: Path, server: str, browser) -> None:
+    """The network tab draws applications and shared identifiers with Cytoscape.js; a real click on
+    an identifier node shows its details under the graph."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver = browser
+    driver.get(server)
+    _settled(driver)
+    inputs = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stTextInput'] input")
+    inputs[0].send_keys("auditor")
+    inputs[1].send_keys("auditor-demo", Keys.ENTER)
+    _settled(driver)
+    keys = [s.key for s in app.pages_for("auditor")]
+    link = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stSidebarNavLink']")[keys.index("brokers")]
+    driver.execute_script("arguments[0].click();", link)
+    _settled(driver)
+    frame = driver.find_element(By.CSS_SELECTOR, "iframe[title='st_cytoscape.st_cytoscape']")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", frame)
+    driver.switch_to.frame(frame)
+    cy = "const cy = document.querySelector('body > div')._cyreg.cy;"
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script(f"{cy} return cy.nodes().length") > 0)
+    time.sleep(1)  # the layout settles
+    counts = driver.execute_script(f"{cy} return [cy.nodes('.application').length, cy.nodes('.identifier').length]")
+    assert counts[0] >= 3 and counts[1] >= 1, counts
+    x, y, w, h = driver.execute_script(f"""{cy} const n = cy.nodes('.identifier')[0]; const p = n.renderedPosition();
+        const box = cy.container().getBoundingClientRect(); return [p.x, p.y, box.width, box.height];""")
+    canvas = driver.find_element(By.CSS_SELECTOR, "body > div")
+    ActionChains(driver).move_to_element_with_offset(canvas, int(x - w / 2), int(y - h / 2)).click().perform()
+    driver.switch_to.default_content()
+    _settled(driver)
+    driver.save_screenshot(str(ARTIFACTS / "brokers_graph.png"))
+    driver.find_element(By.CSS_SELECTOR, "iframe[title='st_cytoscape.st_cytoscape']").screenshot(
+        str(ARTIFACTS / "brokers_graph_only.png"))
+    body = driver.find_element(By.TAG_NAME, "body").text
+    assert _errors(driver) == []
+    assert "전체 데이터에서 이 값을 쓰는 기업" in body or "서로 거의 같은 사업계획서" in body, "no details after the click"

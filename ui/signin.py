@@ -81,7 +81,7 @@ def sign_in_page() -> None:
             st.caption(t("signin.wait", lang, seconds=wait))
         return
     log.clear(f"pair:{client}:{name}")
+    privacy.log_access(db_path, name, role, "sign_in", None)   # first: no session without its log entry
     session.begin(name, role)
     st.session_state.pop("_signin_password", None)
-    privacy.log_access(db_path, name, role, "sign_in", None)
     st.rerun()

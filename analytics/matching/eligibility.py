@@ -211,8 +211,8 @@ def find_firms(con: duckdb.DuckDBPyConnection, text: str, *, role: str, limit: i
     df = con.execute("""
         SELECT firm_id, biz_no, name, region_code, size_class::VARCHAR AS size_class, ksic_section
         FROM firms
-        WHERE (? <> '' AND (firm_id::VARCHAR = ? OR biz_no LIKE ? || '%'))
-           OR (? = '' AND name LIKE '%' || ? || '%')
+        WHERE (? <> '' AND (firm_id::VARCHAR = ? OR starts_with(biz_no, ?)))
+           OR (? = '' AND contains(name, ?))   -- literal text: a typed % or _ is not a wildcard
         ORDER BY firm_id::VARCHAR = ? DESC, firm_id LIMIT ?""", [digits, digits, digits, digits, text, digits, limit]).df()
     return privacy.mask_frame(df, {"biz_no": "biz_no", "name": "name"})
 

@@ -9,6 +9,7 @@ its absence) exactly as it was. Errors name the file, the row, the column and th
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from datetime import datetime
 from graphlib import TopologicalSorter
 from pathlib import Path
 
-from data.db import default_db_path, get_meta, set_meta, writer
+from data.db import default_db_path, get_meta, remove_stale_temp, set_meta, writer
 from data.load.checks import (
     TableInfo,
     build_typed,
@@ -53,9 +54,15 @@ def load_dir(directory: Path | str, db_path: Path | str, *, max_errors: int = 50
     files = sorted(p for p in directory.iterdir() if p.is_file() and not p.name.startswith("."))
     if not files:
         raise ImportValidationError([ImportIssue(str(directory), None, None, None, "the directory has no files to import")])
+    # a link may point anywhere (another user's files, /etc): only what is really in the folder is imported
+    outside = [p for p in files if p.is_symlink() and not p.resolve().is_relative_to(directory.resolve())]
+    if outside:
+        raise ImportValidationError([ImportIssue(p.name, None, None, None, "a link to a file outside the import folder: "
+                                                 "copy the file into the folder instead") for p in outside])
     issues = IssueList(max_errors)
     fresh = not db_path.exists()
-    with tempfile.TemporaryDirectory(prefix="madang-load-") as tmp, writer(db_path, create=fresh) as con:
+    remove_stale_temp(Path(tempfile.gettempdir()), "madang-load-")   # left by a killed import
+    with tempfile.TemporaryDirectory(prefix=f"madang-load-{os.getpid()}-") as tmp, writer(db_path, create=fresh) as con:
         staged: list[tuple[int, Staged, dict[str, str]]] = []
         infos = {t: table_info(con, t) for t in IMPORTABLE}
         unreadable = False
