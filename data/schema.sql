@@ -100,7 +100,9 @@ CREATE TABLE programs (
     title             VARCHAR NOT NULL,
     ministry          VARCHAR NOT NULL,            -- 소관부처 (jrsdInsttNm), e.g. 중소벤처기업부, or a 지자체
     agency            VARCHAR NOT NULL,            -- 수행기관 (excInsttNm), e.g. 중소벤처기업진흥공단
+    agency_raw        VARCHAR,                     -- excInsttNm as published, placeholders (직접수행, 기초자치단체) included
     category          category_t NOT NULL,         -- 기업마당 지원분야 대분류
+    category_raw      VARCHAR,                     -- the source's 지원분야 as published (제도@금융@경영), when imported
     subcategory       VARCHAR,                     -- 지원분야 중분류
     ai_related        BOOLEAN NOT NULL DEFAULT false,  -- supports AI adoption (used by the adoption view)
     budget_krw        BIGINT CHECK (budget_krw >= 0),
@@ -116,6 +118,9 @@ CREATE TABLE programs (
     target_sizes      size_class_t[] NOT NULL DEFAULT [],
     target_regions    VARCHAR[] NOT NULL DEFAULT [],    -- region codes
     target_industries VARCHAR[] NOT NULL DEFAULT [],    -- KSIC sections
+    -- target groups that are not sizes (창업벤처, 사회적기업, 여성기업, 협동조합, 마을기업, 예비창업자, ...), in the
+    -- source's words; an empty list means none named. A program naming sizes and groups is open to either.
+    target_groups     VARCHAR[] NOT NULL DEFAULT [],
     min_age_years     INTEGER,                     -- firm age band, inclusive
     max_age_years     INTEGER,
     -- sales and employee bands (중소벤처24 SI01..SI07, EI01..EI06), as limits on the firm's own figures
@@ -130,6 +135,12 @@ CREATE TABLE programs (
     url               VARCHAR,
     summary           VARCHAR,
     source            VARCHAR NOT NULL DEFAULT 'synthetic',  -- synthetic, bizinfo, csv, parquet
+    posted_at         TIMESTAMP,                   -- when the announcement was published (creatPnttm)
+    -- the agency's contact for the program (rceptInsttChargerDeptNm, rceptInsttTelno, rceptInsttEmailAdres):
+    -- officials' work contacts, personal data shown only to roles that may see contact data (data/privacy.py)
+    contact_office    VARCHAR,
+    contact_phone     VARCHAR,
+    contact_email     VARCHAR,
     CHECK (closes_on IS NULL OR opens_on IS NULL OR closes_on >= opens_on),
     CHECK (max_revenue_krw IS NULL OR min_revenue_krw IS NULL OR max_revenue_krw >= min_revenue_krw),
     CHECK (max_employees IS NULL OR min_employees IS NULL OR max_employees >= min_employees),

@@ -16,6 +16,7 @@ BREAKDOWNS = ("size_class", "size_group", "region_code", "capital_region", "ksic
 REACH_BY = {"region_code": ("region_code",), "size_class": ("size_class",), "both": ("region_code", "size_class")}
 
 ctx = page("adoption", filters=("region", "size", "industry"), params=("year", "view", "by"))
+ctx.require_data("survey")
 t, lang, url = ctx.t, ctx.lang, ctx.params
 label = f"label_{lang}"  # the domain's name in the user's language (both come with every frame)
 EST = {label: ("adoption.col_domain", "text"), "indicator": ("adoption.col_indicator", "text"),

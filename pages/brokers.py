@@ -14,6 +14,7 @@ from ui.names import term
 from ui.shell import page
 
 ctx = page("brokers", filters=(), params=("cluster",))
+ctx.require_data("applications")
 run = ctx.query(broker_views.latest_run, role=ctx.role)
 if run is None:
     job_view.wait_for(ctx, "clusters")

@@ -14,6 +14,7 @@ from analytics.matching import eligibility as matching
 from analytics.matching import evaluation as matching_eval
 from analytics.matching import gaps as matching_gaps
 from analytics.matching import rank as matching_rank
+from analytics.overview import summary as overview
 from data import access, facts
 from ui import names
 from ui.shell import page
@@ -25,6 +26,8 @@ ctx = page("matching",
            params=("tab", "on", "src", "q", "firm", "by", *PROFILE_KEYS))
 t, role, url = ctx.t, ctx.role, ctx.params
 NAMES = {dim: names.names(dim, ctx.lang) for dim in ("region_code", "size_class", "ksic_section")}
+# without applications (an imported catalogue alone) there is no history to rank or evaluate with
+has_apps = ctx.query(overview.summary).applications > 0
 ref = ctx.query(facts.reference_date)
 day: date = url.day(st.date_input, t("matching.day"), "on", ref)
 st.caption(t("matching.filters_note"))
@@ -85,7 +88,8 @@ def _firm_profile() -> matching.Profile | None:
 
 
 def _recommend() -> None:
-    st.caption(t("matching.intro", day=day))
+    if has_apps:
+        st.caption(t("matching.intro", day=day))
     if access.may(role, "matching.firm"):
         src = url.choice(st.segmented_control, t("matching.source"), "src", ["hand", "firm"], "hand",
                          format_func=lambda s: t(f"matching.source.{s}")) or "hand"
@@ -100,6 +104,9 @@ def _recommend() -> None:
                  size=NAMES["size_class"].get(profile.size_class), age=profile.age_years,
                  industry=NAMES["ksic_section"].get(profile.ksic_section), employees=ctx.num(profile.employees),
                  sales=t(f"matching.sales.{matching.sales_band(profile.revenue_krw)}")))
+    if not has_apps:
+        _catalogue_only(profile)
+        return
     with st.spinner(t("matching.computing")):
         recs = ctx.query(matching_rank.recommend, profile, day, ctx.filters, role=role)
     if recs.empty:
@@ -118,7 +125,28 @@ def _recommend() -> None:
               name="matching_recommendations", width="stretch")
 
 
+def _catalogue_only(profile: matching.Profile) -> None:
+    """Eligible programs of the catalogue by deadline: no application history to rank with."""
+    st.info(t("matching.catalogue_only"), icon=":material/info:")
+    recs = ctx.query(matching.eligible_programs, profile, day, ctx.filters, role=role)
+    if recs.empty:
+        ctx.empty("matching.empty", day=day)
+        return
+    st.caption(t("matching.found_eligible", day=day, n=len(recs)))
+    shown = recs.assign(
+        category=[t(f"category.{c}") for c in recs["category"]],
+        window=[(w or t("matching.always")) if a else t("matching.until", date=f"{c:%Y-%m-%d}", n=int(n))
+                for a, c, n, w in zip(recs["always_open"], recs["closes_on"], recs["days_left"], recs["window_text"])],
+        groups=[", ".join(g) if len(g) else "" for g in recs["target_groups"]])
+    ctx.table(shown, {"rank": ("matching.col.rank", "num"), "title": ("matching.col.title", "text"),
+                      "category": ("matching.col.category", "text"), "agency": ("matching.col.agency", "text"),
+                      "window": ("matching.col.window", "text"), "groups": ("matching.col.groups", "text"),
+                      "url": ("matching.col.url", "link")}, width="stretch")
+    ctx.download(shown.drop(columns=["opens_on", "closes_on", "target_groups"]), "matching_eligible_programs")
+
+
 def _evaluation() -> None:
+    ctx.require_data("applications")
     with st.spinner(t("matching.computing")):
         ev = ctx.query(matching_eval.evaluate, role=role)
     fig = ev.figures.set_index("method")
@@ -144,6 +172,7 @@ def _evaluation() -> None:
 
 
 def _gaps() -> None:
+    ctx.require_data("applications")
     st.caption(t("matching.gaps_intro", day=day))
     by = url.many(st.multiselect, t("matching.by"), "by", list(matching_gaps.GROUP_DIMS), list(matching_gaps.GROUP_DIMS),
                   format_func=lambda d: t(f"matching.col.{d}"), placeholder=t("common.choose"), select_all=False)

@@ -15,6 +15,8 @@ if meta.get("source", "synthetic") == "synthetic":
         st.markdown(f"**{ctx.t('overview.synthetic_title')}.** {ctx.t('overview.synthetic_body')}")
 else:
     st.caption(ctx.t("overview.imported", source=meta.get("source", "?")))
+if meta.get("imported_files"):
+    st.caption(ctx.t("overview.imported_files", files=meta["imported_files"], at=meta.get("imported_at", "–")))
 
 st.subheader(ctx.t("overview.loaded"))
 c1, c2, c3, c4 = st.columns(4)
@@ -27,12 +29,15 @@ c3.caption(ctx.t("overview.applications_help", first=s.first_application or "–
                  firms=ctx.num(s.applicant_firms), selected=ctx.num(s.selected)))
 c4.metric(ctx.t("overview.respondents"), ctx.num(s.respondents))
 c4.caption(ctx.t("overview.respondents_help", weighted=ctx.num(s.respondents_weighted)))
-st.caption(ctx.t("overview.build_line", built_at=meta.get("built_at", "–"), scale=meta.get("scale", "–"),
-                 seed=meta.get("seed", "–"), as_of=meta.get("as_of", "–"))
-           + " · " + ctx.t("overview.version", version=meta.get("data_version", ctx.data_version)[:12]))
+if meta.get("source", "synthetic") == "synthetic":
+    st.caption(ctx.t("overview.build_line", built_at=meta.get("built_at", "–"), scale=meta.get("scale", "–"),
+                     seed=meta.get("seed", "–"), as_of=meta.get("as_of", "–"))
+               + " · " + ctx.t("overview.version", version=meta.get("data_version", ctx.data_version)[:12]))
+else:
+    st.caption(ctx.t("overview.version", version=meta.get("data_version", ctx.data_version)[:12]))
 
 if s.applications == 0:
-    ctx.empty("overview.no_applications")
+    ctx.empty("overview.no_applications", programs=ctx.num(s.programs))
     st.stop()
 
 act = ctx.query(overview.activity, ctx.filters, role=ctx.role)

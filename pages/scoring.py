@@ -12,6 +12,7 @@ from ui import jobs as job_view
 from ui.shell import page
 
 ctx = page("scoring", filters=(), params=("model", "app"))
+ctx.require_data("applications")
 model = ctx.params.choice(st.segmented_control, ctx.t("scoring.model"), "model", ["ktop", "kvalue"], "ktop",
                          required=True, format_func=lambda m: ctx.t(f"scoring.model.{m}"))
 version = ctx.query(store.current_version, model)

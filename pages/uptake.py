@@ -25,6 +25,7 @@ DRILL_KEYS = {dim: f"d_{dim}" for dim in uptake.DIMS}
 TABS = ("summary", "breakdown", "reach", "docs", "time", "program")
 ctx = page("uptake",
            params=(*DRILL_KEYS.values(), "tab", "by", "fby", "docs_by", "q", "prog", "pdim"))
+ctx.require_data("applications")
 t, role, url = ctx.t, ctx.role, ctx.params
 
 

@@ -17,6 +17,7 @@ with the reason shown in pytest's summary (-ra).
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -26,6 +27,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -40,8 +42,8 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 CHROME_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--no-first-run", "--window-size=1440,1800", "--lang=ko-KR")
-ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 PASSWORDS = {"policy": "policy-demo", "evaluator": "evaluator-demo", "auditor": "auditor-demo", "admin": "admin-demo"}
+ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
 pytestmark = pytest.mark.skipif(
@@ -55,21 +57,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(tiny_db_copy: Path) -> Iterator[str]:
-    """The app served by `streamlit run serve.py` on a free port; stopped by its own PID afterwards."""
-    from data.db import users_path
-    from data.users import DEMO_USERS, add_user
-
-    for name, (password, role) in DEMO_USERS.items():   # demo users come only with a fresh build
-        add_user(users_path(tiny_db_copy), name, password, role, rounds=4)
+@contextmanager
+def _serve(db: Path) -> Iterator[str]:
+    """The app on ``db`` served as `make app` serves it (`streamlit run serve.py`) on a free port;
+    stopped by its own PID afterwards."""
     port = _free_port()
-    env = {**os.environ, "MADANG_DB": str(tiny_db_copy)}
-    log_file = tiny_db_copy.with_name("streamlit.log")
-    log = open(log_file, "w")
+    env = {**os.environ, "MADANG_DB": str(db)}
+    log = open(db.with_name("streamlit.log"), "w")
     proc = subprocess.Popen(  # exec'd directly, so proc.pid is the server's own PID
         [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.headless", "true",
-         "--server.port", str(port), "--client.showErrorDetails", "full", "--browser.gatherUsageStats", "false"],
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--client.showErrorDetails", "full",
+         "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -82,7 +80,7 @@ def server(tiny_db_copy: Path) -> Iterator[str]:
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start: {log_file.read_text()}")
+                raise RuntimeError(f"streamlit did not start: {db.with_name('streamlit.log').read_text()}")
             time.sleep(0.3)
         yield base
     finally:
@@ -92,6 +90,43 @@ def server(tiny_db_copy: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture
+def server(tiny_db_copy: Path) -> Iterator[str]:
+    """The app on the tiny database, with the demo users (they come only with a fresh build)."""
+    from data.db import users_path
+    from data.users import DEMO_USERS, add_user
+
+    for name, (password, role) in DEMO_USERS.items():
+        add_user(users_path(tiny_db_copy), name, password, role, rounds=4)
+    with _serve(tiny_db_copy) as base:
+        yield base
+
+
+@pytest.fixture
+def imported_server(tmp_path: Path) -> Iterator[str]:
+    """The app on a database holding nothing but an imported 기업마당 catalogue: the shared real export
+    when it is on this machine (a fuller screenshot), else the handful of real records of the tests."""
+    from data.db import users_path
+    from data.load import load_dir
+    from data.users import DEMO_USERS, add_user
+    from tests.data.fixtures_bizinfo import newer_item, real_items
+    from tests.data.test_load_bizinfo import REAL
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    if REAL.exists():
+        shutil.copyfile(REAL, folder / REAL.name)
+    else:
+        (folder / "bizinfo.json").write_text(json.dumps({"jsonArray": [*real_items(), newer_item()]},
+                                                        ensure_ascii=False), encoding="utf-8")
+    db = tmp_path / "madang.duckdb"
+    load_dir(folder, db)
+    for name, (password, role) in DEMO_USERS.items():
+        add_user(users_path(db), name, password, role, rounds=4)
+    with _serve(db) as base:
+        yield base
 
 
 @pytest.fixture
@@ -138,6 +173,17 @@ def _errors(driver) -> list[str]:
     return [e.text[:500] for e in driver.find_elements(By.CSS_SELECTOR, ERRORS)]
 
 
+def _sign_in(driver, user: str, password: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    inputs = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stTextInput'] input")
+    inputs[0].send_keys(user)
+    inputs[1].send_keys(password, Keys.ENTER)
+    _settled(driver)
+    assert user in driver.find_element(By.CSS_SELECTOR, "[data-testid='stSidebar']").text
+
+
 def _body(driver) -> str:
     from selenium.webdriver.common.by import By
 
@@ -149,16 +195,6 @@ def _title(driver) -> str:
 
     heads = driver.find_elements(By.TAG_NAME, "h1")
     return heads[0].text.strip() if heads else ""
-
-
-def _sign_in(driver, role: str) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-
-    inputs = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stTextInput'] input")
-    inputs[0].send_keys(role)
-    inputs[1].send_keys(PASSWORDS[role], Keys.ENTER)
-    _settled(driver)
 
 
 def _shot(driver, name: str) -> Path:
@@ -245,7 +281,7 @@ def test_each_role_deep_links_refresh_language_and_denied(server: str, browser, 
         assert "Page not found" not in _body(driver) and "로그인" in _body(driver)
         assert _errors(driver) == []
         _shot(driver, f"{role}-signin-at-link")
-        _sign_in(driver, role)
+        _sign_in(driver, role, PASSWORDS[role])
         assert _title(driver) == ko[target], (role, target, _body(driver)[:500])
         assert parse_qs(urlparse(driver.current_url).query).get("region") == ["11"]
         if role == "admin":
@@ -350,3 +386,24 @@ def test_auditor_opens_a_cluster_graph_and_clicks_a_node(broker_db: Path, server
     body = driver.find_element(By.TAG_NAME, "body").text
     assert _errors(driver) == []
     assert "전체 데이터에서 이 값을 쓰는 기업" in body or "서로 거의 같은 사업계획서" in body, "no details after the click"
+def test_catalogue_and_matching_on_an_imported_catalogue_alone(imported_server: str, browser) -> None:
+    """Policy staff on a database with no firms or applications: the catalogue lists the programs with
+    their links, matching lists a typed profile's eligible programs, uptake says what it needs."""
+    from selenium.webdriver.common.by import By
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver = browser
+    driver.get(imported_server)
+    _settled(driver)
+    _sign_in(driver, "policy", "policy-demo")
+    for key, expect in (("catalogue", "지원사업 목록"), ("matching", "신청 이력이 없어"), ("uptake", "신청 데이터가 있어야")):
+        link = next(a for a in driver.find_elements(By.CSS_SELECTOR, "[data-testid='stSidebarNavLink']")
+                    if (a.get_attribute("href") or "").rstrip("/").endswith(f"/{key}"))
+        driver.execute_script("arguments[0].click();", link)  # client-side navigation keeps the session
+        _settled(driver)
+        shot = ARTIFACTS / f"imported_{key}.png"
+        driver.save_screenshot(str(shot))
+        assert _errors(driver) == [], f"{key}: see {shot}"
+        assert expect in driver.find_element(By.TAG_NAME, "body").text, f"{key}: see {shot}"
+        if key in ("catalogue", "matching"):   # a table was drawn (canvas grid)
+            assert driver.find_elements(By.CSS_SELECTOR, "[data-testid='stDataFrame']"), f"{key}: see {shot}"

@@ -178,6 +178,14 @@ class PageContext:
         """The period (unless the page has none) and filters in words (``기간: 전체 기간 · 시도: 서울``)."""
         return filter_words(self.filters, self.lang, period)
 
+    def require_data(self, kind: str) -> None:
+        """Stop the page with a plain notice when the database holds no ``kind`` ("applications" or
+        "survey"), e.g. a database with nothing but an imported program catalogue."""
+        loaded = self.query(overview.summary)
+        if (loaded.applications if kind == "applications" else loaded.respondents) == 0:
+            st.info(self.t(f"common.needs_{kind}", programs=self.num(loaded.programs)), icon=":material/info:")
+            st.stop()
+
     def csv(self, df: pd.DataFrame, columns: tables.Spec | None = None, *, notes: Sequence[str] = ()) -> str:
         """The CSV text of a download: '#' lines with the view, period and filters in words, data
         version and notes, then the table (ui.tables: headers in the user's language, codes, values

@@ -218,10 +218,12 @@ def check_rows(con: duckdb.DuckDBPyConnection, st: Staged, index: int, info: Tab
 
 
 def check_table(con: duckdb.DuckDBPyConnection, table: str, info: TableInfo, staged_tables: set[str],
-                issues: IssueList) -> None:
-    """Checks across all files of one table: keys unique in the import and new to the database, references resolve."""
+                issues: IssueList, *, by_key: bool = False) -> None:
+    """Checks across all files of one table: keys unique in the import and new to the database, references resolve.
+
+    ``by_key``: the table is written by key (a repeated key updates its row), so keys are not checked."""
     union = f"_all_{table}"
-    for key in info.keys:
+    for key in [] if by_key else info.keys:
         cols = ", ".join(q(k) for k in key)
         not_null = " AND ".join(f"{q(k)} IS NOT NULL" for k in key)
         shown = " || ', ' || ".join(f"{q(k)}::VARCHAR" for k in key)
