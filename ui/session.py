@@ -286,10 +286,23 @@ def expired_notice() -> bool:
     return bool(st.session_state.get(_EXPIRED))
 
 
+def _outstanding(ticket: str) -> bool:
+    with _tickets_lock:
+        entry = _tickets.get(ticket)
+    return entry is not None and entry[0] >= time.monotonic()
+
+
 def flush() -> None:
-    """Post a pending ticket from the page (an invisible element; runs once per ticket)."""
-    ticket = st.session_state.pop(_PENDING, None)
+    """Post a pending ticket from the page (an invisible element).
+
+    Drawn on every run until the route has redeemed the ticket (or it expired): a run cut short by a
+    rerun may never reach the browser, and an unchanged element is not executed twice.
+    """
+    ticket = st.session_state.get(_PENDING)
     if ticket is None:
+        return
+    if not _outstanding(ticket):
+        del st.session_state[_PENDING]
         return
     body = json.dumps({"ticket": ticket})
     st.html(f"<script>fetch({json.dumps(ROUTE)}, {{method: 'POST', credentials: 'same-origin', "
