@@ -312,6 +312,16 @@ CREATE TABLE broker_cluster_members (
 );
 
 -- Weighted links between two applications (app_a < app_b), with their evidence.
+-- Related firms (특수관계 기업): 2-3 firms sharing a home (address and phone) or a representative,
+-- listed apart from the rings (lower priority) and counted as one household in them.
+CREATE TABLE broker_related_firms (
+    run_id          VARCHAR NOT NULL,
+    household       BIGINT NOT NULL,   -- the group's smallest firm_id
+    firm_id         BIGINT NOT NULL,
+    basis           VARCHAR NOT NULL,  -- home, representative, or both joined by '+'
+    PRIMARY KEY (run_id, firm_id)
+);
+
 CREATE TABLE broker_links (
     run_id          VARCHAR NOT NULL,
     app_a           BIGINT NOT NULL,

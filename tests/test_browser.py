@@ -386,6 +386,8 @@ def test_auditor_opens_a_cluster_graph_and_clicks_a_node(broker_db: Path, server
     body = driver.find_element(By.TAG_NAME, "body").text
     assert _errors(driver) == []
     assert "전체 데이터에서 이 값을 쓰는 기업" in body or "서로 거의 같은 사업계획서" in body, "no details after the click"
+
+
 def test_catalogue_and_matching_on_an_imported_catalogue_alone(imported_server: str, browser) -> None:
     """Policy staff on a database with no firms or applications: the catalogue lists the programs with
     their links, matching lists a typed profile's eligible programs, uptake says what it needs."""
@@ -407,3 +409,45 @@ def test_catalogue_and_matching_on_an_imported_catalogue_alone(imported_server: 
         assert expect in driver.find_element(By.TAG_NAME, "body").text, f"{key}: see {shot}"
         if key in ("catalogue", "matching"):   # a table was drawn (canvas grid)
             assert driver.find_elements(By.CSS_SELECTOR, "[data-testid='stDataFrame']"), f"{key}: see {shot}"
+
+
+def _click_text(driver, css: str, text: str) -> None:
+    """Click the element matching ``css`` whose visible text is ``text``."""
+    from selenium.webdriver.common.by import By
+
+    found = [e for e in driver.find_elements(By.CSS_SELECTOR, css) if e.text.strip() == text]
+    assert found, (css, text, [e.text for e in driver.find_elements(By.CSS_SELECTOR, css)][:20])
+    driver.execute_script("arguments[0].click();", found[0])
+    _settled(driver)
+
+
+def test_page_settings_are_codes_in_the_url_and_stay_on_their_page(server: str, browser) -> None:
+    """Tab and breakdown are written to the URL as codes (tab=breakdown, not the Korean label), stay
+    when the language changes, and do not follow the user to another page (issue 21)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from ui.i18n import t
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver = browser
+    driver.get(server)
+    _settled(driver)
+    inputs = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stTextInput'] input")
+    inputs[0].send_keys("policy")
+    inputs[1].send_keys("policy-demo", Keys.ENTER)
+    _settled(driver)
+    _click_text(driver, "[data-testid='stSidebarNavLink']", t("uptake.title", "ko"))
+    _click_text(driver, "button[role='tab']", t("uptake.tab.breakdown", "ko"))
+    _click_text(driver, "[data-testid='stButtonGroup'] button", t("uptake.dim.region", "ko"))
+    assert "tab=breakdown" in driver.current_url and "by=region" in driver.current_url, driver.current_url
+    _click_text(driver, "[data-testid='stSidebar'] [data-testid='stButtonGroup'] button", "English")
+    assert "tab=breakdown" in driver.current_url and "by=region" in driver.current_url, driver.current_url
+    selected = driver.find_elements(By.CSS_SELECTOR, "button[role='tab'][aria-selected='true']")
+    assert [e.text for e in selected] == [t("uptake.tab.breakdown", "en")]
+    driver.save_screenshot(str(ARTIFACTS / "uptake_breakdown_en.png"))
+    assert _errors(driver) == []
+    _click_text(driver, "[data-testid='stSidebarNavLink']", t("matching.title", "en"))
+    assert "by=region" not in driver.current_url and "tab=breakdown" not in driver.current_url, driver.current_url
+    _click_text(driver, "[data-testid='stSidebarNavLink']", t("uptake.title", "en"))
+    assert "tab=breakdown" in driver.current_url and "by=region" in driver.current_url, driver.current_url

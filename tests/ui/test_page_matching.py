@@ -33,7 +33,7 @@ def _open(role: str):  # noqa: ANN202
 
 
 def _titles(at) -> list[str]:  # noqa: ANN001
-    return list(at.dataframe[0].value[t("matching.col.title", "ko")]) if at.dataframe else []
+    return list(at.dataframe[0].value["title"]) if at.dataframe else []
 
 
 def test_policy_ranks_a_hand_entered_profile_but_cannot_pick_a_firm(db: Path) -> None:
@@ -101,7 +101,7 @@ def test_blind_spots_tab_suppresses_small_groups_for_policy(db: Path) -> None:
     at.run()
     assert not at.exception
     groups = at.dataframe[0].value
-    assert (groups[t("matching.col.n_firms", "ko")].astype(str) == SUPPRESSED).any()
+    assert (groups["n_firms"].astype(str) == SUPPRESSED).any()
     assert len(at.dataframe) == 2 and len(at.get("download_button")) == 2
 
 
