@@ -32,7 +32,7 @@ FIRST_TARGET_S = 2.0
 RERUN_TARGET_S = 0.3
 
 
-def _prepare(db: Path, source: Path) -> None:
+def _prepare(db: Path, source: Path, *, run_jobs: bool = True) -> None:
     """The benchmark's database: a copy of the scale-1 file, with models and broker runs stored."""
     import duckdb
 
@@ -51,7 +51,7 @@ def _prepare(db: Path, source: Path) -> None:
     counts = {t: (con.execute(f"SELECT count(*) FROM {t}").fetchone() or (0,))[0]
               for t in ("model_versions", "broker_runs") if t in tables}
     con.close()
-    if not counts.get("model_versions") or not counts.get("broker_runs"):
+    if run_jobs and (not counts.get("model_versions") or not counts.get("broker_runs")):
         started = jobs.start(db, "setup", by="bench")
         print(f"running the setup job {started.id} (training, broker detection) on {db} ...", flush=True)
         while (job := jobs.get(db, started.id)) is not None and job.active:
@@ -113,9 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--source", type=Path, default=BENCH_DIR / "scale1.duckdb")
     ap.add_argument("--reruns", type=int, default=5)
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds one AppTest run may take")
+    ap.add_argument("--no-jobs", action="store_true", help="measure the file as it is (no training or detection first)")
     args = ap.parse_args(argv)
     args.db.parent.mkdir(parents=True, exist_ok=True)
-    _prepare(args.db, args.source)
+    _prepare(args.db, args.source, run_jobs=not args.no_jobs)
     os.environ["MADANG_DB"] = str(args.db)
     rows = measure(args.reruns, args.timeout)
     write_json("pages", {"db": str(args.db), "first_target_s": FIRST_TARGET_S, "rerun_target_s": RERUN_TARGET_S,

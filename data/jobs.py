@@ -252,7 +252,7 @@ def _stream(db_path: Path, job: Job, argv: Sequence[str]) -> int:
     for line in proc.stdout:
         sys.stdout.write(line)
         sys.stdout.flush()
-        if line.strip():
+        if any(ch.isalnum() for ch in line):  # not a traceback's ^^^ underline or a blank line
             job.last_line = line.strip()[:500]
             if time.monotonic() - written > _WRITE_EVERY_S:
                 _write(db_path, job)
