@@ -74,8 +74,6 @@ ctx.table(shown, {"title": ("catalogue.col.title", "text"), "url": ("catalogue.c
                   "regions": ("catalogue.col.regions", "text"), "targets": ("catalogue.col.targets", "text"),
                   "ministry": ("catalogue.col.ministry", "text"), "contact_office": ("catalogue.col.office", "text"),
                   "contact_phone": ("catalogue.col.phone", "text"), "contact_email": ("catalogue.col.email", "text")},
-          width="stretch", height=560)
+          name="program_catalogue", width="stretch", height=560)
 if not ctx.sees_personal:
     st.caption(t("common.masked_note"))
-ctx.download(shown.drop(columns=["target_regions", "target_sizes", "target_industries", "target_groups"]),
-             "program_catalogue")
