@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bench.harness import signed_in_app
-from data.db import records
+from data.records import records
 from tests.ui.helpers import NOT_IN_MENU, texts
 
 PAGE = "pages/scoring.py"
@@ -38,7 +38,7 @@ def scored(trained_tiny: tuple[Path, dict], tmp_path: Path, monkeypatch: pytest.
 def test_evaluator_sees_a_masked_applicant_with_explanations(scored: Path) -> None:
     at = signed_in_app("evaluator", page=PAGE)
     assert not at.exception
-    at.text_input(key="app").input("1").run()
+    at.text_input(key="scoring.app").input("1").run()
     assert not at.exception
     shown = texts(at)
     assert "점수" in shown and "등급" in shown and "가정 점수" in shown
@@ -55,7 +55,7 @@ def test_evaluator_sees_a_masked_applicant_with_explanations(scored: Path) -> No
 
 def test_decision_needs_a_reason_then_is_stored(scored: Path) -> None:
     at = signed_in_app("evaluator", page=PAGE)
-    at.text_input(key="app").input("1").run()
+    at.text_input(key="scoring.app").input("1").run()
     submit = [b for b in at.button if "판단 기록" in str(b.label)][0]
     submit.click().run()
     assert "사유를 입력해야" in texts(at)
@@ -84,13 +84,17 @@ def test_empty_state_before_training(tiny_db: Path, tmp_path: Path, monkeypatch:
     monkeypatch.setenv("MADANG_DB", str(path))
     at = signed_in_app("evaluator", page=PAGE)
     assert not at.exception
-    assert "python -m scoring.train" in texts(at)
+    shown = texts(at)
+    # in words for a user who cannot run commands: no command line, no server path (issue 21)
+    assert "아직 학습된 평가 모델이 없습니다" in shown and "관리자가" in shown
+    assert "python -m" not in shown and str(tmp_path) not in shown
+    assert [b.key for b in at.button] == ["_signout"]            # no job button: not an admin
 
 
 def test_english_view_and_the_other_model(scored: Path) -> None:
     at = signed_in_app("admin", page=PAGE, query={"lang": "en"})
-    at.text_input(key="app").input("2").run()
-    at.segmented_control(key="model").set_value("kvalue").run()
+    at.text_input(key="scoring.app").input("2").run()
+    at.segmented_control(key="scoring.model").set_value("kvalue").run()
     assert not at.exception
     shown = texts(at)
     assert "P(success)" in shown and "Score" in shown
