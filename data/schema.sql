@@ -335,6 +335,44 @@ CREATE TABLE broker_links (
     CHECK (app_a < app_b)
 );
 
+-- ---------------------------------------------------------------- program matching outputs (python -m analytics.matching evaluate)
+-- One row per evaluation run of the matcher: its parameters, the time split, what it chose to rank
+-- with, and the fitted ranker the page recommends with (pickled analytics.matching.rank.Ranker: the
+-- models and the live statistics). The page reads the latest run; data_key says which data it saw.
+CREATE TABLE matching_runs (
+    run_id          VARCHAR PRIMARY KEY,
+    created_at      TIMESTAMP NOT NULL,
+    params          JSON NOT NULL,      -- seed, k, evaluation and training queries, bootstrap resamples
+    data_key        VARCHAR NOT NULL,   -- applications and programs it was computed on (stale when they change)
+    train_cut       DATE NOT NULL,      -- labels from [train_cut, eval_cut), evaluation on [eval_cut, end_day]
+    eval_cut        DATE NOT NULL,
+    end_day         DATE NOT NULL,
+    summary         JSON NOT NULL,      -- queries, candidates per query, unreachable share, winner, ...
+    ranker          BLOB NOT NULL
+);
+
+-- Figures of each method of a run: NDCG@k and recall@k with 95% paired-bootstrap intervals over the
+-- queries, recall counting unreachable applications as misses, and the NDCG margin over the
+-- strongest baseline with its interval.
+CREATE TABLE matching_figures (
+    run_id          VARCHAR NOT NULL REFERENCES matching_runs (run_id),
+    method          VARCHAR NOT NULL,
+    ndcg            DOUBLE, ndcg_lo DOUBLE, ndcg_hi DOUBLE,
+    recall          DOUBLE, recall_lo DOUBLE, recall_hi DOUBLE,
+    recall_all      DOUBLE,
+    recall_selected DOUBLE,
+    margin          DOUBLE, margin_lo DOUBLE, margin_hi DOUBLE,
+    PRIMARY KEY (run_id, method)
+);
+
+-- Permutation importance of the best learned ranker's features in a run (NDCG lost when shuffled).
+CREATE TABLE matching_importance (
+    run_id          VARCHAR NOT NULL REFERENCES matching_runs (run_id),
+    feature         VARCHAR NOT NULL,
+    ndcg_drop       DOUBLE NOT NULL,
+    PRIMARY KEY (run_id, feature)
+);
+
 -- ---------------------------------------------------------------- metadata
 -- build info: source (synthetic | imported), scale, seed, built_at, data_version (changes on every
 -- build or import, so that caches see a new database at once).

@@ -9,6 +9,7 @@ from analytics.brokers import cases, evidence, suppressions, weights
 from analytics.brokers import graph as network
 from analytics.brokers import graph_draw as network_draw
 from analytics.brokers import views as broker_views
+from ui import jobs as job_view
 from ui.names import term
 from ui.shell import page
 
@@ -16,8 +17,7 @@ ctx = page("brokers", filters=(), params=("cluster",))
 ctx.require_data("applications")
 run = ctx.query(broker_views.latest_run, role=ctx.role)
 if run is None:
-    ctx.empty("brokers.empty", db=str(ctx.db_path))
-    st.stop()
+    job_view.wait_for(ctx, "clusters")
 run_id = run["run_id"]
 stats = run["params"].get("stats", {})
 st.caption(ctx.t("brokers.run", run_id=run_id, created=f"{run['created_at']:%Y-%m-%d %H:%M}",

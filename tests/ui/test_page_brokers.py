@@ -39,7 +39,11 @@ def test_empty_state_before_any_run(tiny_db: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("MADANG_DB", str(tiny_db))
     at = signed_in_app("auditor", PAGE)
     assert not at.exception
-    assert "python -m analytics.brokers" in texts(at)
+    shown = texts(at)
+    # in words for a user who cannot run commands: no command line, no server path (issue 21)
+    assert "아직 브로커 탐지 결과가 없습니다" in shown and "관리자가" in shown
+    assert "python -m" not in shown and str(tiny_db.parent) not in shown
+    assert [b.key for b in at.button] == ["_signout"]            # no job button: not an admin
 
 
 def test_auditor_sees_clusters_graph_and_evidence(db: Path) -> None:
