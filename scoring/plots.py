@@ -58,8 +58,8 @@ def _color_rank(v: pd.Series) -> np.ndarray:
     return x.rank(pct=True).fillna(0.5).to_numpy()
 
 
-def beeswarm(sample: pd.DataFrame, points: np.ndarray, names: list[str], labels: list[str], *,
-             t: Label, top: int = 12, seed: int = 0) -> go.Figure:
+def beeswarm(sample: pd.DataFrame, points: np.ndarray, names: list[str], labels: list[str], t: Label,
+             *, top: int = 12, seed: int = 0) -> go.Figure:
     """SHAP beeswarm: one dot per sampled applicant per driver, x = points, colour = feature value."""
     order = np.argsort(-np.abs(points).mean(axis=0))[:top][::-1]
     rng = np.random.default_rng(seed)

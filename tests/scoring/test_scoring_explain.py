@@ -99,8 +99,8 @@ def test_every_offered_what_if_driver_is_monotone_on_a_grid(ctx, model: str) -> 
     sm = out[model]["sm"]
     offered = explain.what_if_drivers(sm.driver_names)
     assert offered and "sales_growth" not in offered and "firm_age_years" not in offered
-    rows = pd.concat([a.frame for a in out[model]["apps"]] + [out[model]["sample"].head(40)[a.frame.columns]],
-                     ignore_index=True)
+    cols = out[model]["apps"][0].frame.columns
+    rows = pd.concat([a.frame for a in out[model]["apps"]] + [out[model]["sample"].head(40)[cols]], ignore_index=True)
     for name in offered:
         d = DRIVER_BY_NAME[name]
         grid = np.linspace(d.lo, min(d.hi, d.lo + 50) if name == "patents" else d.hi, 25)
