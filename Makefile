@@ -9,6 +9,8 @@ app: .venv/bin/python  ## install and start the app (builds var/madang.duckdb on
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	$(PY) -m streamlit run app.py
 
-test: .venv/bin/python  ## install and run the whole test suite
+test: .venv/bin/python  ## install and run the whole test suite: ruff, mypy, then pytest
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest -q

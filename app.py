@@ -6,18 +6,18 @@ importable (`from app import PAGES`): the app only runs under `__main__`.
 """
 from __future__ import annotations
 
-from data.privacy import ALL_ROLES
 from ui.shell import PageSpec
 
-# One line per page: (file, key: labels "<key>.title" and URL "/<key>", roles, icon). The first is the start page.
+# One line per page: (file, key: labels "<key>.title", URL "/<key>", roles from data/access.py "view.<key>", icon).
+# The first is the start page.
 PAGES: list[PageSpec] = [
-    PageSpec("pages/overview.py", "overview", ALL_ROLES, ":material/dashboard:"),
-    PageSpec("pages/uptake.py", "uptake", {"policy", "admin"}, ":material/query_stats:"),
-    PageSpec("pages/adoption.py", "adoption", {"policy", "admin"}, ":material/psychology:"),
-    PageSpec("pages/matching.py", "matching", {"policy", "evaluator", "admin"}, ":material/recommend:"),
-    PageSpec("pages/scoring.py", "scoring", {"evaluator", "admin"}, ":material/fact_check:"),
-    PageSpec("pages/brokers.py", "brokers", {"auditor", "admin"}, ":material/hub:"),
-    PageSpec("pages/admin.py", "admin", {"admin"}, ":material/admin_panel_settings:"),
+    PageSpec("pages/overview.py", "overview", ":material/dashboard:"),
+    PageSpec("pages/uptake.py", "uptake", ":material/query_stats:"),
+    PageSpec("pages/adoption.py", "adoption", ":material/psychology:"),
+    PageSpec("pages/matching.py", "matching", ":material/recommend:"),
+    PageSpec("pages/scoring.py", "scoring", ":material/fact_check:"),
+    PageSpec("pages/brokers.py", "brokers", ":material/hub:"),
+    PageSpec("pages/admin.py", "admin", ":material/admin_panel_settings:"),
 ]
 
 

@@ -95,7 +95,7 @@ class Filters:
                 parsed = _parse_date(items[-1]) if items else None
                 if items and items[-1] != "" and parsed is None:
                     notices.append(f"bad_date:{key}={items[-1]}")
-                elif parsed is not None and options is not None and options.date_min and not (
+                elif parsed is not None and options is not None and options.date_min and options.date_max and not (
                         options.date_min <= parsed <= options.date_max):
                     notices.append(f"out_of_range:{key}={items[-1]}")
                     parsed = None
@@ -189,7 +189,7 @@ def options(con: duckdb.DuckDBPyConnection) -> FilterOptions:
         return tuple(tuple(r) if len(r) > 1 else r[0] for r in con.execute(sql).fetchall())
 
     dmin, dmax = con.execute(
-        "SELECT min(submitted_at)::DATE, max(submitted_at)::DATE FROM applications").fetchone()
+        "SELECT min(submitted_at)::DATE, max(submitted_at)::DATE FROM applications").fetchall()[0]
     return FilterOptions(
         regions=rows("SELECT region_code, short_ko, name_en FROM regions ORDER BY region_code"),
         sizes=rows("SELECT size_class::VARCHAR, name_ko, name_en FROM size_classes ORDER BY sort_order"),

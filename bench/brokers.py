@@ -21,8 +21,11 @@ from pathlib import Path
 
 import duckdb
 
-from analytics import broker_eval, broker_views, brokers, evidence, minhash
-from analytics.links import LinkParams
+from analytics.brokers import detect as brokers
+from analytics.brokers import evaluation as broker_eval
+from analytics.brokers import evidence, minhash
+from analytics.brokers import views as broker_views
+from analytics.brokers.links import LinkParams
 from data.db import PROJECT_ROOT
 
 BENCH_DIR = PROJECT_ROOT / "var" / "bench"
@@ -97,7 +100,7 @@ def page_rerun(db: Path, reruns: int) -> float:
     """Median seconds of a rerun of pages/brokers.py (top cluster open) in AppTest, as an auditor."""
     from streamlit.runtime.pages_manager import PagesManager
 
-    from tests.ui.helpers import median_rerun, served_pages_init, signed_in_app
+    from bench.harness import median_rerun, served_pages_init, signed_in_app
 
     PagesManager.__init__ = served_pages_init()
     os.environ["MADANG_DB"] = str(db)

@@ -1,7 +1,7 @@
 """Benchmark of the synthetic build: wall time and peak memory per scale, plus the calibration
 figures of the built database against the published ones.
 
-    flock /tmp/madang-bench.lock .venv/bin/python bench/build.py [--scales 1,10] [--seed 42] [--keep DIR]
+    flock /tmp/madang-bench.lock .venv/bin/python -m bench.build [--scales 1,10] [--seed 42] [--keep DIR]
 
 Each scale is built by ``python -m data.build`` in a child process; its peak resident memory comes
 from the kernel's accounting for that child (os.wait4), so it includes DuckDB's native memory.
@@ -19,7 +19,8 @@ from pathlib import Path
 
 import duckdb
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.harness import ROOT, write_json
+
 TARGETS = {1.0: (30.0, 4.0), 10.0: (300.0, None)}
 
 _FIGURES = {
@@ -71,14 +72,17 @@ def run_one(scale: float, seed: int, db: Path) -> tuple[float, float, int]:
     return seconds, usage.ru_maxrss / 1024 ** 2, proc.returncode
 
 
-def figures(db: Path) -> None:
+def figures(db: Path) -> dict[str, object]:
     con = duckdb.connect(str(db), read_only=True)
+    out: dict[str, object] = {}
     try:
         for label, sql in _FIGURES.items():
-            value = con.execute(sql).fetchone()[0]
-            print(f"  {label:45s} {round(value, 4) if isinstance(value, float) else value}")
+            value = con.execute(sql).fetchall()[0][0]
+            out[label] = round(value, 4) if isinstance(value, float) else value
+            print(f"  {label:45s} {out[label]}")
     finally:
         con.close()
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=Path, help="keep the databases in this folder")
     args = ap.parse_args(argv)
     failed = False
+    results: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
@@ -102,8 +107,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"{db.stat().st_size / 1024 ** 2:.0f} MB on disk  {'; '.join(verdict)}" if code == 0
                   else f"scale {scale:g}: build failed with exit code {code}")
             failed |= code != 0
-            if code == 0:
-                figures(db)
+            results[f"scale_{scale:g}"] = {"seconds": round(seconds, 1), "peak_gb": round(peak_gb, 2), "exit_code": code,
+                                          "target_s": limit_s, "target_gb": limit_gb,
+                                          "calibration": figures(db) if code == 0 else None}
+    write_json("build", results)
     return 1 if failed else 0
 
 

@@ -18,11 +18,13 @@ from pathlib import Path
 
 import duckdb
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from analytics import matching, matching_eval, matching_gaps, matching_rank  # noqa: E402
-from analytics.filters import Filters  # noqa: E402
+from analytics.filters import Filters
+from analytics.matching import eligibility as matching
+from analytics.matching import evaluation as matching_eval
+from analytics.matching import gaps as matching_gaps
+from analytics.matching import rank as matching_rank
+from bench.harness import ROOT
+from data import facts
 
 TARGET_RERUN_S = 0.3
 PROFILES = [matching.Profile("11", "micro", "G", 2), matching.Profile("26", "small", "C", 5, ("venture",)),
@@ -53,7 +55,7 @@ def bench_analytics(path: Path) -> None:
     print(f"  learned beats both baselines: {fig['learned'] > max(fig['popular'], fig['newest'])}")
     print("  top features (NDCG lost when shuffled): "
           + ", ".join(f"{f} {d:.3f}" for f, d in ev.importance.head(5).itertuples(index=False)))
-    day = matching.reference_date(con)
+    day = facts.reference_date(con)
     times = [_timed(lambda p=p: matching_rank.recommend(con, p, day, role="admin"))[0] for p in PROFILES]
     print(f"  recommend (new profile, median of {len(times)})       {statistics.median(times):7.3f} s")
     cov_s, _ = _timed(lambda: matching_gaps.coverage(con, day, Filters()))

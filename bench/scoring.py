@@ -23,21 +23,18 @@ import json
 import os
 import resource
 import shutil
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import numpy as np
+import pandas as pd
+import shap
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import shap  # noqa: E402
-
-from data.db import connect_read_only  # noqa: E402
-from scoring import store, train  # noqa: E402
-from scoring.features import encode, load_frame  # noqa: E402
-from scoring.models import ScoringModel  # noqa: E402
+from bench.harness import ROOT
+from data.db import connect_read_only
+from scoring import store, train
+from scoring.features import encode, load_frame
+from scoring.models import ScoringModel
 
 TARGETS = {"total_s": 180.0, "rerun_s": 0.3}
 
@@ -105,7 +102,7 @@ def page_rerun(db: Path, reruns: int) -> tuple[float, float]:
     """(first run, median rerun) seconds of pages/scoring.py with an applicant open, in AppTest."""
     from streamlit.runtime.pages_manager import PagesManager
 
-    from tests.ui.helpers import median_rerun, served_pages_init, signed_in_app
+    from bench.harness import median_rerun, served_pages_init, signed_in_app
 
     PagesManager.__init__ = served_pages_init()
     os.environ["MADANG_DB"] = str(db)

@@ -1,7 +1,7 @@
 """Benchmark of the program uptake view: server time of each analytics function and of whole page
 reruns (AppTest), at scale 1 and 10.
 
-    flock /tmp/madang-bench.lock .venv/bin/python bench/uptake.py [--scales 1,10] [--repeat 3]
+    flock /tmp/madang-bench.lock .venv/bin/python -m bench.uptake [--scales 1,10] [--repeat 3]
 
 The databases are built once under var/bench/ (``scale<S>.duckdb``, seed 42) and reused. Function
 times are the median of ``--repeat`` calls on one read-only connection (no result cache: this is
@@ -24,13 +24,13 @@ from pathlib import Path
 
 import duckdb
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from analytics.filters import Filters
+from analytics.uptake import programs as uptake_programs
+from analytics.uptake import reach as uptake_reach
+from analytics.uptake import summary as uptake
+from bench.harness import BENCH_DIR, ROOT, write_json
+from data import facts
 
-from analytics import uptake, uptake_programs, uptake_reach  # noqa: E402
-from analytics.filters import Filters  # noqa: E402
-
-BENCH_DIR = ROOT / "var" / "bench"
 TARGETS = {1.0: 0.3, 10.0: 1.0}
 TABS = ("summary", "breakdown", "reach", "docs", "time", "program")
 
@@ -57,12 +57,12 @@ def _time(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
-def bench_functions(path: Path, repeat: int) -> None:
+def bench_functions(path: Path, repeat: int) -> dict[str, float]:
     con = duckdb.connect(str(path), read_only=True)
-    ref = uptake.reference_date(con)
+    ref = facts.reference_date(con)
     year = Filters(date_from=date(ref.year - 1, ref.month, 1), date_to=ref)
     narrow = Filters(regions=("11", "41"), sizes=("micro",), categories=("기술",))
-    pid = con.execute("SELECT program_id FROM summary_uptake_programs ORDER BY applications DESC LIMIT 1").fetchone()[0]
+    pid = con.execute("SELECT program_id FROM summary_uptake_programs ORDER BY applications DESC LIMIT 1").fetchall()[0][0]
     calls: dict[str, Callable[[], object]] = {
         "headline": lambda: uptake.headline(con, Filters(), role="policy"),
         "funnel": lambda: uptake.funnel(con, Filters(), role="policy"),
@@ -82,15 +82,18 @@ def bench_functions(path: Path, repeat: int) -> None:
         "search_programs": lambda: uptake_programs.search_programs(con, "지원", role="policy"),
         "program_profile": lambda: uptake_programs.program_profile(con, pid, role="policy"),
     }
-    rows = con.execute("SELECT count(*) FROM summary_uptake_apps").fetchone()[0]
+    rows = con.execute("SELECT count(*) FROM summary_uptake_apps").fetchall()[0][0]
     print(f"  analytics functions ({rows:,} applications; median of {repeat}, no result cache):")
+    times = {}
     for name, call in calls.items():
-        print(f"    {name:32s} {_time(call, repeat):7.3f} s", flush=True)
+        times[name] = round(_time(call, repeat), 4)
+        print(f"    {name:32s} {times[name]:7.3f} s", flush=True)
     con.close()
+    return times
 
 
-def bench_page(path: Path, target: float | None) -> None:
-    from tests.ui.helpers import signed_in_app
+def bench_page(path: Path, target: float | None) -> dict[str, float]:
+    from bench.harness import signed_in_app
     from ui.i18n import t
 
     os.environ["MADANG_DB"] = str(path)
@@ -116,11 +119,14 @@ def bench_page(path: Path, target: float | None) -> None:
     print(f"    rerun, same parameters            {again:7.3f} s{flag}")
     print(f"    rerun after a drill-down change   {changed:7.3f} s")
     print(f"    rerun again (cached)              {changed_again:7.3f} s")
+    out = {"first_visit_s": first, "rerun_s": again, "rerun_after_change_s": changed, "rerun_again_s": changed_again}
     for tab in TABS[1:]:
         at.session_state["tab"] = t(f"uptake.tab.{tab}", "ko")
         cold = run(at.run)
         warm = run(at.run)
+        out[f"tab_{tab}_first_s"], out[f"tab_{tab}_rerun_s"] = cold, warm
         print(f"    tab {tab:10s} first {cold:7.3f} s, rerun {warm:7.3f} s", flush=True)
+    return {k: round(v, 4) for k, v in out.items()}
 
 
 def main() -> None:
@@ -128,11 +134,14 @@ def main() -> None:
     ap.add_argument("--scales", default="1,10", help="comma-separated generator scales (default 1,10)")
     ap.add_argument("--repeat", type=int, default=3, help="calls per function (median is printed)")
     args = ap.parse_args()
+    figures = {}
     for scale in (float(s) for s in args.scales.split(",")):
         path = database(scale)
         print(f"scale {scale:g}: {path}", flush=True)
-        bench_functions(path, args.repeat)
-        bench_page(path, TARGETS.get(scale))
+        figures[f"scale_{scale:g}"] = {"functions_s": bench_functions(path, args.repeat),
+                                       "page": bench_page(path, TARGETS.get(scale)),
+                                       "rerun_target_s": TARGETS.get(scale)}
+    write_json("uptake", figures)
 
 
 if __name__ == "__main__":

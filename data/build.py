@@ -18,13 +18,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from data import synth_applications, synth_channels, synth_firms, synth_outcomes, synth_programs, synth_survey
 from data.db import set_meta, writer
-
-try:  # broker rings, fingerprints and business plans come from their own module
-    from data.synth_fingerprints import plant
-except ImportError:  # pragma: no cover - until that module exists the build goes without them
-    plant = None
+from data.synth import applications as synth_applications
+from data.synth import channels as synth_channels
+from data.synth import firms as synth_firms
+from data.synth import outcomes as synth_outcomes
+from data.synth import programs as synth_programs
+from data.synth import survey as synth_survey
+from data.synth.fingerprints import plant
 
 GENERATOR_VERSION = "1.0"
 AS_OF = date(2026, 10, 31)
@@ -69,14 +70,13 @@ def build(db_path: Path | str, *, scale: float = 1.0, seed: int = 42, progress: 
         report(0.45, "AI-adoption survey")
         _insert(con, "ai_survey", synth_survey.generate(rng[4], scale))
         del apps, firms
-        if plant is not None:
-            report(0.5, "fingerprints, business plans and broker rings")
-            plant(con, seed=int(streams[5].generate_state(1)[0]), scale=scale,
-                  progress=lambda f, m: report(0.5 + 0.45 * f, m))
+        report(0.5, "fingerprints, business plans and broker rings")
+        plant(con, seed=int(streams[5].generate_state(1)[0]), scale=scale,
+              progress=lambda f, m: report(0.5 + 0.45 * f, m))
         report(0.95, "metadata")
         set_meta(con, source="synthetic", scale=scale, seed=seed, as_of=AS_OF.isoformat(),
                  built_at=datetime.now().isoformat(timespec="seconds"), generator_version=GENERATOR_VERSION,
-                 fingerprints="yes" if plant is not None else "no")
+                 fingerprints="yes")
     report(1.0, "done")
 
 

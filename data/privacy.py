@@ -7,41 +7,23 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 
+from data import access
 from data.db import records
 
-ROLES: tuple[str, ...] = ("policy", "evaluator", "auditor", "admin")
-ALL_ROLES: frozenset[str] = frozenset(ROLES)
-# Roles that see personal data unmasked (broker investigation needs the real identifiers).
-_UNMASKED_ROLES = frozenset({"auditor"})
-# The role that sees aggregates only, with small cells suppressed.
-AGGREGATE_ROLE = "policy"
+AGGREGATE_ROLE = access.AGGREGATE_ROLE
 SUPPRESSED = "<5"
 MASK = "*"
 
 
-class AccessDenied(PermissionError):
-    """The caller's role may not see this."""
-
-
-def require(role: str, allowed: Iterable[str]) -> None:
-    """Raise :class:`AccessDenied` unless ``role`` is one of ``allowed``.
-
-    Every function that returns firm- or application-level rows calls this first.
-    """
-    allowed = set(allowed)
-    if role not in ROLES or role not in allowed:
-        raise AccessDenied(f"role {role!r} may not see this (allowed: {', '.join(sorted(allowed))})")
-
-
 def sees_personal(role: str) -> bool:
     """Whether ``role`` sees personal data unmasked (every such view must be logged)."""
-    return role in _UNMASKED_ROLES
+    return access.may(role, "personal.unmasked")
 
 
 # ---------------------------------------------------------------- masking
@@ -168,8 +150,11 @@ def suppress_small(
     A row whose count in any of ``count_columns`` is 1..threshold-1 gets :data:`SUPPRESSED` in its
     count columns and in ``derived`` (default: every other numeric column, i.e. rates and amounts,
     which could give the small count away). Zero cells disclose nobody and stay. Other roles get
-    ``df`` unchanged. Integer key columns (a year) must be left out by passing ``derived``.
+    ``df`` unchanged. Integer key columns (a year) must be left out by passing ``derived``. A role
+    that is not one of the roles gets nothing (fails closed, never unsuppressed figures).
     """
+    if role not in access.ALL_ROLES:
+        raise access.AccessDenied(f"unknown role {role!r}")
     if role != AGGREGATE_ROLE or df.empty:
         return df
     counts = df[list(count_columns)].apply(pd.to_numeric, errors="coerce")
@@ -205,6 +190,6 @@ def log_access(db_path: Path | str, user: str, role: str, action: str, object: s
 
 def recent_access(db_path: Path | str, role: str, limit: int = 100) -> pd.DataFrame:
     """The latest rows of the access log, newest first (admins and auditors only)."""
-    require(role, {"admin", "auditor"})
+    access.require(role, "access_log")
     with records(db_path) as con:
         return con.execute("SELECT * FROM access_log ORDER BY at_time DESC LIMIT ?", [limit]).df()

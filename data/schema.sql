@@ -185,6 +185,14 @@ CREATE TABLE business_plans (
     plan_text       VARCHAR NOT NULL
 );
 
+-- Published sample plans (K-Startup style templates) that many honest firms copy: reference data,
+-- importable like any table; the broker detection seeds its suppression list from it, so a copy of a
+-- public sample never links firms.
+CREATE TABLE public_templates (
+    plan_text       VARCHAR PRIMARY KEY,
+    source          VARCHAR NOT NULL              -- where the sample was published
+);
+
 -- ---------------------------------------------------------------- AI-adoption survey
 -- Respondent microdata of an enterprise AI-use survey; weight makes the sample represent all firms
 -- of its stratum (region x size x industry). Barriers and wished-for support are multi-choice.

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import bcrypt
 
+from data.access import ROLES
 from data.db import default_db_path, users_path
-from data.privacy import ROLES
 
 DEFAULT_ROUNDS = 12  # bcrypt cost: ~0.2 s per check here; slow on purpose
 # The demo users created with the default database (listed in the README).

@@ -3,13 +3,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from data import privacy
+from data import access, privacy
 from data.db import users_path
 from data.users import add_user, list_users
 from ui import cache
 from ui.shell import page
 
-ctx = page({"admin"}, "admin.title", filters=())
+ctx = page("admin", filters=())
 users_file = users_path(ctx.db_path)
 
 st.subheader(ctx.t("admin.users"))
@@ -19,7 +19,7 @@ with st.form("add_user", clear_on_submit=True):
     st.markdown(f"**{ctx.t('admin.add_user')}**")
     c1, c2, c3 = st.columns(3)
     name = c1.text_input(ctx.t("admin.user"))
-    role = c2.selectbox(ctx.t("admin.role"), privacy.ROLES, format_func=lambda r: ctx.t(f"role.{r}"))
+    role = c2.selectbox(ctx.t("admin.role"), access.ROLES, format_func=lambda r: ctx.t(f"role.{r}"))
     password = c3.text_input(ctx.t("admin.new_password"), type="password")
     if st.form_submit_button(ctx.t("admin.save_user")):
         try:
@@ -35,7 +35,7 @@ st.caption(ctx.t("admin.import_help"))
 with st.form("import"):
     folder = st.text_input(ctx.t("admin.import_dir"))
     if st.form_submit_button(ctx.t("admin.import_run")):
-        from data.load import ImportValidationError, load_dir
+        from data.load.importer import ImportValidationError, load_dir
 
         if not Path(folder).is_dir():
             st.error(ctx.t("admin.no_dir", path=folder))

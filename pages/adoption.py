@@ -2,8 +2,10 @@
 barriers and wishes, support reach, published figures (policy, admin)."""
 import streamlit as st
 
-from analytics import adoption, adoption_reach
-from analytics import plots_adoption as plots
+from analytics.adoption import estimates as adoption
+from analytics.adoption import plots
+from analytics.adoption import reach as adoption_reach
+from data import privacy
 from ui.shell import page
 
 SECTIONS = ("estimates", "gaps", "map", "targets", "barriers", "reach", "published")
@@ -36,7 +38,7 @@ def to_url(key: str, value: object, default: object) -> None:
         st.query_params[key] = str(value)
 
 
-ctx = page({"policy", "admin"}, "adoption.title", filters=("region", "size", "industry"), params=("year", "view", "by"))
+ctx = page("adoption", filters=("region", "size", "industry"), params=("year", "view", "by"))
 t, lang = ctx.t, ctx.lang
 label = f"label_{lang}"
 est_columns = {(label if c == "label_ko" else c): k for c, k in EST_COLUMNS.items()}
@@ -165,6 +167,6 @@ else:
         hide_index=True)
     ctx.download(df, "adoption_published")
 
-st.caption(t("adoption.low_n_note") + (" " + t("common.suppressed_note") if role == "policy" else ""))
+st.caption(t("adoption.low_n_note") + (" " + t("common.suppressed_note") if role == privacy.AGGREGATE_ROLE else ""))
 with st.expander(t("adoption.method_title")):
     st.markdown(t("adoption.method_body"))

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics import broker_views, cases, evidence, suppressions
+from analytics.brokers import cases, evidence, suppressions
+from analytics.brokers import views as broker_views
 from ui.shell import page
 
-ctx = page({"auditor", "admin"}, "brokers.title", filters=(), params=("cluster",))
+ctx = page("brokers", filters=(), params=("cluster",))
 run = ctx.query(broker_views.latest_run, role=ctx.role)
 if run is None:
     ctx.empty("brokers.empty", db=str(ctx.db_path))

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from datetime import date
 
-import pandas as pd
 import streamlit as st
 
 from analytics import filters as flt
-from analytics import matching, matching_eval, matching_gaps, matching_rank
+from analytics.matching import eligibility as matching
+from analytics.matching import evaluation as matching_eval
+from analytics.matching import gaps as matching_gaps
+from analytics.matching import rank as matching_rank
+from data import access, facts
 from ui.shell import page
 
 PROFILE_KEYS = ("p_region", "p_size", "p_ind", "p_age", "p_sales", "p_emp", "p_cert")
 TABS = ("recommend", "evaluation", "gaps")
-ctx = page({"policy", "evaluator", "admin"}, "matching.title",
+ctx = page("matching",
            filters=("region", "size", "industry", "ministry", "agency", "category"),
            params=("tab", "on", "src", "q", "firm", "by", *PROFILE_KEYS))
 t, role = ctx.t, ctx.role
@@ -25,7 +28,7 @@ opts = ctx.query(flt.options)
 col = 1 if ctx.lang == "ko" else 2
 NAMES = {dim: {row[0]: row[col] for row in getattr(opts, field)}
          for dim, field in (("region_code", "regions"), ("size_class", "sizes"), ("ksic_section", "industries"))}
-ref = ctx.query(matching.reference_date)
+ref = ctx.query(facts.reference_date)
 day: date = st.date_input(t("matching.day"), value=ref, key="on", bind="query-params") or ref
 st.caption(t("matching.filters_note"))
 
@@ -88,7 +91,7 @@ def _firm_profile() -> matching.Profile | None:
 
 def _recommend() -> None:
     st.caption(t("matching.intro", day=day))
-    if role in matching.FIRM_ROLES:
+    if access.may(role, "matching.firm"):
         src = st.segmented_control(t("matching.source"), ["hand", "firm"], key="src", bind="query-params", default="hand",
                                    format_func=lambda s: t(f"matching.source.{s}")) or "hand"
     else:

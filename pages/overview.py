@@ -1,11 +1,11 @@
 """Overview (every role): what is loaded, whether it is synthetic, and a first filtered look."""
 import streamlit as st
 
-from analytics import overview
-from data.privacy import ALL_ROLES
+from analytics.overview import plots as overview_plots
+from analytics.overview import summary as overview
 from ui.shell import page
 
-ctx = page(ALL_ROLES, "overview.title")
+ctx = page("overview")
 s = ctx.query(overview.summary)
 meta = ctx.meta
 
@@ -40,7 +40,7 @@ months = ctx.query(overview.monthly, ctx.filters, role=ctx.role)
 if months.empty:
     ctx.empty("overview.empty")
     st.stop()
-st.plotly_chart(overview.plot_monthly(months, x_title=ctx.t("overview.month"), y_title=ctx.t("overview.count"),
+st.plotly_chart(overview_plots.plot_monthly(months, x_title=ctx.t("overview.month"), y_title=ctx.t("overview.count"),
                                       names=(ctx.t("overview.applications"), ctx.t("overview.selected"))))
 
 st.subheader(ctx.t("overview.coverage"))

@@ -20,7 +20,7 @@ from scoring.features import DRIVER_BY_NAME, KTOP_PART_KO
 from ui import cache
 from ui.shell import page
 
-ctx = page({"evaluator", "admin"}, "scoring.title", filters=(), params=("model", "app"))
+ctx = page("scoring", filters=(), params=("model", "app"))
 model = st.segmented_control(ctx.t("scoring.model"), ["ktop", "kvalue"], key="model", required=True,
                              format_func=lambda m: ctx.t(f"scoring.model.{m}"), default="ktop", bind="query-params")
 version = ctx.query(store.current_version, model)

@@ -12,8 +12,11 @@ import pandas as pd
 import streamlit as st
 
 from analytics import filters as flt
-from analytics import plots_uptake as plots
-from analytics import uptake, uptake_programs, uptake_reach
+from analytics.uptake import plots
+from analytics.uptake import programs as uptake_programs
+from analytics.uptake import reach as uptake_reach
+from analytics.uptake import summary as uptake
+from data import facts
 from ui.i18n import CATALOGUE
 from ui.shell import page
 
@@ -21,7 +24,7 @@ DRILL_KEYS = {dim: f"d_{dim}" for dim in uptake.DIMS}
 _OPTION_FIELDS = {"region": "regions", "size": "sizes", "industry": "industries"}
 _LABELLED = {k for k in CATALOGUE if k.startswith("uptake.col.")}
 TABS = ("summary", "breakdown", "reach", "docs", "time", "program")
-ctx = page({"policy", "admin"}, "uptake.title",
+ctx = page("uptake",
            params=(*DRILL_KEYS.values(), "tab", "by", "fby", "docs_by", "q", "prog", "pdim"))
 t, role = ctx.t, ctx.role
 opts = ctx.query(flt.options)
@@ -96,7 +99,7 @@ def _drill_bar() -> uptake.Drill:
 drill = _drill_bar()
 if drill:
     st.caption(t("uptake.drill_path", path=" › ".join(f"{t(f'uptake.dim.{d}')}: {_names(d).get(v, v)}" for d, v in drill)))
-ref_date = ctx.query(uptake.reference_date)
+ref_date = ctx.query(facts.reference_date)
 st.caption(f"{t('uptake.aggregates_only')} {t('uptake.data_date', d=ref_date)} {t('uptake.dl_note')}")
 overall = ctx.query(uptake.funnel, ctx.filters, drill, role=role)
 if overall.empty:

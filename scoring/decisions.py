@@ -10,16 +10,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from data import privacy
+from data import access, privacy
 from data.db import records
-
-ROLES = frozenset({"evaluator", "admin"})
 
 
 def record(db_path: Path | str, *, user: str, role: str, application_id: int, model: str, model_version: str,
            agrees: bool, reason: str, at: datetime | None = None) -> int:
     """Append one decision and log it; returns its id. A reason is required either way."""
-    privacy.require(role, ROLES)
+    access.require(role, "scoring.decisions")
     reason = (reason or "").strip()
     if not reason:
         raise ValueError("a reason is required (agree or override)")
@@ -35,7 +33,7 @@ def record(db_path: Path | str, *, user: str, role: str, application_id: int, mo
 
 def history(db_path: Path | str, application_id: int, *, role: str) -> pd.DataFrame:
     """Every decision on one application, oldest first."""
-    privacy.require(role, ROLES)
+    access.require(role, "scoring.decisions")
     with records(db_path) as con:
         return con.execute(
             "SELECT decision_id, model::VARCHAR AS model, model_version, decided_by, decided_at, agrees, reason "

@@ -20,16 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
-from scoring.features import (
-    DRIVER_BY_NAME,
-    KTOP_PARTS,
-    Driver,
-    columns_of,
-    drivers_for,
-    encode,
-    group,
-    monotone,
-)
+from scoring.features import DRIVER_BY_NAME, KTOP_PARTS, Driver, columns_of, drivers_for, encode, group, monotone
 
 # Stumps (depth 1): the boosted model is additive in its drivers, a GAM whose shape per driver an
 # evaluator can read off a dependence plot, whose monotone constraints are exact, and whose TreeSHAP

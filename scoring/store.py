@@ -16,12 +16,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from data import privacy
+from data import access, privacy
 from scoring import drift, grades
 from scoring.features import load_frame
 from scoring.models import ScoringModel
-
-ROLES = frozenset({"evaluator", "admin"})
 
 
 @dataclass(frozen=True)
@@ -85,7 +83,7 @@ def find_applicants(con: duckdb.DuckDBPyConnection, text: str, *, role: str, lim
 
     ``123-45-*****`` (as shown to evaluators) matches every firm whose number starts with 12345.
     """
-    privacy.require(role, ROLES)
+    access.require(role, "scoring")
     raw = text.strip()
     digits = re.sub(r"\D", "", raw.split("*")[0])
     if not digits:
@@ -122,7 +120,7 @@ class Applicant:
 
 def applicant(con: duckdb.DuckDBPyConnection, application_id: int, model: str, version: str, *,
               role: str) -> Applicant | None:
-    privacy.require(role, ROLES)
+    access.require(role, "scoring")
     sc = con.execute(
         "SELECT s.probability, s.log_odds, s.score, s.grade, s.percentile, v.contrib FROM scores s "
         "JOIN shap_values v USING (application_id, model, model_version) "
@@ -151,7 +149,7 @@ def shap_sample(con: duckdb.DuckDBPyConnection, model: str, version: str, n: int
     Columns: application_id, ksic_section, score, ``contrib`` (array per row) and every feature.
     The sample is the n applications with the smallest hash of their id: the same on every run.
     """
-    privacy.require(role, ROLES)
+    access.require(role, "scoring")
     df = con.execute(
         "SELECT v.application_id, s.score, v.contrib FROM shap_values v JOIN scores s USING (application_id, model, model_version) "
         "WHERE v.model = ? AND v.model_version = ? ORDER BY hash(v.application_id), v.application_id LIMIT ?",
@@ -165,7 +163,7 @@ def shap_sample(con: duckdb.DuckDBPyConnection, model: str, version: str, n: int
 def similar(con: duckdb.DuckDBPyConnection, application_id: int, model: str, version: str, k: int = 5,
             *, role: str) -> pd.DataFrame:
     """The k applications to the same program with the closest scores, with their SHAP rows."""
-    privacy.require(role, ROLES)
+    access.require(role, "scoring")
     df = con.execute(
         "WITH me AS (SELECT a.program_id, s.score FROM applications a JOIN scores s USING (application_id) "
         "            WHERE a.application_id = ? AND s.model = ? AND s.model_version = ?) "

@@ -39,8 +39,69 @@ def test_data_layer_does_not_import_upper_layers() -> None:
     assert offenders == []
 
 
+_SQL = re.compile(r"\bselect\b.+?\bfrom\s+\w+|\binsert\s+into\b|\bupdate\s+\w+\s+set\b|\bdelete\s+from\b",
+                  re.I | re.S)
+
+
 def test_pages_hold_no_sql() -> None:
-    sql = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE)\b[^\n]*\b(FROM|INTO|SET)\b")
-    offenders = [str(p.relative_to(ROOT)) for p in _sources("pages") if sql.search(p.read_text(encoding="utf-8"))]
+    offenders = [str(p.relative_to(ROOT)) for p in _sources("pages") if _SQL.search(p.read_text(encoding="utf-8"))]
     assert offenders == []
     assert not [p for p in _sources("pages") if "duckdb" in _imports(p)]
+
+
+def test_the_sql_pattern_catches_lower_case_and_multi_line_sql() -> None:
+    assert _SQL.search("select a\n  from t where x")
+    assert _SQL.search("SELECT count(*) FROM applications")
+    assert _SQL.search("delete from cases") and _SQL.search("update t\n set a = 1")
+    assert not _SQL.search("selected firms, from 2024")
+
+
+PROJECT = ("app.py", "pages", "ui", "analytics", "scoring", "data", "bench", "tests")
+
+
+def _project_sources() -> list[Path]:
+    return [p for part in PROJECT for p in ([ROOT / part] if part.endswith(".py") else _sources(part))]
+
+
+def test_no_module_imports_a_private_name_from_another() -> None:
+    offenders = []
+    for path in _project_sources():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                private = [a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+                if private and node.module.split(".")[0] in {"analytics", "scoring", "data", "ui", "pages", "app", "bench", "tests"}:
+                    offenders.append(f"{path.relative_to(ROOT)}: {node.module} {private}")
+    assert offenders == []
+
+
+def test_analytics_and_scoring_never_import_the_generator() -> None:
+    offenders = []
+    for folder in ("analytics", "scoring", "ui", "pages"):
+        for path in _sources(folder):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                mods = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                        else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                if isinstance(node, ast.ImportFrom) and node.module == "data":
+                    mods += [f"data.{a.name}" for a in node.names]
+                if any(m == "data.synth" or m.startswith("data.synth.") for m in mods):
+                    offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
+
+
+def test_no_role_set_is_written_outside_the_access_policy() -> None:
+    from data.access import ROLES
+
+    offenders = []
+    for path in _project_sources():
+        rel = path.relative_to(ROOT)
+        if rel.parts[0] == "tests" or rel == Path("data/access.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.Set, ast.List, ast.Tuple)) and node.elts:
+                values = [e.value for e in node.elts if isinstance(e, ast.Constant)]
+                if len(values) == len(node.elts) and all(v in ROLES for v in values):
+                    offenders.append(f"{rel}:{node.lineno}")
+            if isinstance(node, ast.Compare) and any(isinstance(c, ast.Constant) and c.value in ROLES
+                                                     for c in node.comparators):
+                offenders.append(f"{rel}:{node.lineno}")
+    assert offenders == []

@@ -11,8 +11,8 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_ci_runs_the_readme_test_command() -> None:
-    lines = [l.strip() for l in (ROOT / ".ci" / "run").read_text().splitlines()]
-    last = [l for l in lines if l and not l.startswith(("#", "set ", "cd ", "export ", "fi", "if ", "apt", "|"))][-1]
+    lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    last = [line for line in lines if line and not line.startswith(("#", "set ", "cd ", "export ", "fi", "if ", "apt", "|"))][-1]
     assert last == "make test"
     assert re.search(r"^make test\b", README, re.M)
     assert re.search(r"^make app\b", README, re.M)

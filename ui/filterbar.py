@@ -18,9 +18,10 @@ from dataclasses import replace
 import streamlit as st
 
 from analytics import filters as flt
-from analytics.filters import Filters, FilterOptions
+from analytics.filters import FilterOptions, Filters
 from ui import cache
-from ui.i18n import DEFAULT_LANG, LANGS, t as label
+from ui.i18n import DEFAULT_LANG, LANGS
+from ui.i18n import t as label
 
 _FILTERS = "_filters"         # session state: the current Filters
 _URL_SEEN = "_url_seen"        # session state: the query parameters of the session's first run

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
 
-from analytics.overview import meta
+from analytics.overview.summary import meta
 from data.db import users_path
 from data.users import ensure_demo_users
 from ui import cache
@@ -17,15 +18,9 @@ DEFAULT_SEED = 42
 _build_lock = threading.Lock()  # one build per process, even with several sessions at first start
 
 
-def _progress_callback(bar: st.delta_generator.DeltaGenerator, lang: str):
-    def report(*args: object, **kwargs: object) -> None:
-        # data.build reports (step, fraction) in some order; accept either, ignore what we don't know
-        values = list(args) + list(kwargs.values())
-        done = next((float(v) for v in values if isinstance(v, float | int) and not isinstance(v, bool)), None)
-        step = next((str(v) for v in values if isinstance(v, str)), "")
-        if done is not None:
-            done = min(max(done if done <= 1 else done / 100, 0.0), 1.0)
-            bar.progress(done, text=t("setup.step", lang, step=step, done=done))
+def _progress_callback(bar: st.delta_generator.DeltaGenerator, lang: str) -> Callable[[float, str], None]:
+    def report(done: float, step: str) -> None:  # data.build's Progress: (fraction 0..1, step)
+        bar.progress(min(max(done, 0.0), 1.0), text=t("setup.step", lang, step=step, done=done))
     return report
 
 

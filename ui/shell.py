@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,12 +18,13 @@ import pandas as pd
 import streamlit as st
 
 from analytics import filters as flt
-from analytics import overview
 from analytics.filters import Filters
-from data import privacy
+from analytics.overview import summary as overview
+from data import access, privacy
 from data.db import data_version, default_db_path
 from ui import cache, filterbar, fmt
-from ui.i18n import DEFAULT_LANG, LANGS, t as label
+from ui.i18n import DEFAULT_LANG, LANGS
+from ui.i18n import t as label
 
 T = TypeVar("T")
 AUTH_KEY = "auth"            # session state: {"user": ..., "role": ...}, set only by ui.signin
@@ -34,25 +35,25 @@ _LANG_KEY = "_lang"          # session state: the chosen language
 
 @dataclass(frozen=True)
 class PageSpec:
-    """One registered page: its file, its key (labels ``<key>.title``, URL ``/<key>``) and roles."""
+    """One registered page: its file, its key (labels ``<key>.title``, URL ``/<key>``, access policy
+    ``view.<key>``) and icon."""
 
     path: str
     key: str
-    roles: frozenset[str]
     icon: str | None = None
 
-    def __init__(self, path: str, key: str, roles: Iterable[str], icon: str | None = None) -> None:
-        unknown = set(roles) - privacy.ALL_ROLES
-        if unknown:
-            raise ValueError(f"page {path}: unknown roles {sorted(unknown)}")
-        object.__setattr__(self, "path", path)
-        object.__setattr__(self, "key", key)
-        object.__setattr__(self, "roles", frozenset(roles))
-        object.__setattr__(self, "icon", icon)
+    def __post_init__(self) -> None:
+        if not self.roles:
+            raise ValueError(f"page {self.path}: no entry 'view.{self.key}' in the access policy (data/access.py)")
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """The roles that may open the page, from the one access policy."""
+        return access.roles(f"view.{self.key}")
 
 
 @dataclass(frozen=True)
-class _ShellState:
+class ShellState:
     """What app.py's part of the sidebar found in this run, for :func:`page`."""
 
     notices: tuple[str, ...]
@@ -103,7 +104,7 @@ def sidebar(user: str, role: str) -> None:
         st.sidebar.badge(label("side.synthetic", lang), icon=":material/science:", color="orange")
     plain = st.sidebar.toggle(label("side.plain", lang), key="plain")
     filterbar.write_url({"plain": ["1"]} if plain else {}, ["plain"])
-    st.session_state[_SHELL_KEY] = _ShellState(tuple(filterbar.take_notices()), dict(meta))
+    st.session_state[_SHELL_KEY] = ShellState(tuple(filterbar.take_notices()), dict(meta))
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ class PageContext:
         """``fn(con, *args, **kwargs)`` through the cache; a role the function refuses stops the page."""
         try:
             return cache.query(fn, *args, db_path=self.db_path, **kwargs)
-        except privacy.AccessDenied:
+        except access.AccessDenied:
             st.error(self.t("common.denied_data"))
             st.stop()
             raise  # st.stop() raises; this line keeps type checkers honest
@@ -217,7 +218,7 @@ def _notice_text(code: str, lang: str) -> str:
     return label(f"notice.{kind}", lang, detail=detail)
 
 
-def page(allowed_roles: Iterable[str], title_key: str, *, filters: Iterable[str] = flt.DIMS,
+def page(view: str, *, filters: Iterable[str] = flt.DIMS,
          params: Iterable[str] = ()) -> PageContext:
     """Start a page: check sign-in and role on the server, then return its context.
 
@@ -232,11 +233,11 @@ def page(allowed_roles: Iterable[str], title_key: str, *, filters: Iterable[str]
         st.warning(label("signin.required", lang), icon=":material/lock:")
         st.stop()
     user, role = who
-    allowed = set(allowed_roles)
-    if role not in allowed:
+    allowed = access.roles(f"view.{view}")
+    if not access.may(role, f"view.{view}"):
         st.error(label("denied.title", lang), icon=":material/block:")
         st.write(label("denied.body", lang, role=label(f"role.{role}", lang),
-                       allowed=", ".join(label(f"role.{r}", lang) for r in privacy.ROLES if r in allowed)))
+                       allowed=", ".join(label(f"role.{r}", lang) for r in access.ROLES if r in allowed)))
         st.stop()
     chosen, notices = filterbar.draw(filters, lang)
     notices = list(shell.notices) + notices
@@ -245,12 +246,12 @@ def page(allowed_roles: Iterable[str], title_key: str, *, filters: Iterable[str]
         if key not in known:
             notices.append(f"unknown:{key}")
             del st.query_params[key]
-    st.title(label(title_key, lang))
+    st.title(label(f"{view}.title", lang))
     for code in notices:
         st.warning(_notice_text(code, lang), icon=":material/link_off:")
     db_path = default_db_path()
     return PageContext(
         user=user, role=role, lang=lang, plain=bool(st.session_state.get("plain", False)),
         filters=chosen, db_path=db_path, data_version=data_version(db_path),
-        meta=shell.meta, page_key=title_key.split(".")[0],
+        meta=shell.meta, page_key=view,
     )

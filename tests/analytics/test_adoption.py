@@ -10,9 +10,10 @@ import pytest
 import statsmodels.api as sm
 from statsmodels.stats.weightstats import DescrStatsW
 
-from analytics import adoption, adoption_reach
-from analytics.adoption_decompose import decompose
-from analytics.adoption_design import Z95, estimate, cell_sums
+from analytics.adoption import estimates as adoption
+from analytics.adoption import reach as adoption_reach
+from analytics.adoption.decompose import decompose
+from analytics.adoption.design import Z95, cell_sums, estimate
 from analytics.filters import Filters
 from data.db import create_schema
 from data.privacy import SUPPRESSED

@@ -10,8 +10,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from analytics import broker_eval, broker_views, brokers, evidence, minhash
-from data import privacy
+from analytics.brokers import detect as brokers
+from analytics.brokers import evaluation as broker_eval
+from analytics.brokers import evidence, minhash
+from analytics.brokers import views as broker_views
+from data import access
 from data.db import writer
 
 
@@ -103,7 +106,7 @@ def test_detector_never_reads_the_truth(tiny_db: Path, tmp_path: Path, run_db) -
 def test_views_of_a_run(run_db) -> None:
     path, run_id, det, _ = run_db
     con = duckdb.connect(str(path), read_only=True)
-    with pytest.raises(privacy.AccessDenied):
+    with pytest.raises(access.AccessDenied):
         broker_views.cluster_list(con, run_id, role="evaluator")
     assert broker_views.latest_run(con, role="auditor")["run_id"] == run_id
     ranked = broker_views.cluster_list(con, run_id, role="auditor")
@@ -168,7 +171,7 @@ def test_highlight_marks_exactly_the_shared_shingles() -> None:
 
 
 def test_evidence_pack(run_db) -> None:
-    from analytics import cases
+    from analytics.brokers import cases
 
     path, run_id, det, _ = run_db
     cid = int(det.clusters.sort_values("risk", ascending=False)["cluster_id"].iloc[0])

@@ -2,14 +2,14 @@
 risk parts against direct computations; attachment by plans."""
 from __future__ import annotations
 
-import numpy as np
 import networkx as nx
+import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import clusters
-from analytics.clusters import ClusterParams
-from analytics.links import HARD_GROUPS
+from analytics.brokers import clusters
+from analytics.brokers.clusters import ClusterParams
+from analytics.brokers.links import HARD_GROUPS
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import links
-from analytics.links import LinkParams
+from analytics.brokers import links
+from analytics.brokers.links import LinkParams
 from data.db import create_schema
 
 T0 = datetime(2025, 3, 2, 9, 0)
@@ -108,7 +108,9 @@ def test_burst_threshold_is_the_poisson_tail() -> None:
     got = links.burst_threshold(n, chance, alpha, floor=1)
     for nv, k in zip(n, got):
         mu = (nv - 1) * chance
-        tail = lambda j: 1 - sum(math.exp(-mu) * mu**i / math.factorial(i) for i in range(j))  # P(X >= j)
+
+        def tail(j: int, mu: float = mu) -> float:  # P(X >= j)
+            return 1 - sum(math.exp(-mu) * mu**i / math.factorial(i) for i in range(j))
         assert tail(k) <= alpha / nv < tail(k - 1) or (k == 1 and tail(1) <= alpha / nv)
     assert list(got) == sorted(got) and got[-1] >= 8                 # common names need many in one window
     assert links.burst_threshold(np.array([10]), chance, alpha, floor=2)[0] == 2

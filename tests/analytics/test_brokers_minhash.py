@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
-from analytics import minhash
+from analytics.brokers import minhash
 
 WORDS = ["사업", "개요", "기술", "제품", "시장", "분석", "추진", "계획", "기대", "효과", "매출", "고용", "지역", "혁신",
          "플랫폼", "데이터", "고객", "판로", "인증", "시제품", "확보", "개발", "성장", "투자"]

@@ -9,9 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analytics import cases, suppressions
-from data import privacy
+from analytics.brokers import cases, suppressions
+from data import access
 from data.db import records, records_path
+from data.synth.plans import PUBLIC_TEMPLATES
 
 
 def _db(tmp_path: Path) -> Path:
@@ -35,7 +36,7 @@ def test_lifecycle_is_append_only(tmp_path: Path) -> None:
     with records(db) as con:
         log = con.execute("SELECT action, user_name FROM access_log ORDER BY at_time").fetchall()
     assert [a for a, _ in log].count("case_event") == 3 and ("case_open", "kim") in log
-    with pytest.raises(privacy.AccessDenied):
+    with pytest.raises(access.AccessDenied):
         cases.open_case(db, run_id="r1", cluster_id=1, title="x", user="e", role="evaluator")
     with pytest.raises(ValueError):
         cases.add_event(db, cid, user="lee", role="auditor")                      # nothing to record
@@ -76,8 +77,8 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
 
 def test_suppression_list(tmp_path: Path) -> None:
     db = _db(tmp_path)
-    assert suppressions.seed_templates(db) == len(suppressions.PUBLIC_TEMPLATES)
-    assert suppressions.seed_templates(db) == 0                                   # once only
+    assert suppressions.seed_templates(db, PUBLIC_TEMPLATES) == len(PUBLIC_TEMPLATES)
+    assert suppressions.seed_templates(db, PUBLIC_TEMPLATES) == 0                                   # once only
     suppressions.add(db, "phone", "1588-0000", "콜센터", user="kim", role="auditor")
     with pytest.raises(ValueError):
         suppressions.add(db, "phone", "1", " ", user="kim", role="auditor")       # a reason is required
@@ -85,5 +86,5 @@ def test_suppression_list(tmp_path: Path) -> None:
     assert ("phone", "1588-0000") in set(zip(supp["kind"], supp["value"]))
     suppressions.remove(db, "phone", "1588-0000", user="kim", role="auditor")
     assert "1588-0000" not in set(suppressions.load(db)["value"])
-    with pytest.raises(privacy.AccessDenied):
+    with pytest.raises(access.AccessDenied):
         suppressions.add(db, "phone", "x", "y", user="e", role="evaluator")

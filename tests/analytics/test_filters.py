@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from analytics import filters as flt
-from analytics.filters import Filters, FilterOptions
+from analytics.filters import FilterOptions, Filters
 
 OPTS = FilterOptions(
     regions=(("11", "서울", "Seoul"), ("26", "부산", "Busan")),

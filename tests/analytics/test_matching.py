@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import matching, matching_rank
 from analytics.filters import Filters
+from analytics.matching import eligibility as matching
+from analytics.matching import rank as matching_rank
+from data.access import AccessDenied
 from data.db import create_schema
-from data.privacy import AccessDenied
 
 DAY = date(2026, 1, 15)
 # program_id -> (opens_on, closes_on, always_open, sizes, regions, industries, min_age, max_age, certs)

@@ -12,8 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import matching, matching_eval, matching_gaps, matching_rank
 from analytics.filters import Filters
+from analytics.matching import eligibility as matching
+from analytics.matching import evaluation as matching_eval
+from analytics.matching import gaps as matching_gaps
+from analytics.matching import rank as matching_rank
+from data import facts
 from data.privacy import SUPPRESSED
 from ui.i18n import CATALOGUE
 
@@ -59,7 +63,7 @@ def con(tiny_db: Path):
 
 
 def test_ranking_is_deterministic(con) -> None:
-    day = matching.reference_date(con)
+    day = facts.reference_date(con)
     first = matching_rank.recommend(con, PROFILE, day, role="policy")
     # a second, independent fit with the same seed gives the same model and the same ranking
     refit = matching_rank._fit_ranker(con, matching_rank.SEED)
@@ -77,7 +81,7 @@ def test_ranking_is_deterministic(con) -> None:
 
 
 def test_reasons_have_labels_in_both_languages(con) -> None:
-    day = matching.reference_date(con)
+    day = facts.reference_date(con)
     recs = matching_rank.recommend(con, PROFILE, day, role="policy", k=50)
     codes = {code for reasons in recs["reasons"] for code, _ in reasons}
     assert codes, "no reasons at all"
@@ -124,7 +128,7 @@ def test_features_use_only_applications_before_the_cut(con) -> None:
 
 # ---------------------------------------------------------------- blind spots
 def test_group_gaps_match_an_independent_count(con) -> None:
-    day = matching.reference_date(con)
+    day = facts.reference_date(con)
     g = matching_gaps.group_gaps(con, day, by=("region_code",), role="admin")
     firms = con.execute(matching.FIRM_SQL + " ORDER BY firm_id").df()
     assert g["firms"].sum() == pytest.approx(firms["weight"].sum())
@@ -138,7 +142,7 @@ def test_group_gaps_match_an_independent_count(con) -> None:
 
 
 def test_group_gaps_suppressed_for_policy(con) -> None:
-    day = matching.reference_date(con)
+    day = facts.reference_date(con)
     full = matching_gaps.group_gaps(con, day, role="admin")
     pol = matching_gaps.group_gaps(con, day, role="policy")
     small = full["n_firms"].between(1, 4)
@@ -148,7 +152,7 @@ def test_group_gaps_suppressed_for_policy(con) -> None:
 
 
 def test_program_gaps(con) -> None:
-    day = matching.reference_date(con)
+    day = facts.reference_date(con)
     p = matching_gaps.program_gaps(con, day, role="admin")
     open_ids = {r[0] for r in con.execute(
         "SELECT program_id FROM programs WHERE always_open OR (opens_on <= ? AND closes_on >= ?)", [day, day]).fetchall()}

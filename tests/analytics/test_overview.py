@@ -5,8 +5,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from analytics import overview
 from analytics.filters import Filters
+from analytics.overview import plots as overview_plots
+from analytics.overview import summary as overview
 from data.privacy import SUPPRESSED
 
 
@@ -62,5 +63,5 @@ def test_monthly_counts_per_month(con, apps) -> None:
     expected = sub.groupby(sub["submitted_at"].dt.to_period("M")).size()
     assert got["applications"].tolist() == expected.tolist()
     assert [m.strftime("%Y-%m") for m in got["month"]] == [str(p) for p in expected.index]
-    fig = overview.plot_monthly(got, x_title="m", y_title="n", names=("a", "s"))
+    fig = overview_plots.plot_monthly(got, x_title="m", y_title="n", names=("a", "s"))
     assert list(fig.data[0].y) == expected.tolist()

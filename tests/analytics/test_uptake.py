@@ -10,10 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import uptake, uptake_programs, uptake_reach
 from analytics.filters import Filters
+from analytics.uptake import programs as uptake_programs
+from analytics.uptake import reach as uptake_reach
+from analytics.uptake import summary as uptake
+from data.access import AccessDenied
 from data.db import create_schema, refresh_summaries
-from data.privacy import SUPPRESSED, AccessDenied
+from data.privacy import SUPPRESSED
 
 PERIOD = Filters(date_from=date(2025, 1, 1), date_to=date(2025, 12, 31))
 CASES = [Filters(), PERIOD, Filters(regions=("11", "41"), sizes=("micro", "small")),

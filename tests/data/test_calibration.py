@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-FACTS = Path(__file__).resolve().parents[2] / "data" / "facts"
+from data import facts
+
 CAPITAL = {"11", "28", "41"}
 SME = ("micro", "small", "medium")
 
@@ -24,13 +25,13 @@ def con(tiny_db: Path):
 
 @pytest.fixture(scope="module")
 def published() -> dict[str, float]:
-    df = pd.read_csv(FACTS / "published.csv")
+    df = facts.published()
     assert df["source"].notna().all()
     return dict(zip(df["key"], df["value"]))
 
 
 def test_weighted_sme_counts_by_region_and_size(con: duckdb.DuckDBPyConnection, published: dict) -> None:
-    regions = pd.read_csv(FACTS / "smes_by_region_2021.csv", dtype={"region_code": str})
+    regions = pd.read_csv(facts.REGIONS_CSV, dtype={"region_code": str})
     regions["capital"] = regions["region_code"].isin(CAPITAL)
     group_total = regions.groupby("capital")["smes_10k"].transform("sum")
     total_2023 = np.where(regions["capital"], published["smes_capital_region_2023"], published["smes_non_capital_2023"])

@@ -13,10 +13,24 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from data.load import ImportValidationError, load_dir, main
-from tests.data.fixtures_load import (APPS_HEADER, APPS_ROWS, EXIST_BIZNO, EXIST_FIRM, EXIST_PROGRAM, FIRMS_HEADER,
-                                      FIRMS_ROWS, PROGRAMS_HEADER, PROGRAMS_ROWS, add_known_rows, bizinfo_items,
-                                      csv_text, write_bizinfo, write_csv, write_parquet)
+from data.load.importer import ImportValidationError, load_dir, main
+from tests.data.fixtures_load import (
+    APPS_HEADER,
+    APPS_ROWS,
+    EXIST_BIZNO,
+    EXIST_FIRM,
+    EXIST_PROGRAM,
+    FIRMS_HEADER,
+    FIRMS_ROWS,
+    PROGRAMS_HEADER,
+    PROGRAMS_ROWS,
+    add_known_rows,
+    bizinfo_items,
+    csv_text,
+    write_bizinfo,
+    write_csv,
+    write_parquet,
+)
 
 
 @pytest.fixture(scope="module")

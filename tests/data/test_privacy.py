@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data import privacy
+from data import access, privacy
+from data.access import AccessDenied, require
 from data.db import records_path
-from data.privacy import SUPPRESSED, AccessDenied, mask, mask_by_kind, mask_frame, require, suppress_small
+from data.privacy import SUPPRESSED, mask, mask_by_kind, mask_frame, suppress_small
 
 
 @pytest.mark.parametrize(("kind", "value", "masked"), [
@@ -60,11 +61,25 @@ def test_mask_frame_and_mask_by_kind_leave_the_input_alone() -> None:
 
 
 def test_require_allows_listed_roles_only() -> None:
-    require("auditor", {"auditor", "admin"})
+    require("auditor", "brokers")
     with pytest.raises(AccessDenied):
-        require("policy", {"auditor", "admin"})
+        require("policy", "brokers")
     with pytest.raises(AccessDenied):
-        require("root", {"root"})  # not a role at all
+        require("root", "brokers")  # not a role at all
+    with pytest.raises(AccessDenied):
+        require("admin", "no.such.view")  # a name the policy does not know is denied to every role
+
+
+def test_the_policy_is_a_truth_table() -> None:
+    # written out by hand from the README's table of pages and roles, independently of data/access.py
+    views = {"overview": "PEAD", "uptake": "PA", "adoption": "PA", "matching": "PEA", "scoring": "EA",
+             "brokers": "UA", "admin": "A"}
+    letter = {"policy": "P", "evaluator": "E", "auditor": "U", "admin": "A"}
+    for view, who in views.items():
+        for role, code in letter.items():
+            assert access.may(role, f"view.{view}") == (code in who), (view, role)
+    for bad in ("", "Admin", "admin ", "root", "policy,admin"):
+        assert not any(access.may(bad, name) for name in access.POLICY)
     assert privacy.sees_personal("auditor") and not privacy.sees_personal("evaluator")
     assert not privacy.sees_personal("policy") and not privacy.sees_personal("admin")
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from data.db import create_schema
-from data.synth_fingerprints import CALL_CENTRES, DECOY_KINDS, NAT_IPS, RING_KINDS, plant
-from data.synth_plans import PUBLIC_TEMPLATES
+from data.synth.fingerprints import CALL_CENTRES, DECOY_KINDS, NAT_IPS, RING_KINDS, plant
+from data.synth.plans import PUBLIC_TEMPLATES
 
 SEED = 11
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data.privacy import AccessDenied
+from data.access import AccessDenied
 from scoring import counterfactual, explain, grades, store
 from scoring.features import DRIVER_BY_NAME
 from ui import i18n

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.harness import signed_in_app
 from data.db import records
-from tests.ui.helpers import signed_in_app, texts
+from tests.ui.helpers import NOT_IN_MENU, texts
 
 PAGE = "pages/scoring.py"
 
@@ -78,7 +79,7 @@ def test_decision_needs_a_reason_then_is_stored(scored: Path) -> None:
 
 def test_policy_role_is_refused(scored: Path) -> None:
     at = signed_in_app("policy")
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match=NOT_IN_MENU):
         at.switch_page(PAGE).run()   # not in the policy menu: cannot be opened by URL
     at = signed_in_app("evaluator", page=PAGE)
     assert "평가 점수와 설명" in texts(at)

@@ -8,8 +8,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+from data.access import AccessDenied
 from data.db import records
-from data.privacy import AccessDenied
 from scoring import decisions, report
 from ui import i18n
 

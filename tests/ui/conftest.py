@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.harness import served_pages_init
 from data.db import users_path
 from data.users import DEMO_USERS, add_user
-from tests.ui.helpers import served_pages_init
 from tests.ui.mini_db import build_mini_db
 
 

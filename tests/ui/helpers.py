@@ -1,59 +1,30 @@
-"""AppTest helpers for page tests: a signed-in app on a given page, and element lookups."""
+"""Element lookups for page tests (the signed-in AppTest harness is bench.harness, shared with benchmarks)."""
 from __future__ import annotations
 
-import statistics
-import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
+from ui.shell import ShellState
+
+ROOT = Path(__file__).resolve().parents[2]
+NOT_IN_MENU = "Could not find a navigation page"  # AppTest's refusal of a page the role's navigation lacks
 
 
-def signed_in_app(role: str, page: str | None = None, *, user: str | None = None,
-                  query: dict[str, str | list[str]] | None = None, timeout: float = 30) -> AppTest:
-    """app.py run once as a signed-in ``role`` (MADANG_DB must be set), optionally on ``page``.
-
-    Signing in through the form is tested in tests/ui/test_signin.py; other tests set the session's
-    sign-in directly, which is what the form does on success.
-    """
-    at = AppTest.from_file(APP, default_timeout=timeout)
-    at.session_state["auth"] = {"user": user or role, "role": role}
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    at.run()
-    if page is not None:
-        at.switch_page(page).run()
-    return at
+def page_alone(page: str, role: str, *, timeout: float = 30) -> AppTest:
+    """The page file run on its own as a signed-in ``role``, with the shell in place (as app.py
+    leaves it), so that the page's own role check is the only thing that can stop it."""
+    at = AppTest.from_file(str(ROOT / page), default_timeout=timeout)
+    at.session_state["auth"] = {"user": role, "role": role}
+    at.session_state["_shell"] = ShellState((), {})
+    return at.run()
 
 
-def served_pages_init():  # type: ignore[no-untyped-def]
-    """A ``PagesManager.__init__`` that makes AppTest run app.py on every run, as the server does
-    once st.navigation has been called (tests/ui/conftest.py installs it per test, benchmarks for good).
+def denied(at: AppTest) -> bool:
+    """Whether the page showed the access-denied message (in either language)."""
+    from ui.i18n import t
 
-    AppTest resets Streamlit's "legacy pages/ folder" flag before each run, so with a pages/ folder
-    its second and later runs would execute the page file alone (no app.py, no shell, no role check).
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    return init
-
-
-def median_rerun(at: AppTest, reruns: int) -> float:
-    """Median seconds of ``reruns`` plain reruns of what ``at`` shows (no widget changed)."""
-    times = []
-    for _ in range(reruns):
-        t = time.perf_counter()
-        at.run()
-        times.append(time.perf_counter() - t)
-    assert not at.exception, at.exception
-    return statistics.median(times)
+    return any(e.value in (t("denied.title", "ko"), t("denied.title", "en")) for e in at.error)
 
 
 def texts(at: AppTest) -> str:

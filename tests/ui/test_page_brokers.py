@@ -8,9 +8,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analytics import broker_views, brokers, cases
+from analytics.brokers import cases
+from analytics.brokers import detect as brokers
+from analytics.brokers import views as broker_views
+from bench.harness import signed_in_app
 from data.db import records
-from tests.ui.helpers import signed_in_app, texts
+from tests.ui.helpers import NOT_IN_MENU, texts
 
 PAGE = "pages/brokers.py"
 
@@ -103,7 +106,7 @@ def test_open_a_case_and_add_an_event(db: Path) -> None:
 @pytest.mark.parametrize("role", ["policy", "evaluator"])
 def test_other_roles_cannot_open_it(db: Path, role: str) -> None:
     at = signed_in_app(role)
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match=NOT_IN_MENU):
         at.switch_page(PAGE).run()
 
 

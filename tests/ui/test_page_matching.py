@@ -8,9 +8,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analytics import matching, matching_eval, matching_rank
+from analytics.matching import eligibility as matching
+from analytics.matching import evaluation as matching_eval
+from analytics.matching import rank as matching_rank
+from bench.harness import signed_in_app
+from data import facts
 from data.privacy import SUPPRESSED
-from tests.ui.helpers import signed_in_app, texts
+from tests.ui.helpers import NOT_IN_MENU, texts
 from ui.i18n import t
 
 PAGE = "pages/matching.py"
@@ -39,7 +43,7 @@ def test_policy_ranks_a_hand_entered_profile_but_cannot_pick_a_firm(db: Path) ->
     assert not [w for w in at.text_input if w.key == "q"]
     # the default profile (서울, 소상공인, G, 3 years): the table is the analytics' ranking
     with duckdb.connect(str(db), read_only=True) as con:
-        day = matching.reference_date(con)
+        day = facts.reference_date(con)
         want = matching_rank.recommend(con, matching.Profile("11", "micro", "G", 3), day, role="policy")
     assert _titles(at) == list(want["title"])
     assert at.get("download_button")
@@ -67,7 +71,7 @@ def test_evaluator_picks_a_firm_with_masked_contact_data(db: Path) -> None:
     assert t("matching.search_first", "ko") in texts(at)
     with duckdb.connect(str(db), read_only=True) as con:
         biz, name = con.execute("SELECT biz_no, name FROM firms WHERE firm_id = 5").fetchall()[0]
-        day = matching.reference_date(con)
+        day = facts.reference_date(con)
         prof = matching.firm_profile(con, 5, day, role="evaluator")
         want = matching_rank.recommend(con, prof, day, role="evaluator")
     at.text_input(key="q").input("5").run()
@@ -107,12 +111,12 @@ def test_empty_state_explains_itself(db: Path) -> None:
     at.number_input(key="p_age").set_value(50).run()
     assert not at.exception
     with duckdb.connect(str(db), read_only=True) as con:
-        day = matching.reference_date(con)
+        day = facts.reference_date(con)
     assert t("matching.empty", "ko", day=day) in [i.value for i in at.info]
 
 
 @pytest.mark.parametrize("role", ["auditor"])
 def test_other_roles_cannot_open_it(db: Path, role: str) -> None:
     at = signed_in_app(role)
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match=NOT_IN_MENU):
         at.switch_page(PAGE).run()

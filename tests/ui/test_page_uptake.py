@@ -8,10 +8,11 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics import uptake
 from analytics.filters import Filters
+from analytics.uptake import summary as uptake
+from bench.harness import signed_in_app
 from data.privacy import SUPPRESSED
-from tests.ui.helpers import signed_in_app, texts
+from tests.ui.helpers import NOT_IN_MENU, denied, page_alone, texts
 from ui import fmt
 from ui.i18n import t
 from ui.shell import PageContext
@@ -56,12 +57,11 @@ def test_admin_may_open_the_page(db: Path) -> None:
 @pytest.mark.parametrize("role", ["auditor", "evaluator"])
 def test_other_roles_cannot_open_it(db: Path, role: str) -> None:
     at = signed_in_app(role)
-    with pytest.raises(Exception):  # not in the role's navigation: AppTest cannot switch to it
+    with pytest.raises(ValueError, match=NOT_IN_MENU):  # not in the role's navigation
         at.switch_page(PAGE).run()
-    # run the page file on its own as that role: the page's own check draws nothing of the view
-    direct = AppTest.from_file(str(ROOT / PAGE), default_timeout=30)
-    direct.session_state["auth"] = {"user": role, "role": role}
-    direct.run()
+    # the page file on its own, shell in place: the page's own check draws nothing of the view
+    direct = page_alone(PAGE, role)
+    assert denied(direct)
     assert not direct.metric and not direct.dataframe and not direct.get("plotly_chart")
 
 

@@ -13,10 +13,11 @@ from streamlit.testing.v1 import AppTest
 
 import app
 from analytics.filters import Filters
+from bench.harness import APP, signed_in_app
+from data.access import ROLES
 from data.db import records_path
-from data.privacy import ROLES
-from tests.ui.helpers import APP, signed_in_app, texts
-from ui.shell import _ShellState
+from tests.ui.helpers import texts
+from ui.shell import ShellState
 
 PAGE_DIR = Path(app.__file__).resolve().parent
 
@@ -73,7 +74,7 @@ def test_a_forbidden_page_run_directly_renders_no_data(app_env: Path, role: str 
     if role:
         at.session_state["auth"] = {"user": role, "role": role}
     if shell_ready:
-        at.session_state["_shell"] = _ShellState((), {"source": "synthetic"})
+        at.session_state["_shell"] = ShellState((), {"source": "synthetic"})
     at.run()
     assert not at.exception
     assert not at.dataframe and not at.text_input and not at.get("form")
@@ -165,7 +166,7 @@ def _protected_page() -> None:
 
     from ui.shell import page
 
-    ctx = page({"evaluator", "auditor"}, "overview.title")
+    ctx = page("overview")
     df = pd.DataFrame({"phone": ["010-1234-5678"], "biz_no": ["1234567890"], "firms": [7]})
     st.dataframe(ctx.protect(df, {"phone": "phone", "biz_no": "biz_no"}))
 
@@ -178,7 +179,7 @@ def test_personal_data_is_masked_unless_the_role_sees_it_and_unmasked_views_are_
     monkeypatch.setenv("MADANG_DB", str(db))
     at = AppTest.from_function(_protected_page, default_timeout=30)
     at.session_state["auth"] = {"user": f"{role}1", "role": role}
-    at.session_state["_shell"] = _ShellState((), {})
+    at.session_state["_shell"] = ShellState((), {})
     at.run()
     assert not at.exception
     assert at.dataframe[0].value["phone"].tolist() == [phone]

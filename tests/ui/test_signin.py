@@ -8,9 +8,10 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from bench.harness import APP
 from data.db import records_path, users_path
 from data.users import list_users
-from tests.ui.helpers import APP, texts
+from tests.ui.helpers import texts
 from ui import signin
 
 

@@ -1,0 +1,179 @@
+"""Clusters of strongly linked applications and their risk score with reasons.
+
+Connected components of the strong-link graph (networkx); a component larger than ``max_size``
+applications is split by Louvain community detection (seeded), run only there because it is
+two orders of magnitude slower than components on the whole graph.
+
+The risk score (0..1) is a weighted sum of parts, each 0..1 and each kept as a reason:
+evidence groups, link weight, plan similarity, submission burst, selection rate and amount
+awarded against applicants to the same programs, spread over programs and regions. A cluster is
+flagged when it holds at least ``min_firms`` firms and its risk reaches ``flag_at``.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+RISK_WEIGHTS: dict[str, float] = {
+    "groups": 0.05,      # independent kinds of identifier/plan evidence seen in the cluster
+    "burst": 0.20,       # share of members submitted within one short window
+    "plan": 0.20,        # plan similarity of its links
+    "selection": 0.15,   # selected more often than applicants to the same programs (z-score)
+    "amount": 0.05,      # awarded more than those applicants
+    "repeat": 0.30,      # firms with several applications carrying the same traces (a broker applies everywhere)
+    "spread": 0.05,      # members spread over regions (honest shared identifiers are local)
+}
+
+
+@dataclass(frozen=True)
+class ClusterParams:
+    max_size: int = 200          # components larger than this are split by Louvain
+    trace_firms: int = 2         # a value (or plan) shared with this many firms of a cluster ...
+    trace_share: float = 0.5     # ... and mostly inside it is the cluster's trace: its other carriers join
+    louvain_resolution: float = 1.0
+    min_firms: int = 3           # two firms sharing a household are not a ring
+    weak_groups: tuple[str, ...] = ("document",)  # groups that cannot carry a flag alone (names)
+    flag_at: float = 0.2         # risk at which a cluster is flagged
+    burst_days: float = 1.0      # window for the burst share
+    weights: dict[str, float] = field(default_factory=lambda: dict(RISK_WEIGHTS))
+    seed: int = 0
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def components(app_a: np.ndarray, app_b: np.ndarray, params: ClusterParams) -> dict[int, int]:
+    """application_id -> cluster id (0-based, largest cluster first) for the given strong links."""
+    g = nx.Graph()
+    g.add_edges_from(zip(app_a.tolist(), app_b.tolist()))
+    groups: list[set[int]] = []
+    for comp in nx.connected_components(g):
+        if len(comp) > params.max_size:
+            groups.extend(nx.community.louvain_communities(
+                g.subgraph(comp), resolution=params.louvain_resolution, seed=params.seed))
+        else:
+            groups.append(comp)
+    groups.sort(key=lambda c: (-len(c), min(c)))
+    return {app: cid for cid, comp in enumerate(groups) for app in comp}
+
+
+def attach_by_links(assignment: dict[int, int], links: pd.DataFrame, *, min_firms: int) -> dict[int, int]:
+    """Add unclustered applications tied to at least ``min_firms`` firms of one cluster by hard
+    links (:data:`analytics.links.HARD_GROUPS`: not names, not timing): a member that left one kind
+    of trace (the broker's template, or the broker's phone) has no strong link but shares that
+    trace with several members.
+
+    ``links``: app_a, app_b, firm_a, firm_b, hard. Returns a new assignment.
+    """
+    pl = links[links["hard"]]
+    a_cl, b_cl = pl["app_a"].map(assignment), pl["app_b"].map(assignment)
+    side = pd.concat([
+        pd.DataFrame({"app": pl["app_b"], "cluster": a_cl, "firm": pl["firm_a"]})[a_cl.notna() & b_cl.isna()],
+        pd.DataFrame({"app": pl["app_a"], "cluster": b_cl, "firm": pl["firm_b"]})[b_cl.notna() & a_cl.isna()],
+    ])
+    out = dict(assignment)
+    if side.empty:
+        return out
+    firms = side.groupby(["app", "cluster"])["firm"].nunique().rename("firms").reset_index()
+    best = firms[firms["firms"] >= min_firms].sort_values(["app", "firms", "cluster"], ascending=[True, False, True])
+    best = best.drop_duplicates("app")
+    out.update(zip(best["app"].astype("int64").tolist(), best["cluster"].astype(int).tolist()))
+    return out
+
+
+def merge_linked(assignment: dict[int, int], links: pd.DataFrame, *, min_pairs: int = 2) -> dict[int, int]:
+    """Merge clusters tied by hard links between at least ``min_pairs`` distinct pairs of firms:
+    one ring whose strong links happened to fall into two groups is one ring."""
+    a_cl, b_cl = links["app_a"].map(assignment), links["app_b"].map(assignment)
+    mask = a_cl.notna() & b_cl.notna() & (a_cl != b_cl) & links["hard"]
+    if not mask.any():
+        return dict(assignment)
+    x = pd.DataFrame({"c1": np.minimum(a_cl[mask], b_cl[mask]), "c2": np.maximum(a_cl[mask], b_cl[mask]),
+                      "f1": np.minimum(links.loc[mask, "firm_a"], links.loc[mask, "firm_b"]),
+                      "f2": np.maximum(links.loc[mask, "firm_a"], links.loc[mask, "firm_b"])})
+    ties = x.drop_duplicates().groupby(["c1", "c2"]).size()
+    ties = ties[ties >= min_pairs]
+    if ties.empty:
+        return dict(assignment)
+    g = nx.Graph()
+    g.add_edges_from(ties.index.tolist())
+    root = {int(c): int(min(comp)) for comp in nx.connected_components(g) for c in comp}
+    return {app: root.get(cid, cid) for app, cid in assignment.items()}
+
+
+def risk(members: pd.DataFrame, links: pd.DataFrame, params: ClusterParams) -> pd.DataFrame:
+    """Risk parts, score and flag per cluster.
+
+    ``members``: application_id, cluster_id, firm_id, region_code, program_id, submitted_at, status,
+    amount_awarded_krw, prog_selection_rate, prog_mean_award (the last two over all applicants to
+    the program). ``links``: strong links with cluster_id, weight, groups, plan_similarity.
+    """
+    m = members.copy()
+    m["selected"] = (m["status"] == "selected").astype(float)
+    m["t"] = (m["submitted_at"] - pd.Timestamp("2000-01-01")).dt.total_seconds() / 86_400  # days
+    g = m.groupby("cluster_id")
+    out = pd.DataFrame({
+        "size": g.size(),
+        "n_firms": g["firm_id"].nunique(),
+        "n_programs": g["program_id"].nunique(),
+        "n_regions": g["region_code"].nunique(),
+        "awarded_krw": g["amount_awarded_krw"].sum(),
+        "selected": g["selected"].sum(),
+        "expected_selected": g["prog_selection_rate"].sum(),
+        "expected_award": g["prog_mean_award"].sum(),
+        "first_at": g["submitted_at"].min(),
+        "last_at": g["submitted_at"].max(),
+    })
+    # repeat: share of firms with several applications carrying the traces (robust to one big firm)
+    per_firm = m.groupby(["cluster_id", "firm_id"]).size()
+    out["repeat_share"] = (per_firm >= 2).groupby(level=0).mean()
+    # burst: the largest share of members whose submissions fit in one window of burst_days
+    out["burst_share"] = g["t"].apply(lambda s: _max_in_window(np.sort(s.to_numpy()), params.burst_days)) / out["size"]
+    lg = links.groupby("cluster_id")
+    kinds = lg["groups"].apply(lambda s: sorted({x for groups in s for x in groups}))
+    out["groups"] = kinds.reindex(out.index).apply(lambda v: v if isinstance(v, list) else [])
+    out["n_groups"] = out["groups"].apply(len)
+    out["mean_weight"] = lg["weight"].mean().reindex(out.index).fillna(0)
+    out["plan_similarity"] = lg["plan_similarity"].mean().reindex(out.index).fillna(0)
+    ident = out["groups"].apply(lambda gs: len([x for x in gs if x != "timing"]))
+    sel_z = (out["selected"] - out["expected_selected"]) / np.sqrt(g["prog_selection_rate"].apply(lambda p: (p * (1 - p)).sum()).clip(lower=0.25))
+    out["selection_z"] = sel_z
+    parts = pd.DataFrame({
+        "groups": np.clip((ident - 1) / 3, 0, 1),
+        "burst": np.clip((out["burst_share"] - 0.2) / 0.5, 0, 1),
+        "plan": np.clip(out["plan_similarity"] / 0.3, 0, 1),
+        "selection": np.clip(sel_z / 3, 0, 1),
+        "amount": np.clip(out["awarded_krw"] / out["expected_award"].clip(lower=1) - 1, 0, 1),
+        "repeat": np.clip(out["repeat_share"] / 0.4, 0, 1),
+        "spread": np.clip((out["n_regions"] - 1) / np.maximum(out["n_firms"] - 1, 1) / 0.5, 0, 1),
+    }, index=out.index)
+    out["risk"] = sum(parts[k] * w for k, w in params.weights.items()) / sum(params.weights.values())
+    # a cluster held together only by namesakes and coincident timing is not a network
+    core = out["groups"].apply(lambda gs: bool(set(gs) - {"timing", *params.weak_groups}))
+    out["flagged"] = (out["n_firms"] >= params.min_firms) & (out["risk"] >= params.flag_at) & core
+    out["reasons"] = [
+        {k: round(float(parts.at[cid, k]), 3) for k in params.weights} | {
+            "n_groups": int(out.at[cid, "n_groups"]), "evidence_groups": out.at[cid, "groups"],
+            "mean_weight": round(float(out.at[cid, "mean_weight"]), 2),
+            "plan_similarity": round(float(out.at[cid, "plan_similarity"]), 3),
+            "burst_share": round(float(out.at[cid, "burst_share"]), 3),
+            "selected": int(out.at[cid, "selected"]), "expected_selected": round(float(out.at[cid, "expected_selected"]), 2),
+            "selection_z": round(float(out.at[cid, "selection_z"]), 2),
+            "awarded_krw": int(out.at[cid, "awarded_krw"]), "expected_award_krw": int(out.at[cid, "expected_award"]),
+            "n_programs": int(out.at[cid, "n_programs"]), "n_regions": int(out.at[cid, "n_regions"]),
+            "repeat_share": round(float(out.at[cid, "repeat_share"]), 3),
+        }
+        for cid in out.index
+    ]
+    return out.reset_index()
+
+
+def _max_in_window(t: np.ndarray, width: float) -> int:
+    """Most points of a sorted array that fit in one window of the given width."""
+    if t.size == 0:
+        return 0
+    ends = np.searchsorted(t, t + width, side="right")
+    return int((ends - np.arange(t.size)).max())

@@ -1,0 +1,228 @@
+"""Broker network audit (불법 브로커 · 제3자 부당개입): the detection batch job.
+
+    python -m analytics.brokers --db PATH [--out clusters.csv]
+
+fingerprints and plans -> weighted links with evidence (:mod:`analytics.links`) -> clusters with a
+risk score and reasons (:mod:`analytics.clusters`) -> ``broker_runs`` / ``broker_clusters`` /
+``broker_cluster_members`` / ``broker_links`` under a new run id, written through
+:func:`data.db.writer` (all or nothing). The suppression list is read from the records file
+(seeded with the public template plans on first use). The detector never reads ``truth_*`` tables.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from analytics.brokers import clusters, links, suppressions
+from analytics.brokers.clusters import ClusterParams
+from analytics.brokers.links import LinkParams
+from data.db import connect_read_only, get_meta, writer
+
+Progress = Callable[[str], None]
+MEMORY_LIMIT = "3GB"
+# During the plan step DuckDB only streams plan texts to Python, which holds the signatures (5 GB
+# at scale 10); any page cache DuckDB keeps beside them only raises the job's peak.
+PLAN_MEMORY_LIMIT = "1GB"
+
+
+@dataclass
+class Detection:
+    """Everything one run found (kept in memory for tests and the benchmark)."""
+
+    links: pd.DataFrame        # links touching a clustered application: app_a, app_b, weight, groups, ids,
+                               # plan_similarity, time_gap_hours, strong, hard, cluster_id (when both ends share one)
+    members: pd.DataFrame      # application_id, cluster_id, firm_id, ...
+    clusters: pd.DataFrame     # cluster_id, size, n_firms, risk, flagged, reasons, ...
+    stats: dict
+
+
+def _enough_firms(con: duckdb.DuckDBPyConnection, assignment: dict[int, int], min_firms: int) -> dict[int, int]:
+    """Drop groups of fewer than ``min_firms`` firms (two households sharing a phone are not a
+    network) and renumber the rest 0.. in their order."""
+    if not assignment:
+        return assignment
+    a = pd.DataFrame({"application_id": list(assignment), "cluster_id": list(assignment.values())})
+    firm = dict(con.execute("SELECT application_id, firm_id FROM applications WHERE application_id IN (SELECT unnest(?))",
+                            [a["application_id"].tolist()]).fetchall())
+    a["firm_id"] = a["application_id"].map(firm)
+    firms = a.groupby("cluster_id")["firm_id"].nunique()
+    keep = firms.index[firms >= min_firms]
+    renumber = {old: new for new, old in enumerate(sorted(keep))}
+    a = a[a["cluster_id"].isin(keep)]
+    return dict(zip(a["application_id"], a["cluster_id"].map(renumber)))
+
+
+def _members(con: duckdb.DuckDBPyConnection, assignment: dict[int, int]) -> pd.DataFrame:
+    """Clustered applications with what the risk score compares them with (their programs' rates)."""
+    con.register("_assign", pd.DataFrame({"application_id": list(assignment), "cluster_id": list(assignment.values())}))
+    return con.execute("""
+        WITH prog AS (
+            SELECT program_id, avg((status = 'selected')::DOUBLE) AS prog_selection_rate,
+                   avg(amount_awarded_krw)::DOUBLE AS prog_mean_award
+            FROM applications WHERE program_id IN (
+                SELECT DISTINCT a.program_id FROM applications a JOIN _assign USING (application_id))
+            GROUP BY ALL
+        )
+        SELECT s.application_id, s.cluster_id, a.firm_id, f.region_code, a.program_id, a.submitted_at,
+               a.status::VARCHAR AS status, a.amount_awarded_krw, p.prog_selection_rate, p.prog_mean_award
+        FROM _assign s JOIN applications a USING (application_id) JOIN firms f USING (firm_id)
+        JOIN prog p USING (program_id)
+    """).df()
+
+
+def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: LinkParams = LinkParams(),
+           cluster_params: ClusterParams = ClusterParams(), progress: Progress = lambda _: None,
+           chunk: int = 200_000, memory_limit: str | None = None) -> Detection:
+    """Run detection on an open data connection (read-only use) with the given suppression list.
+
+    ``chunk`` bounds how many plans are read and hashed at once; it never changes the result.
+    ``memory_limit`` (when given) caps DuckDB in the SQL steps; the plan step runs under
+    :data:`PLAN_MEMORY_LIMIT`, as Python's signatures are the memory then."""
+    stats: dict = {}
+    t0 = time.perf_counter()
+    templates = supp.loc[supp["kind"] == "plan", "value"].tolist() if len(supp) else []
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{PLAN_MEMORY_LIMIT}'")
+    pl, plan_stats = links.plan_pairs(con, templates, link_params, chunk=chunk)
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    stats.update(plan_stats)
+    stats["t_plans"] = round(time.perf_counter() - t0, 2)
+    progress(f"plans: {plan_stats['plans']:,} plans, {len(pl):,} similar pairs ({stats['t_plans']} s)")
+
+    t1 = time.perf_counter()
+    chance = links.chance_within(con, link_params)
+    stats["timing_weight"] = round(links.timing_weight(chance, link_params), 2)
+    links.value_frequencies(con, supp)
+    stats["kind_totals"] = dict(con.execute("SELECT kind, total FROM _tot").fetchall())  # for why-linked views
+    stats["identifier_pairs"] = len(links.identifier_pairs(con, link_params, pl, chance=chance))
+    stats["t_identifiers"] = round(time.perf_counter() - t1, 2)
+    progress(f"identifiers: {stats['identifier_pairs']:,} shared-value pairs ({stats['t_identifiers']} s)")
+
+    t2 = time.perf_counter()
+    all_links = links.combine(con, pl, link_params, stats["timing_weight"])
+    # in a fixed order: components and communities are numbered in the order edges arrive
+    st = all_links.filter("strong").select("app_a, app_b").order("app_a, app_b").fetchnumpy()
+    assignment = clusters.components(st["app_a"], st["app_b"], cluster_params)
+    assignment = _enough_firms(con, assignment, cluster_params.min_firms)
+    for _ in range(2):  # twice: a member attached in the first pass may carry another member's trace
+        assignment = links.attach_by_traces(con, assignment, min_firms=cluster_params.trace_firms,
+                                            min_share=cluster_params.trace_share, weak_kinds=link_params.weak_kinds)
+        assignment = clusters.attach_by_links(assignment, links.touching(con, assignment), min_firms=cluster_params.trace_firms)
+    near = links.touching(con, assignment)  # the only links Python holds: those of clustered applications
+    assignment = clusters.merge_linked(assignment, near)
+    members = _members(con, assignment) if assignment else pd.DataFrame(
+        columns=["application_id", "cluster_id", "firm_id", "region_code", "program_id", "submitted_at", "status",
+                 "amount_awarded_krw", "prog_selection_rate", "prog_mean_award"])
+    a_cl = near["app_a"].map(assignment)
+    b_cl = near["app_b"].map(assignment)
+    near["cluster_id"] = a_cl.where(a_cl == b_cl)
+    in_cluster = near[near["strong"] & near["cluster_id"].notna()]
+    cl = clusters.risk(members, in_cluster, cluster_params) if len(members) else pd.DataFrame(
+        columns=["cluster_id", "size", "n_firms", "risk", "flagged", "reasons"])
+    stats.update(links=len(all_links), strong_links=len(st["app_a"]), clusters=len(cl),
+                 flagged=int(cl["flagged"].sum()) if len(cl) else 0, t_clusters=round(time.perf_counter() - t2, 2))
+    progress(f"clusters: {stats['clusters']:,}, flagged {stats['flagged']:,} ({stats['t_clusters']} s)")
+    return Detection(links=near, members=members, clusters=cl, stats=stats)
+
+
+def store(con: duckdb.DuckDBPyConnection, det: Detection, *, run_id: str, params: dict,
+          link_params: LinkParams = LinkParams()) -> None:
+    """Write one run's results (inside a writer session)."""
+    con.execute("INSERT INTO broker_runs VALUES (?, ?, ?)",
+                [run_id, datetime.now().replace(microsecond=0), json.dumps(params | {"stats": det.stats}, default=str)])
+    if len(det.clusters):
+        c = det.clusters
+        con.register("_c", pd.DataFrame({
+            "cluster_id": c["cluster_id"].astype(int), "size": c["size"].astype(int), "risk": c["risk"].astype(float),
+            "flagged": c["flagged"].astype(bool), "reasons": [json.dumps(r, ensure_ascii=False, default=str) for r in c["reasons"]],
+            "n_firms": c["n_firms"].astype(int), "groups": c["groups"], "awarded_krw": c["awarded_krw"].astype("int64"),
+            "n_programs": c["n_programs"].astype(int), "n_regions": c["n_regions"].astype(int),
+            "first_at": c["first_at"], "last_at": c["last_at"]}))
+        con.execute("""INSERT INTO broker_clusters SELECT ?, cluster_id, size, risk, flagged, reasons::JSON, n_firms,
+                       groups, awarded_krw, n_programs, n_regions, first_at, last_at FROM _c""", [run_id])
+        con.register("_m", det.members[["cluster_id", "application_id"]])
+        con.execute("INSERT INTO broker_cluster_members SELECT ?, cluster_id, application_id FROM _m", [run_id])
+    # Links kept for the auditor: every link touching a clustered application (strong or not), so
+    # the graph can expand a node's neighbours and show why weaker ties did not count.
+    keep = det.links
+    if len(keep):
+        con.register("_l", pd.DataFrame({
+            "app_a": keep["app_a"], "app_b": keep["app_b"], "weight": keep["weight"].round(3),
+            "evidence": [json.dumps(links.evidence_json(ids, sim, link_params), ensure_ascii=False, default=str)
+                         for ids, sim in zip(keep["ids"], keep["plan_similarity"])],
+            "plan_similarity": keep["plan_similarity"], "time_gap_hours": keep["time_gap_hours"].round(2),
+            "strong": keep["strong"], "groups": keep["groups"]}))
+        con.execute("""INSERT INTO broker_links SELECT ?, app_a, app_b, weight, evidence::JSON, plan_similarity,
+                       time_gap_hours, strong, groups FROM _l""", [run_id])
+
+
+def write_csv(det: Detection, out: Path) -> None:
+    """One row per clustered application: application_id, cluster_id, risk, flagged."""
+    m = det.members[["application_id", "cluster_id"]].merge(det.clusters[["cluster_id", "risk", "flagged"]], on="cluster_id")
+    m.sort_values(["risk", "cluster_id", "application_id"], ascending=[False, True, True]).to_csv(out, index=False)
+
+
+def run(db_path: Path | str, *, out: Path | None = None, link_params: LinkParams = LinkParams(),
+        cluster_params: ClusterParams = ClusterParams(), progress: Progress = lambda _: None,
+        memory_limit: str = MEMORY_LIMIT) -> tuple[str, Detection]:
+    """The batch job: read suppressions, detect, store under a new run id; returns (run_id, detection).
+
+    Detection reads the data file itself (read-only); only storing goes through the writer. The
+    writer works on a copy of the file, and holding that copy (16 GB at national scale) for the
+    whole detection beside DuckDB's spill files would double the disk the job needs. If the data
+    was replaced meanwhile (an import, a rebuild), nothing is stored: the run would describe data
+    that is no longer there.
+
+    ``memory_limit`` caps DuckDB (it spills joins and temp tables to disk beyond it); without a
+    cap it keeps the file's pages cached up to 80% of the machine, beside the plan signatures."""
+    with connect_read_only(db_path) as con:
+        templates = [r[0] for r in con.execute("SELECT plan_text FROM public_templates ORDER BY plan_text").fetchall()]
+    added = suppressions.seed_templates(db_path, templates)
+    if added:
+        progress(f"suppression list: seeded {added} public template plans")
+    supp = suppressions.load(db_path)
+    run_id = datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    ids = supp[supp["kind"] != "plan"] if len(supp) else supp
+    params = {"links": link_params.to_json(), "clusters": cluster_params.to_json(), "suppressions": len(supp),
+              "suppressed_identifiers": ids[["kind", "value"]].values.tolist() if len(ids) else []}
+    with connect_read_only(db_path) as con:
+        version = get_meta(con).get("data_version")
+        det = detect(con, supp, link_params=link_params, cluster_params=cluster_params, progress=progress,
+                     memory_limit=memory_limit)
+    with writer(db_path) as con:
+        if get_meta(con).get("data_version") != version:
+            raise RuntimeError(f"{db_path} was replaced while the detection ran (an import or a rebuild): "
+                               "nothing was stored; run the job again")
+        store(con, det, run_id=run_id, params=params, link_params=link_params)
+    if out is not None:
+        write_csv(det, out)
+    return run_id, det
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m analytics.brokers", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--db", required=True, type=Path, help="the data file (madang.duckdb)")
+    ap.add_argument("--out", type=Path, help="also write one row per clustered application to this CSV")
+    ap.add_argument("--memory-limit", default=MEMORY_LIMIT, help=f"DuckDB's memory cap (default {MEMORY_LIMIT})")
+    args = ap.parse_args(argv)
+    if not args.db.exists():
+        print(f"error: no database at {args.db}: build one with `python -m data.build --db {args.db}`", file=sys.stderr)
+        return 2
+    t = time.perf_counter()
+    run_id, det = run(args.db, out=args.out, memory_limit=args.memory_limit, progress=lambda msg: print(f"[{time.perf_counter() - t:6.1f}s] {msg}", flush=True))
+    print(f"run {run_id}: {det.stats['clusters']:,} clusters, {det.stats['flagged']:,} flagged, "
+          f"{len(det.members):,} applications clustered in {time.perf_counter() - t:.1f} s"
+          + (f"; wrote {args.out}" if args.out else ""))
+    return 0
+

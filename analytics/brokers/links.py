@@ -1,0 +1,442 @@
+"""Weighted links between applications of different firms, each with the evidence that made it.
+
+Two sources of evidence:
+
+* **shared identifiers** (phone, email, IP, device, bank account, address, document author): a
+  DuckDB self-join on (kind, value). A value's document frequency is the number of distinct *firms*
+  that used it (a firm's own repeated applications are one firm). Values used by more than
+  ``df_cap`` firms (call centres, carrier NAT addresses, ``none@none.com``) never link anyone;
+  the rest get a rarity weight as in Splink's term-frequency adjustment: ``log2(m / u)`` with
+  ``u = firms / all firms with that kind``. Person names are weak: namesakes abound, so a shared
+  name counts only beside other evidence, when rare, or inside a burst of that name (a broker
+  writing a dozen plans in an afternoon under a name a thousand firms carry).
+* **near-duplicate business plans**: MinHash + LSH (:mod:`analytics.minhash`); plans that copy a
+  suppressed public template (:data:`data.synth_plans.PUBLIC_TEMPLATES` seeds the list) are left out.
+
+Kinds are grouped into independent *evidence groups* (phone and email both point at one contact,
+so together they are one piece of evidence, not two). A link is **strong** when at least
+``min_groups`` groups agree and its weight (the sum of each group's best weight) reaches
+``min_weight``. Rarity weighting alone is not enough: two common values would add up.
+
+Identifier pairs and links stay in DuckDB temp tables (``_ids``, ``_links``): at national scale
+they are tens of millions of rows with lists of evidence, which as Python objects would not fit
+in memory. Python only ever holds the strong links and the links touching clustered applications.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analytics.brokers import minhash
+
+# Independent groups of evidence; kinds in one group tell the same story once.
+GROUPS: dict[str, str] = {
+    "phone": "contact", "email": "contact", "address": "place", "ip": "network", "device": "network",
+    "bank_account": "money", "doc_author": "document", "plan": "plan", "timing": "timing",
+}
+KINDS = tuple(k for k in GROUPS if k not in ("plan", "timing"))
+# Groups whose shared value can attach a member on its own (not names, not timing).
+HARD_GROUPS = ("contact", "network", "money", "place", "plan")
+
+
+@dataclass(frozen=True)
+class LinkParams:
+    """Everything that decides a link; stored with every run."""
+
+    df_cap: int = 50              # a value shared by more firms never links (call centre, NAT IP) ...
+    df_cap_share: float = 0.01    # ... nor one shared by more than this share of all firms with that kind
+    df_cap_floor: int = 20        # (but the cap is never lower than this: small data, big rings)
+    m_prob: float = 0.9           # P(members of one ring share a value they share): Splink's m
+    shingle_k: int = 12           # plans are shingled into the 12 characters from each word start
+    bins: int = 128               # MinHash bins (one-permutation): 64 LSH bands of 2
+    band_rows: int = 2            # LSH rows per band: with 64 bands a pair at 0.22 is a candidate 95% of the time
+    bucket_cap: int = 10          # LSH buckets with more plans are phrases everyone writes (a ring's
+                                  # members rarely share one band's minima in numbers) ...
+    bucket_share: float = 1e-5    # ... or more than this share of all plans: a bucket of common phrases
+                                  # grows with the data, a fixed cap would drop rings' buckets at scale
+    plan_threshold: float = 0.15  # estimated Jaccard a plan pair must reach (unrelated plans: <= 0.05)
+    template_threshold: float = 0.4  # a plan this close to a suppressed template is a public copy
+    plan_levels: tuple[tuple[float, float], ...] = ((0.4, 12.0), (0.25, 9.0), (0.15, 6.0))  # (sim >=, weight)
+    burst_hours: float = 12.0     # two linked submissions this close in time add the group 'timing'
+    min_groups: int = 2           # independent evidence groups a strong link needs
+    min_weight: float = 12.0      # and this much weight
+    weak_kinds: tuple[str, ...] = ("doc_author",)  # person names collide: namesakes are not a trace ...
+    weak_df_cap: int = 5          # ... so they link only when rare, a trace of a group, beside other
+                                  # evidence, or inside a burst of the name:
+    burst_alpha: float = 0.01     # so many of its applications within burst_hours arise by chance with
+                                  # at most this probability per name (a scan statistic, see burst_threshold);
+    burst_max_share: float = 0.005  # a "name" on more than this share of firms (and more than df_cap)
+                                  # is a placeholder ('user'), crowded on every deadline day: never a burst
+    trace_firms: int = 3          # firms carrying two values of different groups make both traces ...
+    trace_share: float = 0.3      # ... when they are this share of the rarer value's firms
+    seed: int = 0
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def plan_weight(sim: float | np.ndarray, params: LinkParams) -> np.ndarray:
+    """The weight of a plan similarity: the level it reaches (Splink-style comparison levels)."""
+    s = np.asarray(sim, dtype=float)
+    out = np.zeros_like(s)
+    for level, weight in sorted(params.plan_levels):  # ascending: the highest level reached wins
+        out = np.where(s >= level, weight, out)
+    return out
+
+
+def identifier_weight(firms: int | np.ndarray, total: int | np.ndarray, params: LinkParams) -> np.ndarray:
+    """Splink's term-frequency adjusted match weight of sharing a value used by ``firms`` firms."""
+    return np.log2(params.m_prob * np.asarray(total, dtype=float) / np.asarray(firms, dtype=float))
+
+
+def burst_threshold(n: np.ndarray, chance: float, alpha: float, floor: int) -> np.ndarray:
+    """For values carried by ``n`` applications: how many *other* applications of the value within
+    ``burst_hours`` of one of them make a burst (at least ``floor``).
+
+    By chance, each of the other n - 1 falls within the window with probability ``chance`` (see
+    :func:`chance_within`), so their count is about Poisson with mean (n - 1) * chance; the
+    threshold is the smallest k it reaches with probability at most alpha / n (n windows are looked
+    at, one per application). A name with 500 namesakes needs a dozen in one window, a rare one two.
+    """
+    out = np.empty(len(n), dtype=np.int64)
+    for i, nv in enumerate(np.asarray(n, dtype=np.int64)):
+        mu, target = (nv - 1) * chance, alpha / nv
+        if mu > 500:  # exp(-mu) underflows; such a value (a placeholder) is everywhere at once anyway
+            out[i] = nv
+            continue
+        k, pmf, tail = 0, math.exp(-mu), 1.0  # tail = P(X >= k)
+        while tail > target and k < nv:
+            tail -= pmf
+            k += 1
+            pmf *= mu / k
+        out[i] = max(k, floor)
+    return out
+
+
+def _register_suppressions(con: duckdb.DuckDBPyConnection, suppressions: pd.DataFrame) -> None:
+    ids = suppressions.loc[suppressions["kind"] != "plan", ["kind", "value"]] if len(suppressions) else None
+    con.register("_supp", ids if ids is not None and len(ids) else pd.DataFrame({"kind": ["-"], "value": ["-"]}))
+
+
+def value_frequencies(con: duckdb.DuckDBPyConnection, suppressions: pd.DataFrame) -> None:
+    """Temp tables ``_fp`` (application, firm, kind, value; suppressed values removed), ``_df``
+    (firms per value) and ``_tot`` (firms per kind)."""
+    _register_suppressions(con, suppressions)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _fp AS
+        SELECT DISTINCT f.application_id, a.firm_id, f.kind::VARCHAR AS kind, f.value
+        FROM app_fingerprints f JOIN applications a USING (application_id) JOIN firms fi USING (firm_id)
+        ANTI JOIN _supp s ON s.kind = f.kind::VARCHAR AND s.value = f.value
+        -- a document written by the firm's own representative is not a third party's trace
+        WHERE NOT (f.kind = 'doc_author' AND f.value = coalesce(fi.ceo_name, ''))
+    """)
+    con.execute("CREATE OR REPLACE TEMP TABLE _df AS SELECT kind, value, count(DISTINCT firm_id) AS firms FROM _fp GROUP BY ALL")
+    con.execute("CREATE OR REPLACE TEMP TABLE _tot AS SELECT kind, count(DISTINCT firm_id) AS total FROM _fp GROUP BY ALL")
+
+
+def weak_bursts(con: duckdb.DuckDBPyConnection, params: LinkParams, chance: float) -> None:
+    """Temp table ``_bursts`` (application_id, firm_id, kind, value, t): carriers of a weak-kind
+    value with at least :func:`burst_threshold` other carriers within ``burst_hours``. Needs the
+    ``_fp``/``_df``/``_tot`` tables of :func:`value_frequencies`."""
+    weak = list(params.weak_kinds)
+    counts = con.execute("""SELECT DISTINCT n FROM (SELECT count(*) AS n FROM _fp WHERE list_contains(?, kind)
+                            GROUP BY kind, value) WHERE n >= 2""", [weak]).fetchnumpy()["n"]
+    con.register("_burst_k", pd.DataFrame({"n": counts.astype(np.int64), "k": burst_threshold(
+        counts, chance, params.burst_alpha, max(params.trace_firms - 1, 1))}))
+    h = float(params.burst_hours) * 3600  # a window bound must be a constant
+    # Bursts by time buckets of burst_hours first (aggregates and equi-joins, which DuckDB spills
+    # to disk): an application's neighbours within burst_hours lie in its bucket or the two beside
+    # it, so only buckets whose three hold enough can hold a burst. The exact sliding window then
+    # runs on the applications around those few buckets; over all names it exhausts memory.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _wk AS
+        SELECT fp.application_id, fp.firm_id, fp.kind, fp.value, epoch(a.submitted_at) AS t,
+               floor(epoch(a.submitted_at) / {h})::BIGINT AS b
+        FROM _fp fp JOIN applications a USING (application_id) WHERE list_contains($weak, fp.kind)
+    """, {"weak": weak})
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _bursts AS   -- weak-kind carriers inside a burst of their value
+        WITH cnt AS (
+            SELECT kind, value, b, count(*) AS c FROM _wk GROUP BY ALL
+        ), nv AS (
+            SELECT kind, value, k FROM (SELECT kind, value, sum(c)::BIGINT AS n FROM cnt GROUP BY ALL) JOIN _burst_k USING (n)
+            JOIN _df d USING (kind, value) JOIN _tot t USING (kind) WHERE d.firms <= greatest($cap, $max_share * t.total)
+        ), hot AS (
+            SELECT c.kind, c.value, c.b, nv.k FROM cnt c JOIN nv USING (kind, value)
+            LEFT JOIN cnt l ON l.kind = c.kind AND l.value = c.value AND l.b = c.b - 1
+            LEFT JOIN cnt r ON r.kind = c.kind AND r.value = c.value AND r.b = c.b + 1
+            WHERE c.c + coalesce(l.c, 0) + coalesce(r.c, 0) >= nv.k + 1
+        ), around AS (
+            SELECT DISTINCT kind, value, b + d AS b FROM hot, (VALUES (-1), (0), (1)) AS s(d)
+        ), wn AS (
+            SELECT w.*, count(*) OVER (PARTITION BY w.kind, w.value ORDER BY w.t
+                                       RANGE BETWEEN {h} PRECEDING AND {h} FOLLOWING) - 1 AS near
+            FROM _wk w SEMI JOIN around USING (kind, value, b)
+        )
+        SELECT wn.application_id, wn.firm_id, wn.kind, wn.value, wn.t FROM wn JOIN hot USING (kind, value, b)
+        WHERE wn.near >= hot.k
+    """, {"max_share": params.burst_max_share, "cap": params.df_cap})
+
+
+def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: pd.DataFrame, *,
+                     chance: float) -> duckdb.DuckDBPyRelation:
+    """Temp table ``_ids``: one row per (pair of applications of different firms, shared value)
+    under the DF cap, or a name inside a burst (app_a, app_b, kind, grp, value, firms, weight, trace).
+
+    ``trace`` marks values that travel with a value of another evidence group: at least
+    ``trace_firms`` firms carry both on one application (a broker's phone and the broker's name as
+    document author). Sharing such a value is strong evidence on its own, even for a member that
+    left one trace. Weak kinds (person names: thousands of namesakes) count only when rare, a
+    trace, beside other evidence of the same pair (``plans`` are the plan pairs (app_a, app_b)),
+    or when both applications are inside a *burst* of the name: more of its applications within
+    ``burst_hours`` than chance gives (:func:`burst_threshold`, ``chance`` from
+    :func:`chance_within`). Two namesakes submitting on the same day is no evidence (a firm with
+    forty applications meets a namesake that way); a dozen applications written by one name in an
+    afternoon is, even for a name over the DF cap.
+    """
+    groups = pd.DataFrame({"kind": list(GROUPS), "grp": list(GROUPS.values())})
+    con.register("_groups", groups)
+    con.register("_plan_pairs", plans[["app_a", "app_b"]])
+    weak = list(params.weak_kinds)
+    weak_bursts(con, params, chance)
+    h = float(params.burst_hours) * 3600
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _ids AS
+        WITH vals AS (   -- every value with its rarity weight
+            SELECT d.kind, d.value, d.firms, t.total, g.grp, log2($m * t.total / d.firms) AS weight
+            FROM _df d JOIN _tot t USING (kind) JOIN _groups g USING (kind)
+        ), v AS (        -- those under the DF cap
+            SELECT * FROM vals WHERE firms >= 2 AND firms <= least($cap, greatest($cap_floor, $cap_share * total))
+        ), fv AS (
+            SELECT fp.application_id, fp.firm_id, v.kind, v.value, v.grp, v.firms FROM _fp fp JOIN v USING (kind, value)
+        ), traces AS (   -- on one application, and most carriers of the rarer value: not a coincidence
+            SELECT DISTINCT kind, value FROM (
+                SELECT a.kind, a.value FROM fv a JOIN fv b ON a.application_id = b.application_id AND a.grp <> b.grp
+                GROUP BY a.kind, a.value, b.kind, b.value, a.firms, b.firms
+                HAVING count(DISTINCT a.firm_id) >= greatest($trace_firms, $trace_share * least(a.firms, b.firms)))
+        ), p AS (
+            SELECT x.application_id AS app_a, y.application_id AS app_b, v.kind, v.grp, v.value, v.firms, v.weight,
+                   t.kind IS NOT NULL AS is_trace, list_contains($weak, v.kind) AS weak
+            FROM v LEFT JOIN traces t USING (kind, value) JOIN _fp x USING (kind, value) JOIN _fp y USING (kind, value)
+            WHERE x.application_id < y.application_id AND x.firm_id <> y.firm_id
+        ), other AS (   -- pairs with evidence that is not a weak kind
+            SELECT DISTINCT app_a, app_b FROM p WHERE NOT weak
+            UNION SELECT app_a, app_b FROM _plan_pairs
+        ), burst AS (   -- both inside one burst of a weak value, whatever its DF
+            SELECT x.application_id AS app_a, y.application_id AS app_b, x.kind, w.grp, x.value, w.firms, w.weight,
+                   false AS trace
+            FROM _bursts x JOIN _bursts y USING (kind, value) JOIN vals w USING (kind, value)
+            WHERE x.application_id < y.application_id AND x.firm_id <> y.firm_id AND abs(x.t - y.t) <= {h}
+        )
+        -- a name that travels with the broker's phone is still shared by namesakes: it corroborates
+        -- other evidence but never makes a strong link on its own (trace = false for weak kinds)
+        SELECT app_a, app_b, kind, grp, value, firms, weight, bool_or(trace) AS trace FROM (
+            SELECT p.app_a, p.app_b, p.kind, p.grp, p.value, p.firms, p.weight, p.is_trace AND NOT p.weak AS trace FROM p
+            WHERE NOT p.weak OR p.firms <= $weak_cap OR p.is_trace
+            UNION ALL
+            SELECT p.app_a, p.app_b, p.kind, p.grp, p.value, p.firms, p.weight, false FROM p SEMI JOIN other USING (app_a, app_b)
+            WHERE p.weak AND NOT (p.firms <= $weak_cap OR p.is_trace)
+            UNION ALL
+            SELECT * FROM burst
+        ) GROUP BY ALL
+    """, {"weak": weak, "weak_cap": params.weak_df_cap, "m": params.m_prob, "cap": params.df_cap,
+          "cap_floor": params.df_cap_floor, "cap_share": params.df_cap_share, "trace_firms": params.trace_firms,
+          "trace_share": params.trace_share})
+    return con.table("_ids")
+
+
+def plan_signatures(con: duckdb.DuckDBPyConnection, params: LinkParams, *, chunk: int = 200_000,
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(application ids, firm ids, MinHash signatures) of every plan, read ``chunk`` plans at a time.
+
+    Only one chunk of texts is ever in memory (10 M plan texts as Python strings would be ~7 GB);
+    a text's signature does not depend on its chunk, so the result is the same for any ``chunk``.
+    Texts are normalised while hashing, not in SQL (a regexp over a million plans costs more than
+    the whole signature step).
+    """
+    n = con.execute("SELECT count(*) FROM business_plans").fetchall()[0][0]
+    apps = np.empty(n, dtype=np.int64)
+    firms = np.empty(n, dtype=np.int64)
+    sig = np.empty((n, params.bins), dtype=np.uint32)
+    reader = con.sql("""
+        SELECT p.application_id, a.firm_id, p.plan_text
+        FROM business_plans p JOIN applications a USING (application_id)
+    """).to_arrow_reader(chunk)
+    lo = 0
+    for batch in reader:
+        hi = lo + batch.num_rows
+        apps[lo:hi] = batch.column(0).to_numpy()
+        firms[lo:hi] = batch.column(1).to_numpy()
+        sig[lo:hi] = minhash.signatures(batch.column(2).to_pylist(), bins=params.bins, k=params.shingle_k,
+                                        seed=params.seed)
+        lo = hi
+    return apps[:lo], firms[:lo], sig[:lo]
+
+
+def template_copies(sig: np.ndarray, templates: list[str], params: LinkParams, step: int = 1_000_000) -> np.ndarray:
+    """Boolean mask of plans whose estimated similarity to any suppressed template reaches the threshold."""
+    mask = np.zeros(sig.shape[0], dtype=bool)
+    if not templates:
+        return mask
+    tsig = minhash.signatures(templates, bins=params.bins, k=params.shingle_k, seed=params.seed)
+    for lo in range(0, sig.shape[0], step):  # in blocks: each comparison makes bins bytes per plan
+        block = sig[lo : lo + step]
+        for row in tsig:
+            mask[lo : lo + step] |= minhash.estimate_jaccard(block, np.broadcast_to(row, block.shape)) >= params.template_threshold
+    return mask
+
+
+def plan_pairs(con: duckdb.DuckDBPyConnection, templates: list[str], params: LinkParams, *,
+               chunk: int = 200_000) -> tuple[pd.DataFrame, dict]:
+    """Pairs of applications of different firms with near-duplicate plans: (app_a, app_b, plan_similarity).
+
+    Memory is the signatures (bins x 4 bytes per plan) plus one chunk of texts (see :func:`plan_signatures`).
+    """
+    t0 = time.perf_counter()
+    apps, firms, sig = plan_signatures(con, params, chunk=chunk)
+    t_sig = time.perf_counter() - t0
+    copies = template_copies(sig, templates, params)
+    # Public-template copies get an all-empty signature: they can never share a bucket.
+    sig[copies] = minhash.EMPTY
+    cap = max(params.bucket_cap, round(params.bucket_share * len(apps)))
+    i, j, sims, skipped = minhash.similar_pairs(
+        sig, threshold=params.plan_threshold, rows=params.band_rows, bucket_cap=cap, owner=firms)
+    del sig
+    a, b = apps[i], apps[j]
+    out = pd.DataFrame({"app_a": np.minimum(a, b), "app_b": np.maximum(a, b), "plan_similarity": sims})
+    stats = {"plans": len(apps), "template_copies": int(copies.sum()), "bucket_cap": cap, "skipped_buckets": skipped,
+             "plan_pairs": len(out), "t_signatures": round(t_sig, 2), "t_lsh": round(time.perf_counter() - t0 - t_sig, 2)}
+    return out, stats
+
+
+def combine(con: duckdb.DuckDBPyConnection, plans: pd.DataFrame, params: LinkParams,
+            timing_weight: float) -> duckdb.DuckDBPyRelation:
+    """Temp table ``_links`` from ``_ids`` (:func:`identifier_pairs`) and the plan pairs: one row
+    per linked pair with weight, groups, plan similarity, time gap, same program,
+    both firms, ``strong`` and ``hard``.
+
+    A link is strong (counts for clustering) with enough independent groups and enough weight, or
+    a shared trace; hard when it carries a group that can attach a member (:data:`HARD_GROUPS`).
+    A pair already linked by an identifier or a plan that was also submitted within
+    ``burst_hours`` gets the independent group 'timing' with ``timing_weight`` (see
+    :func:`timing_weight`); closeness in time alone never creates a link.
+
+    The evidence list of each link is left to :func:`touching`: aggregating lists of structs over
+    every pair is what exhausts DuckDB's memory at national scale, and only the links of
+    clustered applications are ever shown or stored.
+    """
+    pl = plans.assign(plan_weight=plan_weight(plans["plan_similarity"].to_numpy(), params))
+    con.register("_plans", pl)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _links AS
+        WITH g AS (   -- best weight per independent group of a pair
+            SELECT app_a, app_b, grp, max(weight) AS w, bool_or(trace) AS trace FROM _ids GROUP BY ALL
+        ), idp AS (
+            SELECT app_a, app_b, sum(w) AS id_weight, list(grp ORDER BY grp) AS id_groups, bool_or(trace) AS trace
+            FROM g GROUP BY ALL
+        ), pairs AS (
+            SELECT coalesce(i.app_a, p.app_a) AS app_a, coalesce(i.app_b, p.app_b) AS app_b,
+                   coalesce(i.id_weight, 0) + coalesce(p.plan_weight, 0) AS weight,
+                   list_concat(coalesce(i.id_groups, []), CASE WHEN p.app_a IS NULL THEN [] ELSE ['plan'] END) AS groups,
+                   coalesce(i.trace, false) AS trace, p.plan_similarity
+            FROM idp i FULL OUTER JOIN _plans p ON i.app_a = p.app_a AND i.app_b = p.app_b
+        ), timed AS (
+            SELECT pairs.*, abs(epoch(x.submitted_at) - epoch(y.submitted_at)) / 3600.0 AS time_gap_hours,
+                   x.program_id = y.program_id AS same_program, x.firm_id AS firm_a, y.firm_id AS firm_b
+            FROM pairs JOIN applications x ON x.application_id = pairs.app_a
+            JOIN applications y ON y.application_id = pairs.app_b
+        ), scored AS (
+            SELECT t.app_a, t.app_b,
+                   t.weight + CASE WHEN t.time_gap_hours <= $burst THEN $tw ELSE 0 END AS weight,
+                   list_concat(t.groups, CASE WHEN t.time_gap_hours <= $burst THEN ['timing'] ELSE [] END) AS groups,
+                   len(t.groups) + (t.time_gap_hours <= $burst)::INTEGER AS n_groups,
+                   t.trace, t.plan_similarity, t.time_gap_hours, t.same_program, t.firm_a, t.firm_b
+            FROM timed t
+        )
+        SELECT *, (n_groups >= $min_groups AND weight >= $min_weight) OR trace AS strong,
+               list_has_any(groups, $hard) AS hard
+        FROM scored
+    """, {"burst": params.burst_hours, "tw": timing_weight, "min_groups": params.min_groups,
+          "min_weight": params.min_weight, "hard": list(HARD_GROUPS)})
+    return con.table("_links")
+
+
+def touching(con: duckdb.DuckDBPyConnection, apps: Iterable[int]) -> pd.DataFrame:
+    """The links of ``_links`` with at least one end in ``apps`` (clustered applications), each
+    with ``ids``: its shared identifiers as {kind, value, firms, weight, trace} dicts, rarest
+    (heaviest) first (the plan is its own column)."""
+    con.register("_touch", pd.DataFrame({"application_id": pd.Series(list(apps), dtype="int64")}))
+    return con.execute("""
+        WITH near AS (
+            SELECT * FROM _links WHERE app_a IN (SELECT application_id FROM _touch)
+                                    OR app_b IN (SELECT application_id FROM _touch)
+        ), ev AS (
+            SELECT app_a, app_b,
+                   list({'kind': kind, 'value': value, 'firms': firms, 'weight': round(weight, 2), 'trace': trace}
+                        ORDER BY weight DESC, kind, value) AS ids
+            FROM _ids SEMI JOIN near USING (app_a, app_b) GROUP BY ALL
+        )
+        SELECT near.*, coalesce(ev.ids, []) AS ids FROM near LEFT JOIN ev USING (app_a, app_b)
+        ORDER BY app_a, app_b
+    """).df()
+
+
+def chance_within(con: duckdb.DuckDBPyConnection, params: LinkParams) -> float:
+    """The chance that two random applications were submitted within ``burst_hours`` of each other
+    (measured on the data, so it follows how busy the calendar is around deadlines)."""
+    t = np.sort(con.execute("SELECT epoch(submitted_at) AS t FROM applications").fetchnumpy()["t"].astype(float))
+    if t.size < 2:
+        return 1.0
+    h = params.burst_hours * 3600
+    within = np.searchsorted(t, t + h, side="right") - np.searchsorted(t, t - h, side="left") - 1
+    return max(float(within.mean()) / (t.size - 1), 1e-9)
+
+
+def timing_weight(chance: float, params: LinkParams) -> float:
+    """Match weight of two submissions within ``burst_hours``: log2(m / u), u = :func:`chance_within`."""
+    return float(np.log2(params.m_prob / chance)) if chance < 1.0 else 0.0
+
+
+def attach_by_traces(con: duckdb.DuckDBPyConnection, assignment: dict[int, int], *, min_firms: int,
+                     min_share: float, weak_kinds: tuple[str, ...] = ()) -> dict[int, int]:
+    """Add unclustered applications that carry a *trace* of a cluster.
+
+    A value is a cluster's trace when at least ``min_firms`` of its firms carry it and they are at
+    least ``min_share`` of all firms that carry it (the broker's phone, not a carrier NAT address a
+    member happens to use). A member who left only that one trace has no strong link, but belongs.
+    Weak kinds (names) never attach: their other carriers are mostly namesakes.
+    Needs the ``_fp``/``_df`` tables of :func:`value_frequencies`.
+    """
+    if not assignment:
+        return dict(assignment)
+    con.register("_assign", pd.DataFrame({"application_id": list(assignment), "cluster_id": list(assignment.values())}))
+    rows = con.execute("""
+        WITH traces AS (
+            SELECT fp.kind, fp.value, s.cluster_id, count(DISTINCT fp.firm_id) AS firms_in
+            FROM _fp fp JOIN _assign s USING (application_id) GROUP BY ALL
+        ), t AS (
+            SELECT t.* FROM traces t JOIN _df d USING (kind, value)
+            WHERE t.firms_in >= ? AND t.firms_in >= ? * d.firms AND NOT list_contains(?, t.kind)
+        )
+        SELECT fp.application_id, arg_max(t.cluster_id, t.firms_in) AS cluster_id
+        FROM _fp fp JOIN t USING (kind, value) ANTI JOIN _assign s ON s.application_id = fp.application_id
+        GROUP BY ALL
+    """, [min_firms, min_share, list(weak_kinds)]).fetchall()
+    out = dict(assignment)
+    out.update({int(a): int(c) for a, c in rows})
+    return out
+
+
+def evidence_json(ids: list[dict], plan_similarity: float | None, params: LinkParams) -> list[dict]:
+    """The stored evidence of one link: every shared identifier, then the plan similarity."""
+    ev = [dict(e) for e in ids]
+    if plan_similarity is not None and not math.isnan(plan_similarity):
+        ev.append({"kind": "plan", "value": None, "firms": None, "similarity": round(float(plan_similarity), 3),
+                   "weight": float(plan_weight(plan_similarity, params))})
+    return ev
