@@ -92,6 +92,8 @@ def shap_speed(db: Path, threads: int, rows: int, slow_rows: int, seed: int = 0)
     out = {}
     for model in train.MODELS:
         v = store.current_version(con, model)
+        if v is None:
+            raise SystemExit(f"{model} is not trained in {db}: run without --skip-train")
         sm = store.load_model(con, model, v.version)
         out[model] = _speed_one(sm, frame.iloc[100:100 + rows], frame.iloc[:100], threads, slow_rows)
     con.close()
@@ -104,7 +106,7 @@ def page_rerun(db: Path, reruns: int) -> tuple[float, float]:
 
     from bench.harness import median_rerun, served_pages_init, signed_in_app
 
-    PagesManager.__init__ = served_pages_init()
+    PagesManager.__init__ = served_pages_init()  # type: ignore[method-assign]
     os.environ["MADANG_DB"] = str(db)
     at = signed_in_app("evaluator", page="pages/scoring.py", timeout=120)
     t = time.perf_counter()

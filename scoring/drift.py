@@ -11,6 +11,8 @@ Read as the usual rule of thumb: < 0.1 stable, 0.1-0.25 a shift worth a look, > 
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -60,10 +62,10 @@ def psi(expected: list[float], actual: list[float]) -> float:
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def compare(previous: dict[str, object], frame: pd.DataFrame, score: np.ndarray) -> dict[str, object]:
+def compare(previous: dict[str, Any], frame: pd.DataFrame, score: np.ndarray) -> dict[str, Any]:
     """PSI of this data's scores and drivers against a previous version's profile."""
     out: dict[str, float] = {}
-    for n, ref in previous["features"].items():   # type: ignore[union-attr]
+    for n, ref in previous["features"].items():
         if n not in frame.columns:
             continue
         if "categories" in ref:
@@ -74,7 +76,7 @@ def compare(previous: dict[str, object], frame: pd.DataFrame, score: np.ndarray)
             edges = ref["edges"]
             now = _shares(_bin(pd.to_numeric(frame[n]).to_numpy(dtype=float, na_value=np.nan), edges), len(edges) + 2)
         out[n] = psi(ref["shares"], now)
-    return {"psi_score": psi(previous["score_shares"], score_shares(score)),   # type: ignore[arg-type]
+    return {"psi_score": psi(previous["score_shares"], score_shares(score)),
             "psi_features": dict(sorted(out.items(), key=lambda kv: -kv[1]))}
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,7 @@ def label(d: Driver, lang: str) -> str:
     return d.ko if lang == "ko" else d.en
 
 
-def value_text(name: str, value: object, lang: str = "ko") -> str:
+def value_text(name: str, value: Any, lang: str = "ko") -> str:
     """A driver's value as an evaluator reads it (23.5%, 12건, 있음, 4.3억원 ...)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "없음" if lang == "ko" else "missing"
@@ -155,11 +156,12 @@ def reason_codes(model: str, table: pd.DataFrame, sample: pd.DataFrame, frame_ro
     for role, part in groups:
         for r in part.head(k).to_dict("records"):
             n = r["driver"]
+            m = med.get(n)
             r.update({"role": role, "kind": "actionable" if DRIVER_BY_NAME[n].actionable else "context",
                       "direction": "raised" if r["points"] > 0 else "lowered",
                       "code": f"{model.upper()}-{order[n]:02d}", "percentile": pct.get(n), "median": med.get(n),
-                      "median_text": "" if med.get(n) is None else f"{100 * med[n]:.0f}%" if n.startswith("cert_")
-                      else value_text(n, med[n], lang)})
+                      "median_text": "" if m is None else f"{100 * m:.0f}%" if n.startswith("cert_")
+                      else value_text(n, m, lang)})
             r["sentence"] = sentence(r, t)
             rows.append(r)
     cols = ["code", "role", "kind", "direction", "driver", "label", "value_text", "median_text", "percentile",

@@ -8,6 +8,8 @@ bootstrap over firms (a firm's applications share one outcome, so firms are the 
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from sklearn.metrics import brier_score_loss, roc_auc_score
@@ -49,7 +51,7 @@ def _sorted_auc(y: np.ndarray, tie_group: np.ndarray, n_groups: int, w: np.ndarr
 
 
 def bootstrap(y: np.ndarray, p: np.ndarray, p_truth: np.ndarray, firm_ids: np.ndarray, w: np.ndarray,
-              grade_idx: np.ndarray, n_grades: int, *, reps: int = BOOTSTRAP, seed: int = 0) -> dict[str, object]:
+              grade_idx: np.ndarray, n_grades: int, *, reps: int = BOOTSTRAP, seed: int = 0) -> dict[str, Any]:
     """95% percentile intervals over firm resamples: AUC, Brier (model and truth), the AUC gap and
     each grade's realised target rate (``grade_idx``: the row's position on the version's ladder)."""
     _, firm = np.unique(firm_ids, return_inverse=True)
@@ -73,7 +75,7 @@ def bootstrap(y: np.ndarray, p: np.ndarray, p_truth: np.ndarray, firm_ids: np.nd
         f = np.bincount(grade_idx, weights=ww * y, minlength=n_grades)
         with np.errstate(invalid="ignore", divide="ignore"):
             rates.append(np.where(n > 0, f / n, np.nan))
-    out: dict[str, object] = {k: [float(np.nanquantile(v, 0.025)), float(np.nanquantile(v, 0.975))]
+    out: dict[str, Any] = {k: [float(np.nanquantile(v, 0.025)), float(np.nanquantile(v, 0.975))]
                               for k, v in stats.items()}
     r = np.asarray(rates)
     out["grade_rate"] = [[None, None] if np.isnan(col).all() else
@@ -154,11 +156,11 @@ def fairness(model: str, groups: pd.Series, y_good: np.ndarray, p_good: np.ndarr
                         "auc": auc(y_good[idx], p_good[idx], w[idx])})
             g_idx = idx[good[idx]]
             if len(g_idx):
-                row["tpr"] = float(sel[g_idx].mean())
-                row["fnr"] = 1.0 - row["tpr"]
+                tpr = float(sel[g_idx].mean())
+                row.update({"tpr": tpr, "fnr": 1.0 - tpr})
                 if sel_truth is not None:
-                    row["tpr_truth"] = float(sel_truth[g_idx].mean())
-                    row["fnr_truth"] = 1.0 - row["tpr_truth"]
+                    tpr_truth = float(sel_truth[g_idx].mean())
+                    row.update({"tpr_truth": tpr_truth, "fnr_truth": 1.0 - tpr_truth})
         out.append({k: (float(v) if isinstance(v, np.floating) else v) for k, v in row.items()})
     return out
 

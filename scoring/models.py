@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import lightgbm as lgb
 import numpy as np
@@ -60,7 +61,7 @@ class ScoringModel:
     parts: list[SubModel]
     alpha: float
     betas: list[float]
-    params: dict[str, object] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def target_good(self) -> bool:

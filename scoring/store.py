@@ -88,6 +88,7 @@ def find_applicants(con: duckdb.DuckDBPyConnection, text: str, *, role: str, lim
     digits = re.sub(r"\D", "", raw.split("*")[0])
     if not digits:
         return pd.DataFrame(columns=["application_id", "biz_no", "firm_name", "program_title", "submitted_at"])
+    arg: str | int
     if "*" in raw or "-" in raw or len(digits) == 10:
         cond, arg = "starts_with(f.biz_no, ?)", digits
     else:

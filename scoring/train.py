@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -65,7 +66,7 @@ class Trained:
     percentile: np.ndarray
     contrib: np.ndarray      # rows x drivers, calibrated log-odds of the target
     base: float
-    metrics: dict[str, object]
+    metrics: dict[str, Any]
 
 
 def load_training_data(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
