@@ -2,7 +2,7 @@
 both peers (``shap.TreeExplainer`` and the explainerdashboard default), peak memory, and the
 evaluator page's rerun time.
 
-    flock /tmp/madang-bench.lock .venv/bin/python bench/scoring.py [--db var/bench/scoring_scale1.duckdb]
+    flock /tmp/madang-bench.lock .venv/bin/python -m bench.scoring [--db var/bench/scoring_scale1.duckdb]
 
 Uses its own copy of the shared scale-1 database (var/bench/scale1.duckdb, built with seed 42 if
 missing) because training writes scores into it. Targets: train + SHAP for all rows <= 180 s on

@@ -18,6 +18,7 @@ from scoring import (
 )
 from scoring.features import DRIVER_BY_NAME, KTOP_PART_KO
 from ui import cache
+from ui.i18n import CATALOGUE
 from ui.shell import page
 
 ctx = page("scoring", filters=(), params=("model", "app"))
@@ -31,6 +32,8 @@ st.caption(ctx.t("scoring.version", version=version.version, created=version.cre
 if ctx.meta.get("source", "synthetic") == "synthetic":
     st.caption(ctx.t("scoring.synthetic"))
 names = version.driver_names
+# the figure labels in this language, passed to the cached figure builders (scoring never imports ui)
+fig_labels = tuple((k, ctx.t(k)) for k in CATALOGUE if k.startswith("scoring."))
 tab_app, tab_global, tab_card = st.tabs([ctx.t("scoring.tab.applicant"), ctx.t("scoring.tab.global"),
                                          ctx.t("scoring.tab.card")])
 
@@ -194,7 +197,7 @@ with tab_app:
                                mime="text/html", key="export_html")
 
 with tab_global:
-    g = ctx.query(views.global_figures, model, version.version, ctx.lang, role=ctx.role)
+    g = ctx.query(views.global_figures, model, version.version, ctx.lang, fig_labels, role=ctx.role)
     st.subheader(ctx.t("scoring.importance"))
     st.plotly_chart(g["importance"])
     st.subheader(ctx.t("scoring.beeswarm", n=g["n"]))
@@ -205,7 +208,7 @@ with tab_global:
 
 with tab_card:
     m = version.metrics
-    card = ctx.query(views.card_figures, model, version.version, ctx.lang)
+    card = ctx.query(views.card_figures, model, version.version, ctx.lang, fig_labels)
     ci = m.get("intervals", {})
     k1, k2, k3, k4 = st.columns(4)
     auc_ci = ci.get("auc", [float("nan")] * 2)

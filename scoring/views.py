@@ -7,37 +7,49 @@ rerun cost ~0.15 s of a 0.3 s budget.
 """
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable
 
 import duckdb
 import pandas as pd
 
 from scoring import counterfactual, explain, grades, plots, store
 from scoring.features import DRIVER_BY_NAME
-from ui.i18n import t as label_of
+
+Labels = tuple[tuple[str, str], ...]   # (key, text) pairs of the page's language: hashable, so cacheable
 
 
-def global_figures(con: duckdb.DuckDBPyConnection, model: str, version: str, lang: str, *,
+def label_function(labels: Labels) -> Callable[..., str]:
+    """``t(key, **kw)`` over the labels the page passed (scoring never reads the UI catalogue itself)."""
+    table = dict(labels)
+
+    def t(key: str, **kw: object) -> str:
+        text = table.get(key, f"[{key}]")
+        return text.format(**kw) if kw else text
+    return t
+
+
+def global_figures(con: duckdb.DuckDBPyConnection, model: str, version: str, lang: str, labels: Labels, *,
                    role: str) -> dict[str, object]:
     """Importance, beeswarm and one dependence figure per driver, from the stored SHAP sample."""
     v = store.current_version(con, model)
     if v is None or v.version != version:
         raise LookupError(f"{model}/{version} is not the current version")
     sample = store.shap_sample(con, model, version, role=role)
+    t = label_function(labels)
     names = v.driver_names
-    labels = [explain.label(DRIVER_BY_NAME[n], lang) for n in names]
+    labels_ = [explain.label(DRIVER_BY_NAME[n], lang) for n in names]
     pts = explain.sample_points(sample, model)
-    t = partial(label_of, lang=lang)
     return {
-        "n": len(sample), "names": names, "labels": labels,
+        "n": len(sample), "names": names, "labels": labels_,
         "importance": plots.importance(explain.importance_table(v.metrics, lang), t).to_plotly_json(),
-        "beeswarm": plots.beeswarm(sample, pts, names, labels, t).to_plotly_json(),
-        "dependence": [plots.dependence(sample[n], pts[:, j], xlabel=labels[j], t=t).to_plotly_json()
+        "beeswarm": plots.beeswarm(sample, pts, names, labels_, t).to_plotly_json(),
+        "dependence": [plots.dependence(sample[n], pts[:, j], xlabel=labels_[j], t=t).to_plotly_json()
                        for j, n in enumerate(names)],
     }
 
 
-def card_figures(con: duckdb.DuckDBPyConnection, model: str, version: str, lang: str) -> dict[str, object]:
+def card_figures(con: duckdb.DuckDBPyConnection, model: str, version: str, lang: str,
+                 labels: Labels) -> dict[str, object]:
     """The model card: calibration, grade rates with intervals, grade confusion, fairness (score
     distribution and equal opportunity beside the truth's grades), and drift against the previous
     version."""
@@ -45,14 +57,14 @@ def card_figures(con: duckdb.DuckDBPyConnection, model: str, version: str, lang:
     if v is None or v.version != version:
         raise LookupError(f"{model}/{version} is not the current version")
     m = v.metrics
-    t = partial(label_of, lang=lang)
+    t = label_function(labels)
     groups = store.group_names(con, lang)
     fair: pd.DataFrame = explain.fairness_table(m["fairness"], groups, lang)
-    labels = [g["grade"] for g in m["grades"]]
+    grade_labels = [g["grade"] for g in m["grades"]]
     out: dict[str, object] = {
         "calibration": plots.calibration(m["calibration"], t).to_plotly_json(),
         "grades": plots.grade_rates(m["grades"], t).to_plotly_json(),
-        "confusion": plots.grade_confusion(m["grade_confusion"], labels, t).to_plotly_json(),
+        "confusion": plots.grade_confusion(m["grade_confusion"], grade_labels, t).to_plotly_json(),
         "fair_region": plots.fairness(m["fairness"]["region"], groups["region"], t).to_plotly_json(),
         "fair_size": plots.fairness(m["fairness"]["size"], groups["size"], t).to_plotly_json(),
         "fair_table": fair,

@@ -16,6 +16,8 @@ from scoring.features import DRIVER_BY_NAME
 from ui import i18n
 
 T = partial(i18n.t, lang="ko")
+LABELS = tuple((k, i18n.t(k, "ko")) for k in i18n.CATALOGUE if k.startswith("scoring."))
+LABELS_EN = tuple((k, i18n.t(k, "en")) for k in i18n.CATALOGUE if k.startswith("scoring."))
 
 
 @pytest.fixture(scope="module")
@@ -233,12 +235,12 @@ def test_cached_views_are_plain_figure_dicts_of_the_current_version(ctx) -> None
 
     con, out = ctx
     v = out["ktop"]["version"]
-    g = views.global_figures(con, "ktop", v.version, "ko", role="evaluator")
+    g = views.global_figures(con, "ktop", v.version, "ko", LABELS, role="evaluator")
     assert g["names"] == v.driver_names and len(g["dependence"]) == len(v.driver_names)
     assert isinstance(g["beeswarm"], dict) and g["beeswarm"]["data"]
-    card = views.card_figures(con, "ktop", v.version, "en")
+    card = views.card_figures(con, "ktop", v.version, "en", LABELS_EN)
     assert set(card) >= {"calibration", "grades", "confusion", "fair_region", "fair_size", "fair_table"}
     with pytest.raises(LookupError):
-        views.card_figures(con, "ktop", "ktop-old", "ko")
+        views.card_figures(con, "ktop", "ktop-old", "ko", LABELS)
     with pytest.raises(AccessDenied):
-        views.global_figures(con, "ktop", v.version, "ko", role="policy")
+        views.global_figures(con, "ktop", v.version, "ko", LABELS, role="policy")
