@@ -201,7 +201,7 @@ def test_metrics(model: str, test: pd.DataFrame, ladder: grades.Ladder | None = 
     boot = bootstrap(failed, p_fail, p_fail_truth, test["firm_id"].to_numpy(), w, grade_idx, len(lad.labels),
                      reps=reps)
     # the bootstrap ran on failure (for the grade rates); AUC and Brier are the same for the target
-    curve = calibration_curve(y, p, w)
+    curve, curve_truth = calibration_curve(y, p, w), calibration_curve(y, p_truth, w)
     return {
         "n_test": len(test), "base_rate": float(y.mean()),
         "auc": model_auc, "oracle_auc": oracle_auc,
@@ -211,9 +211,9 @@ def test_metrics(model: str, test: pd.DataFrame, ladder: grades.Ladder | None = 
         "oracle_auc_unseen": auc(y[unseen], p_truth[unseen], w[unseen]),
         "brier": float(brier_score_loss(y, p, sample_weight=w)),
         "oracle_brier": float(brier_score_loss(y, p_truth, sample_weight=w)),
-        "ece": ece(curve), "oracle_ece": ece(calibration_curve(y, p_truth, w)),
+        "ece": ece(curve), "oracle_ece": ece(curve_truth),
         "intervals": {k: v for k, v in boot.items() if k != "grade_rate"},
-        "calibration": curve,
+        "calibration": curve, "calibration_truth": curve_truth,
         "ladder": lad.to_dict(),
         "grades": grade_table(model, failed, p_fail, p_fail_truth, g, w, lad, boot["grade_rate"]),
         "grade_confusion": grade_confusion(g, g_truth, lad.labels),

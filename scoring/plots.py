@@ -85,14 +85,19 @@ def dependence(x: pd.Series, pts: np.ndarray, *, xlabel: str, t: Label) -> go.Fi
     return fig
 
 
-def calibration(curve: list[dict], t: Label) -> go.Figure:
-    """Predicted against observed rates in bins of the prediction, with the diagonal."""
+def calibration(curve: list[dict], t: Label, truth: list[dict] | None = None) -> go.Figure:
+    """Predicted against observed rates in bins of the prediction, with the diagonal and, when given,
+    the truth's own probabilities binned the same way on the same rows."""
     df = pd.DataFrame(curve)
     top = float(max(df["predicted"].max(), df["observed"].max()))
     fig = go.Figure([go.Scatter(x=[0, top], y=[0, top], mode="lines", line={"dash": "dot", "color": _GREY},
                                 name=t("scoring.fig.perfect")),
                      go.Scatter(x=df["predicted"], y=df["observed"], mode="lines+markers",
                                 name=t("scoring.fig.model"))])
+    if truth:
+        tr = pd.DataFrame(truth)
+        fig.add_scatter(x=tr["predicted"], y=tr["observed"], mode="lines+markers", line={"dash": "dash"},
+                        name=t("scoring.fig.truth"))
     fig.update_layout(xaxis_title=t("scoring.fig.predicted"), yaxis_title=t("scoring.fig.observed"), height=360,
                       margin={"l": 10, "r": 10, "t": 30, "b": 10})
     return fig

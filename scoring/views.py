@@ -62,7 +62,7 @@ def card_figures(con: duckdb.DuckDBPyConnection, model: str, version: str, lang:
     fair: pd.DataFrame = explain.fairness_table(m["fairness"], groups, lang)
     grade_labels = [g["grade"] for g in m["grades"]]
     out: dict[str, object] = {
-        "calibration": plots.calibration(m["calibration"], t).to_plotly_json(),
+        "calibration": plots.calibration(m["calibration"], t, m.get("calibration_truth")).to_plotly_json(),
         "grades": plots.grade_rates(m["grades"], t).to_plotly_json(),
         "confusion": plots.grade_confusion(m["grade_confusion"], grade_labels, t).to_plotly_json(),
         "fair_region": plots.fairness(m["fairness"]["region"], groups["region"], t).to_plotly_json(),
