@@ -7,8 +7,9 @@ certification from none to held), so advice never asks for a value no comparable
 size of a change is measured in peer percentiles: moving debt from the peers' 70th to their 50th
 percentile costs 0.2, whatever the unit.
 
-The search is greedy (the step with the most points per percentile first) and then trims every
-changed driver back as far as the target allows; the best single-driver change is also tried, and
+The search is greedy (among every remaining grid value of every driver, the move with the most
+points per percentile first, all scored in one batch) and then trims every changed driver back as
+far as the target allows; the best single-driver change is also tried, and
 the cheaper of the two kept. Advice is verified by scoring the changed row: what is promised is
 what the model gives.
 """
@@ -28,7 +29,7 @@ from scoring.models import ScoringModel
 QUANTILES = np.linspace(0.05, 0.95, 19)
 CERT_COST = 0.25        # a certification counts as a move of 25 peer percentiles
 MAX_COUNT_STEP = 10     # counts (patents) are offered up to 10 more than now
-MAX_STEPS = 60
+MAX_STEPS = 30
 
 
 @dataclass
@@ -45,10 +46,15 @@ def _ecdf(values: np.ndarray, v: float) -> float:
     return float((values < v).mean() + 0.5 * (values == v).mean()) if len(values) else 0.0
 
 
-def candidates(name: str, now: float, peers: pd.DataFrame) -> list[float]:
-    """Values better than ``now`` for one driver, nearest first, within range and the peers' values."""
+def peer_values(peers: pd.DataFrame, name: str) -> np.ndarray:
+    """The peers' non-missing values of one driver."""
+    return pd.to_numeric(peers[name], errors="coerce").dropna().to_numpy(dtype=float) if name in peers else np.array([])
+
+
+def candidates(name: str, now: float, col: np.ndarray) -> list[float]:
+    """Values better than ``now`` for one driver, nearest first, within range and the peers' values
+    (``col``)."""
     d = DRIVER_BY_NAME[name]
-    col = pd.to_numeric(peers[name], errors="coerce").dropna().to_numpy(dtype=float) if name in peers else np.array([])
     if name.startswith("cert_"):
         vals = [1.0] if now < 0.5 else []
     elif name == "patents":
@@ -59,10 +65,9 @@ def candidates(name: str, now: float, peers: pd.DataFrame) -> list[float]:
     return [float(np.clip(v, d.lo, d.hi)) for v in vals]
 
 
-def _cost(name: str, now: float, new: float, peers: pd.DataFrame) -> float:
+def _cost(name: str, now: float, new: float, col: np.ndarray) -> float:
     if name.startswith("cert_"):
         return CERT_COST if new != now else 0.0
-    col = pd.to_numeric(peers[name], errors="coerce").dropna().to_numpy(dtype=float) if name in peers else np.array([])
     step = abs(_ecdf(col, new) - _ecdf(col, now))
     return max(step, 0.01) if new != now else 0.0   # a move past every peer still costs something
 
@@ -74,7 +79,21 @@ def target_points(model: str, ladder: grades.Ladder, target: str) -> float:
         else -math.inf
 
 
-def _points(sm: ScoringModel, rows: pd.DataFrame) -> np.ndarray:
+# Points are a monotone function of the probability the grade is read from; this margin keeps float
+# rounding at a grade boundary on the safe side (the final advice is checked on the grade itself).
+_MARGIN = 1e-6
+
+
+def _batch(sm: ScoringModel, row0: pd.DataFrame, changes: list[dict[str, float]]) -> np.ndarray:
+    """Unclipped points of the row under each set of changes, scored in one call."""
+    rows = row0.loc[row0.index.repeat(len(changes))].reset_index(drop=True)
+    for name in {n for ch in changes for n in ch}:
+        d = DRIVER_BY_NAME[name]
+        col = rows[name].to_numpy(dtype=float, na_value=np.nan).copy()
+        for i, ch in enumerate(changes):
+            if name in ch:
+                col[i] = float(np.clip(ch[name], d.lo, d.hi))
+        rows[name] = col
     return np.asarray(grades.points(sm.model, sm.log_odds(rows)), dtype=float)
 
 
@@ -83,93 +102,92 @@ def _grade(sm: ScoringModel, row: pd.DataFrame, ladder: grades.Ladder) -> tuple[
     return str(grades.grade(sm.model, np.array([1 / (1 + math.exp(-lo))]), ladder)[0]), float(grades.points(sm.model, lo))
 
 
-def _reaches(sm: ScoringModel, row: pd.DataFrame, ladder: grades.Ladder, target: str) -> bool:
-    return grades.rank(_grade(sm, row, ladder)[0]) <= grades.rank(target)
-
-
 def advise(sm: ScoringModel, frame_row: pd.DataFrame, ladder: grades.Ladder, target: str,
            peers: pd.DataFrame) -> Advice:
     """The cheapest change found that earns ``target`` (or better); ``reached`` False if none does."""
-    row0 = frame_row.copy()
+    row0 = frame_row.reset_index(drop=True)
     names = what_if_drivers(sm.driver_names)
     now = {n: float(row0.iloc[0][n]) if pd.notna(row0.iloc[0][n]) else float(DRIVER_BY_NAME[n].lo) for n in names}
     if now.get("patents", 1.0) == 0 and "patent_grade" in names:
         names.remove("patent_grade")     # a patent's quality means nothing without a patent
-    if _reaches(sm, row0, ladder, target):
-        g, pts = _grade(sm, row0, ladder)
-        return Advice(target, True, {}, g, pts, 0.0)
-    grid = {n: candidates(n, now[n], peers) for n in names}
-    best = _single(sm, row0, ladder, target, grid, now, peers)
-    greedy = _greedy(sm, row0, ladder, target, grid, now, peers)
-    options = [a for a in (best, greedy) if a is not None]
-    if not options:
+    g0, p0 = _grade(sm, row0, ladder)
+    if grades.rank(g0) <= grades.rank(target):
+        return Advice(target, True, {}, g0, p0, 0.0)
+    need = target_points(sm.model, ladder, target) + _MARGIN
+    cols = {n: peer_values(peers, n) for n in names}
+    grid = {n: candidates(n, now[n], cols[n]) for n in names}
+    options = [a for a in (_single(sm, row0, grid, need, now, cols), _greedy(sm, row0, grid, need, now, cols)) if a]
+    found = [a for a in (_finish(sm, row0, ladder, target, ch, now, cols) for ch in options) if a is not None]
+    if not found:
         g, pts = _grade(sm, apply_changes(row0, {n: v[-1] for n, v in grid.items() if v}), ladder)
         return Advice(target, False, {}, g, pts)
-    return min(options, key=lambda a: a.cost)
+    return min(found, key=lambda a: a.cost)
 
 
 def _finish(sm: ScoringModel, row0: pd.DataFrame, ladder: grades.Ladder, target: str, chosen: dict[str, float],
-            now: dict[str, float], peers: pd.DataFrame) -> Advice | None:
+            now: dict[str, float], cols: dict[str, np.ndarray]) -> Advice | None:
+    """The advice for a set of changes, verified on the grade the model gives the changed row."""
     row = apply_changes(row0, chosen)
-    if not _reaches(sm, row, ladder, target):
-        return None
     g, pts = _grade(sm, row, ladder)
+    if grades.rank(g) > grades.rank(target):
+        return None
     changes = {n: (now[n], float(row.iloc[0][n])) for n in chosen}
-    return Advice(target, True, changes, g, pts, sum(_cost(n, a, b, peers) for n, (a, b) in changes.items()))
+    return Advice(target, True, changes, g, pts, sum(_cost(n, a, b, cols[n]) for n, (a, b) in changes.items()))
 
 
-def _single(sm: ScoringModel, row0: pd.DataFrame, ladder: grades.Ladder, target: str,
-            grid: dict[str, list[float]], now: dict[str, float], peers: pd.DataFrame) -> Advice | None:
-    """The cheapest change of one driver alone (its grid scored in one batch)."""
-    need = target_points(sm.model, ladder, target)
-    found = []
-    for n, vals in grid.items():
-        if not vals:
-            continue
-        rows = pd.concat([row0] * len(vals), ignore_index=True)
-        rows[n] = vals
-        ok = np.flatnonzero(_points(sm, rows) >= need)
-        for i in ok[:3]:      # the first grid value that reaches may still miss by rounding: try a few
-            a = _finish(sm, row0, ladder, target, {n: vals[i]}, now, peers)
-            if a is not None:
-                found.append(a)
-                break
-    return min(found, key=lambda a: a.cost) if found else None
+def _single(sm: ScoringModel, row0: pd.DataFrame, grid: dict[str, list[float]], need: float,
+            now: dict[str, float], cols: dict[str, np.ndarray]) -> dict[str, float] | None:
+    """The nearest value of one driver alone that reaches ``need``, cheapest driver first (one batch).
+
+    Grids are nearest-first and the score is monotone along them, so the first value that reaches is
+    the smallest change of that driver; across drivers the peer-percentile cost decides.
+    """
+    trials = [(n, v) for n, vals in grid.items() for v in vals]
+    if not trials:
+        return None
+    pts = _batch(sm, row0, [{n: v} for n, v in trials])
+    first: dict[str, float] = {}
+    for (n, v), p in zip(trials, pts):
+        if p >= need and n not in first:
+            first[n] = v
+    if not first:
+        return None
+    best = min(first, key=lambda n: _cost(n, now[n], first[n], cols[n]))
+    return {best: first[best]}
 
 
-def _greedy(sm: ScoringModel, row0: pd.DataFrame, ladder: grades.Ladder, target: str,
-            grid: dict[str, list[float]], now: dict[str, float], peers: pd.DataFrame) -> Advice | None:
+def _greedy(sm: ScoringModel, row0: pd.DataFrame, grid: dict[str, list[float]], need: float,
+            now: dict[str, float], cols: dict[str, np.ndarray]) -> dict[str, float] | None:
     """Step by step, the move with the most points per percentile; then trim each move back."""
-    need = target_points(sm.model, ladder, target)
     pos = {n: -1 for n in grid}          # index into grid[n]; -1 = unchanged
     chosen: dict[str, float] = {}
-    pts = float(_points(sm, row0)[0])
+    pts = float(_batch(sm, row0, [{}])[0])
     for _ in range(MAX_STEPS):
-        if pts >= need and _reaches(sm, apply_changes(row0, chosen), ladder, target):
+        if pts >= need:
             break
-        moves = [n for n in grid if pos[n] + 1 < len(grid[n])]
+        # every remaining grid value of every driver is a candidate move, scored in one batch, so a
+        # step may jump several grid points when that buys more points per percentile
+        moves = [(n, k) for n in grid for k in range(pos[n] + 1, len(grid[n]))]
         if not moves:
             return None
-        rows = pd.concat([apply_changes(row0, {**chosen, n: grid[n][pos[n] + 1]}) for n in moves], ignore_index=True)
-        gain = _points(sm, rows) - pts
-        cost = np.array([_cost(n, chosen.get(n, now[n]), grid[n][pos[n] + 1], peers) for n in moves])
-        j = int(np.argmax(gain / np.maximum(cost, 1e-3)))
-        n = moves[j]
-        pos[n] += 1
-        chosen[n] = grid[n][pos[n]]
+        gain = _batch(sm, row0, [{**chosen, n: grid[n][k]} for n, k in moves]) - pts
+        cost = np.array([_cost(n, chosen.get(n, now[n]), grid[n][k], cols[n]) for n, k in moves])
+        j = int(np.argmax(np.where(gain > 0, gain / np.maximum(cost, 1e-3), -np.inf)))
+        if gain[j] <= 0:
+            return None
+        n, k = moves[j]
+        pos[n] = k
+        chosen[n] = grid[n][k]
         pts += float(gain[j])
     else:
         return None
-    # trim: move each driver back toward its current value while the target still holds
+    # trim: move each driver back toward its current value (or drop it) while the target still holds
     for n in list(chosen):
-        for k in range(pos[n]):
-            trial = {**chosen, n: grid[n][k]}
-            if _reaches(sm, apply_changes(row0, trial), ladder, target):
-                chosen = trial
-                break
-        if n in chosen and _reaches(sm, apply_changes(row0, {m: v for m, v in chosen.items() if m != n}), ladder, target):
-            chosen.pop(n)
-    return _finish(sm, row0, ladder, target, chosen, now, peers)
+        trials = [{m: v for m, v in chosen.items() if m != n}] + [{**chosen, n: grid[n][k]} for k in range(pos[n])]
+        ok = np.flatnonzero(_batch(sm, row0, trials) >= need)
+        if len(ok):
+            chosen = trials[int(ok[0])]
+    return chosen
 
 
 def next_grade(ladder: grades.Ladder, current: str) -> str | None:

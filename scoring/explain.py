@@ -19,7 +19,7 @@ from scoring.models import ScoringModel
 
 MAX_REASONS = 4
 MIN_PEERS = 30          # peers = sampled applicants of the same industry, or all sampled when fewer
-MIN_POINTS = 0.05       # contributions smaller than this are not worth a reason code
+MIN_POINTS = 0.5        # contributions under half a point (shown as "0점") are not worth a reason code
 # Display of model-unit values in natural units: shares as %, logs back to counts and won.
 _PCT = {"tech_staff_share", "sales_growth", "rnd_intensity", "market_growth", "export_share", "operating_margin"}
 
