@@ -11,13 +11,11 @@ from scoring import (
     drift,
     explain,
     grades,
-    plots,
     report,
     store,
     views,
 )
 from scoring.features import DRIVER_BY_NAME, KTOP_PART_KO
-from ui import cache
 from ui.i18n import CATALOGUE
 from ui.shell import page
 
@@ -69,20 +67,14 @@ with tab_app:
                                     awards=int(row["prior_awards"]))
             st.dataframe({"field": [ctx.t(f"scoring.info.{k}") for k in info], "value": list(info.values())},
                          hide_index=True, column_config={"field": ctx.t("scoring.col.field"), "value": ctx.t("scoring.col.value")})
-            table = explain.driver_table(model, names, a.contrib, row, ctx.lang)
-            base = explain.base_points(model, version.base)
+            ex = ctx.query(views.explanation, int(app_id), model, version.version, ctx.lang, fig_labels, role=ctx.role)
+            table, base, reasons = ex["table"], ex["base"], ex["reasons"]
             st.subheader(ctx.t("scoring.waterfall"))
-            st.plotly_chart(plots.waterfall(table, base, float(grades.points(model, a.log_odds)), ctx.t),
-                            key="waterfall")
-            blocks = explain.group_points(table, version.features, "block")
-            st.caption(ctx.t("scoring.blocks") + " · " + " · ".join(f"{r.group} {r.points:+.1f}" for r in blocks.itertuples()))
-            if model == "ktop":
-                parts = explain.group_points(table, version.features, "part")
+            st.plotly_chart(ex["waterfall"], key="waterfall")
+            st.caption(ctx.t("scoring.blocks") + " · " + " · ".join(f"{r.group} {r.points:+.1f}" for r in ex["blocks"].itertuples()))
+            if ex["parts"] is not None:
                 st.caption(ctx.t("scoring.parts") + " · " + " · ".join(
-                    f"{KTOP_PART_KO[r.group] if ctx.lang == 'ko' else r.group} {r.points:+.1f}" for r in parts.itertuples()))
-            sample = ctx.query(store.shap_sample, model, version.version, role=ctx.role)
-            reasons = explain.reason_codes(model, table, sample, row, explain.used_drivers(version.metrics),
-                                           ctx.t, ctx.lang)
+                    f"{KTOP_PART_KO[r.group] if ctx.lang == 'ko' else r.group} {r.points:+.1f}" for r in ex["parts"].itertuples()))
             st.subheader(ctx.t("scoring.reasons"))
             # sentences in full, as lists (a table cell would cut them off)
             for role, head in (("principal", "scoring.reasons.principal"), ("context", "scoring.reasons.context"),
@@ -104,8 +96,6 @@ with tab_app:
                                    "percentile": st.column_config.NumberColumn(ctx.t("scoring.col.percentile"), format="%.0f"),
                                    "points": st.column_config.NumberColumn(ctx.t("scoring.col.points"), format="%+.1f")})
 
-            with cache.cursor(ctx.db_path) as cur:
-                sm = store.load_model(cur, model, version.version)
             ladder = version.ladder
             st.subheader(ctx.t("scoring.advice"))
             st.caption(ctx.t("scoring.advice.help"))
@@ -144,12 +134,11 @@ with tab_app:
                     min_value=float(d.lo), max_value=float(d.hi), value=float(start_v),
                     key=f"whatif_{model}_{app_id}_{wname}")
             if changes_in:
-                wi = explain.what_if(sm, a.frame, changes_in, ladder)
-                st.metric(ctx.t("scoring.whatif_result"), f"{wi['score']:.0f} ({wi['grade']})",
-                          delta=f"{wi['points'] - float(grades.points(model, a.log_odds)):+.1f}")
-                new_table, new_points = explain.what_if_table(sm, a.frame, changes_in, ctx.lang)
+                wi = ctx.query(views.what_if, int(app_id), model, version.version, tuple(sorted(changes_in.items())),
+                               ctx.lang, fig_labels, role=ctx.role)
+                st.metric(ctx.t("scoring.whatif_result"), f"{wi['score']:.0f} ({wi['grade']})", delta=f"{wi['delta']:+.1f}")
                 st.caption(ctx.t("scoring.whatif_waterfall"))
-                st.plotly_chart(plots.waterfall(new_table, base, new_points, ctx.t), key="whatif_waterfall")
+                st.plotly_chart(wi["waterfall"], key="whatif_waterfall")
 
             st.subheader(ctx.t("scoring.compare"))
             sim = ctx.query(store.similar, int(app_id), model, version.version, role=ctx.role)

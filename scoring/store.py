@@ -208,9 +208,11 @@ def compare_versions(con: duckdb.DuckDBPyConnection, model: str, a: str, b: str)
     if a not in docs or b not in docs:
         raise LookupError(f"unknown version of {model}: {a if a not in docs else b}")
     ma, mb = json.loads(docs[a]), json.loads(docs[b])
-    table = pd.DataFrame({"metric": list(_COMPARED) + ["grades"],
-                          a: [ma.get(k) for k in _COMPARED] + ["/".join(ma.get("ladder", {}).get("labels", grades.GRADES))],
-                          b: [mb.get(k) for k in _COMPARED] + ["/".join(mb.get("ladder", {}).get("labels", grades.GRADES))]})
+
+    def shown(m: dict) -> list[str]:   # one text column per version: the rows mix figures, counts and words
+        vals = [m.get(k) for k in _COMPARED] + ["/".join(m.get("ladder", {}).get("labels", grades.GRADES))]
+        return [f"{v:.4f}" if isinstance(v, float) else "" if v is None else str(v) for v in vals]
+    table = pd.DataFrame({"metric": list(_COMPARED) + ["grades"], a: shown(ma), b: shown(mb)})
     pa_, pb_ = ma.get("profile"), mb.get("profile")
     psi_score = drift.psi(pa_["score_shares"], pb_["score_shares"]) if pa_ and pb_ else None
     psi_features = None

@@ -104,3 +104,42 @@ def advice(con: duckdb.DuckDBPyConnection, application_id: int, model: str, vers
         item.update({"reached": adv.reached, "changes": adv.changes, "grade_after": adv.grade_after,
                      "points_after": adv.points_after, "cost": adv.cost})
     return out
+
+
+def explanation(con: duckdb.DuckDBPyConnection, application_id: int, model: str, version: str, lang: str,
+                labels: Labels, *, role: str) -> dict[str, object] | None:
+    """One applicant's explanation under the current version, cached per applicant: the driver
+    table (SHAP in points), reason codes with sentences, the waterfall, block and part sums."""
+    v = store.current_version(con, model)
+    if v is None or v.version != version:
+        raise LookupError(f"{model}/{version} is not the current version")
+    a = store.applicant(con, application_id, model, version, role=role)
+    if a is None:
+        return None
+    t = label_function(labels)
+    row = a.frame.iloc[0]
+    table = explain.driver_table(model, v.driver_names, a.contrib, row, lang)
+    base = explain.base_points(model, v.base)
+    sample = store.shap_sample(con, model, version, role=role)
+    return {
+        "table": table, "base": base,
+        "waterfall": plots.waterfall(table, base, float(grades.points(model, a.log_odds)), t).to_plotly_json(),
+        "blocks": explain.group_points(table, v.features, "block"),
+        "parts": explain.group_points(table, v.features, "part") if model == "ktop" else None,
+        "reasons": explain.reason_codes(model, table, sample, row, explain.used_drivers(v.metrics), t, lang),
+    }
+
+
+def what_if(con: duckdb.DuckDBPyConnection, application_id: int, model: str, version: str,
+            changes: tuple[tuple[str, float], ...], lang: str, labels: Labels, *, role: str) -> dict[str, object]:
+    """Score, grade and the redrawn waterfall (SHAP recomputed) after changing several drivers at once."""
+    v = store.current_version(con, model)
+    a = store.applicant(con, application_id, model, version, role=role)
+    if v is None or v.version != version or a is None:
+        raise LookupError(f"{model}/{version}: no application {application_id}")
+    sm = store.load_model(con, model, version)
+    wi = explain.what_if(sm, a.frame, dict(changes), v.ladder)
+    table, pts = explain.what_if_table(sm, a.frame, dict(changes), lang)
+    return {**wi, "delta": float(wi["points"]) - float(grades.points(model, a.log_odds)),
+            "waterfall": plots.waterfall(table, explain.base_points(model, v.base), pts,
+                                         label_function(labels)).to_plotly_json()}
