@@ -12,6 +12,7 @@ from ui.shell import PageSpec
 # The first is the start page.
 PAGES: list[PageSpec] = [
     PageSpec("pages/overview.py", "overview", ":material/dashboard:"),
+    PageSpec("pages/catalogue.py", "catalogue", ":material/list_alt:"),
     PageSpec("pages/uptake.py", "uptake", ":material/query_stats:"),
     PageSpec("pages/adoption.py", "adoption", ":material/psychology:"),
     PageSpec("pages/matching.py", "matching", ":material/recommend:"),

@@ -21,6 +21,7 @@ _AUDITORS = frozenset({"auditor", "admin"})
 # name -> roles. "view.<key>" is a page (its key is its URL path); the rest guard functions.
 POLICY: Mapping[str, frozenset[str]] = {
     "view.overview": ALL_ROLES,
+    "view.catalogue": ALL_ROLES,
     "view.uptake": _POLICY_STAFF,
     "view.adoption": _POLICY_STAFF,
     "view.matching": frozenset({"policy", "evaluator", "admin"}),
@@ -29,6 +30,7 @@ POLICY: Mapping[str, frozenset[str]] = {
     "view.admin": frozenset({"admin"}),
     # functions: aggregates (the aggregate role sees small cells suppressed) and row-level data
     "overview": ALL_ROLES,
+    "catalogue": ALL_ROLES,                  # the program catalogue (officials' contacts masked unless personal.unmasked)
     "adoption": _POLICY_STAFF,
     "uptake": _POLICY_STAFF,
     "matching": frozenset({"policy", "evaluator", "admin"}),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 from data.db import set_meta, writer
+from data.load.errors import ImportValidationError
+from data.load.importer import programs_frame
 from data.synth import applications as synth_applications
 from data.synth import channels as synth_channels
 from data.synth import firms as synth_firms
@@ -45,11 +47,21 @@ def _regions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute("SELECT region_code, name_ko, short_ko, smes_2021 FROM regions").df()
 
 
-def build(db_path: Path | str, *, scale: float = 1.0, seed: int = 42, progress: Progress | None = None) -> None:
-    """Generate the synthetic database at db_path (replaced atomically)."""
+def build(db_path: Path | str, *, scale: float = 1.0, seed: int = 42, progress: Progress | None = None,
+          programs: Sequence[Path] = ()) -> None:
+    """Generate the synthetic database at db_path (replaced atomically).
+
+    ``programs``: files of a real catalogue (기업마당 exports, programs CSV/Parquet), validated as an
+    import is; the synthetic firms and applications are then built around those programs instead of
+    generated ones (:func:`data.synth_programs.around_real` says what is kept and what is drawn).
+    """
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
     report = progress or (lambda fraction, message: None)
+    real = None
+    if programs:
+        report(0.0, f"reading the real catalogue: {', '.join(Path(p).name for p in programs)}")
+        real, _ = programs_frame(list(programs))
     # one independent stream per part, so that changing one part leaves the others as they were
     streams = np.random.SeedSequence(seed).spawn(6)
     rng = [np.random.default_rng(s) for s in streams]
@@ -60,10 +72,12 @@ def build(db_path: Path | str, *, scale: float = 1.0, seed: int = 42, progress: 
         report(0.15, "channels and programs")
         channels = synth_channels.generate()
         _insert(con, "channels", channels)
-        programs, popularity = synth_programs.generate(rng[1], scale, AS_OF, _regions(con))
-        _insert(con, "programs", programs)
+        catalogue, popularity = synth_programs.generate(rng[1], scale, AS_OF, _regions(con))
+        if real is not None:
+            catalogue, popularity = synth_programs.around_real(rng[1], real, catalogue, popularity, AS_OF)
+        _insert(con, "programs", catalogue)
         report(0.2, "applications")
-        apps = synth_applications.generate(rng[2], scale, AS_OF, firms, programs, popularity, channels)
+        apps = synth_applications.generate(rng[2], scale, AS_OF, firms, catalogue, popularity, channels)
         _insert(con, "applications", apps)
         report(0.4, "true outcomes")
         _insert(con, "truth_outcomes", synth_outcomes.generate(rng[3], firms, apps))
@@ -76,7 +90,8 @@ def build(db_path: Path | str, *, scale: float = 1.0, seed: int = 42, progress: 
         report(0.95, "metadata")
         set_meta(con, source="synthetic", scale=scale, seed=seed, as_of=AS_OF.isoformat(),
                  built_at=datetime.now().isoformat(timespec="seconds"), generator_version=GENERATOR_VERSION,
-                 fingerprints="yes")
+                 fingerprints="yes",
+                 programs_from=", ".join(Path(p).name for p in programs) if programs else "synthetic")
     report(1.0, "done")
 
 
@@ -85,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", required=True, type=Path, help="database file to create or replace")
     ap.add_argument("--scale", type=float, default=1.0, help="1 = national scale (300k firms, 1M applications)")
     ap.add_argument("--seed", type=int, default=42, help="random seed (same seed, same database)")
+    ap.add_argument("--programs", type=Path, nargs="+", default=[], metavar="FILE",
+                    help="build around a real program catalogue (기업마당 .json exports or programs CSV/Parquet) "
+                         "instead of generated programs")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
 
@@ -92,7 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{time.perf_counter() - t0:6.1f}s] {fraction:4.0%} {message}", flush=True)
 
     try:
-        build(args.db, scale=args.scale, seed=args.seed, progress=show)
+        build(args.db, scale=args.scale, seed=args.seed, progress=show, programs=args.programs)
+    except ImportValidationError as exc:
+        print(f"error: the program files were refused\n{exc}", file=sys.stderr)
+        return 1
     except (ValueError, RuntimeError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

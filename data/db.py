@@ -7,9 +7,9 @@ Two DuckDB files sit side by side:
   read-only connection. Batch jobs (build, import, training, broker detection) write through
   :func:`writer`, which works on a copy and swaps it in atomically: a job that fails leaves the
   database exactly as it was, and the running app keeps serving the old file until it sees the new one.
-* the **records** file (``<stem>.records.duckdb``): cases, case events, evaluator decisions,
-  suppressions and the access log. It is small and written by the app; :func:`records` opens it per
-  operation, so several app processes and batch jobs can share it, and a committed row is durable.
+* the **records** (cases, case events, evaluator decisions, suppressions, access log) are not DuckDB:
+  several processes append to them at once, so they live in a transactional store, see
+  :mod:`data.records` (the one way in).
 
 Neither module here imports streamlit; the app caches the connections (see ``ui/cache.py``).
 """
@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,23 +32,21 @@ SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 # writer refreshes before it commits: pages read these instead of scanning millions of raw rows.
 SUMMARIES_DIR = Path(__file__).with_name("summaries")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-_RECORDS_MARK = "-- @records"
 _ROWS_MARK = "-- @data-rows"
 
-# In-process serialisation of records writes; other processes are handled by retrying on DuckDB's
-# file lock, which it takes for as long as a connection is open.
-_records_lock = threading.Lock()
+
+DEFAULT_DB = PROJECT_ROOT / "var" / "madang.duckdb"
 
 
 def default_db_path() -> Path:
     """The data file: ``$MADANG_DB`` or ``var/madang.duckdb`` in the project."""
-    return Path(os.environ.get("MADANG_DB", PROJECT_ROOT / "var" / "madang.duckdb"))
+    return Path(os.environ.get("MADANG_DB", DEFAULT_DB))
 
 
-def records_path(db_path: Path | str) -> Path:
-    """The records file that belongs to a data file."""
-    p = Path(db_path)
-    return p.with_name(p.stem + ".records.duckdb")
+def is_default(db_path: Path | str) -> bool:
+    """Whether ``db_path`` is the project's own default data file, the only one the app may build by itself
+    (a missing file anywhere else is a mistake to report, not a national build to start)."""
+    return Path(db_path).resolve() == Path(DEFAULT_DB).resolve()
 
 
 def users_path(db_path: Path | str) -> Path:
@@ -58,25 +55,11 @@ def users_path(db_path: Path | str) -> Path:
     return p.with_name(p.stem + ".users.json")
 
 
-def _schema_parts() -> tuple[str, str, str]:
-    """(enums + data tables, records tables, reference rows)."""
-    text = SCHEMA_PATH.read_text(encoding="utf-8")
-    head, rest = text.split(_RECORDS_MARK, 1)
-    recs, rows = rest.split(_ROWS_MARK, 1)
-    enums = head.split("-- ---------------------------------------------------------------- reference tables")[0]
-    return head, enums + "\n" + _RECORDS_MARK + recs, rows.split("\n", 1)[1]
-
-
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the data tables and reference rows in an empty data database."""
-    tables, _, rows = _schema_parts()
+    tables, rows = SCHEMA_PATH.read_text(encoding="utf-8").split(_ROWS_MARK, 1)
     con.execute(tables)
-    con.execute(rows)
-
-
-def create_records_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the records tables in an empty records database."""
-    con.execute(_schema_parts()[1])
+    con.execute(rows.split("\n", 1)[1])
 
 
 def refresh_summaries(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -143,7 +126,13 @@ def writer(db_path: Path | str, *, create: bool = False) -> Iterator[duckdb.Duck
     """
     path = Path(db_path)
     with _file_lock(path.with_name(path.name + ".lock")):
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        # holding the lock, no other writer runs: any work folder left beside the file is a killed job's
+        remove_stale_temp(path.parent, f".{path.name}.", any_pid=True)
+        # the copy holds personal data: it is made inside an owner-only folder (DuckDB creates its
+        # file and WAL with the default mode), and made owner-only itself before it replaces the original
+        work = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        work.mkdir(mode=0o700)
+        tmp = work / path.name
         try:
             if create:
                 con = duckdb.connect(str(tmp))
@@ -160,41 +149,40 @@ def writer(db_path: Path | str, *, create: bool = False) -> Iterator[duckdb.Duck
                 con.execute("CHECKPOINT")
             finally:
                 con.close()
+            os.chmod(tmp, 0o600)
             os.replace(tmp, path)
         finally:
-            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-                leftover.unlink(missing_ok=True)
+            shutil.rmtree(work, ignore_errors=True)
 
 
-@contextmanager
-def records(db_path: Path | str, *, attempts: int = 50) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to the records file for one read or one write, in one transaction.
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True   # someone else's live process
+    return True
 
-    Commits when the block ends normally and rolls back on an exception. Retries for a few seconds
-    while another process holds the file, so concurrent writers queue instead of failing.
+
+def remove_stale_temp(folder: Path, prefix: str, *, any_pid: bool = False) -> list[Path]:
+    """Remove what killed jobs left in ``folder``: entries named ``<prefix><pid>.…`` / ``<prefix><pid>-…``
+    whose process no longer runs (all of them with ``any_pid``, when the caller holds the writer's lock).
+
+    A job killed with SIGKILL runs no cleanup, and its copy of the data file is as large and as
+    personal as the original; the next job of the same kind removes it. Returns what was removed.
     """
-    path = records_path(db_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _records_lock:
-        con = None
-        for attempt in range(attempts):
-            try:
-                fresh = not path.exists()
-                con = duckdb.connect(str(path))
-                if fresh:
-                    create_records_schema(con)
-                break
-            except duckdb.IOException:
-                if attempt == attempts - 1:
-                    raise
-                time.sleep(min(0.02 * (attempt + 1), 0.2))
-        assert con is not None
-        try:
-            con.execute("BEGIN TRANSACTION")
-            yield con
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.close()
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    pattern = re.compile(re.escape(prefix) + r"(\d+)[.-]")
+    for entry in folder.iterdir():
+        m = pattern.match(entry.name)
+        if not m or (not any_pid and _pid_alive(int(m.group(1)))):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed.append(entry)
+    return removed

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from data import access
-from data.db import records
+from data.records import Tx, records
 
 AGGREGATE_ROLE = access.AGGREGATE_ROLE
 SUPPRESSED = "<5"
@@ -169,6 +169,47 @@ def suppress_small(
     return out
 
 
+def suppress_cells(
+    df: pd.DataFrame, firm_counts: Mapping[str, Sequence[str]], role: str, *, threshold: int = 5,
+    groups: Sequence[Sequence[str]] = ((),),
+) -> pd.DataFrame:
+    """For the aggregate-only role, hide every small count of firms cell by cell, with secondary suppression.
+
+    Each key of ``firm_counts`` is a column counting firms (or their selected, agreed, paid
+    applications, one per firm): a cell of 1..threshold-1 is hidden together with the columns derived
+    from it in that row (its rates and amounts). A cell already hidden ("<5") stays hidden.
+    Secondary suppression: within each group of rows sharing the values of one entry of ``groups``
+    (``()`` is the whole table, whose total is shown elsewhere), a column with exactly one hidden cell
+    also hides its smallest other non-zero cell, so that the total minus the shown cells does not give
+    the hidden one away; repeated over all groupings until none has a lone hidden cell.
+    Other roles get ``df`` unchanged; an unknown role gets nothing.
+    """
+    if role not in access.ALL_ROLES:
+        raise access.AccessDenied(f"unknown role {role!r}")
+    if role != AGGREGATE_ROLE or df.empty:
+        return df
+    out = df.copy()
+    for column, derived in firm_counts.items():
+        values = pd.to_numeric(out[column].where(out[column].astype(object) != SUPPRESSED), errors="coerce")
+        hidden = (out[column].astype(object) == SUPPRESSED) | ((values > 0) & (values < threshold))
+        changed = True
+        while changed:
+            changed = False
+            for keys in groups:
+                parts = [out.index] if not keys else [out.index[pos] for pos in out.groupby(list(keys), dropna=False).indices.values()]
+                for ix in parts:
+                    if hidden[ix].sum() != 1:
+                        continue
+                    others = values[ix][~hidden[ix] & (values[ix] > 0)]
+                    if len(others):
+                        hidden[others.idxmin()] = True
+                        changed = True
+        for col in [column, *derived]:
+            out[col] = out[col].astype(object)
+            out.loc[hidden, col] = SUPPRESSED
+    return out
+
+
 def numeric(df: pd.DataFrame) -> pd.DataFrame:
     """Suppressed cells as missing values, for charts (a bar of unknown height is not drawn)."""
     out = df.copy()
@@ -179,17 +220,22 @@ def numeric(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- access log
+def log_in(tx: Tx, user: str, role: str, action: str, object: str | None = None) -> None:
+    """Append one row to ``access_log`` inside the caller's records transaction (the change and its log row
+    are then stored together or not at all)."""
+    tx.execute("INSERT INTO access_log (at_time, user_name, role, action, object) VALUES (?, ?, ?, ?, ?)",
+               [datetime.now().replace(microsecond=0), user, role, action, object])
+
+
 def log_access(db_path: Path | str, user: str, role: str, action: str, object: str | None = None) -> None:
-    """Append one row to ``access_log`` in the records file (who, role, when, what)."""
-    with records(db_path) as con:
-        con.execute(
-            "INSERT INTO access_log VALUES (?, ?, ?, ?, ?)",
-            [datetime.now().replace(microsecond=0), user, role, action, object],
-        )
+    """Append one row to ``access_log`` in the records store (who, role, when, what)."""
+    with records(db_path) as tx:
+        log_in(tx, user, role, action, object)
 
 
 def recent_access(db_path: Path | str, role: str, limit: int = 100) -> pd.DataFrame:
     """The latest rows of the access log, newest first (admins and auditors only)."""
     access.require(role, "access_log")
-    with records(db_path) as con:
-        return con.execute("SELECT * FROM access_log ORDER BY at_time DESC LIMIT ?", [limit]).df()
+    with records(db_path, write=False) as tx:
+        return tx.df("SELECT at_time, user_name, role, action, object FROM access_log "
+                     "ORDER BY at_time DESC, log_id DESC LIMIT ?", [limit])

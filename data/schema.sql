@@ -15,8 +15,6 @@ CREATE TYPE app_status_t AS ENUM ('submitted', 'selected', 'rejected', 'withdraw
 CREATE TYPE fingerprint_kind_t AS ENUM ('phone', 'email', 'ip', 'device', 'bank_account', 'address', 'doc_author');
 CREATE TYPE ai_status_t AS ENUM ('uses', 'plans', 'none');
 CREATE TYPE model_t AS ENUM ('ktop', 'kvalue');
-CREATE TYPE case_status_t AS ENUM ('open', 'investigating', 'referred', 'cleared');
-CREATE TYPE role_t AS ENUM ('policy', 'evaluator', 'auditor', 'admin');
 -- Planted broker rings (the first five) and honest look-alikes that must not be flagged (decoy_*).
 CREATE TYPE ring_kind_t AS ENUM (
     'shared_contact', 'shared_device', 'template_plan', 'shared_author', 'burst',
@@ -108,7 +106,9 @@ CREATE TABLE programs (
     title             VARCHAR NOT NULL,
     ministry          VARCHAR NOT NULL,            -- 소관부처 (jrsdInsttNm), e.g. 중소벤처기업부, or a 지자체
     agency            VARCHAR NOT NULL,            -- 수행기관 (excInsttNm), e.g. 중소벤처기업진흥공단
+    agency_raw        VARCHAR,                     -- excInsttNm as published, placeholders (직접수행, 기초자치단체) included
     category          category_t NOT NULL,         -- 기업마당 지원분야 대분류
+    category_raw      VARCHAR,                     -- the source's 지원분야 as published (제도@금융@경영), when imported
     subcategory       VARCHAR,                     -- 지원분야 중분류
     ai_related        BOOLEAN NOT NULL DEFAULT false,  -- supports AI adoption (used by the adoption view)
     budget_krw        BIGINT CHECK (budget_krw >= 0),
@@ -124,6 +124,9 @@ CREATE TABLE programs (
     target_sizes      size_class_t[] NOT NULL DEFAULT [],
     target_regions    VARCHAR[] NOT NULL DEFAULT [],    -- region codes
     target_industries VARCHAR[] NOT NULL DEFAULT [],    -- KSIC sections
+    -- target groups that are not sizes (창업벤처, 사회적기업, 여성기업, 협동조합, 마을기업, 예비창업자, ...), in the
+    -- source's words; an empty list means none named. A program naming sizes and groups is open to either.
+    target_groups     VARCHAR[] NOT NULL DEFAULT [],
     min_age_years     INTEGER,                     -- firm age band, inclusive
     max_age_years     INTEGER,
     -- sales and employee bands (중소벤처24 SI01..SI07, EI01..EI06), as limits on the firm's own figures
@@ -138,6 +141,12 @@ CREATE TABLE programs (
     url               VARCHAR,
     summary           VARCHAR,
     source            VARCHAR NOT NULL DEFAULT 'synthetic',  -- synthetic, bizinfo, csv, parquet
+    posted_at         TIMESTAMP,                   -- when the announcement was published (creatPnttm)
+    -- the agency's contact for the program (rceptInsttChargerDeptNm, rceptInsttTelno, rceptInsttEmailAdres):
+    -- officials' work contacts, personal data shown only to roles that may see contact data (data/privacy.py)
+    contact_office    VARCHAR,
+    contact_phone     VARCHAR,
+    contact_email     VARCHAR,
     CHECK (closes_on IS NULL OR opens_on IS NULL OR closes_on >= opens_on),
     CHECK (max_revenue_krw IS NULL OR min_revenue_krw IS NULL OR max_revenue_krw >= min_revenue_krw),
     CHECK (max_employees IS NULL OR min_employees IS NULL OR max_employees >= min_employees),
@@ -331,63 +340,8 @@ CREATE TABLE meta (
 );
 
 
--- @records ------------------------------------------------------- audit records
--- Everything below lives in a separate small file (<db>.records.duckdb) written by the app: it is
--- opened per write, so case notes and decisions survive a rebuild of the data database and never
--- wait for a batch job. The enums above are created in both files.
-
--- Evaluators' decisions on a score: append-only.
-CREATE TABLE evaluator_decisions (
-    decision_id     BIGINT PRIMARY KEY,
-    application_id  BIGINT NOT NULL,
-    model           model_t NOT NULL,
-    model_version   VARCHAR NOT NULL,
-    decided_by      VARCHAR NOT NULL,
-    decided_at      TIMESTAMP NOT NULL,
-    agrees          BOOLEAN NOT NULL,
-    reason          VARCHAR,           -- required when agrees = false
-    CHECK (agrees OR length(trim(coalesce(reason, ''))) > 0)
-);
-
--- Identifiers and public template plans that must not link applicants (auditor-editable).
-CREATE TABLE broker_suppressions (
-    kind            VARCHAR NOT NULL,  -- a fingerprint kind, or 'plan' for a public template's text (near copies are suppressed too)
-    value           VARCHAR NOT NULL,
-    reason          VARCHAR NOT NULL,
-    added_by        VARCHAR NOT NULL,
-    added_at        TIMESTAMP NOT NULL,
-    PRIMARY KEY (kind, value)
-);
-
-CREATE TABLE cases (
-    case_id         BIGINT PRIMARY KEY,
-    run_id          VARCHAR,
-    cluster_id      INTEGER,
-    title           VARCHAR NOT NULL,
-    opened_by       VARCHAR NOT NULL,
-    opened_at       TIMESTAMP NOT NULL
-);
-
--- Append-only: the current state of a case is its latest events; rows are never updated or deleted.
-CREATE TABLE case_events (
-    event_id        BIGINT PRIMARY KEY,
-    case_id         BIGINT NOT NULL REFERENCES cases (case_id),
-    at_time         TIMESTAMP NOT NULL,
-    by_user         VARCHAR NOT NULL,
-    status          case_status_t,     -- set when the event changes the status
-    assignee        VARCHAR,           -- set when the event (re)assigns
-    note            VARCHAR
-);
-
--- Every view of unmasked personal data and every change of a record.
-CREATE TABLE access_log (
-    at_time         TIMESTAMP NOT NULL,
-    user_name       VARCHAR NOT NULL,
-    role            role_t NOT NULL,
-    action          VARCHAR NOT NULL,  -- view_personal, export, case_event, decision, import, ...
-    object          VARCHAR            -- what was seen or changed (ids, page)
-);
-
+-- The records (decisions, suppressions, cases, case events, access log) are not here: they live in a
+-- transactional store, see data/records.sql and data/records.py.
 
 -- @data-rows ---------------------------------------------------- reference rows (data file only)
 INSERT INTO regions VALUES

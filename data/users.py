@@ -32,10 +32,28 @@ DEMO_USERS: dict[str, tuple[str, str]] = {
 }
 
 
+class UsersFileError(RuntimeError):
+    """The users file exists but cannot be read as one (truncated, edited by hand, not JSON)."""
+
+
 def _load(path: Path) -> dict[str, dict[str, str]]:
     if not path.exists():
         return {}
-    return json.loads(path.read_text(encoding="utf-8")).get("users", {})
+    try:
+        users = json.loads(path.read_text(encoding="utf-8"))["users"]
+        if not isinstance(users, dict) or not all(
+                isinstance(u, dict) and isinstance(u.get("role"), str) and isinstance(u.get("hash"), str)
+                for u in users.values()):
+            raise ValueError("each user needs a role and a hash")
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise UsersFileError(f"the users file {path} cannot be read ({exc}); restore it from a backup, or move it "
+                             f"aside and add users with `python -m data.users add NAME --role admin`") from exc
+    return users
+
+
+def check(path: Path | str) -> None:
+    """Raise :class:`UsersFileError` when the users file exists but cannot be read."""
+    _load(Path(path))
 
 
 def _save(path: Path, users: dict[str, dict[str, str]]) -> None:

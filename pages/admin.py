@@ -42,16 +42,16 @@ with st.form("import"):
         else:
             with st.status(ctx.t("admin.import_run"), expanded=True) as status:
                 try:
-                    written = load_dir(folder, ctx.db_path, progress=st.write)
+                    summary = load_dir(folder, ctx.db_path, progress=st.write)
                 except (ImportValidationError, RuntimeError, OSError) as exc:
                     status.update(state="error")
                     st.error(ctx.t("admin.import_failed", error=exc))
                 else:
-                    ctx.log("import", f"{folder}: {written}")
+                    ctx.log("import", f"{folder}: {summary.rows}")
                     cache.clear()
                     status.update(state="complete")
                     st.success(ctx.t("admin.import_done"))
-                    st.json(written)
+                    st.code("\n".join(summary.lines()), language=None)
 
 st.subheader(ctx.t("admin.training"))
 st.markdown(ctx.t("admin.training_help", path=ctx.db_path))

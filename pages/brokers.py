@@ -1,13 +1,19 @@
 """Broker network audit (불법 브로커 · 제3자 부당개입): clusters, graph, why linked, timeline, cases (auditor, admin)."""
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
+from st_cytoscape import cytoscape
 
 from analytics.brokers import cases, evidence, suppressions
+from analytics.brokers import graph as network
+from analytics.brokers import graph_draw as network_draw
 from analytics.brokers import views as broker_views
+from ui.names import term
 from ui.shell import page
 
 ctx = page("brokers", filters=(), params=("cluster",))
+ctx.require_data("applications")
 run = ctx.query(broker_views.latest_run, role=ctx.role)
 if run is None:
     ctx.empty("brokers.empty", db=str(ctx.db_path))
@@ -27,7 +33,7 @@ if ranked.empty:
     st.stop()
 ranked = ranked.assign(evidence=ranked["evidence"].map(lambda g: broker_views.terms(g, ctx.lang)))
 ctx.table(ranked.head(500), {
-    "cluster_id": ("brokers.col.cluster", "num"), "risk": ("brokers.col.risk", "num"),
+    "cluster_id": ("brokers.col.cluster", "text"), "risk": ("brokers.col.risk", "dec:2"),
     "flagged": ("brokers.col.flagged", "check"), "size": ("brokers.col.size", "num"),
     "n_firms": ("brokers.col.firms", "num"), "evidence": ("brokers.col.evidence", "text"),
     "awarded_krw": ("brokers.col.awarded", "money"), "programs": ("brokers.col.programs", "text"),
@@ -45,10 +51,8 @@ if found is not None:
         options = sorted({int(c) for c in found["cluster_id"].dropna()}) + options
 labels = {r.cluster_id: ctx.t("brokers.cluster_option", cid=r.cluster_id, risk=r.risk, size=r.size, evidence=r.evidence)
           for r in ranked.itertuples()}
-if st.session_state.get("cluster") not in options:
-    st.session_state["cluster"] = options[0]
-cid = st.selectbox(ctx.t("brokers.cluster"), list(dict.fromkeys(options)), key="cluster", bind="query-params",
-                   format_func=lambda c: labels.get(c, f"#{c}"))
+cid = ctx.params.choice(st.selectbox, ctx.t("brokers.cluster"), "cluster", list(dict.fromkeys(options)), options[0],
+                        format_func=lambda c: labels.get(c, f"#{c}"))
 cid = int(cid)
 seen = st.session_state.setdefault("_brokers_logged", set())
 if ctx.sees_personal and (run_id, cid) not in seen:  # auditors see full fingerprints: log each cluster viewed
@@ -63,17 +67,82 @@ st.caption(ctx.t("brokers.reasons") + " · " + " · ".join(
 tab_graph, tab_why, tab_time, tab_case, tab_supp = st.tabs([
     ctx.t("brokers.tab.graph"), ctx.t("brokers.tab.why"), ctx.t("brokers.tab.timeline"),
     ctx.t("brokers.tab.case"), ctx.t("brokers.tab.suppress")])
-base = ctx.query(broker_views.cluster_graph, run_id, cid, role=ctx.role)
-members = base.nodes["application_id"].tolist()
-names = {r.application_id: f"#{r.application_id} · {r.firm_name} · {r.biz_no}" for r in base.nodes.itertuples()}
+base = ctx.query(network.cluster_graph, run_id, cid, role=ctx.role)
+apps = base.applications()
+members = [int(a) for a in apps["application_id"]]
+names = {int(r.application_id): f"#{r.application_id} · {r.firm_name} · {r.biz_no}" for r in apps.itertuples()}
+if st.session_state.get("_focus_cluster") != cid:  # a focus picked in another cluster means nothing here
+    st.session_state.pop("focus", None)
+    st.session_state["_focus_cluster"] = cid
+# a focus expanded from outside the cluster (by "expand from here") stays pickable
+focus_options = members + [a for a in [st.session_state.get("focus")] if a is not None and a not in members]
+
+
+def _expand_from(app: int) -> None:
+    """The clicked application becomes the focus, expanded by at least one hop."""
+    st.session_state["focus"] = app
+    st.session_state["hops"] = max(1, int(st.session_state.get("hops", 0)))
+
 
 with tab_graph:
-    c1, c2 = st.columns([3, 1])
-    focus = c1.selectbox(ctx.t("brokers.focus"), members, key="focus", format_func=names.get)
-    hops = c2.number_input(ctx.t("brokers.hops"), min_value=0, max_value=3, value=0, key="hops")
-    graph = ctx.query(broker_views.cluster_graph, run_id, cid, role=ctx.role, focus=int(focus), hops=int(hops)) if hops else base
-    st.plotly_chart(broker_views.plot_network(graph, lang=ctx.lang, highlight=int(focus)), key="network")
+    c1, c2, c3 = st.columns([3, 1, 4])
+    focus = int(c1.selectbox(ctx.t("brokers.focus"), focus_options, key="focus", format_func=lambda a: names.get(a, f"#{a}")))
+    hops = int(c2.number_input(ctx.t("brokers.hops"), min_value=0, max_value=3, value=0, key="hops"))
+    full = ctx.query(network.cluster_graph, run_id, cid, role=ctx.role, focus=focus, hops=hops)
+    kinds = full.kinds()
+    # The kinds the user switched off stay off when a cluster or an expansion brings other kinds
+    # (the widget is keyed by its options, so new kinds appear switched on).
+    kinds_key = f"graph_kinds_{'-'.join(kinds)}"
+    hidden = st.session_state.setdefault("graph_hidden", frozenset())
+
+    def _kinds_changed() -> None:
+        shown_now = set(st.session_state[kinds_key] or [])
+        st.session_state["graph_hidden"] = frozenset((hidden - set(kinds)) | (set(kinds) - shown_now))
+
+    picked = c3.pills(ctx.t("brokers.graph.kinds"), kinds, selection_mode="multi", key=kinds_key,
+                      default=[k for k in kinds if k not in hidden], on_change=_kinds_changed,
+                      format_func=lambda k: broker_views.term(k, ctx.lang))
+    shown = full.only(picked or [])
+    shown_apps = shown.applications()
+    outside = int((~shown_apps["in_cluster"]).sum())
+    st.caption(ctx.t("brokers.graph.summary", apps=ctx.num(len(shown_apps)), ids=ctx.num(len(shown.identifiers())),
+                     edges=ctx.num(len(shown.edges))))
+    if hops:
+        near = int(shown_apps["hop"].between(1, hops).sum())
+        st.caption(ctx.t("brokers.graph.expanded", hops=hops, near=ctx.num(near), outside=ctx.num(outside))
+                   if near else ctx.t("brokers.graph.nothing_new", hops=hops))
+    st.markdown(network_draw.legend_html(shown, lang=ctx.lang), unsafe_allow_html=True)
+    clicked = cytoscape(network_draw.elements(shown, lang=ctx.lang, focus=focus), network_draw.stylesheet(),
+                        layout=network_draw.layout(), height="620px", selection_type="single",
+                        key=f"network_{cid}_{focus}_{hops}_{'-'.join(picked or [])}")
     st.caption(ctx.t("brokers.graph_note"))
+    node_id = next(iter((clicked or {}).get("nodes", [])), None)
+    node = shown.nodes[shown.nodes["node_id"] == node_id]
+    if node.empty:
+        st.info(ctx.t("brokers.graph.click"), icon=":material/touch_app:")
+    else:
+        r = node.iloc[0]
+        rows = network_draw.detail_rows(shown, str(node_id), lang=ctx.lang)
+        with st.container(border=True):
+            if r["node_type"] == network.APPLICATION:
+                where = (ctx.t("brokers.graph.member") if r["in_cluster"] else
+                         ctx.t("brokers.graph.outside", hop=int(r["hop"]) if pd.notna(r["hop"]) else "–"))
+                st.markdown(ctx.t("brokers.graph.app_detail", app=int(r["application_id"]), firm=r["firm_name"],
+                                  biz=r["biz_no"], program=r["program"], region=r["region"],
+                                  status=broker_views.term(r["status"], ctx.lang), when=f"{r['submitted_at']:%Y-%m-%d %H:%M}",
+                                  amount=ctx.money(r["amount_awarded_krw"]), where=where))
+                ctx.table(rows, {"kind": ("brokers.col.kind", "text"), "value": ("brokers.col.value", "text"),
+                                 "firms": ("brokers.col.df", "num"), "edge_weight": ("brokers.col.weight", "num")})
+                if int(r["application_id"]) != focus or hops == 0:
+                    st.button(ctx.t("brokers.graph.expand_here"), on_click=_expand_from, args=(int(r["application_id"]),),
+                              key="expand_here", icon=":material/open_in_full:")
+            else:
+                head = network_draw.ident_label(r, ctx.lang).replace("\n", " · ")
+                st.markdown(ctx.t("brokers.graph.plan_detail" if r["kind"] == "plan" else "brokers.graph.ident_detail",
+                                  what=head, firms=ctx.num(r["firms"]), weight=f"{r['weight']:.1f}"))
+                ctx.table(rows, {"app": ("brokers.graph.col.app", "text"), "firm_name": ("brokers.graph.col.firm", "text"),
+                                 "biz_no": ("brokers.graph.col.biz", "text"), "status": ("brokers.graph.col.status", "text"),
+                                 "program": ("brokers.col.programs", "text"), "in_cluster": ("brokers.graph.col.member", "check")})
 
 with tab_why:
     c1, c2 = st.columns(2)
@@ -139,7 +208,10 @@ with tab_case:
                     st.error(ctx.t("brokers.case.error", error=err))
         hist = cases.history(ctx.db_path, int(case_id), role=ctx.role)
         st.subheader(ctx.t("brokers.case.history"))
-        st.dataframe(hist, hide_index=True)
+        ctx.table(hist.assign(status=[ctx.t(f"brokers.status.{x}") if isinstance(x, str) else None for x in hist["status"]]),
+                  {"event_id": ("brokers.col.event", "text"), "at_time": ("brokers.col.at", "datetime"),
+                   "by_user": ("brokers.col.by", "text"), "status": ("brokers.col.status", "text"),
+                   "assignee": ("brokers.case.assignee", "text"), "note": ("brokers.case.note", "text")})
         pack = evidence.EvidencePack(ctx.db_path, run_id, cid, int(case_id), role=ctx.role, lang=ctx.lang,
                                      title=str(state["title"]))
         c1, c2 = st.columns(2)
@@ -153,14 +225,17 @@ with tab_case:
 with tab_supp:
     st.caption(ctx.t("brokers.supp.note"))
     supp = suppressions.load(ctx.db_path)
-    picked = st.dataframe(supp, hide_index=True, on_select="rerun", selection_mode="multi-row", key="supp_table")
+    picked = ctx.table(supp, {"kind": ("brokers.supp.kind", "term"), "value": ("brokers.col.value", "text"),
+                              "reason": ("brokers.supp.reason", "text"), "added_by": ("brokers.col.by", "text"),
+                              "added_at": ("brokers.col.at", "datetime")},
+                       on_select="rerun", selection_mode="multi-row", key="supp_table")
     rows = picked.selection.rows if picked else []
     if rows and st.button(ctx.t("brokers.supp.remove"), key="supp_remove"):
         for r in rows:
             suppressions.remove(ctx.db_path, supp.iloc[r]["kind"], supp.iloc[r]["value"], user=ctx.user, role=ctx.role)
         st.rerun()
     with st.form("supp_add", clear_on_submit=True):
-        kind = st.selectbox(ctx.t("brokers.supp.kind"), suppressions.KINDS)
+        kind = st.selectbox(ctx.t("brokers.supp.kind"), suppressions.KINDS, format_func=lambda k: term(k, ctx.lang))
         value = st.text_area(ctx.t("brokers.supp.value"))
         reason = st.text_input(ctx.t("brokers.supp.reason"))
         if st.form_submit_button(ctx.t("brokers.supp.add")):

@@ -10,12 +10,13 @@ from datetime import date
 
 import streamlit as st
 
-from analytics import filters as flt
 from analytics.matching import eligibility as matching
 from analytics.matching import evaluation as matching_eval
 from analytics.matching import gaps as matching_gaps
 from analytics.matching import rank as matching_rank
+from analytics.overview import summary as overview
 from data import access, facts
+from ui import names
 from ui.shell import page
 
 PROFILE_KEYS = ("p_region", "p_size", "p_ind", "p_age", "p_sales", "p_emp", "p_cert")
@@ -23,13 +24,12 @@ TABS = ("recommend", "evaluation", "gaps")
 ctx = page("matching",
            filters=("region", "size", "industry", "ministry", "agency", "category"),
            params=("tab", "on", "src", "q", "firm", "by", *PROFILE_KEYS))
-t, role = ctx.t, ctx.role
-opts = ctx.query(flt.options)
-col = 1 if ctx.lang == "ko" else 2
-NAMES = {dim: {row[0]: row[col] for row in getattr(opts, field)}
-         for dim, field in (("region_code", "regions"), ("size_class", "sizes"), ("ksic_section", "industries"))}
+t, role, url = ctx.t, ctx.role, ctx.params
+NAMES = {dim: names.names(dim, ctx.lang) for dim in ("region_code", "size_class", "ksic_section")}
+# without applications (an imported catalogue alone) there is no history to rank or evaluate with
+has_apps = ctx.query(overview.summary).applications > 0
 ref = ctx.query(facts.reference_date)
-day: date = st.date_input(t("matching.day"), value=ref, key="on", bind="query-params") or ref
+day: date = url.day(st.date_input, t("matching.day"), "on", ref)
 st.caption(t("matching.filters_note"))
 
 
@@ -49,28 +49,26 @@ def _reason_text(reasons: tuple) -> str:
 
 def _hand_profile() -> matching.Profile:
     c1, c2, c3 = st.columns(3)
-    region = c1.selectbox(t("matching.region"), list(NAMES["region_code"]), key="p_region", bind="query-params",
-                          format_func=NAMES["region_code"].get)
-    size = c2.selectbox(t("matching.size"), list(NAMES["size_class"]), key="p_size", bind="query-params",
-                        format_func=NAMES["size_class"].get)
-    industry = c3.selectbox(t("matching.industry"), list(NAMES["ksic_section"]), key="p_ind", bind="query-params",
-                            index=list(NAMES["ksic_section"]).index("G"),
-                            format_func=lambda s: f"{s} {NAMES['ksic_section'][s]}")
+    region = url.choice(c1.selectbox, t("matching.region"), "p_region", list(NAMES["region_code"]),
+                        next(iter(NAMES["region_code"])), format_func=NAMES["region_code"].get)
+    size = url.choice(c2.selectbox, t("matching.size"), "p_size", list(NAMES["size_class"]),
+                      next(iter(NAMES["size_class"])), format_func=NAMES["size_class"].get)
+    industry = url.choice(c3.selectbox, t("matching.industry"), "p_ind", list(NAMES["ksic_section"]), "G",
+                          format_func=lambda s: f"{s} {NAMES['ksic_section'][s]}")
     c4, c5, c6, c7 = st.columns(4)
-    age = c4.number_input(t("matching.age"), min_value=0, max_value=150, value=3, step=1, key="p_age", bind="query-params")
-    sales = c5.selectbox(t("matching.sales"), list(matching.SALES_BANDS), key="p_sales", bind="query-params",
-                         format_func=lambda b: t(f"matching.sales.{b}"))
-    employees = c6.number_input(t("matching.employees"), min_value=0, max_value=100_000, value=3, step=1, key="p_emp",
-                                bind="query-params")
-    certs = c7.multiselect(t("matching.certs"), list(matching.CERTS), key="p_cert", bind="query-params",
-                           format_func=lambda c: t(f"matching.cert.{c}"))
+    age = url.number(c4.number_input, t("matching.age"), "p_age", 3, lo=0, hi=150, step=1)
+    sales = url.choice(c5.selectbox, t("matching.sales"), "p_sales", list(matching.SALES_BANDS),
+                       next(iter(matching.SALES_BANDS)), format_func=lambda b: t(f"matching.sales.{b}"))
+    employees = url.number(c6.number_input, t("matching.employees"), "p_emp", 3, lo=0, hi=100_000, step=1)
+    certs = url.many(c7.multiselect, t("matching.certs"), "p_cert", list(matching.CERTS), [],
+                     format_func=lambda c: t(f"matching.cert.{c}"), placeholder=t("matching.none"), select_all=False)
     return matching.Profile(region_code=region, size_class=size, ksic_section=industry, age_years=int(age),
                             certs=tuple(c for c in matching.CERTS if c in certs),
                             revenue_krw=matching.SALES_BANDS[sales][1], employees=int(employees))
 
 
 def _firm_profile() -> matching.Profile | None:
-    q = st.text_input(t("matching.search"), key="q", bind="query-params", placeholder=t("matching.search_hint"))
+    q = url.text(st.text_input, t("matching.search"), "q", placeholder=t("matching.search_hint"))
     if not q:
         ctx.empty("matching.search_first")
         return None
@@ -80,7 +78,7 @@ def _firm_profile() -> matching.Profile | None:
         return None
     labels = {int(r.firm_id): f"#{r.firm_id} · {r.biz_no} · {r.name} · {NAMES['region_code'].get(r.region_code, '')}"
               for r in found.itertuples()}
-    firm_id = st.selectbox(t("matching.pick"), list(labels), key="firm", bind="query-params", format_func=labels.get)
+    firm_id = url.choice(st.selectbox, t("matching.pick"), "firm", list(labels), next(iter(labels)), format_func=labels.get)
     profile = ctx.query(matching.firm_profile, int(firm_id), day, role=role)
     if profile is None:
         ctx.empty("matching.not_founded")
@@ -90,10 +88,11 @@ def _firm_profile() -> matching.Profile | None:
 
 
 def _recommend() -> None:
-    st.caption(t("matching.intro", day=day))
+    if has_apps:
+        st.caption(t("matching.intro", day=day))
     if access.may(role, "matching.firm"):
-        src = st.segmented_control(t("matching.source"), ["hand", "firm"], key="src", bind="query-params", default="hand",
-                                   format_func=lambda s: t(f"matching.source.{s}")) or "hand"
+        src = url.choice(st.segmented_control, t("matching.source"), "src", ["hand", "firm"], "hand",
+                         format_func=lambda s: t(f"matching.source.{s}")) or "hand"
     else:
         src = "hand"
         st.caption(t("matching.policy_hand_only"))
@@ -105,6 +104,9 @@ def _recommend() -> None:
                  size=NAMES["size_class"].get(profile.size_class), age=profile.age_years,
                  industry=NAMES["ksic_section"].get(profile.ksic_section), employees=ctx.num(profile.employees),
                  sales=t(f"matching.sales.{matching.sales_band(profile.revenue_krw)}")))
+    if not has_apps:
+        _catalogue_only(profile)
+        return
     with st.spinner(t("matching.computing")):
         recs = ctx.query(matching_rank.recommend, profile, day, ctx.filters, role=role)
     if recs.empty:
@@ -120,11 +122,31 @@ def _recommend() -> None:
                       "category": ("matching.col.category", "text"), "agency": ("matching.col.agency", "text"),
                       "window": ("matching.col.window", "text"), "max_award_krw": ("matching.col.award", "money"),
                       "score": ("matching.col.score", "pct"), "reasons": ("matching.col.reasons", "text")},
-              width="stretch")
-    ctx.download(shown.drop(columns=["opens_on", "closes_on"]), "matching_recommendations")
+              name="matching_recommendations", width="stretch")
+
+
+def _catalogue_only(profile: matching.Profile) -> None:
+    """Eligible programs of the catalogue by deadline: no application history to rank with."""
+    st.info(t("matching.catalogue_only"), icon=":material/info:")
+    recs = ctx.query(matching.eligible_programs, profile, day, ctx.filters, role=role)
+    if recs.empty:
+        ctx.empty("matching.empty", day=day)
+        return
+    st.caption(t("matching.found_eligible", day=day, n=len(recs)))
+    shown = recs.assign(
+        category=[t(f"category.{c}") for c in recs["category"]],
+        window=[(w or t("matching.always")) if a else t("matching.until", date=f"{c:%Y-%m-%d}", n=int(n))
+                for a, c, n, w in zip(recs["always_open"], recs["closes_on"], recs["days_left"], recs["window_text"])],
+        groups=[", ".join(g) if len(g) else "" for g in recs["target_groups"]])
+    ctx.table(shown, {"rank": ("matching.col.rank", "num"), "title": ("matching.col.title", "text"),
+                      "category": ("matching.col.category", "text"), "agency": ("matching.col.agency", "text"),
+                      "window": ("matching.col.window", "text"), "groups": ("matching.col.groups", "text"),
+                      "url": ("matching.col.url", "link")}, width="stretch")
+    ctx.download(shown.drop(columns=["opens_on", "closes_on", "target_groups"]), "matching_eligible_programs")
 
 
 def _evaluation() -> None:
+    ctx.require_data("applications")
     with st.spinner(t("matching.computing")):
         ev = ctx.query(matching_eval.evaluate, role=role)
     fig = ev.figures.set_index("method")
@@ -141,19 +163,19 @@ def _evaluation() -> None:
         st.warning(t("matching.not_beats"))
     table = ev.figures.assign(method=[t(f"matching.method.{m}") for m in ev.figures["method"]])
     ctx.table(table, {"method": ("matching.col.method", "text"), "recall": ("matching.col.recall", "pct"),
-                      "recall_selected": ("matching.col.recall_selected", "pct"), "ndcg": ("matching.col.ndcg", "num"),
-                      "queries": ("matching.col.queries", "num")})
+                      "recall_selected": ("matching.col.recall_selected", "pct"), "ndcg": ("matching.col.ndcg", "dec:3"),
+                      "queries": ("matching.col.queries", "num")}, name="matching_evaluation")
     st.caption(t("matching.eval_note", c=f"{ev.mean_candidates:.0f}", u=ctx.pct(ev.unreachable)))
-    ctx.download(ev.figures, "matching_evaluation")
     st.subheader(t("matching.importance"))
     ctx.table(ev.importance.head(12), {"feature": ("matching.col.feature", "text"),
-                                       "ndcg_drop": ("matching.col.ndcg_drop", "num")})
+                                       "ndcg_drop": ("matching.col.ndcg_drop", "dec:3")})
 
 
 def _gaps() -> None:
+    ctx.require_data("applications")
     st.caption(t("matching.gaps_intro", day=day))
-    by = st.multiselect(t("matching.by"), list(matching_gaps.GROUP_DIMS), default=list(matching_gaps.GROUP_DIMS),
-                        key="by", bind="query-params", format_func=lambda d: t(f"matching.col.{d}"))
+    by = url.many(st.multiselect, t("matching.by"), "by", list(matching_gaps.GROUP_DIMS), list(matching_gaps.GROUP_DIMS),
+                  format_func=lambda d: t(f"matching.col.{d}"), placeholder=t("common.choose"), select_all=False)
     st.subheader(t("matching.groups"))
     with st.spinner(t("matching.computing")):
         groups = ctx.query(matching_gaps.group_gaps, day, ctx.filters, tuple(by), role=role)
@@ -165,8 +187,7 @@ def _gaps() -> None:
         ctx.table(shown, {**{d: (f"matching.col.{d}", "text") for d in dims},
                           "n_firms": ("matching.col.n_firms", "num"), "firms": ("matching.col.firms", "num"),
                           "eligible": ("matching.col.eligible", "num"), "well_matched": ("matching.col.well_matched", "num"),
-                          "gap_firms": ("matching.col.gap_firms", "num")}, width="stretch")
-        ctx.download(groups, "matching_blind_spot_groups")
+                          "gap_firms": ("matching.col.gap_firms", "num")}, name="matching_blind_spot_groups", width="stretch")
     st.subheader(t("matching.programs"))
     st.caption(t("matching.programs_note"))
     progs = ctx.query(matching_gaps.program_gaps, day, ctx.filters, role=role)
@@ -181,12 +202,11 @@ def _gaps() -> None:
                       "recommended_share": ("matching.col.recommended_share", "pct"),
                       "applications": ("matching.col.applications", "num"),
                       "applicants": ("matching.col.applicants", "num"), "flag": ("matching.col.flag", "text")},
-              width="stretch")
-    ctx.download(progs, "matching_blind_spot_programs")
+              name="matching_blind_spot_programs", width="stretch")
 
 
-tabs = dict(zip(TABS, st.tabs([t(f"matching.tab.{k}") for k in TABS], key="tab", bind="query-params")))
-# Only the open tab runs (tabs bound to the URL know which one is open).
+tabs = url.tabs(TABS, "matching.tab", ctx.lang)
+# Only the open tab runs (the tabs track which one is open).
 for name, draw in zip(TABS, (_recommend, _evaluation, _gaps)):
     if tabs[name].open is not False:
         with tabs[name]:

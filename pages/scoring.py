@@ -20,8 +20,9 @@ from ui.i18n import CATALOGUE
 from ui.shell import page
 
 ctx = page("scoring", filters=(), params=("model", "app"))
-model = st.segmented_control(ctx.t("scoring.model"), ["ktop", "kvalue"], key="model", required=True,
-                             format_func=lambda m: ctx.t(f"scoring.model.{m}"), default="ktop", bind="query-params")
+ctx.require_data("applications")
+model = ctx.params.choice(st.segmented_control, ctx.t("scoring.model"), "model", ["ktop", "kvalue"], "ktop",
+                         required=True, format_func=lambda m: ctx.t(f"scoring.model.{m}"))
 version = ctx.query(store.current_version, model)
 if version is None:
     ctx.empty("scoring.empty", db=str(ctx.db_path))
@@ -36,7 +37,7 @@ tab_app, tab_global, tab_card = st.tabs([ctx.t("scoring.tab.applicant"), ctx.t("
                                          ctx.t("scoring.tab.card")])
 
 with tab_app:
-    text = st.text_input(ctx.t("scoring.search"), key="app", placeholder="123-45-*****", bind="query-params")
+    text = ctx.params.text(st.text_input, ctx.t("scoring.search"), "app", placeholder="123-45-*****")
     found = ctx.query(store.find_applicants, text, role=ctx.role) if text.strip() else None
     if found is None:
         st.caption(ctx.t("scoring.search_hint"))

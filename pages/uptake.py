@@ -7,99 +7,92 @@ the URL next to the shared filters.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 
-from analytics import filters as flt
 from analytics.uptake import plots
 from analytics.uptake import programs as uptake_programs
 from analytics.uptake import reach as uptake_reach
 from analytics.uptake import summary as uptake
 from data import facts
-from ui.i18n import CATALOGUE
+from data.privacy import SUPPRESSED
+from ui import fmt, names, tables
 from ui.shell import page
 
 DRILL_KEYS = {dim: f"d_{dim}" for dim in uptake.DIMS}
-_OPTION_FIELDS = {"region": "regions", "size": "sizes", "industry": "industries"}
-_LABELLED = {k for k in CATALOGUE if k.startswith("uptake.col.")}
 TABS = ("summary", "breakdown", "reach", "docs", "time", "program")
 ctx = page("uptake",
            params=(*DRILL_KEYS.values(), "tab", "by", "fby", "docs_by", "q", "prog", "pdim"))
-t, role = ctx.t, ctx.role
-opts = ctx.query(flt.options)
+ctx.require_data("applications")
+t, role, url = ctx.t, ctx.role, ctx.params
 
 
 def _names(dim: str) -> dict[str, str]:
     """Display names of a dimension's codes in the page's language."""
-    col = 1 if ctx.lang == "ko" else 2
-    if dim in ("region", "size", "industry"):
-        return {row[0]: row[col] for row in getattr(opts, _OPTION_FIELDS[dim])}
-    if dim == "age":
-        return {a: t(f"uptake.age.{a}") for a in uptake.AGE_BANDS}
-    if dim == "category":
-        return {c: t(f"category.{c}") for c in flt.CATEGORIES}
-    return {}
+    return names.names(dim, ctx.lang)
 
 
-def _cell(v: object) -> object:
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return "–" if pd.isna(v) else f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}"
-    return v
+# Columns counted in firms, applications, programs: whole numbers even when estimated (weighted).
+_COUNTS = ("announcements", "applications", "applicants", "selected", "firms", "firms_reached", "agreed",
+           "e_contract", "paid", "population", "reached_weighted", "eligible", "online", "offline", "years",
+           "firms_3plus")
 
 
-def _table(df: pd.DataFrame, name: str, money: tuple[str, ...] = ("amount_awarded_krw", "budget_krw", "awarded_krw")) -> None:
-    """A result table with labelled columns and 억/만원 amounts, and its CSV download."""
-    shown = df.copy()
-    for col in shown.columns:
-        if col in money:
-            shown[col] = shown[col].map(ctx.money)
-        elif col.endswith(("_rate", "_share", "penetration", "uptake_ratio")):
-            shown[col] = shown[col].map(ctx.pct)
-        elif pd.api.types.is_datetime64_any_dtype(shown[col]):
-            shown[col] = shown[col].dt.strftime("%Y-%m" if col == "month" else "%Y-%m-%d")
-        elif shown[col].dtype == object:  # numbers mixed with "<5": all text, for Arrow
-            shown[col] = shown[col].map(_cell)
-    shown.columns = [t(f"uptake.col.{c}") if f"uptake.col.{c}" in _LABELLED else c for c in shown.columns]
-    st.dataframe(shown, hide_index=True, width="stretch")
-    _download(df, name)
-
-
-def _download(df: pd.DataFrame, name: str) -> None:
-    """CSV built only when clicked (data=callable), with the data date above the shell's header
-    lines (filters, data version, "<5" note); the export is logged when the file is built."""
-    def build() -> str:
-        ctx.log("export", f"uptake: {name} ({len(df)} rows)")
-        return "\ufeff" + f"# {t('uptake.data_date', d=ref_date)}\n" + ctx.csv(df)
-
-    st.download_button(t("common.download"), data=build, file_name=f"uptake_{name}.csv", mime="text/csv",
-                       key=f"_dl_{name}", icon=":material/download:", on_click="ignore")
+def _table(df: pd.DataFrame, name: str, by: str | None = None) -> None:
+    """A result table (labels ``uptake.col.*``, kinds from the column names, one unit per money
+    column) and its CSV download (period and filters in words, data date). ``by``: the dimension
+    whose codes a ``grp`` column holds, shown by name."""
+    spec = tables.infer(df, "uptake")
+    for col in spec:
+        if col in _COUNTS:
+            spec[col] = (spec[col][0], "num")
+        elif col in ("index", "vs_average", "applications_per_year", "selected_per_year"):
+            spec[col] = (spec[col][0], "dec:2" if col in ("index", "vs_average") else "dec")
+        elif col.startswith("docs_"):
+            spec[col] = (spec[col][0], "dec")
+        elif col == "median_decision_days":
+            spec[col] = (spec[col][0], "days")
+        elif col == "grp" and by is not None and by in names.NAMED:
+            spec[col] = (f"uptake.dim.{by}", f"name:{by}")
+    ctx.table(df, spec, name=f"uptake_{name}", width="stretch", notes=_notes())
 
 
 def _drill_bar() -> uptake.Drill:
     """Selectboxes that narrow the whole view (ministry → agency → program, and the other groups)."""
     chosen: dict[str, str] = {}
-    with st.expander(t("uptake.drill"), expanded=any(st.session_state.get(k) for k in DRILL_KEYS.values()),
+    with st.expander(t("uptake.drill"), expanded=any(st.session_state.get(f"uptake.{k}") for k in DRILL_KEYS.values()),
                      icon=":material/account_tree:"):
         cols = st.columns(4)
         for i, dim in enumerate(uptake.DIMS):
             if dim in ("ministry", "agency", "program"):
                 found = ctx.query(uptake.drill_options, ctx.filters, dim, uptake.normalize_drill(chosen), role=role)
-                names = dict(zip(found["grp"], found["name"]))
+                shown = dict(zip(found["grp"], found["name"]))
             else:
-                names = _names(dim)
-            options = ["", *names]
-            value = cols[i % 4].selectbox(t(f"uptake.dim.{dim}"), options, key=DRILL_KEYS[dim], bind="query-params",
-                                          format_func=lambda c, n=names: n.get(c, c) if c else t("uptake.drill_all"))
+                shown = _names(dim)
+            value = url.choice(cols[i % 4].selectbox, t(f"uptake.dim.{dim}"), DRILL_KEYS[dim], ["", *shown], "",
+                               format_func=lambda c, n=shown: n.get(c, c) if c else t("uptake.drill_all"))
             if value:
                 chosen[dim] = value
     return uptake.normalize_drill(chosen)
 
 
-drill = _drill_bar()
-if drill:
-    st.caption(t("uptake.drill_path", path=" › ".join(f"{t(f'uptake.dim.{d}')}: {_names(d).get(v, v)}" for d, v in drill)))
+def _notes() -> tuple[str, ...]:
+    """Extra '#' lines of every CSV of the page: the drill-down and the data date."""
+    return ((drill_words,) if drill else ()) + (t("uptake.data_date", d=ref_date),)
+
+
+# One period and one set of filters for every figure of the page: the chosen period, or the last
+# 12 months up to the data date (the headline's comparison needs a bounded period).
 ref_date = ctx.query(facts.reference_date)
+if ref_date is not None and ctx.filters.date_from is None and ctx.filters.date_to is None:
+    start, end = uptake.default_period(ref_date)
+    ctx = replace(ctx, filters=replace(ctx.filters, date_from=start, date_to=end))
+    st.caption(t("uptake.period_default"))
+drill = _drill_bar()
+drill_words = t("uptake.drill_path", path=" › ".join(f"{t(f'uptake.dim.{d}')}: {_names(d).get(v, v)}" for d, v in drill))
+st.info(t("common.scope", scope=ctx.scope()) + (f" · {drill_words}" if drill else ""), icon=":material/filter_alt:")
 st.caption(f"{t('uptake.aggregates_only')} {t('uptake.data_date', d=ref_date)} {t('uptake.dl_note')}")
 overall = ctx.query(uptake.funnel, ctx.filters, drill, role=role)
 if overall.empty:
@@ -113,49 +106,60 @@ def _delta(metric: str, change: object) -> str | None:
     return t("uptake.pp", x=100 * change) if metric == "selection_rate" else f"{change:+.1%}"
 
 
+def _days(v: object) -> str:
+    """Days in the page's language ("1 day", "12 days", "12일")."""
+    if v == SUPPRESSED or v is None or pd.isna(v):
+        return SUPPRESSED if v == SUPPRESSED else fmt.MISSING
+    n = float(v)
+    return t("uptake.days", n=int(n) if n.is_integer() else round(n, 1))
+
+
 _FORMAT: dict[str, Callable[[object], str]] = {
     "selection_rate": ctx.pct, "amount_awarded_krw": ctx.money,
-    "median_decision_days": lambda v: v if v == "<5" else ("–" if v is None or pd.isna(v) else t("uptake.days", n=f"{v:g}")),
+    "median_decision_days": _days,
 }
-
 
 def _summary() -> None:
     head = ctx.query(uptake.headline, ctx.filters, drill, role=role)
-    if head.defaulted:
-        st.caption(t("uptake.period_default"))
     st.caption(t("uptake.period", start=head.period_from, end=head.period_to, pstart=head.previous_from, pend=head.previous_to))
     cols = [*st.columns(4), *st.columns(4)]
     for col, row in zip(cols, head.figures.itertuples()):
-        col.metric(t(f"uptake.m.{row.metric}"), _FORMAT.get(row.metric, ctx.num)(row.current), _delta(row.metric, row.change))
-    _download(head.figures, "headline")
+        col.metric(t(f"uptake.m.{row.metric}"), _FORMAT.get(row.metric, ctx.num)(row.current), _delta(row.metric, row.change),
+                   help=t(f"uptake.m_help.{row.metric}"))
+    shown = head.figures.assign(
+        metric=[t(f"uptake.m.{m}") for m in head.figures["metric"]],
+        current=[_FORMAT.get(m, ctx.num)(v) for m, v in zip(head.figures["metric"], head.figures["current"])],
+        previous=[_FORMAT.get(m, ctx.num)(v) for m, v in zip(head.figures["metric"], head.figures["previous"])],
+        change=[_delta(m, c) or fmt.MISSING for m, c in zip(head.figures["metric"], head.figures["change"])])
+    ctx.download(shown, "uptake_headline", {c: (f"uptake.col.{c}", "text") for c in ("metric", "current", "previous", "change")},
+                 notes=_notes())
     st.plotly_chart(plots.plot_funnel(overall, t), key="funnel")
     first = overall.iloc[0]
     st.caption(t("uptake.funnel_note", announcements=ctx.num(first["announcements"]),
                  e_contract=ctx.num(first["e_contract"]), share=ctx.pct(first["e_contract_share"])))
     _table(overall, "funnel")
-    fby = st.segmented_control(t("uptake.funnel_by"), list(uptake.DIMS), key="fby", bind="query-params",
-                               format_func=lambda d: t(f"uptake.dim.{d}"))
+    fby = url.choice(st.segmented_control, t("uptake.funnel_by"), "fby", list(uptake.DIMS), None,
+                     format_func=lambda d: t(f"uptake.dim.{d}"))
     if fby:
         split = ctx.query(uptake.funnel, ctx.filters, drill, role=role, by=fby)
         st.plotly_chart(plots.plot_funnel_by(split, t, _names(fby)), key="funnel_by")
-        _table(split, f"funnel_by_{fby}")
-
+        _table(split, f"funnel_by_{fby}", by=fby)
 
 def _breakdown() -> None:
     st.caption(t("uptake.breakdown_note"))
     # one level below the deepest ministry → agency → program choice, unless the user picks another
     chosen = dict(drill)
     below = "program" if "agency" in chosen else "agency" if "ministry" in chosen else "ministry"
-    by = st.segmented_control(t("uptake.by"), list(uptake.DIMS), key="by", bind="query-params", default=below,
-                              format_func=lambda d: t(f"uptake.dim.{d}")) or below
+    by = url.choice(st.segmented_control, t("uptake.by"), "by", list(uptake.DIMS), below,
+                    format_func=lambda d: t(f"uptake.dim.{d}")) or below
     table = ctx.query(uptake.breakdown, ctx.filters, by, drill, role=role)
     if table.empty:
         ctx.empty("uptake.empty_section")
     else:
         if by == "region":
-            st.plotly_chart(plots.plot_tiles(table, t, ctx.lang), key="tiles")
+            st.plotly_chart(plots.plot_tiles(table, t, _names("region")), key="tiles")
         st.plotly_chart(plots.plot_breakdown(table, t, _names(by)), key="breakdown")
-        _table(table, f"by_{by}")
+        _table(table, f"by_{by}", by=by)
 
 def _reach() -> None:
     found = ctx.query(uptake_reach.reach, ctx.filters, drill, role=role)
@@ -181,12 +185,15 @@ def _reach() -> None:
         c4.metric(t("uptake.multi"), ctx.num(conc.firms_3plus), share, delta_color="off")
         st.plotly_chart(plots.plot_lorenz(conc, t), key="lorenz")
         _table(conc.lorenz, "lorenz")
+
 def _docs() -> None:
     st.subheader(t("uptake.docs"))
-    docs_by = st.segmented_control(t("uptake.docs_by"), ["agency", "program"], key="docs_by", bind="query-params",
-                                   default="agency", format_func=lambda d: t(f"uptake.dim.{d}")) or "agency"
+    docs_by = url.choice(st.segmented_control, t("uptake.docs_by"), "docs_by", ["agency", "program"], "agency",
+                         format_func=lambda d: t(f"uptake.dim.{d}")) or "agency"
     docs = ctx.query(uptake_programs.documents, ctx.filters, drill, role=role, by=docs_by)
     refs = uptake_programs.doc_references()
+    refs = refs.assign(source=[t("uptake.ref_source_mss") if str(x).startswith("MSS reform plan") else x
+                               for x in refs["source"]])
     if docs.empty:
         ctx.empty("uptake.empty_section")
     else:
@@ -194,10 +201,13 @@ def _docs() -> None:
         st.plotly_chart(fig_docs, key="docs")
         st.plotly_chart(fig_link, key="linkage")
         _table(docs, f"documents_by_{docs_by}")
-        _table(refs, "published_references")
+        shown = refs.assign(key=[t(f"uptake.ref.{k}") for k in refs["key"]],
+                            value=[ctx.pct(v, 0) if u == "share" else fmt.dec(v) for v, u in zip(refs["value"], refs["unit"])])
+        ctx.table(shown, {"key": ("uptake.col.metric", "text"), "value": ("uptake.col.value", "text"),
+                          "year": ("uptake.col.year", "text"), "source": ("uptake.col.source", "text")},
+                  name="uptake_published_references", width="stretch")
     months = ctx.query(uptake.monthly, ctx.filters, drill, role=role)
     st.plotly_chart(plots.plot_channels(months, t), key="channels")
-
 
 def _time() -> None:
     months = ctx.query(uptake.monthly, ctx.filters, drill, role=role)
@@ -214,22 +224,22 @@ def _time() -> None:
     else:
         _table(low, "below_budget")
 
-
 def _profile() -> None:
-    q = st.text_input(t("uptake.search"), key="q", bind="query-params", placeholder=t("uptake.search_hint"))
-    found = ctx.query(uptake_programs.search_programs, q or "", ctx.filters, role=role)
+    q = url.text(st.text_input, t("uptake.search"), "q", placeholder=t("uptake.search_hint"))
+    found = ctx.query(uptake_programs.search_programs, q, ctx.filters, role=role)
     if found.empty:
         ctx.empty("uptake.no_match", q=q)
         return
     titles = dict(zip(found["program_id"], found["title"]))
-    pid = st.selectbox(t("uptake.pick"), list(titles), key="prog", bind="query-params", format_func=lambda p: titles.get(p, p))
+    pid = url.choice(st.selectbox, t("uptake.pick"), "prog", list(titles), next(iter(titles)),
+                     format_func=lambda p: titles.get(p, p))
     prof = ctx.query(uptake_programs.program_profile, pid, ctx.filters, role=role) if pid else None
     if prof is None:
         return
     info = prof.info
     st.markdown("**" + t("uptake.profile_of", title=info["title"], ministry=info["ministry"], agency=info["agency"],
-                         category=info["category"]) + "**")
-    window = t("uptake.always_open") if info["always_open"] else f"{info['opens_on']:%Y-%m-%d} ~ {info['closes_on']:%Y-%m-%d}"
+                         category=names.name("category", info["category"], ctx.lang)) + "**")
+    window = t("uptake.always_open") if info["always_open"] else f"{fmt.day(info['opens_on'])} ~ {fmt.day(info['closes_on'])}"
     st.caption(t("uptake.profile_meta", budget=ctx.money(info["budget_krw"]), window=window,
                  docs=info["docs_required"], auto=info["docs_auto_linked"]))
     if prof.funnel.empty or prof.funnel["applications"].iloc[0] == 0:
@@ -238,14 +248,14 @@ def _profile() -> None:
     st.plotly_chart(plots.plot_funnel(prof.funnel, t), key="profile_funnel")
     _table(prof.funnel, f"program_{pid}_funnel")
     st.caption(t("uptake.profile_note"))
-    pdim = st.segmented_control(t("uptake.profile_dim"), ["size", "region", "industry", "age"], key="pdim",
-                                bind="query-params", default="size", format_func=lambda d: t(f"uptake.dim.{d}")) or "size"
+    pdim = url.choice(st.segmented_control, t("uptake.profile_dim"), "pdim", ["size", "region", "industry", "age"], "size",
+                      format_func=lambda d: t(f"uptake.dim.{d}")) or "size"
     st.plotly_chart(plots.plot_composition(prof.composition, pdim, t, _names(pdim)), key="composition")
-    _table(prof.composition, f"program_{pid}_composition")
+    comp = prof.composition[prof.composition["dim"] == pdim]
+    _table(comp.drop(columns=["dim"]), f"program_{pid}_composition_{pdim}", by=pdim)
 
-
-tabs = dict(zip(TABS, st.tabs([t(f"uptake.tab.{k}") for k in TABS], key="tab", bind="query-params")))
-# Only the open tab runs (the tabs are bound to the URL, so they track which one is open).
+tabs = url.tabs(TABS, "uptake.tab", ctx.lang)
+# Only the open tab runs (the tabs track which one is open).
 for name, draw in zip(TABS, (_summary, _breakdown, _reach, _docs, _time, _profile)):
     if tabs[name].open is not False:
         with tabs[name]:

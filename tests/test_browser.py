@@ -8,6 +8,7 @@ with the reason shown in pytest's summary (-ra).
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -17,6 +18,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,12 +46,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(tiny_db_copy: Path) -> Iterator[str]:
-    """The app served by `streamlit run` on a free port; stopped by its own PID afterwards."""
+@contextmanager
+def _serve(db: Path) -> Iterator[str]:
+    """The app on ``db`` served by `streamlit run` on a free port; stopped by its own PID afterwards."""
     port = _free_port()
-    env = {**os.environ, "MADANG_DB": str(tiny_db_copy)}
-    log = open(tiny_db_copy.with_name("streamlit.log"), "w")
+    env = {**os.environ, "MADANG_DB": str(db)}
+    log = open(db.with_name("streamlit.log"), "w")
     proc = subprocess.Popen(  # exec'd directly, so proc.pid is the server's own PID
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--client.showErrorDetails", "full",
@@ -66,7 +68,7 @@ def server(tiny_db_copy: Path) -> Iterator[str]:
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start: {tiny_db_copy.with_name('streamlit.log').read_text()}")
+                raise RuntimeError(f"streamlit did not start: {db.with_name('streamlit.log').read_text()}")
             time.sleep(0.3)
         yield base
     finally:
@@ -76,6 +78,43 @@ def server(tiny_db_copy: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture
+def server(tiny_db_copy: Path) -> Iterator[str]:
+    """The app on the tiny database, with the demo users (they come only with a fresh build)."""
+    from data.db import users_path
+    from data.users import DEMO_USERS, add_user
+
+    for name, (password, role) in DEMO_USERS.items():
+        add_user(users_path(tiny_db_copy), name, password, role, rounds=4)
+    with _serve(tiny_db_copy) as base:
+        yield base
+
+
+@pytest.fixture
+def imported_server(tmp_path: Path) -> Iterator[str]:
+    """The app on a database holding nothing but an imported 기업마당 catalogue: the shared real export
+    when it is on this machine (a fuller screenshot), else the handful of real records of the tests."""
+    from data.db import users_path
+    from data.load import load_dir
+    from data.users import DEMO_USERS, add_user
+    from tests.data.fixtures_bizinfo import newer_item, real_items
+    from tests.data.test_load_bizinfo import REAL
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    if REAL.exists():
+        shutil.copyfile(REAL, folder / REAL.name)
+    else:
+        (folder / "bizinfo.json").write_text(json.dumps({"jsonArray": [*real_items(), newer_item()]},
+                                                        ensure_ascii=False), encoding="utf-8")
+    db = tmp_path / "madang.duckdb"
+    load_dir(folder, db)
+    for name, (password, role) in DEMO_USERS.items():
+        add_user(users_path(db), name, password, role, rounds=4)
+    with _serve(db) as base:
+        yield base
 
 
 @pytest.fixture
@@ -118,9 +157,19 @@ def _errors(driver) -> list[str]:
     return [e.text[:500] for e in driver.find_elements(By.CSS_SELECTOR, ERRORS)]
 
 
-def test_admin_opens_every_page_without_errors(server: str, browser) -> None:
+def _sign_in(driver, user: str, password: str) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
+
+    inputs = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stTextInput'] input")
+    inputs[0].send_keys(user)
+    inputs[1].send_keys(password, Keys.ENTER)
+    _settled(driver)
+    assert user in driver.find_element(By.CSS_SELECTOR, "[data-testid='stSidebar']").text
+
+
+def test_admin_opens_every_page_without_errors(server: str, browser) -> None:
+    from selenium.webdriver.common.by import By
 
     ARTIFACTS.mkdir(exist_ok=True)
     driver = browser
@@ -134,11 +183,7 @@ def test_admin_opens_every_page_without_errors(server: str, browser) -> None:
     driver.get(server)
     _settled(driver)
     driver.save_screenshot(str(ARTIFACTS / "signin.png"))
-    inputs = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stTextInput'] input")
-    inputs[0].send_keys("admin")
-    inputs[1].send_keys("admin-demo", Keys.ENTER)
-    _settled(driver)
-    assert "admin" in driver.find_element(By.CSS_SELECTOR, "[data-testid='stSidebar']").text
+    _sign_in(driver, "admin", "admin-demo")
 
     driver.save_screenshot(str(ARTIFACTS / "after_signin.png"))
     pages = app.pages_for("admin")
@@ -155,3 +200,75 @@ def test_admin_opens_every_page_without_errors(server: str, browser) -> None:
         assert driver.find_element(By.TAG_NAME, "h1").text, spec.path
         opened.append(spec.key)
     assert opened == [s.key for s in app.pages_for("admin")]
+
+
+@pytest.fixture
+def broker_db(tiny_db_copy: Path) -> Path:
+    """The tiny database with a broker detection run, so the audit page has clusters to draw."""
+    from analytics import brokers
+
+    brokers.run(tiny_db_copy)
+    return tiny_db_copy
+
+
+def test_auditor_opens_a_cluster_graph_and_clicks_a_node(broker_db: Path, server: str, browser) -> None:
+    """The network tab draws applications and shared identifiers with Cytoscape.js; a real click on
+    an identifier node shows its details under the graph."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver = browser
+    driver.get(server)
+    _settled(driver)
+    inputs = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stTextInput'] input")
+    inputs[0].send_keys("auditor")
+    inputs[1].send_keys("auditor-demo", Keys.ENTER)
+    _settled(driver)
+    keys = [s.key for s in app.pages_for("auditor")]
+    link = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stSidebarNavLink']")[keys.index("brokers")]
+    driver.execute_script("arguments[0].click();", link)
+    _settled(driver)
+    frame = driver.find_element(By.CSS_SELECTOR, "iframe[title='st_cytoscape.st_cytoscape']")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", frame)
+    driver.switch_to.frame(frame)
+    cy = "const cy = document.querySelector('body > div')._cyreg.cy;"
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script(f"{cy} return cy.nodes().length") > 0)
+    time.sleep(1)  # the layout settles
+    counts = driver.execute_script(f"{cy} return [cy.nodes('.application').length, cy.nodes('.identifier').length]")
+    assert counts[0] >= 3 and counts[1] >= 1, counts
+    x, y, w, h = driver.execute_script(f"""{cy} const n = cy.nodes('.identifier')[0]; const p = n.renderedPosition();
+        const box = cy.container().getBoundingClientRect(); return [p.x, p.y, box.width, box.height];""")
+    canvas = driver.find_element(By.CSS_SELECTOR, "body > div")
+    ActionChains(driver).move_to_element_with_offset(canvas, int(x - w / 2), int(y - h / 2)).click().perform()
+    driver.switch_to.default_content()
+    _settled(driver)
+    driver.save_screenshot(str(ARTIFACTS / "brokers_graph.png"))
+    driver.find_element(By.CSS_SELECTOR, "iframe[title='st_cytoscape.st_cytoscape']").screenshot(
+        str(ARTIFACTS / "brokers_graph_only.png"))
+    body = driver.find_element(By.TAG_NAME, "body").text
+    assert _errors(driver) == []
+    assert "전체 데이터에서 이 값을 쓰는 기업" in body or "서로 거의 같은 사업계획서" in body, "no details after the click"
+def test_catalogue_and_matching_on_an_imported_catalogue_alone(imported_server: str, browser) -> None:
+    """Policy staff on a database with no firms or applications: the catalogue lists the programs with
+    their links, matching lists a typed profile's eligible programs, uptake says what it needs."""
+    from selenium.webdriver.common.by import By
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver = browser
+    driver.get(imported_server)
+    _settled(driver)
+    _sign_in(driver, "policy", "policy-demo")
+    for key, expect in (("catalogue", "지원사업 목록"), ("matching", "신청 이력이 없어"), ("uptake", "신청 데이터가 있어야")):
+        link = next(a for a in driver.find_elements(By.CSS_SELECTOR, "[data-testid='stSidebarNavLink']")
+                    if (a.get_attribute("href") or "").rstrip("/").endswith(f"/{key}"))
+        driver.execute_script("arguments[0].click();", link)  # client-side navigation keeps the session
+        _settled(driver)
+        shot = ARTIFACTS / f"imported_{key}.png"
+        driver.save_screenshot(str(shot))
+        assert _errors(driver) == [], f"{key}: see {shot}"
+        assert expect in driver.find_element(By.TAG_NAME, "body").text, f"{key}: see {shot}"
+        if key in ("catalogue", "matching"):   # a table was drawn (canvas grid)
+            assert driver.find_elements(By.CSS_SELECTOR, "[data-testid='stDataFrame']"), f"{key}: see {shot}"

@@ -12,14 +12,14 @@ where the user must be told that their link did not fully apply.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
 import streamlit as st
 
 from analytics import filters as flt
-from analytics.filters import FilterOptions, Filters
-from ui import cache
+from analytics.filters import Filters
+from ui import cache, names, urlstate
 from ui.i18n import DEFAULT_LANG, LANGS
 from ui.i18n import t as label
 
@@ -35,6 +35,7 @@ def seed_from_url() -> None:
         return
     raw = {key: st.query_params.get_all(key) for key in st.query_params}
     st.session_state[_URL_SEEN] = raw
+    st.session_state["_url_seen_page"] = urlstate.first_page()
     notices: list[str] = []
     lang = (raw.get("lang") or [DEFAULT_LANG])[-1]
     if lang not in LANGS:
@@ -78,13 +79,14 @@ def _reset() -> None:
     st.session_state[_FILTERS] = Filters()
 
 
-def _names(opts: FilterOptions, lang: str) -> dict[str, dict[str, str]]:
-    col = 1 if lang == "ko" else 2
-    names = {dim: {row[0]: row[col] for row in getattr(opts, attr)}
-             for dim, attr in (("region", "regions"), ("size", "sizes"), ("industry", "industries"))}
-    names["industry"] = {code: f"{code} {name}" for code, name in names["industry"].items()}
-    names["category"] = {c: label(f"category.{c}", lang) for c in opts.categories}
-    return names
+def _names(lang: str) -> dict[str, dict[str, str]]:
+    found = {dim: names.names(dim, lang) for dim in ("region", "size", "industry", "category")}
+    found["industry"] = {code: f"{code} {name}" for code, name in found["industry"].items()}
+    return found
+
+
+def _namer(names: dict[str, str]) -> Callable[[str], str]:
+    return lambda code: names.get(code, code)
 
 
 def draw(dims: Iterable[str], lang: str) -> tuple[Filters, list[str]]:
@@ -98,7 +100,7 @@ def draw(dims: Iterable[str], lang: str) -> tuple[Filters, list[str]]:
             {k: v for k, v in raw.items() if k in flt.PARAM_KEYS}, opts)
     filters = current()
     if dims:
-        names = _names(opts, lang)
+        shown = _names(lang)
         with st.sidebar.expander(label("side.filters", lang), expanded=True, icon=":material/filter_alt:"):
             for key, attr in _DATE_KEYS.items():
                 if "period" in dims:
@@ -109,8 +111,8 @@ def draw(dims: Iterable[str], lang: str) -> tuple[Filters, list[str]]:
                 if dim in dims:
                     st.session_state[dim] = list(getattr(filters, attr))
                     st.multiselect(label(f"dim.{dim}", lang), opts.codes(dim), key=dim, on_change=_store, args=(dim,),
-                                   format_func=lambda c, n=names.get(dim, {}): n.get(c, c),
-                                   placeholder=label("dim.all", lang))
+                                   format_func=_namer(shown.get(dim, {})),
+                                   placeholder=label("dim.all", lang), select_all=False)  # its label is English only
             st.button(label("side.reset", lang), key="_reset_filters", on_click=_reset, icon=":material/restart_alt:")
     filters = current()
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:

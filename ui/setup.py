@@ -1,17 +1,20 @@
-"""First start: build the default database (with a progress bar) and its demo users."""
+"""First start and the files' health: build the default database (with a progress bar) and its demo
+users, or stop on a clear page when the data, users or records file is missing or unreadable."""
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
+import duckdb
 import streamlit as st
 
-from analytics.overview.summary import meta
-from data.db import users_path
-from data.users import ensure_demo_users
+from data import records, users
+from data.db import is_default, users_path
 from ui import cache
 from ui.i18n import t
+from ui.shell import current_user
 
 DEFAULT_SCALE = 1.0
 DEFAULT_SEED = 42
@@ -25,8 +28,15 @@ def _progress_callback(bar: st.delta_generator.DeltaGenerator, lang: str) -> Cal
 
 
 def ensure_database(db_path: Path, lang: str) -> None:
-    """Build the default database when none exists; create demo users for synthetic data."""
+    """Build the default database when none exists, with the demo users (said on screen); stop with a
+    clear page when the data file is missing elsewhere, or a file cannot be read.
+
+    Demo users are created only with a database this call has just built: a missing users file later
+    (even beside synthetic data) is reported, never silently refilled with known passwords.
+    """
     if not db_path.exists():
+        if not is_default(db_path):
+            _stop(lang, "setup.missing", path=db_path)
         with _build_lock:
             if not db_path.exists():
                 from data.build import build  # imported here: heavy, and only needed once
@@ -35,7 +45,37 @@ def ensure_database(db_path: Path, lang: str) -> None:
                 bar = st.progress(0.0)
                 build(db_path, scale=DEFAULT_SCALE, seed=DEFAULT_SEED, progress=_progress_callback(bar, lang))
                 bar.empty()
+                users.ensure_demo_users(users_path(db_path))
                 st.success(t("setup.done", lang))
-    if not users_path(db_path).exists():
-        if cache.query(meta, db_path=db_path).get("source", "synthetic") == "synthetic":
-            ensure_demo_users(users_path(db_path))
+                st.warning(t("setup.demo_users", lang, path=users_path(db_path)), icon=":material/key:")
+    problem = _problem(db_path)
+    if problem is not None:
+        _stop(lang, problem[0], **problem[1])
+
+
+def _problem(db_path: Path) -> tuple[str, dict[str, object]] | None:
+    """The first unreadable file, as (label key, its values), or None when all three can be read."""
+    try:
+        with cache.cursor(db_path) as cur:
+            cur.execute("SELECT count(*) FROM meta").fetchone()
+    except duckdb.Error as exc:
+        return "setup.bad_data", {"path": db_path, "error": str(exc).splitlines()[0]}
+    path = users_path(db_path)
+    if current_user() is None:   # only the sign-in form needs the users file
+        if not path.exists():
+            return "setup.no_users", {"path": path}
+        try:
+            users.check(path)
+        except users.UsersFileError as exc:
+            return "setup.bad_users", {"path": path, "error": str(exc.__cause__ or exc).splitlines()[0]}
+    try:
+        records.check(db_path)
+    except records.RecordsError as exc:
+        return "setup.bad_records", {"error": str(exc).splitlines()[0]}
+    return None
+
+
+def _stop(lang: str, key: str, **values: object) -> NoReturn:
+    st.title(t("app.name", lang))
+    st.error(t(key, lang, **values), icon=":material/error:")
+    st.stop()

@@ -8,8 +8,7 @@ with everything the page needs.
 """
 from __future__ import annotations
 
-import io
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,7 +21,7 @@ from analytics.filters import Filters
 from analytics.overview import summary as overview
 from data import access, privacy
 from data.db import data_version, default_db_path
-from ui import cache, filterbar, fmt
+from ui import cache, filterbar, fmt, names, tables, urlstate
 from ui.i18n import DEFAULT_LANG, LANGS
 from ui.i18n import t as label
 
@@ -156,59 +155,70 @@ class PageContext:
             return df
         return privacy.mask_frame(df, columns)
 
-    def table(self, df: pd.DataFrame, columns: Mapping[str, tuple[str, str]], **kwargs: Any) -> None:
-        """Show ``df``'s ``columns`` as ``{column: (label_key, kind)}``, kind in text/check/num/money/pct.
+    @property
+    def params(self) -> urlstate.PageParams:
+        """This page's own URL-kept settings (tab, breakdown, …), as codes (ui.urlstate)."""
+        return urlstate.PageParams(self.page_key)
 
-        Numbers stay numbers (sortable) unless a column holds suppressed "<5" cells or Korean
-        money units, which are shown as text in the user's number format.
-        """
-        shown = df[list(columns)].copy()
-        config: dict[str, Any] = {}
-        for column, (key, kind) in columns.items():
-            title = self.t(key)
-            suppressed = shown[column].dtype == object and bool((shown[column] == privacy.SUPPRESSED).any())
-            if kind == "text":
-                config[column] = st.column_config.TextColumn(title)
-            elif kind == "check":
-                config[column] = st.column_config.CheckboxColumn(title)
-            elif kind == "money" and (suppressed or not self.plain):
-                shown[column] = shown[column].map(self.money)
-                config[column] = st.column_config.TextColumn(title)
-            elif suppressed:
-                shown[column] = shown[column].map(self.pct if kind == "pct" else self.num)
-                config[column] = st.column_config.TextColumn(title)
-            elif kind == "pct":
-                shown[column] = shown[column] * 100
-                config[column] = st.column_config.NumberColumn(title, format="%.1f%%")
-            else:
-                config[column] = st.column_config.NumberColumn(title, format="localized")
-        st.dataframe(shown, hide_index=True, column_config=config, **kwargs)
-        if self.role == privacy.AGGREGATE_ROLE and any(
-                (shown[c].astype(str) == privacy.SUPPRESSED).any() for c in columns):
-            st.caption(self.t("common.suppressed_note"))
+    def table(self, df: pd.DataFrame, columns: tables.Spec, *, name: str | None = None,
+              notes: Sequence[str] = (), **kwargs: Any) -> Any:
+        """Show ``df``'s ``columns`` (``{column: (label_key, kind)}``, kinds in ui.tables) and,
+        with ``name``, the CSV download of the same columns (``notes``: extra '#' lines)."""
+        result = tables.show(df, columns, lang=self.lang, plain=self.plain, role=self.role, **kwargs)
+        if name is not None:
+            self.download(df, name, columns, notes=notes)
+        return result
 
     def empty(self, key: str, **kw: object) -> None:
         st.info(self.t(key, **kw), icon=":material/info:")
 
-    def csv(self, df: pd.DataFrame) -> str:
-        """The CSV text of a download: data preceded by '#' lines with filters, data version and notes."""
-        params = self.filters.to_params()
-        described = "; ".join(f"{k}={','.join(v)}" for k, v in params.items()) or self.t("common.csv_none")
-        lines = [f"# {self.t('app.name')} · {self.t(f'{self.page_key}.title')}",
-                 f"# {self.t('common.csv_filters')}: {described}",
-                 f"# {self.t('common.csv_version')}: {self.meta.get('data_version', self.data_version)}"
-                 f" ({self.meta.get('source', '')})"]
-        if self.role == privacy.AGGREGATE_ROLE:
-            lines.append(f"# {self.t('common.suppressed_note')}")
-        buf = io.StringIO()
-        df.to_csv(buf, index=False)
-        return "\n".join(lines) + "\n" + buf.getvalue()
+    def scope(self, period: bool = True) -> str:
+        """The period (unless the page has none) and filters in words (``기간: 전체 기간 · 시도: 서울``)."""
+        return filter_words(self.filters, self.lang, period)
 
-    def download(self, df: pd.DataFrame, name: str) -> None:
-        """A CSV download of ``df`` (already masked/suppressed by the analytics function)."""
-        if st.download_button(self.t("common.download"), data="\ufeff" + self.csv(df), file_name=f"{name}.csv",
-                              mime="text/csv", key=f"_dl_{name}", icon=":material/download:"):
+    def require_data(self, kind: str) -> None:
+        """Stop the page with a plain notice when the database holds no ``kind`` ("applications" or
+        "survey"), e.g. a database with nothing but an imported program catalogue."""
+        loaded = self.query(overview.summary)
+        if (loaded.applications if kind == "applications" else loaded.respondents) == 0:
+            st.info(self.t(f"common.needs_{kind}", programs=self.num(loaded.programs)), icon=":material/info:")
+            st.stop()
+
+    def csv(self, df: pd.DataFrame, columns: tables.Spec | None = None, *, notes: Sequence[str] = ()) -> str:
+        """The CSV text of a download: '#' lines with the view, period and filters in words, data
+        version and notes, then the table (ui.tables: headers in the user's language, codes, values
+        rounded as shown)."""
+        columns = columns if columns is not None else tables.infer(df, self.page_key)
+        version = f"{self.meta.get('data_version', self.data_version)} ({self.meta.get('source', '')})"
+        lines = [f"{self.t('app.name')} · {self.t(f'{self.page_key}.title')}", *notes,
+                 self.scope(), f"{self.t('common.csv_version')}: {version}"]
+        if self.role == privacy.AGGREGATE_ROLE:
+            lines.append(self.t("common.suppressed_note"))
+        return tables.csv_text(df, columns, lang=self.lang, comments=lines)
+
+    def download(self, df: pd.DataFrame, name: str, columns: tables.Spec | None = None, *,
+                 notes: Sequence[str] = ()) -> None:
+        """A CSV download of ``df`` (already masked/suppressed by the analytics function); the
+        export is logged when clicked."""
+        if st.download_button(self.t("common.download"), data="\ufeff" + self.csv(df, columns, notes=notes),
+                              file_name=f"{name}.csv", mime="text/csv", key=f"_dl_{name}", icon=":material/download:"):
             self.log("export", f"{self.page_key}: {name} ({len(df)} rows)")
+
+
+def filter_words(filters: Filters, lang: str, period: bool = True) -> str:
+    """Period and filters in words, for captions and CSV headers (every figure says its scope)."""
+    shown_period = (f"{fmt.day(filters.date_from) if filters.date_from else '…'} ~ "
+              f"{fmt.day(filters.date_to) if filters.date_to else '…'}"
+              if filters.date_from or filters.date_to else label("common.period_all", lang))
+    parts = [f"{label('dim.period', lang)}: {shown_period}"] if period else []
+    for dim, attr in flt.MULTI_FIELDS.items():
+        chosen = getattr(filters, attr)
+        if chosen:
+            shown = names.names(dim, lang)
+            parts.append(f"{label(f'dim.{dim}', lang)}: {', '.join(shown.get(c, c) for c in chosen)}")
+    if len(parts) == int(period):
+        parts.append(label("common.csv_none", lang))
+    return " · ".join(parts)
 
 
 def _notice_text(code: str, lang: str) -> str:
@@ -240,12 +250,9 @@ def page(view: str, *, filters: Iterable[str] = flt.DIMS,
                        allowed=", ".join(label(f"role.{r}", lang) for r in access.ROLES if r in allowed)))
         st.stop()
     chosen, notices = filterbar.draw(filters, lang)
-    notices = list(shell.notices) + notices
-    known = set(flt.PARAM_KEYS) | set(SHELL_PARAMS) | set(params)
-    for key in list(st.query_params):
-        if key not in known:
-            notices.append(f"unknown:{key}")
-            del st.query_params[key]
+    shared = (*flt.PARAM_KEYS, *SHELL_PARAMS)
+    notices = list(shell.notices) + notices + urlstate.claim(view, params, shared)
+    urlstate.tidy(view, params, shared)
     st.title(label(f"{view}.title", lang))
     for code in notices:
         st.warning(_notice_text(code, lang), icon=":material/link_off:")

@@ -57,7 +57,7 @@ def sign_in_page() -> None:
         return
     per_session.pop(name, None)
     log.clear(name)
+    privacy.log_access(db_path, name, role, "sign_in", None)   # first: no session without its log entry
     st.session_state[AUTH_KEY] = {"user": name, "role": role}
     st.session_state.pop("_signin_password", None)
-    privacy.log_access(db_path, name, role, "sign_in", None)
     st.rerun()

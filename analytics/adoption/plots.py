@@ -60,19 +60,19 @@ def plot_estimates(df: pd.DataFrame, *, t: Label, lang: str, title: str) -> go.F
                    height=max(260, 28 * len(order) + 120))
 
 
-def plot_tile_map(df: pd.DataFrame, *, t: Label, lang: str) -> go.Figure:
-    """The 17 시도 on their tile grid, coloured by adoption, with the interval on hover."""
+def plot_tile_map(df: pd.DataFrame, *, t: Label, names: dict[str, str]) -> go.Figure:
+    """The 17 시도 on their tile grid, coloured by adoption, with the interval on hover; ``names``:
+    region code -> name in the reader's language."""
     df = numeric(df)
     rows, cols = int(df["tile_row"].max()) + 1, int(df["tile_col"].max()) + 1
     z = np.full((rows, cols), np.nan)
     text = np.full((rows, cols), "", dtype=object)
     hover = np.full((rows, cols), "", dtype=object)
-    name_col = "short_ko" if lang == "ko" else "name_en"
     for r in df.itertuples():
         low = bool(r.low_n) if not pd.isna(r.low_n) else False
         z[r.tile_row, r.tile_col] = r.p
-        text[r.tile_row, r.tile_col] = f"{getattr(r, name_col)}{LOW_MARK if low else ''}<br>{_pct(r.p)}"
-        hover[r.tile_row, r.tile_col] = f"{getattr(r, name_col)}<br>" + t(
+        text[r.tile_row, r.tile_col] = f"{names.get(r.region_code, r.region_code)}{LOW_MARK if low else ''}<br>{_pct(r.p)}"
+        hover[r.tile_row, r.tile_col] = f"{names.get(r.region_code, r.region_code)}<br>" + t(
             "adoption.hover_ci", p=_pct(r.p), lo=_pct(r.lo), hi=_pct(r.hi), n=("<5" if pd.isna(r.n) else int(r.n)))
     fig = go.Figure(go.Heatmap(z=z, text=text, texttemplate="%{text}", hovertext=hover, hoverinfo="text",
                                colorscale="Blues", xgap=4, ygap=4, colorbar=dict(tickformat=".0%"),
@@ -165,25 +165,3 @@ def plot_reach(df: pd.DataFrame, *, t: Label, lang: str) -> go.Figure:
             (fig.add_vline if axis == "x" else fig.add_hline)(value, line=dict(dash="dot", color="#888"))
     return _layout(fig, t("adoption.reach_title"), xaxis=dict(title=t("adoption.reach_apps")),
                    yaxis=dict(title=t("adoption.status_uses"), tickformat=".0%"), height=460, showlegend=False)
-
-
-def display_table(df: pd.DataFrame, columns: dict[str, str], *, t: Label, lang: str,
-                  pct: tuple[str, ...] = (), pp: tuple[str, ...] = (), dec: tuple[str, ...] = (),
-                  ints: tuple[str, ...] = ()) -> pd.DataFrame:
-    """A frame for ``st.dataframe``: the chosen ``columns`` (column -> label key) with headers in the
-    user's language, shares as "23.4%", pp as "+1.2", ``dec`` with one decimal, ``ints`` with
-    thousands separators, indicators and published figures named, "<5" kept as it is."""
-    out = df[list(columns)].copy()
-    if "indicator" in out:
-        out["indicator"] = [t(f"adoption.ind_{i}") for i in out["indicator"]]
-    if "key" in out:
-        out["key"] = [t(f"adoption.pub_{k}") for k in out["key"]]
-    formats = {**{c: _pct for c in pct}, **{c: "{:+.1f}".format for c in pp},
-               **{c: "{:,.1f}".format for c in dec}, **{c: "{:,.0f}".format for c in ints}}
-    for col, fmt in formats.items():
-        out[col] = [v if isinstance(v, str) else ("–" if pd.isna(v) else fmt(v)) for v in out[col]]
-    for col in ("low_n", "laggard", "inside_ci"):
-        if col in out:
-            out[col] = ["✓" if not isinstance(v, str) and pd.notna(v) and bool(v) else "" for v in out[col]]
-    label_col = f"label_{lang}"
-    return out.rename(columns={c: t(k) for c, k in columns.items() if c != label_col} | {label_col: t("adoption.col_domain")})

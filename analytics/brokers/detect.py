@@ -26,6 +26,7 @@ import pandas as pd
 from analytics.brokers import clusters, links, suppressions
 from analytics.brokers.clusters import ClusterParams
 from analytics.brokers.links import LinkParams
+from data import export
 from data.db import connect_read_only, get_meta, writer
 
 Progress = Callable[[str], None]
@@ -170,7 +171,7 @@ def store(con: duckdb.DuckDBPyConnection, det: Detection, *, run_id: str, params
 def write_csv(det: Detection, out: Path) -> None:
     """One row per clustered application: application_id, cluster_id, risk, flagged."""
     m = det.members[["application_id", "cluster_id"]].merge(det.clusters[["cluster_id", "risk", "flagged"]], on="cluster_id")
-    m.sort_values(["risk", "cluster_id", "application_id"], ascending=[False, True, True]).to_csv(out, index=False)
+    export.write_csv(m.sort_values(["risk", "cluster_id", "application_id"], ascending=[False, True, True]), out)
 
 
 def run(db_path: Path | str, *, out: Path | None = None, link_params: LinkParams = LinkParams(),

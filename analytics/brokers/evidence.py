@@ -8,7 +8,6 @@ shown as such, plus the plan similarity and the time gap, drawn as a Splink-styl
 from __future__ import annotations
 
 import html
-import io
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,10 +18,12 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from analytics.brokers import graph as network
+from analytics.brokers import graph_draw as network_draw
 from analytics.brokers import links, minhash
 from analytics.brokers import views as broker_views
 from analytics.brokers.links import GROUPS, LinkParams
-from data import access, privacy
+from data import access, export, privacy
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ def plot_timeline(df: pd.DataFrame, *, lang: str = "ko") -> go.Figure:
     fig = go.Figure()
     for status, part in df.groupby("status", sort=True):
         fig.add_trace(go.Scatter(
-            x=part["submitted_at"], y=part["program"], mode="markers", name=status,
+            x=part["submitted_at"], y=part["program"], mode="markers", name=broker_views.term(status, lang),
             marker={"size": 10, "color": broker_views.STATUS_COLOURS.get(status, "#333")},
             hovertext=[f"{r.application_id} · {r.firm_name}<br>{r.submitted_at:%Y-%m-%d %H:%M}" for r in part.itertuples()],
             hoverinfo="text"))
@@ -180,27 +181,24 @@ def plot_timeline(df: pd.DataFrame, *, lang: str = "ko") -> go.Figure:
 def pack_tables(con: duckdb.DuckDBPyConnection, run_id: str, cluster_id: int, *, role: str) -> dict[str, pd.DataFrame]:
     """The evidence of one cluster as tables: members and links (one row per evidence item)."""
     access.require(role, "brokers")
-    g = broker_views.cluster_graph(con, run_id, cluster_id, role=role)
+    g = network.cluster_graph(con, run_id, cluster_id, role=role)
     rows = []
-    for r in g.edges.itertuples():
+    for r in g.links.itertuples():
         for e in r.evidence:
             rows.append({"app_a": r.app_a, "app_b": r.app_b, "strong": r.strong, "link_weight": round(r.weight, 2),
                          "kind": e["kind"], "value": e.get("value"), "firms": e.get("firms"),
                          "weight": e.get("weight"), "plan_similarity": e.get("similarity"),
                          "time_gap_hours": r.time_gap_hours})
-    members = g.nodes.drop(columns=["x", "y"])
+    members = g.applications()[["application_id", "firm_id", "firm_name", "biz_no", "status", "program", "submitted_at",
+                                "amount_awarded_krw", "region", "in_cluster"]]
     return {"members": members, "links": pd.DataFrame(rows)}
 
 
 def pack_csv(tables: dict[str, pd.DataFrame], history: pd.DataFrame, *, header: list[str]) -> bytes:
     """One CSV (UTF-8 with BOM for Excel): header lines, then each table under a '# section' line."""
-    buf = io.StringIO()
-    for line in header:
-        buf.write(f"# {line}\n")
-    for name, df in list(tables.items()) + [("case_history", history)]:
-        buf.write(f"# {name}\n")
-        df.to_csv(buf, index=False)
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    parts = [export.csv_text(pd.DataFrame(), header)] + [
+        export.csv_text(df, [name]) for name, df in list(tables.items()) + [("case_history", history)]]
+    return ("\ufeff" + "".join(parts)).encode("utf-8")
 
 
 def pack_html(title: str, tables: dict[str, pd.DataFrame], history: pd.DataFrame, reasons: dict,
@@ -257,7 +255,7 @@ class EvidencePack:
         tables, history, reasons, header, con = self._parts()
         try:
             figures = {
-                "network": broker_views.plot_network(broker_views.cluster_graph(con, self.run_id, self.cluster_id, role=self.role),
+                "network": network_draw.plot_network(network.cluster_graph(con, self.run_id, self.cluster_id, role=self.role),
                                                      lang=self.lang),
                 "timeline": plot_timeline(timeline(con, self.run_id, self.cluster_id, role=self.role), lang=self.lang),
             }

@@ -1,5 +1,6 @@
-"""What the auditor page reads from a detection run: the ranked cluster list, search, and the
-network graph of a cluster (with a node's neighbours expanded by hops), as data and as figures.
+"""What the auditor page reads from a detection run: the ranked cluster list, search, a cluster's
+risk reasons, and the names and colours the broker views share. The network of a cluster is
+:mod:`analytics.brokers.graph` (data) and :mod:`analytics.brokers.graph_draw` (drawings).
 
 Every function returns application-level rows, so each checks the role first. Fingerprint values
 are shown in full to auditors only (``data.privacy.sees_personal``); other allowed roles get them
@@ -9,14 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 
 import duckdb
-import networkx as nx
 import pandas as pd
-import plotly.graph_objects as go
 
-from data import access, privacy
+from data import access
 
 STATUS_COLOURS = {"selected": "#d62728", "rejected": "#7f7f7f", "submitted": "#1f77b4", "withdrawn": "#bcbd22"}
 GROUP_COLOURS = {"contact": "#e377c2", "network": "#ff7f0e", "document": "#2ca02c", "plan": "#9467bd",
@@ -103,137 +101,3 @@ def find(con: duckdb.DuckDBPyConnection, run_id: str, text: str, *, role: str) -
         WHERE a.application_id = TRY_CAST(? AS BIGINT) OR f.biz_no = ?
         ORDER BY m.cluster_id NULLS LAST, a.application_id LIMIT 50
     """, [run_id, digits, digits]).df()
-
-
-@dataclass(frozen=True)
-class Graph:
-    """Nodes (applications, with layout x/y) and edges (stored links) of a cluster view."""
-
-    nodes: pd.DataFrame
-    edges: pd.DataFrame
-
-    def strongest_partner(self, app: int) -> int | None:
-        """The application ``app`` has its heaviest link with (None when it has none): the pair an
-        auditor asks "why linked" about first."""
-        e = self.edges[(self.edges["app_a"] == app) | (self.edges["app_b"] == app)]
-        if e.empty:
-            return None
-        top = e.sort_values(["weight", "app_a", "app_b"], ascending=[False, True, True]).iloc[0]
-        return int(top["app_b"] if top["app_a"] == app else top["app_a"])
-
-
-def _neighbourhood(con: duckdb.DuckDBPyConnection, run_id: str, seeds: set[int], hops: int) -> set[int]:
-    """Applications within ``hops`` stored links of the seeds."""
-    seen, frontier = set(seeds), set(seeds)
-    for _ in range(hops):
-        if not frontier:
-            break
-        rows = con.execute("""
-            SELECT app_b FROM broker_links WHERE run_id = ? AND app_a IN (SELECT unnest(?::BIGINT[]))
-            UNION SELECT app_a FROM broker_links WHERE run_id = ? AND app_b IN (SELECT unnest(?::BIGINT[]))
-        """, [run_id, sorted(frontier), run_id, sorted(frontier)]).fetchall()
-        frontier = {r[0] for r in rows} - seen
-        seen |= frontier
-    return seen
-
-
-def cluster_graph(con: duckdb.DuckDBPyConnection, run_id: str, cluster_id: int, *, role: str,
-                  focus: int | None = None, hops: int = 0, seed: int = 0) -> Graph:
-    """The cluster's applications and links; with ``focus`` and ``hops``, also that node's neighbours."""
-    access.require(role, "brokers")
-    apps = {r[0] for r in con.execute("SELECT application_id FROM broker_cluster_members WHERE run_id = ? AND cluster_id = ?",
-                                      [run_id, cluster_id]).fetchall()}
-    if focus is not None and hops > 0:
-        apps |= _neighbourhood(con, run_id, {focus}, hops)
-    ids = sorted(apps)
-    nodes = con.execute("""
-        SELECT a.application_id, a.firm_id, f.name AS firm_name, f.biz_no, a.status::VARCHAR AS status,
-               p.title AS program, a.submitted_at, a.amount_awarded_krw, r.short_ko AS region,
-               m.cluster_id = ? AS in_cluster
-        FROM applications a JOIN firms f USING (firm_id) JOIN programs p USING (program_id)
-        JOIN regions r ON r.region_code = f.region_code
-        LEFT JOIN broker_cluster_members m ON m.application_id = a.application_id AND m.run_id = ?
-        WHERE a.application_id IN (SELECT unnest(?::BIGINT[])) ORDER BY a.application_id
-    """, [cluster_id, run_id, ids]).df()
-    nodes["in_cluster"] = nodes["in_cluster"].fillna(False).astype(bool)
-    edges = con.execute("""
-        SELECT app_a, app_b, weight, strong, evidence_groups, evidence, plan_similarity, time_gap_hours
-        FROM broker_links WHERE run_id = ? AND app_a IN (SELECT unnest(?::BIGINT[])) AND app_b IN (SELECT unnest(?::BIGINT[]))
-    """, [run_id, ids, ids]).df()
-    edges["evidence"] = [_visible(json.loads(e), role) for e in edges["evidence"]]
-    edges["group"] = [_main_group(list(g)) for g in edges["evidence_groups"]]
-    g = nx.Graph()
-    g.add_nodes_from(ids)
-    g.add_weighted_edges_from(zip(edges["app_a"], edges["app_b"], edges["weight"]))
-    pos = nx.spring_layout(g, seed=seed, weight="weight") if ids else {}
-    nodes["x"] = nodes["application_id"].map(lambda a: float(pos[a][0]))
-    nodes["y"] = nodes["application_id"].map(lambda a: float(pos[a][1]))
-    if not privacy.sees_personal(role):
-        nodes = privacy.mask_frame(nodes, {"biz_no": "biz_no"})
-    return Graph(nodes=nodes, edges=edges)
-
-
-def _main_group(groups: list[str]) -> str:
-    """The group an edge is drawn in: the first non-timing one, in a fixed order of strength."""
-    for g in ("plan", "contact", "network", "document", "money", "place", "timing"):
-        if g in groups:
-            return g
-    return "timing"
-
-
-def _visible(evidence: list[dict], role: str) -> list[dict]:
-    """Evidence items with values masked for roles that may not see personal data."""
-    if privacy.sees_personal(role):
-        return evidence
-    return [e | {"value": privacy.mask(e["kind"], e["value"])} if e.get("value") else e for e in evidence]
-
-
-def evidence_text(evidence: list[dict], lang: str = "ko") -> str:
-    """One line per evidence item, for hovers and tables."""
-    firms = "개 기업" if lang == "ko" else " firms"
-    parts = []
-    for e in evidence:
-        if e["kind"] == "plan":
-            parts.append(f"{term('plan', lang)} ~{e.get('similarity', 0):.2f}")
-        else:
-            parts.append(f"{term(e['kind'], lang)}: {e['value']} ({e['firms']}{firms}, {e['weight']:+.1f})")
-    return "<br>".join(parts)
-
-
-def plot_network(graph: Graph, *, lang: str = "ko", highlight: int | None = None) -> go.Figure:
-    """Plotly network: nodes coloured by status, edges by evidence group, hover shows the evidence."""
-    n, e = graph.nodes, graph.edges
-    pos = dict(zip(n["application_id"], zip(n["x"], n["y"])))
-    fig = go.Figure()
-    for group, part in e.groupby("group", sort=True):
-        xs, ys, hx, hy, ht = [], [], [], [], []
-        for _, r in part.iterrows():
-            (x0, y0), (x1, y1) = pos[r["app_a"]], pos[r["app_b"]]
-            xs += [x0, x1, None]
-            ys += [y0, y1, None]
-            hx.append((x0 + x1) / 2)
-            hy.append((y0 + y1) / 2)
-            gap = "" if pd.isna(r["time_gap_hours"]) else f"<br>Δt {r['time_gap_hours']:.1f} h"
-            strong = (" (강한 연결)" if lang == "ko" else " (strong)") if r["strong"] else ""
-            ht.append(f"{r['app_a']} — {r['app_b']}<br>{'가중치' if lang == 'ko' else 'weight'} {r['weight']:.1f}"
-                      f"{strong}{gap}<br>{evidence_text(r['evidence'], lang)}")
-        colour = GROUP_COLOURS.get(group, "#999")
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": 1.5},
-                                 name=term(group, lang), hoverinfo="skip", legendgroup=group))
-        fig.add_trace(go.Scatter(x=hx, y=hy, mode="markers", marker={"size": 6, "color": colour, "opacity": 0.4},
-                                 hovertext=ht, hoverinfo="text", showlegend=False, legendgroup=group))
-    for status, part in n.groupby("status", sort=True):
-        hover = [f"{r.application_id} · {r.firm_name} ({r.biz_no})<br>{r.program}<br>{r.region} · {term(r.status, lang)} · "
-                 f"{r.submitted_at:%Y-%m-%d %H:%M}" for r in part.itertuples()]
-        fig.add_trace(go.Scatter(
-            x=part["x"], y=part["y"], mode="markers", name=term(status, lang), hovertext=hover, hoverinfo="text",
-            customdata=part["application_id"],
-            marker={"size": [16 if a == highlight else 11 for a in part["application_id"]],
-                    "color": STATUS_COLOURS.get(status, "#333"),
-                    "symbol": ["circle" if c else "circle-open" for c in part["in_cluster"]],
-                    "line": {"width": 1, "color": "#222"}}))
-    # top margin: plotly's toolbar sits over the plot's top right corner, where the legend starts
-    fig.update_layout(showlegend=True, height=520, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      xaxis={"visible": False}, yaxis={"visible": False}, hovermode="closest",
-                      legend={"title": {"text": "상태 · 증거" if lang == "ko" else "status · evidence"}})
-    return fig

@@ -185,6 +185,32 @@ def candidates(con: duckdb.DuckDBPyConnection, queries: pd.DataFrame, filters: F
     return _run(con, queries, sql, params)
 
 
+def eligible_programs(con: duckdb.DuckDBPyConnection, profile: Profile, day: date, filters: Filters = Filters(),
+                      *, role: str) -> pd.DataFrame:
+    """The programs open on ``day`` that ``profile`` may apply to, closing first (open-ended calls last,
+    the newest announcement first).
+
+    For a database without application history (an imported catalogue alone), where there is nothing
+    to learn a ranking from. Target groups named by an announcement (창업벤처, 사회적기업, ...) are
+    returned for the user to check: a profile does not say whether the firm belongs to them.
+    """
+    access.require(role, "matching")
+    if profile.firm_id is not None:
+        access.require(role, "matching.firm")
+    cands = candidates(con, queries_frame([profile], [day]), filters)
+    extra = con.execute("SELECT program_id, url, window_text, target_groups, posted_at FROM programs "
+                        "WHERE list_contains(?::VARCHAR[], program_id)", [list(cands["program_id"])]).df()
+    out = cands.merge(extra, on="program_id", how="left")
+    out["always_open"] = out["always_open"].astype(bool)
+    out["days_left"] = (pd.to_datetime(out["closes_on"]) - pd.Timestamp(day)).dt.days.astype("Int64")
+    # by deadline; open-ended calls (no deadline) newest announcement first
+    out = out.sort_values(["closes_on", "posted_at", "program_id"], ascending=[True, False, True], na_position="last",
+                          kind="mergesort").reset_index(drop=True)
+    out.insert(0, "rank", range(1, len(out) + 1))
+    return out[["rank", "program_id", "title", "ministry", "agency", "category", "opens_on", "closes_on", "always_open",
+                "days_left", "window_text", "target_groups", "max_award_krw", "url"]]
+
+
 def eligible_weight(con: duckdb.DuckDBPyConnection, queries: pd.DataFrame, filters: Filters = Filters()
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Eligibility counted without listing the pairs (queries carry a ``weight``): (query_id,
@@ -211,8 +237,8 @@ def find_firms(con: duckdb.DuckDBPyConnection, text: str, *, role: str, limit: i
     df = con.execute("""
         SELECT firm_id, biz_no, name, region_code, size_class::VARCHAR AS size_class, ksic_section
         FROM firms
-        WHERE (? <> '' AND (firm_id::VARCHAR = ? OR biz_no LIKE ? || '%'))
-           OR (? = '' AND name LIKE '%' || ? || '%')
+        WHERE (? <> '' AND (firm_id::VARCHAR = ? OR starts_with(biz_no, ?)))
+           OR (? = '' AND contains(name, ?))   -- literal text: a typed % or _ is not a wildcard
         ORDER BY firm_id::VARCHAR = ? DESC, firm_id LIMIT ?""", [digits, digits, digits, digits, text, digits, limit]).df()
     return privacy.mask_frame(df, {"biz_no": "biz_no", "name": "name"})
 

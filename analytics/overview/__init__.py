@@ -1,5 +1,5 @@
-"""What is loaded: counts, build date and source, monthly applications (:mod:`.summary`; figure in :mod:`.plots`)."""
-from analytics.overview.plots import plot_monthly
-from analytics.overview.summary import coverage, meta, monthly
+"""What is loaded: counts, build date and source, applications per period (:mod:`.summary`; figure in :mod:`.plots`)."""
+from analytics.overview.plots import plot_activity
+from analytics.overview.summary import Activity, activity, coverage, meta
 
-__all__ = ["coverage", "meta", "monthly", "plot_monthly"]
+__all__ = ["Activity", "activity", "coverage", "meta", "plot_activity"]

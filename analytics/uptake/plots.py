@@ -25,7 +25,7 @@ def plot_funnel(row: pd.DataFrame, t: Label) -> go.Figure:
     r = numeric(row).iloc[0]
     stages = [s for s in _STAGES if pd.notna(r.get(s))]
     fig = go.Figure(go.Funnel(y=[t(f"uptake.stage.{s}") for s in stages], x=[float(r[s]) for s in stages],
-                              textinfo="value+percent previous"))
+                              texttemplate="%{value:,.0f}<br>%{percentPrevious:.1%}"))
     return fig.update_layout(title=t("uptake.funnel"), **_LAYOUT)
 
 
@@ -47,10 +47,11 @@ def plot_breakdown(df: pd.DataFrame, t: Label, names: dict[str, str], top: int =
     return fig.update_layout(barmode="overlay", **{**_LAYOUT, "height": max(300, 24 * len(d) + 80)})
 
 
-def plot_tiles(df: pd.DataFrame, t: Label, lang: str) -> go.Figure:
-    """The 17 시도 as a tile grid (regions.tile_row / tile_col), coloured by selection rate."""
+def plot_tiles(df: pd.DataFrame, t: Label, names: dict[str, str]) -> go.Figure:
+    """The 17 시도 as a tile grid (regions.tile_row / tile_col), coloured by selection rate;
+    ``names``: region code -> name in the reader's language."""
     d = numeric(df)
-    name = d["name"] if lang == "ko" else d["name_en"]
+    name = [names.get(str(g), n) for g, n in zip(d["grp"], d["name"])]
     text = [f"{n}<br>{r:.0%}" if pd.notna(r) else f"{n}<br><5" for n, r in zip(name, d["selection_rate"])]
     fig = go.Figure(go.Scatter(
         x=d["tile_col"], y=-d["tile_row"], mode="markers+text", text=text, textfont=dict(size=12),
@@ -85,26 +86,57 @@ def plot_lorenz(conc: Concentration, t: Label) -> go.Figure:
 
 
 def plot_documents(df: pd.DataFrame, refs: pd.DataFrame, t: Label, top: int = 25) -> tuple[go.Figure, go.Figure]:
-    """Documents per application (required / uploaded / fetched) and the linkage rate per group,
-    with the published now -> target figures as reference lines."""
-    d = numeric(df).head(top)
+    """Documents per application (uploaded by the firm + fetched automatically = required) and the
+    linkage rate per group, with the published now -> target figures as reference lines.
+
+    Horizontal bars, largest group on top: names of agencies and programs are long, and on a
+    horizontal axis they would be rotated and overlap. Long names are shortened on the axis and
+    shown in full on hover."""
+    d = numeric(df).head(top).iloc[::-1]
     ref = refs.set_index("key")
-    x = [str(n) for n in d["name"]]
-    docs = go.Figure([go.Bar(name=t(f"uptake.col.{c}"), x=x, y=d[c])
-                      for c in ("docs_required", "docs_by_firm", "docs_auto_linked")])
-    link = go.Figure(go.Bar(name=t("uptake.col.linkage_rate"), x=x, y=d["linkage_rate"]))
+    names = [str(n) for n in d["name"]]
+    y = _short_unique(names)
+    hover = "%{customdata}<br>%{fullData.name}: %{x:.1f}<extra></extra>"
+    docs = go.Figure([go.Bar(name=t(f"uptake.col.{c}"), y=y, x=d[c], orientation="h", customdata=names,
+                             hovertemplate=hover) for c in ("docs_by_firm", "docs_auto_linked")])
+    docs.add_trace(go.Scatter(y=y, x=d["docs_required"], mode="text", text=[_one(v) for v in d["docs_required"]],
+                              textposition="middle right", name=t("uptake.col.docs_required"), customdata=names,
+                              hovertemplate=hover, showlegend=False))
+    link = go.Figure(go.Bar(name=t("uptake.col.linkage_rate"), y=y, x=d["linkage_rate"], orientation="h",
+                            customdata=names, hovertemplate="%{customdata}<br>%{fullData.name}: %{x:.0%}<extra></extra>"))
     lines = ((docs, "documents_per_application_now", "uptake.ref_docs_now", "firebrick"),
              (docs, "documents_per_application_target", "uptake.ref_docs_target", "seagreen"),
              (link, "admin_data_linkage_rate_now", "uptake.ref_link_now", "firebrick"),
              (link, "admin_data_linkage_rate_target", "uptake.ref_link_target", "seagreen"))
     for fig, key, label, color in lines:
+        # the line spans the plot; its note goes to the legend, where it cannot cover a bar or another note
         r = ref.loc[key]
-        fig.add_hline(y=r["value"], line_dash="dash", line_color=color,
-                      annotation_text=t(label).format(v=r["value"], year=r["year"], source=r["source"]),
-                      annotation_position="top left")
-    docs.update_layout(barmode="group", yaxis_title=t("uptake.docs_axis"), **_LAYOUT)
-    link.update_layout(yaxis_title=t("uptake.link_axis"), yaxis_tickformat=".0%", yaxis_range=[0, 1.05], **_LAYOUT)
+        fig.add_vline(x=r["value"], line_dash="dash", line_color=color)
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=dict(dash="dash", color=color),
+                                 name=t(label).format(v=r["value"], year=r["year"], source=r["source"])))
+    layout = {**_LAYOUT, "height": max(300, 26 * len(d) + 160), "margin": dict(l=10, r=10, t=90, b=10),
+              "legend": dict(orientation="h", x=0, y=1.02, yanchor="bottom", traceorder="normal")}
+    x_max = float(max(d["docs_required"].max(skipna=True), ref.loc["documents_per_application_now", "value"])) * 1.15
+    docs.update_layout(barmode="stack", xaxis_title=t("uptake.docs_axis"), xaxis_range=[0, x_max], **layout)
+    link.update_layout(xaxis_title=t("uptake.link_axis"), xaxis_tickformat=".0%", xaxis_range=[0, 1.05],
+                       showlegend=True, **layout)
     return docs, link
+
+
+def _one(v: float) -> str:
+    return "" if pd.isna(v) else f"{v:.1f}"
+
+
+def _short_unique(names: list[str], width: int = 22) -> list[str]:
+    """Names cut to ``width`` characters with an ellipsis; two groups whose cut names agree stay
+    apart (a bar axis would merge equal names into one row)."""
+    out: list[str] = []
+    for name in names:
+        short = name if len(name) <= width else name[:width - 1] + "…"
+        while short in out:
+            short += "\u200b"  # an invisible character: same text, a separate row
+        out.append(short)
+    return out
 
 
 def plot_channels(monthly: pd.DataFrame, t: Label) -> go.Figure:
@@ -114,7 +146,8 @@ def plot_channels(monthly: pd.DataFrame, t: Label) -> go.Figure:
         go.Scatter(x=d["month"], y=d["online_share"], mode="lines+markers", name=t("uptake.col.online_share")),
         go.Scatter(x=d["month"], y=d["e_contract_share"], mode="lines+markers", name=t("uptake.col.e_contract_share")),
     ])
-    return fig.update_layout(title=t("uptake.channels"), yaxis_tickformat=".0%", yaxis_title=t("uptake.share_axis"), **_LAYOUT)
+    return fig.update_layout(title=t("uptake.channels"), yaxis_tickformat=".0%", yaxis_title=t("uptake.share_axis"),
+                             xaxis_tickformat=t("common.axis_month"), **_LAYOUT)
 
 
 def plot_monthly(monthly: pd.DataFrame, t: Label) -> go.Figure:
@@ -122,7 +155,8 @@ def plot_monthly(monthly: pd.DataFrame, t: Label) -> go.Figure:
     d = numeric(monthly)
     fig = go.Figure([go.Bar(x=d["month"], y=d["applications"], name=t("uptake.col.applications")),
                      go.Scatter(x=d["month"], y=d["selected"], name=t("uptake.col.selected"), mode="lines+markers")])
-    return fig.update_layout(title=t("uptake.monthly"), yaxis_title=t("uptake.count_axis"), **_LAYOUT)
+    return fig.update_layout(title=t("uptake.monthly"), yaxis_title=t("uptake.count_axis"),
+                             xaxis_tickformat=t("common.axis_month"), **_LAYOUT)
 
 
 def plot_seasonality(df: pd.DataFrame, t: Label) -> go.Figure:

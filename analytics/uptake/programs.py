@@ -90,7 +90,7 @@ def search_programs(con: duckdb.DuckDBPyConnection, text: str, filters: Filters 
     return con.execute(
         f"""SELECT p.program_id, p.title, p.ministry, p.agency, p.category::VARCHAR AS category, p.applications
             FROM summary_uptake_programs p
-            WHERE {where} AND p.title ILIKE '%' || ? || '%'
+            WHERE {where} AND contains(lower(p.title), lower(?))   -- literal text: % and _ are not wildcards
             ORDER BY p.applications DESC, p.program_id LIMIT ?""", [*params, text.strip(), limit]).df()
 
 

@@ -77,9 +77,15 @@ def reach(con: duckdb.DuckDBPyConnection, filters: Filters, drill: Drill = (), *
     big = df[df.population >= min_population_share * total]
     spots = big.sort_values(["penetration", "population"], ascending=[True, False]).head(n).copy()
     spots["vs_average"] = spots["penetration"] / mean if mean else float("nan")
-    return Reach(
-        privacy.suppress_small(df, ["firms_reached"], role, derived=_PEN_DERIVED),
-        privacy.suppress_small(spots.reset_index(drop=True), ["firms_reached"], role, derived=[*_PEN_DERIVED, "vs_average"]))
+    # every firm count of a cell on its own, with secondary suppression along each 시도, each size
+    # class and the whole table (their totals are shown or derivable elsewhere)
+    cells = privacy.suppress_cells(df, {"firms": ["population", "penetration"], "applicants": _PEN_DERIVED,
+                                        "firms_reached": _PEN_DERIVED}, role,
+                                   groups=[("region_code",), ("size_class",), ()])
+    shown = cells.loc[spots.index].copy()
+    shown["vs_average"] = spots["vs_average"].astype(object).where(shown["penetration"] != privacy.SUPPRESSED,
+                                                                   privacy.SUPPRESSED)
+    return Reach(cells, shown.reset_index(drop=True))
 
 
 @dataclass(frozen=True)

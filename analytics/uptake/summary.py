@@ -92,6 +92,25 @@ def _medians(con: duckdb.DuckDBPyConnection, where: str, params: list, key: str 
 
 COUNT_COLUMNS = ["applications", "applicants", "selected", "firms_reached", "agreed", "e_contract", "paid"]
 RATE_COLUMNS = ["selection_rate", "agreement_rate", "e_contract_share", "payment_rate"]
+# Columns counting firms (or their selected / agreed / paid applications, one per firm each) and the
+# columns each gives away: every one goes through small-cell suppression on its own (issue 18).
+FIRM_COUNTS: dict[str, list[str]] = {
+    "applicants": [*COUNT_COLUMNS[:1], *COUNT_COLUMNS[2:], "amount_awarded_krw", *RATE_COLUMNS],
+    "selected": ["selection_rate", "agreement_rate", "amount_awarded_krw"],
+    "firms_reached": ["amount_awarded_krw"],
+    "agreed": ["agreement_rate", "e_contract_share", "payment_rate"],
+    "e_contract": ["e_contract_share"],
+    "paid": ["payment_rate"],
+}
+
+
+def suppress_firm_counts(df: pd.DataFrame, role: str, also: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Every firm count of a :func:`measures` table, cell by cell with secondary suppression against the
+    overall total (shown in the headline); ``also``: further columns derived from the applicants and
+    selections (a median of decision days)."""
+    counts = {c: [d for d in deps if d in df.columns] + [a for a in also if c in ("applicants", "selected")]
+              for c, deps in FIRM_COUNTS.items() if c in df.columns}
+    return privacy.suppress_cells(df, counts, role)
 
 
 def check_role(role: str) -> None:
@@ -113,6 +132,11 @@ def scope_where(filters: Filters, drill: Drill = (), alias: str = "s") -> tuple[
         parts.append(f"{alias}.{DIMS[dim]}::VARCHAR = ?")
         params.append(value)
     return " AND ".join(parts), params
+
+
+def default_period(ref: date) -> tuple[date, date]:
+    """The period shown when none is chosen: the 12 months up to the data's reference date."""
+    return ref - timedelta(days=364), ref
 
 
 def add_rates(df: pd.DataFrame) -> pd.DataFrame:
@@ -155,11 +179,25 @@ def _slice_figures(con: duckdb.DuckDBPyConnection, filters: Filters, drill: Dril
         f"SELECT count(DISTINCT s.program_id), median(s.decision_days) FROM {APPS} s WHERE {where}", params).fetchall()[0]
     if m.empty:
         return {"programs": 0, "applications": 0, "firms_reached": 0, "selection_rate": None,
-                "amount_awarded_krw": 0, "median_decision_days": None, "applicants": 0}
+                "amount_awarded_krw": 0, "median_decision_days": None, "applicants": 0, "selected": 0}
     r = m.iloc[0]
     return {"programs": programs, "applications": int(r.applications), "firms_reached": int(r.firms_reached),
             "selection_rate": r.selected / r.applications, "amount_awarded_krw": int(r.amount_awarded_krw),
-            "median_decision_days": median, "applicants": int(r.applicants)}
+            "median_decision_days": median, "applicants": int(r.applicants), "selected": int(r.selected)}
+
+
+def _small_headline(fig: dict[str, float | None]) -> set[str]:
+    """The headline metrics a slice's small firm counts would give away (every firm count on its own)."""
+    def small(key: str) -> bool:
+        return 0 < (fig.get(key) or 0) < 5
+    hide: set[str] = set()
+    if small("applicants"):
+        hide |= set(HEADLINE_METRICS) - {"open_now"}
+    if small("firms_reached"):
+        hide |= {"firms_reached", "amount_awarded_krw"}
+    if small("selected"):
+        hide |= {"selection_rate", "amount_awarded_krw", "median_decision_days"}
+    return hide
 
 
 def _open_programs(con: duckdb.DuckDBPyConnection, filters: Filters, drill: Drill, on: date) -> int:
@@ -196,7 +234,7 @@ def headline(con: duckdb.DuckDBPyConnection, filters: Filters, drill: Drill = ()
     if start is None and end is None:
         if not con.execute(f"SELECT count(*) FROM {APPS}").fetchall()[0][0]:  # nothing submitted yet: no period
             return Headline(None, None, None, None, True, pd.DataFrame(columns=["metric", "current", "previous", "change"]))
-        start, end, defaulted = ref - timedelta(days=364), ref, True
+        (start, end), defaulted = default_period(ref), True
     if end is None:
         end = ref
     if start is None:
@@ -219,13 +257,11 @@ def headline(con: duckdb.DuckDBPyConnection, filters: Filters, drill: Drill = ()
             change = (c - p) / p if p else None
         rows.append({"metric": metric, "current": c, "previous": p, "change": change})
     figures = pd.DataFrame(rows)
-    small = [0 < (cur["applicants"] or 0) < 5, 0 < (prev["applicants"] or 0) < 5]
-    if role == privacy.AGGREGATE_ROLE and any(small):
+    if role == privacy.AGGREGATE_ROLE:
         figures[["current", "previous", "change"]] = figures[["current", "previous", "change"]].astype(object)
-        for col, is_small in zip(("current", "previous"), small):
-            if is_small:
-                figures.loc[figures.metric != "open_now", col] = privacy.SUPPRESSED
-        figures.loc[figures.metric != "open_now", "change"] = privacy.SUPPRESSED
+        for col, fig in (("current", cur), ("previous", prev)):
+            hide = _small_headline(fig)
+            figures.loc[figures.metric.isin(hide), [col, "change"]] = privacy.SUPPRESSED
     return Headline(start, end, prev_start, prev_end, defaulted, figures)
 
 
@@ -261,8 +297,7 @@ def funnel(con: duckdb.DuckDBPyConnection, filters: Filters, drill: Drill = (), 
         df["announcements"] = pd.NA
     df = add_rates(df)
     cols = (["grp"] if by else []) + ["announcements", *COUNT_COLUMNS, "amount_awarded_krw", *RATE_COLUMNS]
-    return privacy.suppress_small(df[cols], ["applicants"], role,
-                                  derived=[*COUNT_COLUMNS[1:], "applications", "amount_awarded_krw", *RATE_COLUMNS])
+    return suppress_firm_counts(df[cols], role)
 
 
 def breakdown(con: duckdb.DuckDBPyConnection, filters: Filters, dim: str, drill: Drill = (), *,
@@ -295,9 +330,7 @@ def breakdown(con: duckdb.DuckDBPyConnection, filters: Filters, dim: str, drill:
             "amount_awarded_krw", *RATE_COLUMNS, "median_decision_days"]
     if dim == "region":
         keep += ["name_en", "tile_row", "tile_col"]
-    return privacy.suppress_small(df[keep], ["applicants"], role,
-                                  derived=[*COUNT_COLUMNS[1:], "applications", "amount_awarded_krw",
-                                           *RATE_COLUMNS, "median_decision_days"])
+    return suppress_firm_counts(df[keep], role, also=("median_decision_days",))
 
 
 def group_names(con: duckdb.DuckDBPyConnection, dim: str) -> pd.DataFrame:

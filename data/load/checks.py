@@ -4,7 +4,8 @@ The rules come from the schema itself (``duckdb_columns()``, ``duckdb_constraint
 and enums, NOT NULL, defaults, primary and unique keys, foreign keys and CHECK constraints. Added on
 top: the references the schema documents but does not declare (applications -> firms, programs,
 channels; fingerprints and plans -> applications, programs' region and industry lists), non-negative money (``*_krw``), plausible dates
-and the closed set of certification names.
+and the closed set of certification names, and :data:`VALUE_RULES` (사업자등록번호 check digit, plausible
+head counts, no founding dates in the future).
 
 Per file, :func:`build_typed` casts the raw staging table into ``_typ_<i>`` (typed, NULL where a
 value does not parse) and the view ``_fin_<i>`` (defaults applied: what would be inserted).
@@ -30,6 +31,17 @@ IMPLICIT_FKS = {
                  ("target_industries", "industries", "ksic_section", True)],
 }
 LIST_DOMAINS = {("programs", "required_certs"): ("venture", "innobiz", "mainbiz", "women")}
+# Values the schema documents but does not declare (issue 18): (table, column, condition that must hold, message).
+_BIZ_DIGIT = "TRY_CAST(substr(biz_no, {i}, 1) AS INTEGER)"
+_BIZ_SUM = " + ".join(f"{w} * {_BIZ_DIGIT.format(i=i + 1)}" for i, w in enumerate((1, 3, 7, 1, 3, 7, 1, 3, 5)))
+VALUE_RULES = [
+    ("firms", "biz_no",
+     f"regexp_full_match(biz_no, '[0-9]{{10}}') AND (10 - ({_BIZ_SUM} + {_BIZ_DIGIT.format(i=9)} * 5 // 10) % 10) % 10 "
+     f"= {_BIZ_DIGIT.format(i=10)}",
+     "not a valid 사업자등록번호: 10 digits without dashes, the last one the check digit of the first nine"),
+    ("firms", "employees", "employees <= 1000000", "implausible number of employees (more than 1,000,000)"),
+    ("firms", "founded_on", "founded_on <= current_date", "founding date in the future"),
+]
 _INTEGER = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
 _NON_NEGATIVE = re.compile(r"^\((\w+) >= 0\)$")
 
@@ -191,6 +203,11 @@ def check_rows(con: duckdb.DuckDBPyConnection, st: Staged, index: int, info: Tab
             for row, value in _rows(con, f"SELECT _row, {q(c.name)}::VARCHAR FROM {fin} "
                                          f"WHERE len(list_filter({q(c.name)}, lambda x: x NOT IN ({allowed}))) > 0", issues):
                 issues.add(f, row, st.label(c.name), value, f"contains a value that is not one of: {', '.join(domain)}")
+    for table, column, holds, message in VALUE_RULES:
+        if table == info.name and column in present:
+            for row, value in _rows(con, f"SELECT _row, {q(column)}::VARCHAR FROM {fin} "
+                                         f"WHERE {q(column)} IS NOT NULL AND NOT ({holds})", issues):
+                issues.add(f, row, st.label(column), value, message)
     for expr, cols in info.checks:
         shown = f"{q(cols[0])}::VARCHAR" if len(cols) == 1 else \
             " || ', ' || ".join(f"'{c}=' || coalesce({q(c)}::VARCHAR, 'NULL')" for c in cols)
@@ -201,10 +218,12 @@ def check_rows(con: duckdb.DuckDBPyConnection, st: Staged, index: int, info: Tab
 
 
 def check_table(con: duckdb.DuckDBPyConnection, table: str, info: TableInfo, staged_tables: set[str],
-                issues: IssueList) -> None:
-    """Checks across all files of one table: keys unique in the import and new to the database, references resolve."""
+                issues: IssueList, *, by_key: bool = False) -> None:
+    """Checks across all files of one table: keys unique in the import and new to the database, references resolve.
+
+    ``by_key``: the table is written by key (a repeated key updates its row), so keys are not checked."""
     union = f"_all_{table}"
-    for key in info.keys:
+    for key in [] if by_key else info.keys:
         cols = ", ".join(q(k) for k in key)
         not_null = " AND ".join(f"{q(k)} IS NOT NULL" for k in key)
         shown = " || ', ' || ".join(f"{q(k)}::VARCHAR" for k in key)

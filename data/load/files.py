@@ -13,6 +13,7 @@ import csv
 import difflib
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,7 @@ class Staged:
     rows: int = 0
     encoding: str | None = None
     source_fields: dict[str, str] = field(default_factory=dict)  # column -> field name in the file
+    fallbacks: Counter = field(default_factory=Counter)          # rows per fallback rule (data.bizinfo.FALLBACKS)
 
     def label(self, column: str) -> str:
         """A column as the file's author knows it (기업마당 exports use their own field names)."""
@@ -150,11 +152,12 @@ def _stage_bizinfo(con: duckdb.DuckDBPyConnection, path: Path, st: Staged, issue
     regions = dict(con.execute("SELECT short_ko, region_code FROM regions").fetchall())
     regions.update(con.execute("SELECT name_ko, region_code FROM regions").fetchall())
     sections = con.execute("SELECT ksic_section, name_ko, division_from, division_to FROM industries").fetchall()
-    rows = bizinfo.parse(decoded[0], st.file, regions, sections, issues)
-    if rows is None:
+    parsed = bizinfo.parse(decoded[0], st.file, regions, sections, issues)
+    if parsed is None:
         return False
-    st.source_fields = dict(bizinfo.SOURCE_FIELDS)
-    frame = pd.DataFrame(rows, columns=list(bizinfo.COLUMNS), dtype="object")
+    st.source_fields = {**bizinfo.SOURCE_FIELDS, "target_regions": parsed.region_field}
+    st.fallbacks = parsed.fallbacks
+    frame = pd.DataFrame(parsed.rows, columns=list(bizinfo.COLUMNS), dtype="object")
     con.register("_bizinfo_frame", frame)
     try:
         con.execute(f"CREATE TEMP TABLE {st.stg} AS SELECT * FROM _bizinfo_frame")

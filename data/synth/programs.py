@@ -200,5 +200,52 @@ def _bands(rng: np.random.Generator, table: pd.DataFrame) -> pd.DataFrame:
     max_rev = np.select([merchant & (u[2] < 0.3), local & (cat == "금융") & (u[2] < 0.25), midsize & (u[2] < 0.3)],
                         [1e9, 5e9, 3e10], np.nan)
     min_rev = np.select([(cat == "수출") & (u[3] < 0.3), (cat == "기술") & ~midsize & (u[4] < 0.1)], [1e9, 5e9], np.nan)
+    # a capped program never asks for more than its cap (a small-merchant loan that is also an export or
+    # hiring program keeps the cap): without this, some seeds drew min > max and broke the table's check
+    min_rev = np.where(min_rev > max_rev, np.nan, min_rev)
+    min_emp = np.where(min_emp > max_emp, np.nan, min_emp)
     return pd.DataFrame({"min_revenue_krw": min_rev, "max_revenue_krw": max_rev,
                          "min_employees": min_emp, "max_employees": max_emp}).astype("Int64")
+
+
+# What a real announcement does not say and the synthetic world needs: drawn from a synthetic program
+# of the same field (its "donor").
+_DONOR_COLUMNS = ("channel_id", "docs_required", "docs_auto_linked", "budget_krw", "max_award_krw")
+
+
+def around_real(rng: np.random.Generator, real: pd.DataFrame, synthetic: pd.DataFrame, popularity: np.ndarray,
+                as_of: date) -> tuple[pd.DataFrame, np.ndarray]:
+    """A real catalogue (rows of ``programs``, e.g. an imported 기업마당 export) made ready for the
+    synthetic world, with each program's popularity.
+
+    The real names, agencies, fields, targets and texts are kept. Each real program takes its channel,
+    documents, budget, award and popularity from a synthetic program of the same field (any field
+    when there is none). Applications span the 3 years before ``as_of``, so dated windows are moved by
+    whole years into that period (same months and days), and windows the source gives only as text
+    (추후 공지, 사업별 상이) take the donor's dates; open-ended calls stay open-ended.
+    """
+    out = real.reset_index(drop=True).copy()
+    cats = synthetic["category"].to_numpy()
+    donors = np.array([rng.choice(np.flatnonzero(cats == c)) if (cats == c).any() else rng.integers(len(cats))
+                       for c in out["category"].astype(str)])
+    for col in _DONOR_COLUMNS:
+        out[col] = synthetic[col].to_numpy()[donors]
+    opens = pd.to_datetime(out["opens_on"])
+    closes = pd.to_datetime(out["closes_on"])
+    dated = opens.notna() & closes.notna() & ~out["always_open"].astype(bool)
+    start = pd.Timestamp(WINDOW_START)
+    years = np.where(dated, np.ceil((start - opens).dt.days.fillna(0) / 365.25).clip(lower=0), 0).astype(int)
+    # not past as_of either: a window moved beyond it would have no applications
+    years = np.where(dated & (opens + pd.to_timedelta(years * 365.25, "D") > pd.Timestamp(as_of)), years - 1, years)
+    shift = pd.Series([pd.DateOffset(years=int(y)) for y in years])
+    moved_o = [o + s if d else None for o, s, d in zip(opens, shift, dated)]
+    moved_c = [c + s if d else None for c, s, d in zip(closes, shift, dated)]
+    textual = ~dated & ~out["always_open"].astype(bool)
+    # datetime64 with NaT for open-ended calls, as the application generator reads windows
+    out["opens_on"] = pd.to_datetime([synthetic["opens_on"].iloc[k] if t else o
+                                      for o, k, t in zip(moved_o, donors, textual)])
+    out["closes_on"] = pd.to_datetime([synthetic["closes_on"].iloc[k] if t else c
+                                       for c, k, t in zip(moved_c, donors, textual)])
+    for col in ("target_sizes", "target_regions", "target_industries", "required_certs", "target_groups"):
+        out[col] = [list(v) if v is not None else [] for v in out[col]]
+    return out, popularity[donors]

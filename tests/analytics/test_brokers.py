@@ -13,6 +13,8 @@ import pytest
 from analytics.brokers import detect as brokers
 from analytics.brokers import evaluation as broker_eval
 from analytics.brokers import evidence, minhash
+from analytics.brokers import graph as network
+from analytics.brokers import graph_draw as network_draw
 from analytics.brokers import views as broker_views
 from data import access
 from data.db import writer
@@ -112,11 +114,12 @@ def test_views_of_a_run(run_db) -> None:
     ranked = broker_views.cluster_list(con, run_id, role="auditor")
     assert ranked["risk"].is_monotonic_decreasing and len(ranked) == len(det.clusters)
     top = int(ranked["cluster_id"].iloc[0])
-    g = broker_views.cluster_graph(con, run_id, top, role="auditor")
+    g = network.cluster_graph(con, run_id, top, role="auditor")
     members = set(det.members.loc[det.members["cluster_id"] == top, "application_id"])
-    assert set(g.nodes["application_id"]) == members and g.nodes["in_cluster"].all()
+    apps = g.applications()
+    assert set(apps["application_id"]) == members and apps["in_cluster"].all()
     # the default "why linked" partner is the member's heaviest link, computed independently here
-    e = g.edges
+    e = g.links
     for app in sorted(members)[:5]:
         mine = e[(e["app_a"] == app) | (e["app_b"] == app)]
         partner = g.strongest_partner(app)
@@ -124,17 +127,14 @@ def test_views_of_a_run(run_db) -> None:
         if partner is not None:
             w = dict(zip(mine["app_a"] + mine["app_b"] - app, mine["weight"]))
             assert w[partner] == max(w.values())
-    wider = broker_views.cluster_graph(con, run_id, top, role="auditor", focus=min(members), hops=2)
-    assert set(wider.nodes["application_id"]) >= members
-    fig = broker_views.plot_network(g)
+    wider = network.cluster_graph(con, run_id, top, role="auditor", focus=min(members), hops=2)
+    assert set(wider.applications()["application_id"]) >= members
+    fig = network_draw.plot_network(g)
     assert any(t.mode == "markers" for t in fig.data)
     legend = {t.name for t in fig.data if t.showlegend is not False}
-    statuses = set(g.nodes["status"])
+    statuses = set(apps["status"])
     assert {broker_views.TERMS[s][0] for s in statuses} <= legend and not statuses & legend  # Korean by default
-    line = broker_views.evidence_text([{"kind": "phone", "value": "010-1", "firms": 3, "weight": 14.0}])
-    assert line.startswith("전화번호: 010-1 (3개 기업")
-    assert broker_views.evidence_text([{"kind": "phone", "value": "010-1", "firms": 3, "weight": 14.0}], "en").startswith("phone: 010-1 (3 firms")
-    english = {t.name for t in broker_views.plot_network(g, lang="en").data if t.showlegend is not False}
+    english = {t.name for t in network_draw.plot_network(g, lang="en").data if t.showlegend is not False}
     assert statuses <= english
     # search by application id and by business number
     app = min(members)
@@ -142,8 +142,8 @@ def test_views_of_a_run(run_db) -> None:
     assert top in broker_views.find(con, run_id, str(app), role="auditor")["cluster_id"].tolist()
     assert top in broker_views.find(con, run_id, f"{biz[:3]}-{biz[3:5]}-{biz[5:]}", role="auditor")["cluster_id"].tolist()
     # admin sees masked fingerprints, auditor the full values
-    masked = broker_views.cluster_graph(con, run_id, top, role="admin")
-    assert masked.nodes["biz_no"].str.contains(r"\*").all()
+    masked = network.cluster_graph(con, run_id, top, role="admin")
+    assert masked.applications()["biz_no"].str.contains(r"\*").all()
 
 
 def test_why_linked_matches_the_stored_link(run_db) -> None:

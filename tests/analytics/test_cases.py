@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import sqlite3
 import threading
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from analytics.brokers import cases, suppressions
 from data import access
-from data.db import records, records_path
+from data.records import records, records_path
 from data.synth.plans import PUBLIC_TEMPLATES
 
 
@@ -33,8 +33,8 @@ def test_lifecycle_is_append_only(tmp_path: Path) -> None:
     assert hist["event_id"].tolist() == sorted(hist["event_id"])
     assert hist["status"].fillna("-").tolist() == ["open", "investigating", "-", "referred"]
     assert hist["by_user"].tolist() == ["kim", "lee", "lee", "park"]
-    with records(db) as con:
-        log = con.execute("SELECT action, user_name FROM access_log ORDER BY at_time").fetchall()
+    with records(db, write=False) as tx:
+        log = [tuple(r) for r in tx.execute("SELECT action, user_name FROM access_log ORDER BY log_id").fetchall()]
     assert [a for a, _ in log].count("case_event") == 3 and ("case_open", "kim") in log
     with pytest.raises(access.AccessDenied):
         cases.open_case(db, run_id="r1", cluster_id=1, title="x", user="e", role="evaluator")
@@ -47,7 +47,7 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
     cid = cases.open_case(db, run_id="r", cluster_id=1, title="t", user="u", role="auditor")
     cases.add_event(db, cid, user="u", role="auditor", status="cleared", note="honest accountant")
     # a fresh connection (another process after a restart) sees the committed events
-    con = duckdb.connect(str(records_path(db)), read_only=True)
+    con = sqlite3.connect(records_path(db))
     assert con.execute("SELECT count(*) FROM case_events WHERE case_id = ?", [cid]).fetchall()[0][0] == 2
     con.close()
 

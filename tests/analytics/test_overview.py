@@ -57,11 +57,47 @@ def test_coverage_matches_pandas_and_suppresses_small_cells_for_policy(con, apps
     assert (policy.loc[~small, "firms"] == got.loc[~small, "firms"]).all()
 
 
-def test_monthly_counts_per_month(con, apps) -> None:
-    got = overview.monthly(con, Filters(regions=("11",)), role="auditor")
+def test_activity_counts_per_month_with_empty_months_as_zero(con, apps) -> None:
+    got = overview.activity(con, Filters(regions=("11",)), role="auditor")
     sub = apps[apps["region_code"] == "11"]
-    expected = sub.groupby(sub["submitted_at"].dt.to_period("M")).size()
-    assert got["applications"].tolist() == expected.tolist()
-    assert [m.strftime("%Y-%m") for m in got["month"]] == [str(p) for p in expected.index]
-    fig = overview_plots.plot_monthly(got, x_title="m", y_title="n", names=("a", "s"))
-    assert list(fig.data[0].y) == expected.tolist()
+    per = sub.groupby(sub["submitted_at"].dt.to_period("M")).size()
+    expected = per.reindex(pd.period_range(per.index.min(), per.index.max(), freq="M"), fill_value=0)
+    assert got.unit == "month" and got.hidden == 0
+    assert got.frame["applications"].tolist() == expected.tolist()
+    assert got.frame["label"].tolist() == [str(p) for p in expected.index]
+    firms = sub.groupby(sub["submitted_at"].dt.to_period("M"))["firm_id"].nunique()
+    assert got.frame.set_index("label")["firms"].loc[[str(p) for p in firms.index]].tolist() == firms.tolist()
+    fig = overview_plots.plot_activity(got, x_title="m", y_title="n", names=("a", "s"), partial_note="partial")
+    drawn = [y for t in fig.data if t.name == "a" for y in t.y]
+    assert drawn[:len(expected) - 1] == expected.tolist()[:-1]
+
+
+def test_last_period_is_partial_when_the_data_ends_inside_it(con, apps) -> None:
+    end = apps["submitted_at"].max().date()
+    got = overview.activity(con, Filters(), role="auditor")
+    month_end = (pd.Timestamp(end) + pd.offsets.MonthEnd(0)).date()
+    assert got.partial_until == (end if end < month_end else None)
+    if got.partial_until is not None:
+        fig = overview_plots.plot_activity(got, x_title="m", y_title="n", names=("a", "s"), partial_note="partial")
+        assert any(a.text == "partial" for a in fig.layout.annotations)
+        dotted = [t for t in fig.data if t.line.dash == "dot"]
+        assert dotted and all(t.x[-1] == got.frame["label"].iloc[-1] for t in dotted)
+
+
+def test_activity_groups_coarser_when_most_months_are_suppressed(con, apps) -> None:
+    # a narrow filter: one small region's micro firms, whose months mostly hold under 5 firms
+    sizes = apps.groupby("region_code")["firm_id"].nunique().sort_values()
+    region = sizes.index[0]
+    f = Filters(regions=(region,), categories=("수출",))
+    sub = apps[(apps["region_code"] == region) & (apps["category"] == "수출")]
+    monthly_firms = sub.groupby(sub["submitted_at"].dt.to_period("M"))["firm_id"].nunique()
+    assert ((monthly_firms < 5).sum() * 2 > len(monthly_firms)), "the fixture should make most months small"
+    got = overview.activity(con, f, role="policy")
+    assert got.unit in ("quarter", "year")
+    freq = {"quarter": "Q", "year": "Y"}[got.unit]
+    firms = sub.groupby(sub["submitted_at"].dt.to_period(freq))["firm_id"].nunique()
+    assert got.hidden == int(((firms > 0) & (firms < 5)).sum())
+    shown = got.frame[got.frame["firms"] != SUPPRESSED]
+    assert shown["firms"].astype(int).sum() == firms[firms >= 5].sum()
+    # other roles see the months themselves
+    assert overview.activity(con, f, role="auditor").unit == "month"

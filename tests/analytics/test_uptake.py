@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from analytics.filters import Filters
+from analytics.uptake import plots as plots_uptake
 from analytics.uptake import programs as uptake_programs
 from analytics.uptake import reach as uptake_reach
 from analytics.uptake import summary as uptake
@@ -240,6 +241,25 @@ def test_doc_references_are_the_published_figures():
     refs = uptake_programs.doc_references().set_index("key")["value"]
     assert refs.to_dict() == {"documents_per_application_now": 9, "documents_per_application_target": 4.4,
                               "admin_data_linkage_rate_now": 0.43, "admin_data_linkage_rate_target": 0.96}
+
+
+def test_document_figures_are_horizontal_readable_bars(con):
+    """Long program names on a horizontal axis were rotated and overlapped: the bars lie flat, one
+    row per group (largest on top), names cut on the axis but whole on hover, stack = required."""
+    docs = uptake_programs.documents(con, Filters(), role="admin", by="program")
+    refs = uptake_programs.doc_references()
+    fig_docs, fig_link = plots_uptake.plot_documents(docs, refs, lambda k: k)
+    bars = [t for t in fig_docs.data if t.type == "bar"]
+    top = docs.head(25)
+    assert all(b.orientation == "h" for b in bars) and fig_docs.layout.barmode == "stack"
+    assert list(bars[0].customdata) == [str(n) for n in top["name"]][::-1]
+    assert len(set(bars[0].y)) == len(top) and max(len(y) for y in bars[0].y) <= 22 + len(top)
+    stacked = np.array(bars[0].x, dtype=float) + np.array(bars[1].x, dtype=float)
+    assert stacked == pytest.approx(top["docs_required"].to_numpy()[::-1])
+    assert fig_link.data[0].orientation == "h"
+    assert list(fig_link.data[0].x) == pytest.approx(top["linkage_rate"].to_list()[::-1])
+    assert fig_docs.layout.height >= 26 * len(top)
+    assert plots_uptake._short_unique(["가" * 30, "가" * 30 + "나"]) == ["가" * 21 + "…", "가" * 21 + "…\u200b"]
 
 
 def test_below_budget_matches_pandas(con, raw):

@@ -13,14 +13,14 @@ import pyarrow.parquet as pq
 
 from data.db import writer
 
-EXIST_FIRM, EXIST_BIZNO, EXIST_PROGRAM, EXIST_APP = 9_000_000_001, "1138612345", "P-EXIST", 9_000_000_001
+EXIST_FIRM, EXIST_BIZNO, EXIST_PROGRAM, EXIST_APP = 9_000_000_001, "1138612349", "P-EXIST", 9_000_000_001
 NEW_FIRMS = (9_000_000_101, 9_000_000_102, 9_000_000_103)
 FIRMS_HEADER = ["firm_id", "biz_no", "name", "ceo_name", "region_code", "ksic_section", "size_class",
                 "founded_on", "employees", "revenue_krw", "cert_venture"]
 FIRMS_ROWS = [
     [NEW_FIRMS[0], "1234567891", "한빛정밀", "김민수", "11", "C", "small", "2015-03-02", 12, 2_500_000_000, "true"],
     [NEW_FIRMS[1], "2208162517", "부산해양식품", "이영희", "26", "C", "micro", "2019-07-15", 4, 380_000_000, "false"],
-    [NEW_FIRMS[2], "1018212345", "제주감귤농원", "", "50", "A", "micro", "2011-11-30", 2, 95_000_000, ""],
+    [NEW_FIRMS[2], "1018212348", "제주감귤농원", "", "50", "A", "micro", "2011-11-30", 2, 95_000_000, ""],
 ]
 PROGRAMS_HEADER = ["program_id", "title", "ministry", "agency", "category", "opens_on", "closes_on",
                    "target_sizes", "target_regions", "budget_krw"]

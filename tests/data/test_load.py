@@ -85,7 +85,7 @@ def refused(src: Path, db: Path, *expected: str, max_errors: int = 50) -> Import
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp949", "euc-kr"])
 def test_valid_csv_in_korean_encodings(src: Path, db: Path, encoding: str) -> None:
     write_csv(src / "firms.csv", FIRMS_HEADER, FIRMS_ROWS, encoding)
-    assert load_dir(src, db) == {"firms": 3}
+    assert load_dir(src, db).rows == {"firms": 3}
     got = query(db, "SELECT firm_id, biz_no, name, ceo_name, region_code, size_class, founded_on::VARCHAR, "
                     "employees, revenue_krw, cert_venture FROM firms WHERE firm_id > 9000000100 ORDER BY firm_id")
     want = [(r[0], r[1], r[2], r[3] or None, r[4], r[6], r[7], r[8], r[9], r[10] == "true") for r in FIRMS_ROWS]
@@ -96,7 +96,7 @@ def test_valid_csv_in_korean_encodings(src: Path, db: Path, encoding: str) -> No
 
 def test_valid_parquet_with_lists(src: Path, db: Path) -> None:
     write_parquet(src / "programs.parquet", PROGRAMS_HEADER, PROGRAMS_ROWS)
-    assert load_dir(src, db) == {"programs": 2}
+    assert load_dir(src, db).rows == {"programs": 2}
     got = query(db, "SELECT program_id, category::VARCHAR, opens_on::VARCHAR, closes_on::VARCHAR, "
                     "target_sizes::VARCHAR[], target_regions, budget_krw, source FROM programs "
                     "WHERE program_id LIKE 'P-T%' ORDER BY 1")
@@ -112,7 +112,7 @@ def test_valid_sales_and_employee_bands(src: Path, db: Path) -> None:
     """The band columns are optional (the files above have none) and empty cells mean "no limit"."""
     rows = [PROGRAMS_ROWS[0] + ["", "1,000,000,000", "", "4"], PROGRAMS_ROWS[1] + ["5000000000", "", "5", "49"]]
     write_csv(src / "programs.csv", BANDS_HEADER, rows)
-    assert load_dir(src, db) == {"programs": 2}
+    assert load_dir(src, db).rows == {"programs": 2}
     assert query(db, "SELECT program_id, min_revenue_krw, max_revenue_krw, min_employees, max_employees "
                      "FROM programs WHERE program_id LIKE 'P-T%' ORDER BY 1") == [
         ("P-T1", None, 1_000_000_000, None, 4), ("P-T2", 5_000_000_000, None, 5, 49)]
@@ -120,7 +120,7 @@ def test_valid_sales_and_employee_bands(src: Path, db: Path) -> None:
 
 def test_valid_bizinfo_json(src: Path, db: Path) -> None:
     write_bizinfo(src / "bizinfo_2024.json")
-    assert load_dir(src, db) == {"programs": 3}
+    assert load_dir(src, db).rows == {"programs": 3}
     rows = {r[0]: r[1:] for r in query(db, """
         SELECT program_id, title, ministry, agency, category::VARCHAR, opens_on::VARCHAR, closes_on::VARCHAR,
                always_open, window_text, target_sizes::VARCHAR[], target_regions, target_industries, source,
@@ -143,7 +143,7 @@ def test_new_database_and_cross_file_references(src: Path, tmp_path: Path) -> No
     write_csv(src / "firms.csv", FIRMS_HEADER, FIRMS_ROWS)
     write_parquet(src / "programs.parquet", PROGRAMS_HEADER, PROGRAMS_ROWS)
     write_csv(src / "applications.csv", APPS_HEADER, APPS_ROWS[:2])
-    assert load_dir(src, db) == {"firms": 3, "programs": 2, "applications": 2}
+    assert load_dir(src, db).rows == {"firms": 3, "programs": 2, "applications": 2}
     assert query(db, "SELECT application_id, firm_id, program_id, status::VARCHAR, amount_awarded_krw "
                      "FROM applications ORDER BY 1") == [tuple(r[i] for i in (0, 1, 2, 4, 6)) for r in APPS_ROWS[:2]]
     assert dict(query(db, "SELECT key, value FROM meta"))["source"] == "imported"
@@ -152,7 +152,7 @@ def test_new_database_and_cross_file_references(src: Path, tmp_path: Path) -> No
 
 def test_references_to_existing_rows(src: Path, db: Path) -> None:
     write_csv(src / "applications.csv", APPS_HEADER, APPS_ROWS[2:])
-    assert load_dir(src, db) == {"applications": 1}
+    assert load_dir(src, db).rows == {"applications": 1}
 
 
 # ---------------------------------------------------------------- broken files
@@ -303,13 +303,17 @@ def test_unknown_file_name_and_column(src: Path, db: Path) -> None:
 def test_bizinfo_errors_use_source_field_names(src: Path, db: Path) -> None:
     items = bizinfo_items()
     items[0]["reqstBeginEndDe"] = "2024-02-30 ~ 2024-03-31"
-    items[1]["pldirSportRealmLclasCodeNm"] = "문화"
-    items[2]["industNm"] = "우주항공업"
+    items[1]["hashtags"] = None
+    items[1]["areaNm"] = "서울@화성"
+    items[2]["industNm"] = "제조업(10~34)@우주항공업"
     del items[2]["pblancId"]
     write_bizinfo(src / "bizinfo.json", items)
+    # the source's own values are quoted: the whole window text, the region and the industry token
     refused(src, db, "bizinfo.json, row 1, column opens_on (reqstBeginEndDe): not a date",
-            "bizinfo.json, row 2, column category (pldirSportRealmLclasCodeNm): not one of", "(value '문화')",
-            "bizinfo.json, row 3, column target_industries (industNm): cannot map", "bizinfo.json, row 3, column program_id (pblancId): required value missing")
+            "(value '2024-02-30 ~ 2024-03-31')",
+            "bizinfo.json, row 2, column target_regions (areaNm): not a 시도 name", "(value '화성')",
+            "bizinfo.json, row 3, column target_industries (industNm): cannot map", "(value '우주항공업')",
+            "bizinfo.json, row 3, column program_id (pblancId): required value missing")
 
 
 def test_one_bad_file_blocks_the_others(src: Path, db: Path) -> None:

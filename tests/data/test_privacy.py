@@ -1,15 +1,14 @@
 """Roles, the one masking function, small-cell suppression and the access log."""
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
 from data import access, privacy
 from data.access import AccessDenied, require
-from data.db import records_path
 from data.privacy import SUPPRESSED, mask, mask_by_kind, mask_frame, suppress_small
+from data.records import records
 
 
 @pytest.mark.parametrize(("kind", "value", "masked"), [
@@ -72,7 +71,7 @@ def test_require_allows_listed_roles_only() -> None:
 
 def test_the_policy_is_a_truth_table() -> None:
     # written out by hand from the README's table of pages and roles, independently of data/access.py
-    views = {"overview": "PEAD", "uptake": "PA", "adoption": "PA", "matching": "PEA", "scoring": "EA",
+    views = {"overview": "PEUA", "uptake": "PA", "adoption": "PA", "matching": "PEA", "scoring": "EA",
              "brokers": "UA", "admin": "A"}
     letter = {"policy": "P", "evaluator": "E", "auditor": "U", "admin": "A"}
     for view, who in views.items():
@@ -126,9 +125,8 @@ def test_log_access_appends_to_the_records_file(tmp_path) -> None:
     db = tmp_path / "madang.duckdb"
     privacy.log_access(db, "auditor", "auditor", "view_personal", "brokers: cluster 7")
     privacy.log_access(db, "admin", "admin", "import", "/data/in")
-    con = duckdb.connect(str(records_path(db)), read_only=True)
-    rows = con.execute("SELECT user_name, role::VARCHAR, action, object FROM access_log ORDER BY at_time, action").fetchall()
-    con.close()
+    with records(db, write=False) as tx:
+        rows = [tuple(r) for r in tx.execute("SELECT user_name, role, action, object FROM access_log").fetchall()]
     assert sorted(rows) == sorted([("auditor", "auditor", "view_personal", "brokers: cluster 7"),
                                    ("admin", "admin", "import", "/data/in")])
     log = privacy.recent_access(db, "admin")

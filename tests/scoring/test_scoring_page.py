@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bench.harness import signed_in_app
-from data.db import records
+from data.records import records
 from tests.ui.helpers import NOT_IN_MENU, texts
 
 PAGE = "pages/scoring.py"
@@ -38,7 +38,7 @@ def scored(trained_tiny: tuple[Path, dict], tmp_path: Path, monkeypatch: pytest.
 def test_evaluator_sees_a_masked_applicant_with_explanations(scored: Path) -> None:
     at = signed_in_app("evaluator", page=PAGE)
     assert not at.exception
-    at.text_input(key="app").input("1").run()
+    at.text_input(key="scoring.app").input("1").run()
     assert not at.exception
     shown = texts(at)
     assert "점수" in shown and "등급" in shown and "가정 분석" in shown and "다음 등급까지 필요한 최소 변화" in shown
@@ -65,7 +65,7 @@ def test_evaluator_sees_a_masked_applicant_with_explanations(scored: Path) -> No
 
 def test_decision_needs_a_reason_then_is_stored(scored: Path) -> None:
     at = signed_in_app("evaluator", page=PAGE)
-    at.text_input(key="app").input("1").run()
+    at.text_input(key="scoring.app").input("1").run()
     submit = [b for b in at.button if "판단 기록" in str(b.label)][0]
     submit.click().run()
     assert "사유를 입력해야" in texts(at)
@@ -99,8 +99,8 @@ def test_empty_state_before_training(tiny_db: Path, tmp_path: Path, monkeypatch:
 
 def test_english_view_and_the_other_model(scored: Path) -> None:
     at = signed_in_app("admin", page=PAGE, query={"lang": "en"})
-    at.text_input(key="app").input("2").run()
-    at.segmented_control(key="model").set_value("kvalue").run()
+    at.text_input(key="scoring.app").input("2").run()
+    at.segmented_control(key="scoring.model").set_value("kvalue").run()
     assert not at.exception
     shown = texts(at)
     assert "P(success)" in shown and "Score" in shown

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from data.access import AccessDenied
-from data.db import records
+from data.records import IntegrityErrors, records
 from scoring import decisions, report
 from ui import i18n
 
@@ -26,9 +26,9 @@ def test_decisions_need_a_reason_and_an_allowed_role(db: Path) -> None:
         decisions.record(db, user="e", role="evaluator", application_id=1, model="ktop", model_version="v", agrees=True, reason="  ")
     with pytest.raises(AccessDenied):
         decisions.record(db, user="p", role="policy", application_id=1, model="ktop", model_version="v", agrees=True, reason="ok")
-    with records(db) as con:  # the schema itself refuses an override without a reason
-        with pytest.raises(duckdb.ConstraintException):
-            con.execute("INSERT INTO evaluator_decisions VALUES (99, 1, 'ktop', 'v', 'x', now()::TIMESTAMP, false, '')")
+    # the schema itself refuses an override without a reason
+    with pytest.raises(IntegrityErrors), records(db) as con:
+        con.execute("INSERT INTO evaluator_decisions VALUES (99, 1, 'ktop', 'v', 'x', CURRENT_TIMESTAMP, false, '')")
 
 
 def test_decisions_are_appended_and_logged(db: Path) -> None:
@@ -41,7 +41,7 @@ def test_decisions_are_appended_and_logged(db: Path) -> None:
     assert hist["decision_id"].tolist() == [a, b] and hist["agrees"].tolist() == [True, False]
     assert hist["reason"].tolist() == ["근거 충분", "현장 실사 결과 매출 과대"]
     with records(db) as con:
-        log = con.execute("SELECT user_name, action, object FROM access_log ORDER BY at_time").fetchall()
+        log = [tuple(r) for r in con.execute("SELECT user_name, action, object FROM access_log ORDER BY log_id").fetchall()]
     assert [r[:2] for r in log] == [("kim", "decision"), ("lee", "decision")] and "override" in log[1][2]
     assert not hasattr(decisions, "update") and not hasattr(decisions, "delete")
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from bench.harness import APP
 from ui.shell import ShellState
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,6 +19,18 @@ def page_alone(page: str, role: str, *, timeout: float = 30) -> AppTest:
     at.session_state["auth"] = {"user": role, "role": role}
     at.session_state["_shell"] = ShellState((), {})
     return at.run()
+
+
+def opened_link(role: str, page: str, query: dict[str, str | list[str]], *, timeout: float = 30) -> AppTest:
+    """A signed-in ``role`` opening a link to ``page`` with ``query`` (the session's first address,
+    as a bookmark or a shared link opens it), so the page reads its own parameters from it."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.session_state["auth"] = {"user": role, "role": role}
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.switch_page(page)
+    at.run()
+    return at
 
 
 def denied(at: AppTest) -> bool:

@@ -58,14 +58,17 @@ def test_t_formats_and_falls_back_visibly() -> None:
 
 
 def _used_keys() -> set[str]:
-    """Literal label keys passed to t()/ctx.t()/label()/empty() in app, ui and pages."""
+    """Literal label keys passed to t()/ctx.t()/label()/empty() in app, ui and pages, and page titles."""
     keys: set[str] = set()
     files = [ROOT / "app.py", *(ROOT / "ui").rglob("*.py"), *(ROOT / "pages").glob("*.py")]
     for path in files:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call):
                 name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-                if name not in ("t", "label", "empty", "page"):
+                if name == "page":  # page("uptake") titles itself "uptake.title"
+                    keys.update(f"{arg.value}.title" for arg in node.args[:1] if isinstance(arg, ast.Constant))
+                    continue
+                if name not in ("t", "label", "empty"):
                     continue
                 keys.update(arg.value for arg in node.args if isinstance(arg, ast.Constant)
                             and isinstance(arg.value, str) and re.fullmatch(r"[a-z_]+\.[\w.]+", arg.value))

@@ -2,6 +2,7 @@
 and every section drawing without an exception."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from bench.harness import signed_in_app
 from data.privacy import SUPPRESSED
-from tests.ui.helpers import NOT_IN_MENU, denied, page_alone, texts
+from tests.ui.helpers import NOT_IN_MENU, denied, opened_link, page_alone, texts
 
 PAGE = "pages/adoption.py"
 SECTIONS = ("estimates", "gaps", "map", "targets", "barriers", "reach", "published")
@@ -24,18 +25,16 @@ def env(tiny_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _open(role: str, query: dict[str, str] | None = None) -> AppTest:
     """The page opened from a URL: the shell reads its filters (and language) from the session's
     first URL, the page its own keys (view, by, year) from the URL it is opened with."""
-    query = query or {}
-    page_keys = ("view", "by", "year")
-    at = signed_in_app(role, query={k: v for k, v in query.items() if k not in page_keys})
-    at.switch_page(PAGE)
-    for key in page_keys:
-        if key in query:
-            at.query_params[key] = query[key]
-    return at.run()
+    return opened_link(role, PAGE, query or {})
 
 
 def _frames(at: AppTest) -> list:
-    return [d.value for d in at.dataframe]
+    """The tables as shown: columns by their headers (the frames keep codes, the headers are labels)."""
+    frames = []
+    for d in at.dataframe:
+        config = json.loads(d.proto.columns) if d.proto.columns else {}
+        frames.append(d.value.rename(columns={c: cfg.get("label") or c for c, cfg in config.items()}))
+    return frames
 
 
 def test_policy_sees_the_estimates(env: Path) -> None:
@@ -89,7 +88,7 @@ def test_bad_url_values_are_dropped_with_a_notice(env: Path) -> None:
 def test_every_section_draws(env: Path, view: str) -> None:
     at = _open("policy", {"view": view})
     assert not at.exception, view
-    assert at.session_state["view"] == view
+    assert at.session_state["adoption.view"] == view
     assert at.get("plotly_chart") or at.dataframe, view
 
 
@@ -103,7 +102,7 @@ def test_every_label_the_view_builds_exists() -> None:
     from ui.i18n import CATALOGUE
 
     root = Path(__file__).resolve().parents[2]
-    source = "".join((root / f).read_text(encoding="utf-8") for f in (PAGE, "analytics/plots_adoption.py"))
+    source = "".join((root / f).read_text(encoding="utf-8") for f in (PAGE, "analytics/adoption/plots.py"))
     literal = set(re.findall(r'"(adoption\.[a-z_+]+)"', source))
     built = ({f"adoption.view_{s}" for s in SECTIONS} | {f"adoption.ind_{i}" for i in INDICATORS}
              | {f"adoption.status_{s}" for s in ("uses", "plans", "none")}

@@ -2,6 +2,7 @@
 network graph, why linked, the timeline, opening a case and its append-only history, the log."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -10,10 +11,12 @@ import pytest
 
 from analytics.brokers import cases
 from analytics.brokers import detect as brokers
+from analytics.brokers import graph as network
 from analytics.brokers import views as broker_views
 from bench.harness import signed_in_app
-from data.db import records
+from data.records import records
 from tests.ui.helpers import NOT_IN_MENU, texts
+from ui.i18n import t
 
 PAGE = "pages/brokers.py"
 
@@ -59,7 +62,7 @@ def test_auditor_sees_clusters_graph_and_evidence(db: Path) -> None:
     assert why["counted"].dtype == bool and why["counted"].any()
     assert set(why["kind"]) <= {t[0] for t in broker_views.TERMS.values()}, why["kind"].tolist()
     charts = at.get("plotly_chart")
-    assert len(charts) >= 3                                  # network, waterfall, timeline
+    assert len(charts) >= 2                                  # waterfall, timeline (the network is a Cytoscape.js component)
     with records(db) as con:
         actions = {r[0] for r in con.execute("SELECT action FROM access_log WHERE user_name = 'auditor'").fetchall()}
     assert "view_personal" in actions
@@ -76,15 +79,15 @@ def test_pick_a_cluster_and_search(db: Path) -> None:
     con.close()
     at = signed_in_app("auditor", PAGE)
     at.toggle(key="flagged_only").set_value(False).run()
-    at.selectbox(key="cluster").set_value(cid).run()
-    assert not at.exception and at.selectbox(key="cluster").value == cid
+    at.selectbox(key="brokers.cluster").set_value(cid).run()
+    assert not at.exception and at.selectbox(key="brokers.cluster").value == cid
     at.text_input(key="search").set_value(str(app)).run()
-    assert not at.exception and at.selectbox(key="cluster").options[0].startswith(f"#{cid} ")
+    assert not at.exception and at.selectbox(key="brokers.cluster").options[0].startswith(f"#{cid} ")
 
 
 def test_open_a_case_and_add_an_event(db: Path) -> None:
     at = signed_in_app("auditor", PAGE)
-    cid = int(at.selectbox(key="cluster").value)
+    cid = int(at.selectbox(key="brokers.cluster").value)
     at.get("form_submit_button")  # the open-case form is on the case tab
     submit = [b for b in at.button if b.label == "사건 열기"]
     assert submit, [b.label for b in at.button]
@@ -113,3 +116,78 @@ def test_other_roles_cannot_open_it(db: Path, role: str) -> None:
 def test_admin_sees_masked_values(db: Path) -> None:
     at = signed_in_app("admin", PAGE)
     assert not at.exception
+
+
+def _network(at) -> list[dict]:
+    """The elements the page sends to the Cytoscape.js component."""
+    found = [e for e in at.get("component_instance") if e.proto.component_name.endswith("st_cytoscape")]
+    assert len(found) == 1
+    return json.loads(found[0].proto.json_args)["elements"]
+
+
+def test_network_tab_draws_the_graph_filters_kinds_and_expands_hops(db: Path) -> None:
+    at = signed_in_app("auditor", PAGE)
+    cid = int(at.selectbox(key="cluster").value)
+    with duckdb.connect(str(db), read_only=True) as con:
+        run_id = broker_views.latest_run(con, role="auditor")["run_id"]
+        g = network.cluster_graph(con, run_id, cid, role="auditor")
+        focus = int(at.selectbox(key="focus").value)
+        wider = network.cluster_graph(con, run_id, cid, role="auditor", focus=focus, hops=2)
+    els = _network(at)
+    assert len(els) == len(g.nodes) + len(g.edges)
+    assert {e["data"]["id"] for e in els if "source" not in e["data"]} == set(g.nodes["node_id"])
+    assert any("identifier" in e["classes"] for e in els)            # the shared items are nodes of their own
+    kinds = g.kinds()
+    pills = at.pills(key=f"graph_kinds_{'-'.join(kinds)}")
+    assert pills.value == kinds
+    pills.set_value(kinds[1:]).run()
+    some = g.only(kinds[1:])
+    assert not at.exception and len(_network(at)) == len(some.nodes) + len(some.edges)
+    # expanding brings more kinds: they show, and the kind switched off stays off
+    at.number_input(key="hops").set_value(2).run()
+    assert not at.exception
+    els = _network(at)
+    wider = wider.only([k for k in wider.kinds() if k != kinds[0]])
+    assert len(els) == len(wider.nodes) + len(wider.edges)
+    outside = int((~wider.applications()["in_cluster"]).sum())
+    assert sum("outside" in e.get("classes", "") for e in els) == outside
+    assert any("faded" in e.get("classes", "") for e in els) == bool(wider.nodes["hop"].isna().any())
+    near = int(wider.applications()["hop"].between(1, 2).sum())
+    expected = (t("brokers.graph.expanded", "ko", hops=2, near=near, outside=outside) if near else
+                t("brokers.graph.nothing_new", "ko", hops=2))
+    assert expected in [c.value for c in at.caption]
+
+
+def test_clicking_a_node_shows_its_details_and_expands_from_it(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """AppTest cannot click inside a component: the component answers as if the first identifier
+    node, then an application, had been clicked (the browser test clicks for real)."""
+    import st_cytoscape
+
+    clicked: dict[str, list[str]] = {"nodes": [], "edges": []}
+    real = st_cytoscape.cytoscape
+
+    def answer(*args, **kwargs):
+        real(*args, **kwargs)
+        return clicked
+
+    monkeypatch.setattr(st_cytoscape, "cytoscape", answer)
+    at = signed_in_app("auditor", PAGE)
+    assert t("brokers.graph.click", "ko") in [i.value for i in at.info]
+    cid = int(at.selectbox(key="cluster").value)
+    with duckdb.connect(str(db), read_only=True) as con:
+        run_id = broker_views.latest_run(con, role="auditor")["run_id"]
+        g = network.cluster_graph(con, run_id, cid, role="auditor")
+    ident = g.identifiers().iloc[0]
+    clicked["nodes"] = [ident["node_id"]]
+    at.run()
+    holders = g.neighbours(ident["node_id"])
+    [table] = [d.value for d in at.dataframe if "app" in d.value.columns]   # the clicked item's applications
+    assert sorted(table["app"]) == sorted(f"#{a}" for a in holders["application_id"])
+    outsider = [a for a in g.applications()["application_id"] if a != int(at.selectbox(key="focus").value)][0]
+    clicked["nodes"] = [f"a{outsider}"]
+    at.run()
+    assert any(f"#{outsider}" in m.value for m in at.markdown)
+    [expand] = [b for b in at.button if b.key == "expand_here"]
+    expand.click().run()
+    assert not at.exception
+    assert int(at.selectbox(key="focus").value) == outsider and at.number_input(key="hops").value == 1

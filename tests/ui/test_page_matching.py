@@ -14,7 +14,7 @@ from analytics.matching import rank as matching_rank
 from bench.harness import signed_in_app
 from data import facts
 from data.privacy import SUPPRESSED
-from tests.ui.helpers import NOT_IN_MENU, texts
+from tests.ui.helpers import NOT_IN_MENU, opened_link, texts
 from ui.i18n import t
 
 PAGE = "pages/matching.py"
@@ -33,14 +33,14 @@ def _open(role: str):  # noqa: ANN202
 
 
 def _titles(at) -> list[str]:  # noqa: ANN001
-    return list(at.dataframe[0].value["title"]) if at.dataframe else []
+    return list(at.dataframe[0].value[t("matching.col.title", "ko")]) if at.dataframe else []
 
 
 def test_policy_ranks_a_hand_entered_profile_but_cannot_pick_a_firm(db: Path) -> None:
     at = _open("policy")
     assert t("matching.policy_hand_only", "ko") in texts(at)
-    assert not [w for w in at.segmented_control if w.key == "src"]   # no switch to a real firm
-    assert not [w for w in at.text_input if w.key == "q"]
+    assert not [w for w in at.segmented_control if w.key == "matching.src"]   # no switch to a real firm
+    assert not [w for w in at.text_input if w.key == "matching.q"]
     # the default profile (서울, 소상공인, G, 3 years): the table is the analytics' ranking
     with duckdb.connect(str(db), read_only=True) as con:
         day = facts.reference_date(con)
@@ -48,9 +48,9 @@ def test_policy_ranks_a_hand_entered_profile_but_cannot_pick_a_firm(db: Path) ->
     assert _titles(at) == list(want["title"])
     assert at.get("download_button")
     # a hand-entered change of profile reruns the ranking for it
-    at.selectbox(key="p_region").set_value("26")
-    at.number_input(key="p_age").set_value(1)
-    at.multiselect(key="p_cert").set_value(["venture"])
+    at.selectbox(key="matching.p_region").set_value("26")
+    at.number_input(key="matching.p_age").set_value(1)
+    at.multiselect(key="matching.p_cert").set_value(["venture"])
     at.run()
     assert not at.exception
     with duckdb.connect(str(db), read_only=True) as con:
@@ -59,22 +59,22 @@ def test_policy_ranks_a_hand_entered_profile_but_cannot_pick_a_firm(db: Path) ->
 
 
 def test_policy_url_cannot_force_a_firm(db: Path) -> None:
-    at = signed_in_app("policy", PAGE, query={"src": "firm", "q": "5", "firm": "5"}, timeout=120)
+    at = opened_link("policy", PAGE, {"src": "firm", "q": "5", "firm": "5"}, timeout=120)
     assert not at.exception
     assert t("matching.policy_hand_only", "ko") in texts(at)
-    assert not [w for w in at.selectbox if w.key == "firm"]
+    assert not [w for w in at.selectbox if w.key == "matching.firm"]
 
 
 def test_evaluator_picks_a_firm_with_masked_contact_data(db: Path) -> None:
     at = _open("evaluator")
-    at.segmented_control(key="src").set_value("firm").run()
+    at.segmented_control(key="matching.src").set_value("firm").run()
     assert t("matching.search_first", "ko") in texts(at)
     with duckdb.connect(str(db), read_only=True) as con:
         biz, name = con.execute("SELECT biz_no, name FROM firms WHERE firm_id = 5").fetchall()[0]
         day = facts.reference_date(con)
         prof = matching.firm_profile(con, 5, day, role="evaluator")
         want = matching_rank.recommend(con, prof, day, role="evaluator")
-    at.text_input(key="q").input("5").run()
+    at.text_input(key="matching.q").input("5").run()
     assert not at.exception
     shown = texts(at)
     assert f"{biz[:3]}-{biz[3:5]}-*****" in shown and biz not in shown and name not in shown
@@ -83,7 +83,7 @@ def test_evaluator_picks_a_firm_with_masked_contact_data(db: Path) -> None:
 
 def test_evaluation_tab_shows_the_analytics_figures(db: Path) -> None:
     at = _open("policy")
-    at.session_state["tab"] = t("matching.tab.evaluation", "ko")
+    at.session_state["matching.tab"] = t("matching.tab.evaluation", "ko")
     at.run()
     assert not at.exception
     with duckdb.connect(str(db), read_only=True) as con:
@@ -97,18 +97,18 @@ def test_evaluation_tab_shows_the_analytics_figures(db: Path) -> None:
 
 def test_blind_spots_tab_suppresses_small_groups_for_policy(db: Path) -> None:
     at = _open("policy")
-    at.session_state["tab"] = t("matching.tab.gaps", "ko")
+    at.session_state["matching.tab"] = t("matching.tab.gaps", "ko")
     at.run()
     assert not at.exception
     groups = at.dataframe[0].value
-    assert (groups["n_firms"].astype(str) == SUPPRESSED).any()
+    assert (groups[t("matching.col.n_firms", "ko")].astype(str) == SUPPRESSED).any()
     assert len(at.dataframe) == 2 and len(at.get("download_button")) == 2
 
 
 def test_empty_state_explains_itself(db: Path) -> None:
     # 창업 programs take firms of 7 years at most: none for a firm of 50 years
     at = signed_in_app("admin", PAGE, query={"category": ["창업"]}, timeout=120)
-    at.number_input(key="p_age").set_value(50).run()
+    at.number_input(key="matching.p_age").set_value(50).run()
     assert not at.exception
     with duckdb.connect(str(db), read_only=True) as con:
         day = facts.reference_date(con)

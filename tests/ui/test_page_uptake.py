@@ -2,6 +2,7 @@
 functions, suppression for the policy role, filters and drill-down read from the URL, every tab."""
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -12,7 +13,7 @@ from analytics.filters import Filters
 from analytics.uptake import summary as uptake
 from bench.harness import signed_in_app
 from data.privacy import SUPPRESSED
-from tests.ui.helpers import NOT_IN_MENU, denied, page_alone, texts
+from tests.ui.helpers import NOT_IN_MENU, denied, opened_link, page_alone, texts
 from ui import fmt
 from ui.i18n import t
 from ui.shell import PageContext
@@ -31,6 +32,12 @@ def _headline(db: Path, flt: Filters, drill: uptake.Drill = ()) -> dict[str, obj
     with duckdb.connect(str(db), read_only=True) as con:
         fig = uptake.headline(con, flt, drill, role="policy").figures
     return dict(zip(fig["metric"], fig["current"]))
+
+
+def _url(at: AppTest, key: str) -> list[str]:
+    """The values of ``key`` in the app's address (AppTest keeps one value as a plain string)."""
+    value = at.query_params.get(key, [])
+    return value if isinstance(value, list) else [value]
 
 
 def _metric(at: AppTest, key: str) -> str:
@@ -74,25 +81,36 @@ def test_filter_in_the_url_changes_the_figures(db: Path) -> None:
 
 
 def test_drill_down_in_the_url_narrows_the_view(db: Path) -> None:
-    # A bound (query-params) widget is set through session state. AppTest cannot open
-    # /uptake?d_size=... directly: its start page drops parameters it does not know.
-    at = signed_in_app("policy", PAGE)
-    at.session_state["d_size"] = "micro"
-    at.session_state["d_age"] = "03-06"
-    at.run()
+    at = opened_link("policy", PAGE, {"d_size": "micro", "d_age": "03-06"})
     assert not at.exception
     want = _headline(db, Filters(), (("size", "micro"), ("age", "03-06")))
     assert _metric(at, "applications") == fmt.num(want["applications"])
     assert t("uptake.dim.size", "ko") in texts(at)
+    assert _url(at, "d_size") == ["micro"] and _url(at, "d_age") == ["03-06"]
+
+
+def test_tab_and_breakdown_are_codes_in_the_url_in_either_language(db: Path) -> None:
+    at = opened_link("policy", PAGE, {"tab": "breakdown", "by": "region", "lang": "en"})
+    assert not at.exception
+    assert _url(at, "tab") == ["breakdown"] and _url(at, "by") == ["region"]
+    assert at.get("plotly_chart")  # the region breakdown draws its tile map and bars
+    at.sidebar.segmented_control("lang").set_value("ko").run()  # the language changes, the view stays
+    assert not at.exception
+    assert _url(at, "tab") == ["breakdown"] and _url(at, "by") == ["region"]
+    assert at.session_state["uptake.tab"] == t("uptake.tab.breakdown", "ko")
+
+
+def test_a_bad_page_parameter_is_dropped_with_a_notice(db: Path) -> None:
+    at = opened_link("policy", PAGE, {"tab": "breakdown", "by": "규모"})  # a label, not a code
+    assert not at.exception
+    assert any("by=규모" in w.value for w in at.warning)
+    assert _url(at, "by") != ["규모"]
 
 
 def test_policy_sees_suppressed_cells_and_admin_does_not(db: Path) -> None:
     seen = {}
     for role in ("policy", "admin"):
-        at = signed_in_app(role, PAGE)
-        at.session_state["tab"] = t("uptake.tab.breakdown", "ko")
-        at.session_state["by"] = "program"
-        at.run()
+        at = opened_link(role, PAGE, {"tab": "breakdown", "by": "program"})
         assert not at.exception
         seen[role] = (at.dataframe[0].value == SUPPRESSED).any().any()
     assert seen == {"policy": True, "admin": False}
@@ -100,9 +118,7 @@ def test_policy_sees_suppressed_cells_and_admin_does_not(db: Path) -> None:
 
 @pytest.mark.parametrize("tab", ["summary", "breakdown", "reach", "docs", "time", "program"])
 def test_every_tab_draws_without_error(db: Path, tab: str) -> None:
-    at = signed_in_app("policy", PAGE)
-    at.session_state["tab"] = t(f"uptake.tab.{tab}", "ko")
-    at.run()
+    at = opened_link("policy", PAGE, {"tab": tab})
     assert not at.exception and not at.error
     assert at.get("plotly_chart") or at.dataframe or at.info
     assert "[uptake." not in texts(at)  # every label the tab uses exists
@@ -123,12 +139,39 @@ def test_empty_slice_explains_itself(db: Path) -> None:
         assert t("uptake.empty", "ko") in texts(at)
 
 
-def test_csv_carries_filters_version_and_suppression(db: Path) -> None:
-    flt = Filters(regions=("11",))
+def test_csv_carries_filters_version_and_suppression(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # filters and period in words (시도: 서울), not codes (region=11); headers in the language, codes below
+    monkeypatch.setattr("ui.names.cache.query", lambda fn, *a, **k: _options(db))
+    flt = Filters(regions=("11",), date_from=date(2025, 1, 1), date_to=date(2025, 12, 31))
     with duckdb.connect(str(db), read_only=True) as con:
         df = uptake.breakdown(con, flt, "program", role="policy")
     ctx = PageContext(user="policy", role="policy", lang="ko", plain=False, filters=flt, db_path=db,
                       data_version="v1", meta={"data_version": "v1", "source": "synthetic"}, page_key="uptake")
-    text = ctx.csv(df)
-    assert "region=11" in text and "v1" in text and t("common.suppressed_note", "ko") in text
-    assert f",{SUPPRESSED}," in text
+    text = ctx.csv(df, {"name": ("uptake.col.name", "text"), "applications": ("uptake.col.applications", "num"),
+                        "selection_rate": ("uptake.col.selection_rate", "pct")})
+    assert "region=11" not in text and f"{t('dim.region', 'ko')}: 서울" in text
+    assert "2025-01-01 ~ 2025-12-31" in text and "v1" in text and t("common.suppressed_note", "ko") in text
+    lines = text.splitlines()
+    data = [line for line in lines if not line.startswith("#")]
+    assert data[0] == f"{t('uptake.col.name', 'ko')},{t('uptake.col.applications', 'ko')},{t('uptake.col.selection_rate', 'ko')} (%)"
+    assert data[1] == "name,applications,selection_rate"
+    assert f",{SUPPRESSED}," in text or f",{SUPPRESSED}\n" in text
+    rates = [row.split(",")[-1] for row in data[2:] if not row.endswith(SUPPRESSED)]
+    assert rates and all(r == "" or len(r.split(".")[-1]) <= 1 for r in rates)  # rounded as shown
+
+
+def _options(db: Path) -> object:
+    from analytics import filters as flt
+    with duckdb.connect(str(db), read_only=True) as con:
+        return flt.options(con)
+
+
+def test_uptake_settings_stay_on_the_uptake_page(db: Path) -> None:
+    # uptake's by=size once leaked into matching's "by" (an empty "Choose options"): each page keeps its own
+    at = opened_link("admin", PAGE, {"tab": "breakdown", "by": "size"}, timeout=120)
+    assert _url(at, "by") == ["size"]
+    at.switch_page("pages/matching.py").run()
+    assert not at.exception
+    assert "size" not in _url(at, "by") and "by" not in at.session_state["_page_params"].get("matching", {})
+    at.switch_page(PAGE).run()  # back on uptake: its own setting is still there
+    assert not at.exception and _url(at, "by") == ["size"] and _url(at, "tab") == ["breakdown"]

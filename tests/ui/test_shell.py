@@ -6,7 +6,6 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
@@ -15,8 +14,9 @@ import app
 from analytics.filters import Filters
 from bench.harness import APP, signed_in_app
 from data.access import ROLES
-from data.db import records_path
+from data.records import records, records_path
 from tests.ui.helpers import texts
+from ui.i18n import t
 from ui.shell import ShellState
 
 PAGE_DIR = Path(app.__file__).resolve().parent
@@ -99,8 +99,11 @@ def test_policy_sees_small_cells_suppressed_on_screen_and_in_the_csv(app_env: Pa
     assert "5개 미만" in texts(at)
     csv = _download_text(at, downloads)
     assert csv.startswith("# 마당 인사이트 · 개요")
-    assert "26,부산,Busan,small,소기업,Small,<5,<5,<5,<5,<5" in csv
-    assert "11,서울,Seoul,micro,소상공인,Micro (small merchants),10,20,3," in csv
+    # names as shown, a header row in Korean and one of codes, values rounded as shown (issue 21)
+    assert "\n시도,규모,신청 기업,신청,선정,선정률 (%),지원 금액 (억원)\n" in csv
+    assert "\nregion_code,size_class,firms,applications,selected,selection_rate,awarded_krw\n" in csv
+    assert "\n부산,소기업,<5,<5,<5,<5,<5\n" in csv
+    assert "\n서울,소상공인,10,20,3,15.0,1.5\n" in csv
 
 
 def test_evaluator_sees_the_small_cell(app_env: Path, downloads) -> None:
@@ -144,10 +147,13 @@ def test_bad_parameters_are_dropped_with_notices(app_env: Path) -> None:
 def test_english_and_plain_numbers(app_env: Path) -> None:
     at = signed_in_app("evaluator", query={"lang": "en"})
     assert at.title[0].value == "Overview"
+    # a money column in one unit named in its header, the values numbers (sortable)
     table = at.dataframe[0].value
-    assert table.iloc[0, -1] == "KRW 150 m"
+    assert table.iloc[0, -1] == 150.0
+    assert at.dataframe[0].proto.columns and "(KRW m)" in at.dataframe[0].proto.columns
     at.toggle(key="plain").set_value(True).run()
     assert at.dataframe[0].value.iloc[0, -1] == 150_000_000
+    assert "(KRW)" in at.dataframe[0].proto.columns
     assert at.query_params == {"lang": "en", "plain": "1"}
     at.segmented_control(key="lang").set_value("ko").run()
     assert at.title[0].value == "개요" and "lang" not in at.query_params
@@ -157,7 +163,7 @@ def test_sign_out(app_env: Path) -> None:
     at = signed_in_app("auditor")
     at.button(key="_signout").click().run()
     assert "auth" not in at.session_state
-    assert at.text_input(key="_signin_user") is not None
+    assert at.text_input(key="_signin_user").label == t("signin.user") and not at.text_input(key="_signin_user").value
 
 
 def _protected_page() -> None:
@@ -185,9 +191,8 @@ def test_personal_data_is_masked_unless_the_role_sees_it_and_unmasked_views_are_
     assert at.dataframe[0].value["phone"].tolist() == [phone]
     rows = []
     if records_path(db).exists():
-        con = duckdb.connect(str(records_path(db)), read_only=True)
-        rows = con.execute("SELECT user_name, role::VARCHAR, action FROM access_log").fetchall()
-        con.close()
+        with records(db, write=False) as tx:
+            rows = [tuple(r) for r in tx.execute("SELECT user_name, role, action FROM access_log").fetchall()]
     assert rows == [(f"{role}1", role, "view_personal")] * logged
 
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from bench.harness import APP
-from data.db import records_path, users_path
+from data.db import users_path
+from data.records import records
 from data.users import list_users
 from tests.ui.helpers import texts
 from ui import signin
+from ui.i18n import t
 
 
 @pytest.fixture
@@ -67,10 +68,9 @@ def test_the_right_password_signs_in_and_is_logged(mini_db: Path, tmp_path: Path
     assert not at.exception
     assert at.session_state["auth"] == {"user": "auditor", "role": "auditor"}
     assert at.title[0].value == "개요"
-    con = duckdb.connect(str(records_path(db)), read_only=True)
-    assert con.execute("SELECT user_name, role::VARCHAR, action FROM access_log").fetchall() == [
-        ("auditor", "auditor", "sign_in")]
-    con.close()
+    with records(db, write=False) as tx:
+        assert [tuple(r) for r in tx.execute("SELECT user_name, role, action FROM access_log").fetchall()] == [
+            ("auditor", "auditor", "sign_in")]
 
 
 def test_sign_in_page_in_english(app_env: Path) -> None:
@@ -83,6 +83,7 @@ def test_sign_in_page_in_english(app_env: Path) -> None:
 def test_first_start_builds_the_database_with_progress_and_demo_users(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from data import build as build_module
+    from data import db as db_module
     from tests.ui.mini_db import build_mini_db
 
     calls = []
@@ -94,10 +95,11 @@ def test_first_start_builds_the_database_with_progress_and_demo_users(
 
     monkeypatch.setattr(build_module, "build", fake_build)
     db = tmp_path / "var" / "madang.duckdb"
+    monkeypatch.setattr(db_module, "DEFAULT_DB", db)   # only the default location is built on first start
     monkeypatch.setenv("MADANG_DB", str(db))
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     assert calls == [(1.0, 42)]
     assert db.exists() and "데이터베이스를 만들었습니다" in texts(at)
     assert [name for name, _ in list_users(users_path(db))] == ["admin", "auditor", "evaluator", "policy"]
-    assert at.text_input(key="_signin_user") is not None
+    assert at.text_input(key="_signin_user").label == t("signin.user") and not at.text_input(key="_signin_user").value

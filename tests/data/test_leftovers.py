@@ -1,0 +1,73 @@
+"""A job killed mid-way leaves its copy of the data file (and an import's work folder) behind: the next
+job removes them, and every file holding personal data is owner-only."""
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+from data.db import writer
+from data.load.importer import load_dir
+from tests.data.fixtures_load import FIRMS_HEADER, FIRMS_ROWS, write_csv
+
+ROOT = Path(__file__).resolve().parents[2]
+
+_KILLED_JOB = """
+import os, signal, sys
+from data.db import writer
+with writer(sys.argv[1]) as con:
+    con.execute("INSERT INTO meta VALUES ('half', 'done')")
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _mode(p: Path) -> int:
+    return stat.S_IMODE(p.stat().st_mode)
+
+
+def test_a_killed_writer_leaves_a_copy_the_next_one_removes(tmp_path: Path) -> None:
+    db = tmp_path / "madang.duckdb"
+    with writer(db, create=True) as con:
+        con.execute("INSERT INTO meta VALUES ('k', 'v')")
+    assert _mode(db) == 0o600
+    run = subprocess.run([sys.executable, "-c", _KILLED_JOB, str(db)], cwd=ROOT, capture_output=True, timeout=120)
+    assert run.returncode == -9
+    left = [p for p in tmp_path.iterdir() if p.name.startswith(f".{db.name}.")]
+    assert left                                                    # the killed job's copy is there ...
+    for p in left:                                                 # ... and not readable by anyone else
+        assert _mode(p) & 0o077 == 0, (p, oct(_mode(p)))
+    with writer(db) as con:                                        # the next job removes it
+        inside = [p for p in tmp_path.iterdir() if p.name.startswith(f".{db.name}.")]
+        assert len(inside) == 1 and _mode(inside[0]) == 0o700      # only its own, owner-only work folder
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(f".{db.name}.")]
+    assert _mode(db) == 0o600
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM meta WHERE key = 'half'").fetchone()[0] == 0
+
+
+def test_an_import_removes_the_work_folders_of_killed_imports(tmp_path: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = Path(tempfile.gettempdir()) / f"madang-load-{dead.pid}-abc123"
+    live = Path(tempfile.gettempdir()) / f"madang-load-{os.getpid()}-abc123"
+    for d in (stale, live):
+        d.mkdir(exist_ok=True)
+        (d / "firms.csv").write_text("personal", encoding="utf-8")
+    try:
+        src = tmp_path / "in"
+        src.mkdir()
+        write_csv(src / "firms.csv", FIRMS_HEADER, FIRMS_ROWS)
+        load_dir(src, tmp_path / "madang.duckdb")
+        assert not stale.exists() and live.exists()               # a running process's folder is left alone
+        assert _mode(tmp_path / "madang.duckdb") == 0o600
+    finally:
+        for d in (stale, live):
+            if d.exists():
+                for f in d.iterdir():
+                    f.unlink()
+                d.rmdir()
