@@ -104,7 +104,7 @@ def page_rerun(db: Path, reruns: int) -> tuple[float, float]:
     os.environ["MADANG_DB"] = str(db)
     at = signed_in_app("evaluator", page="pages/scoring.py", timeout=120)
     t = time.perf_counter()
-    at.text_input(key="app").input("12345").run()
+    at.text_input(key="scoring.app").input("12345").run()
     first = time.perf_counter() - t
     return first, median_rerun(at, reruns)
 

@@ -222,12 +222,11 @@ with tab_card:
     g2.plotly_chart(card["grades"])
     st.caption(ctx.t("scoring.card.ladder", labels=" / ".join(version.ladder.labels)))
     st.caption(ctx.t("scoring.card.grade_table"))
-    pct = {c: st.column_config.NumberColumn(ctx.t(f"scoring.col.{k}"), format="%.2f%%")
-           for c, k in (("observed", "observed"), ("observed_lo", "lo"), ("observed_hi", "hi"),
-                        ("predicted", "predicted"), ("truth", "truth"))}
-    gt = card["grade_table"].copy()
-    gt[list(pct)] = gt[list(pct)] * 100
-    st.dataframe(gt, hide_index=True, column_config={"grade": ctx.t("scoring.grade"), "n": ctx.t("scoring.col.n"), **pct})
+    ctx.table(card["grade_table"], {"grade": ("scoring.grade", "text"), "n": ("scoring.col.n", "num"),
+                                    "observed": ("scoring.col.observed", "pct:2"), "observed_lo": ("scoring.col.lo", "pct:2"),
+                                    "observed_hi": ("scoring.col.hi", "pct:2"),
+                                    "predicted": ("scoring.col.predicted", "pct:2"), "truth": ("scoring.col.truth", "pct:2")},
+              key="grade_table")
     st.caption(ctx.t("scoring.card.confusion"))
     st.plotly_chart(card["confusion"])
     st.caption(ctx.t("scoring.card.fair_region", cut=m["cutoff_grade"]))
@@ -235,15 +234,12 @@ with tab_card:
     st.caption(ctx.t("scoring.card.fair_size"))
     st.plotly_chart(card["fair_size"])
     st.caption(ctx.t("scoring.card.eo_table"))
-    rate = {c: st.column_config.NumberColumn(ctx.t(f"scoring.col.{c}"), format="percent")
-            for c in ("tpr", "fnr", "tpr_truth", "fnr_truth")}
-    st.dataframe(card["fair_table"], hide_index=True, column_config={
-        "dimension": ctx.t("scoring.col.dimension"), "group": ctx.t("scoring.col.group"), "n": ctx.t("scoring.col.n"),
-        "median": st.column_config.NumberColumn(ctx.t("scoring.col.median"), format="%.0f"),
-        "selection_rate": st.column_config.NumberColumn(ctx.t("scoring.col.selection"), format="percent"), **rate,
-        "predicted_good": st.column_config.NumberColumn(ctx.t("scoring.col.predicted_good"), format="percent"),
-        "observed_good": st.column_config.NumberColumn(ctx.t("scoring.col.observed_good"), format="percent"),
-        "auc": st.column_config.NumberColumn("AUC", format="%.3f")})
+    ctx.table(card["fair_table"], {
+        "dimension": ("scoring.col.dimension", "text"), "group": ("scoring.col.group", "text"), "n": ("scoring.col.n", "num"),
+        "median": ("scoring.col.median", "dec:0"), "selection_rate": ("scoring.col.selection", "pct"),
+        **{c: (f"scoring.col.{c}", "pct") for c in ("tpr", "tpr_truth", "fnr", "fnr_truth")},
+        "predicted_good": ("scoring.col.predicted_good", "pct"), "observed_good": ("scoring.col.observed_good", "pct"),
+        "auc": ("scoring.col.auc", "dec:3")}, name="scoring_fairness", key="fair_table")
 
     d = m.get("drift")
     if d:
@@ -254,17 +250,16 @@ with tab_card:
         st.caption(ctx.t("scoring.card.drift_none"))
     st.subheader(ctx.t("scoring.card.versions"))
     history = ctx.query(store.versions, model)
-    st.dataframe(history, hide_index=True, column_config={
-        "model_version": ctx.t("scoring.col.version"), "created_at": ctx.t("scoring.col.created"),
-        "auc": st.column_config.NumberColumn("AUC", format="%.3f"),
-        "oracle_auc": st.column_config.NumberColumn(ctx.t("scoring.card.oracle"), format="%.3f"),
-        "brier": st.column_config.NumberColumn("Brier", format="%.4f"), "n_test": ctx.t("scoring.card.n")})
+    ctx.table(history, {"model_version": ("scoring.col.version", "text"), "created_at": ("scoring.col.created", "datetime"),
+                        "auc": ("scoring.col.auc", "dec:3"), "oracle_auc": ("scoring.card.oracle", "dec:3"),
+                        "brier": ("scoring.col.brier", "dec:4"), "n_test": ("scoring.card.n", "num"),
+                        "scores_kept": ("scoring.col.scores_kept", "check")}, key="versions")
     others = [v for v in history["model_version"] if v != version.version]
     if others:
         other = st.selectbox(ctx.t("scoring.card.compare_with"), others, key="compare_version")
         cmp = ctx.query(store.compare_versions, model, other, version.version)
-        st.dataframe(cmp["table"].assign(metric=cmp["table"]["metric"]), hide_index=True,
-                     column_config={"metric": ctx.t("scoring.col.metric")})
+        ctx.table(cmp["table"], {"metric": ("scoring.col.metric", "text"), other: ("scoring.col.older", "text"),
+                                 version.version: ("scoring.col.current", "text")}, key="compare_table")
         if cmp["psi_score"] is not None:
             st.caption(f"PSI ({ctx.t('scoring.fig.scores')}): {cmp['psi_score']:.3f} "
                        f"({ctx.t('scoring.drift.' + drift.level(cmp['psi_score']))})")
