@@ -2,7 +2,12 @@
 
 Page config, first-start build, sign-in, and the navigation: each role sees the pages registered
 for it in PAGES, and each page checks the role again itself (ui.shell.page). The registry is
-importable (`from app import PAGES`): the app only runs under `__main__`.
+importable (`from app import PAGES`): the app only runs under `__main__`. `make app` serves it
+through serve.py, which adds the session cookie's route and security headers.
+
+Every registered URL (`/uptake?region=11&tab=...`) is known to the navigation whoever asks: signed
+out, it shows the sign-in form and keeps the URL, so the same page, tab and filters open after
+signing in; signed in with a role that may not see it, a page saying so (hidden from the menu).
 """
 from __future__ import annotations
 
@@ -31,24 +36,33 @@ def main() -> None:
     import streamlit as st
 
     from data.db import default_db_path
+    from ui import session
     from ui.i18n import t
     from ui.setup import ensure_database
-    from ui.shell import current_lang, current_user, sidebar
+    from ui.shell import current_lang, denied_page, sidebar
     from ui.signin import sign_in_page
 
     st.set_page_config(page_title="Madang Insight", page_icon=":material/insights:", layout="wide")
     lang = current_lang()
     ensure_database(default_db_path(), lang)
-    who = current_user()
+    who = session.current()
+    session.flush()
     if who is None:
-        st.navigation([st.Page(sign_in_page, title=t("signin.title", lang), url_path="signin",
-                               icon=":material/login:")], position="hidden").run()
+        st.navigation([st.Page(sign_in_page, title=t("signin.title", lang), url_path="signin", default=True,
+                               icon=":material/login:")]
+                      + [st.Page(sign_in_page, title=t("signin.title", lang), url_path=spec.key, visibility="hidden")
+                         for spec in PAGES], position="hidden").run()
         return
     user, role = who
+    allowed = pages_for(role)
     nav = st.navigation([
-        st.Page(spec.path, title=t(f"{spec.key}.title", lang), url_path=spec.key, icon=spec.icon, default=i == 0)
-        for i, spec in enumerate(pages_for(role))
-    ])
+        st.Page(spec.path, title=t(f"{spec.key}.title", lang), url_path=spec.key, icon=spec.icon,
+                default=spec == allowed[0])
+        if role in spec.roles else
+        st.Page(denied_page(spec), title=t("denied.title", lang), url_path=spec.key, visibility="hidden")
+        for spec in PAGES
+    ] + [st.Page(lambda: st.switch_page(allowed[0].path), title=t("signin.title", lang), url_path="signin",
+                 visibility="hidden")])  # a bookmarked sign-in page leads to the start page once signed in
     sidebar(user, role)
     nav.run()
 

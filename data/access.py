@@ -44,6 +44,7 @@ POLICY: Mapping[str, frozenset[str]] = {
     "personal.unmasked": frozenset({"auditor"}),  # broker investigation needs the real identifiers
     "admin.users": frozenset({"admin"}),
     "admin.import": frozenset({"admin"}),
+    "admin.jobs": frozenset({"admin"}),       # start jobs from a page, see their commands and output
 }
 
 

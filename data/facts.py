@@ -35,8 +35,8 @@ def published_value(key: str) -> float:
 def reference_date(con: duckdb.DuckDBPyConnection) -> date:
     """The data's "today": meta 'as_of' (fixed by the generator or an import), else the last
     submission, else the calendar day (a database holding no applications yet)."""
-    row = con.execute(
+    # fetchall, not fetchone: a half-read result blocks the next register() on the same connection
+    rows = con.execute(
         "SELECT coalesce((SELECT try_cast(value AS DATE) FROM meta WHERE key = 'as_of'),"
-        " (SELECT max(submitted_at)::DATE FROM applications), current_date)").fetchone()
-    assert row is not None
-    return row[0]
+        " (SELECT max(submitted_at)::DATE FROM applications), current_date)").fetchall()
+    return rows[0][0]

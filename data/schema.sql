@@ -318,6 +318,16 @@ CREATE TABLE broker_cluster_members (
 );
 
 -- Weighted links between two applications (app_a < app_b), with their evidence.
+-- Related firms (특수관계 기업): 2-3 firms sharing a home (address and phone) or a representative,
+-- listed apart from the rings (lower priority) and counted as one household in them.
+CREATE TABLE broker_related_firms (
+    run_id          VARCHAR NOT NULL,
+    household       BIGINT NOT NULL,   -- the group's smallest firm_id
+    firm_id         BIGINT NOT NULL,
+    basis           VARCHAR NOT NULL,  -- home, representative, or both joined by '+'
+    PRIMARY KEY (run_id, firm_id)
+);
+
 CREATE TABLE broker_links (
     run_id          VARCHAR NOT NULL,
     app_a           BIGINT NOT NULL,
@@ -329,6 +339,44 @@ CREATE TABLE broker_links (
     strong          BOOLEAN,           -- counted for clustering (enough independent evidence)
     evidence_groups VARCHAR[],
     CHECK (app_a < app_b)
+);
+
+-- ---------------------------------------------------------------- program matching outputs (python -m analytics.matching evaluate)
+-- One row per evaluation run of the matcher: its parameters, the time split, what it chose to rank
+-- with, and the fitted ranker the page recommends with (pickled analytics.matching.rank.Ranker: the
+-- models and the live statistics). The page reads the latest run; data_key says which data it saw.
+CREATE TABLE matching_runs (
+    run_id          VARCHAR PRIMARY KEY,
+    created_at      TIMESTAMP NOT NULL,
+    params          JSON NOT NULL,      -- seed, k, evaluation and training queries, bootstrap resamples
+    data_key        VARCHAR NOT NULL,   -- applications and programs it was computed on (stale when they change)
+    train_cut       DATE NOT NULL,      -- labels from [train_cut, eval_cut), evaluation on [eval_cut, end_day]
+    eval_cut        DATE NOT NULL,
+    end_day         DATE NOT NULL,
+    summary         JSON NOT NULL,      -- queries, candidates per query, unreachable share, winner, ...
+    ranker          BLOB NOT NULL
+);
+
+-- Figures of each method of a run: NDCG@k and recall@k with 95% paired-bootstrap intervals over the
+-- queries, recall counting unreachable applications as misses, and the NDCG margin over the
+-- strongest baseline with its interval.
+CREATE TABLE matching_figures (
+    run_id          VARCHAR NOT NULL REFERENCES matching_runs (run_id),
+    method          VARCHAR NOT NULL,
+    ndcg            DOUBLE, ndcg_lo DOUBLE, ndcg_hi DOUBLE,
+    recall          DOUBLE, recall_lo DOUBLE, recall_hi DOUBLE,
+    recall_all      DOUBLE,
+    recall_selected DOUBLE,
+    margin          DOUBLE, margin_lo DOUBLE, margin_hi DOUBLE,
+    PRIMARY KEY (run_id, method)
+);
+
+-- Permutation importance of the best learned ranker's features in a run (NDCG lost when shuffled).
+CREATE TABLE matching_importance (
+    run_id          VARCHAR NOT NULL REFERENCES matching_runs (run_id),
+    feature         VARCHAR NOT NULL,
+    ndcg_drop       DOUBLE NOT NULL,
+    PRIMARY KEY (run_id, feature)
 );
 
 -- ---------------------------------------------------------------- metadata

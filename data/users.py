@@ -1,6 +1,7 @@
 """Users and roles: a JSON file of salted bcrypt hashes next to the database, and its CLI.
 
     python -m data.users add NAME --role ROLE [--password-stdin] [--db PATH]
+    python -m data.users disable|enable|remove NAME [--db PATH]
     python -m data.users list [--db PATH]
 
 Plain passwords are never stored or logged. :func:`verify` does the same bcrypt work whether or not
@@ -16,6 +17,7 @@ import sys
 import tempfile
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import bcrypt
 
@@ -36,7 +38,7 @@ class UsersFileError(RuntimeError):
     """The users file exists but cannot be read as one (truncated, edited by hand, not JSON)."""
 
 
-def _load(path: Path) -> dict[str, dict[str, str]]:
+def _load(path: Path) -> dict[str, dict[str, Any]]:
     if not path.exists():
         return {}
     try:
@@ -56,7 +58,7 @@ def check(path: Path | str) -> None:
     _load(Path(path))
 
 
-def _save(path: Path, users: dict[str, dict[str, str]]) -> None:
+def _save(path: Path, users: dict[str, dict[str, Any]]) -> None:
     # write a temporary file and rename it, so a crash never leaves half a users file
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -78,13 +80,46 @@ def add_user(path: Path | str, name: str, password: str, role: str, *, rounds: i
     path = Path(path)
     users = _load(path)
     digest = bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=rounds)).decode("ascii")
-    users[name] = {"role": role, "hash": digest}
+    users[name] = {**users.get(name, {}), "role": role, "hash": digest}
     _save(path, users)
 
 
 def list_users(path: Path | str) -> list[tuple[str, str]]:
     """(name, role) of every user, sorted by name."""
     return sorted((name, u["role"]) for name, u in _load(Path(path)).items())
+
+
+def disabled_users(path: Path | str) -> set[str]:
+    """Names of the users who may not sign in (kept, with their history, until removed)."""
+    return {name for name, u in _load(Path(path)).items() if u.get("disabled")}
+
+
+def active_role(path: Path | str, name: str) -> str | None:
+    """The role of an existing user who is not disabled, else None (checked on every run of a session)."""
+    user = _load(Path(path)).get(name)
+    return None if user is None or user.get("disabled") else user["role"]
+
+
+def set_disabled(path: Path | str, name: str, disabled: bool) -> None:
+    """Disable (or enable again) a user; their sessions end at their next action."""
+    path = Path(path)
+    users = _load(path)
+    if name not in users:
+        raise ValueError(f"no user {name!r}")
+    if disabled:
+        users[name]["disabled"] = True
+    else:
+        users[name].pop("disabled", None)
+    _save(path, users)
+
+
+def remove_user(path: Path | str, name: str) -> None:
+    """Remove a user (their entries in the access log stay)."""
+    path = Path(path)
+    users = _load(path)
+    if users.pop(name, None) is None:
+        raise ValueError(f"no user {name!r}")
+    _save(path, users)
 
 
 @lru_cache(maxsize=8)
@@ -103,7 +138,7 @@ def verify(path: Path | str, name: str, password: str) -> str | None:
         bcrypt.checkpw(password.encode("utf-8"), _dummy_hash(rounds))
         return None
     ok = bcrypt.checkpw(password.encode("utf-8"), user["hash"].encode("ascii"))
-    return user["role"] if ok else None
+    return user["role"] if ok and not user.get("disabled") else None
 
 
 def ensure_demo_users(path: Path | str, *, rounds: int = DEFAULT_ROUNDS) -> None:
@@ -123,11 +158,26 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     sub.add_parser("list", help="list users and roles")
+    for command, text in (("disable", "stop a user from signing in (their sessions end)"),
+                          ("enable", "let a disabled user sign in again"), ("remove", "remove a user")):
+        sub.add_parser(command, help=text).add_argument("name")
     args = parser.parse_args(argv)
     path = users_path(args.db or default_db_path())
     if args.command == "list":
+        off = disabled_users(path)
         for name, role in list_users(path):
-            print(f"{name}\t{role}")
+            print(f"{name}\t{role}" + ("\tdisabled" if name in off else ""))
+        return 0
+    if args.command in ("disable", "enable", "remove"):
+        try:
+            if args.command == "remove":
+                remove_user(path, args.name)
+            else:
+                set_disabled(path, args.name, args.command == "disable")
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"user {args.name!r}: {args.command}d")
         return 0
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")

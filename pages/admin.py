@@ -1,20 +1,21 @@
-"""Administration (admin only): users, data import, model training, the access log."""
-from pathlib import Path
-
+"""Administration (admin only): users, background jobs, data import, the access log."""
 import streamlit as st
 
-from data import access, privacy
+from data import access, jobs, privacy
 from data.db import users_path
-from data.users import add_user, list_users
-from ui import cache
+from data.users import add_user, disabled_users, list_users, remove_user, set_disabled
+from ui import jobs as job_view
 from ui.shell import page
 
 ctx = page("admin", filters=())
 users_file = users_path(ctx.db_path)
 
 st.subheader(ctx.t("admin.users"))
-st.dataframe([{ctx.t("admin.user"): name, ctx.t("admin.role"): ctx.t(f"role.{role}")}
-              for name, role in list_users(users_file)], hide_index=True)
+disabled = disabled_users(users_file)
+users = list_users(users_file)
+st.dataframe([{ctx.t("admin.user"): name, ctx.t("admin.role"): ctx.t(f"role.{role}"),
+               ctx.t("admin.state"): ctx.t("admin.state.disabled" if name in disabled else "admin.state.active")}
+              for name, role in users], hide_index=True)
 with st.form("add_user", clear_on_submit=True):
     st.markdown(f"**{ctx.t('admin.add_user')}**")
     c1, c2, c3 = st.columns(3)
@@ -28,33 +29,59 @@ with st.form("add_user", clear_on_submit=True):
             st.error(str(exc))
         else:
             ctx.log("user_change", f"{name.strip()} ({role})")
-            st.success(ctx.t("admin.saved_user", name=name.strip(), role=role))
+            st.success(ctx.t("admin.saved_user", name=name.strip(), role=ctx.t(f"role.{role}")))
+
+others = [n for n, _ in users if n != ctx.user]  # an administrator cannot lock themselves out
+with st.form("manage_user"):
+    st.markdown(f"**{ctx.t('admin.manage_user')}**")
+    c1, c2 = st.columns([2, 3])
+    target = c1.selectbox(ctx.t("admin.user"), others, index=None, placeholder=ctx.t("admin.pick_user"))
+    action = c2.radio(ctx.t("admin.action"), ("disable", "enable", "remove"), horizontal=True,
+                      format_func=lambda a: ctx.t(f"admin.action.{a}"))
+    sure = st.checkbox(ctx.t("admin.confirm"))
+    if st.form_submit_button(ctx.t("admin.apply")):
+        if target is None or not sure:
+            st.warning(ctx.t("admin.confirm_needed"))
+        else:
+            if action == "remove":
+                remove_user(users_file, target)
+            else:
+                set_disabled(users_file, target, action == "disable")
+            ctx.log("user_change", f"{target}: {action}")
+            st.success(ctx.t(f"admin.done.{action}", name=target))
+            st.rerun()
+
+st.subheader(ctx.t("admin.jobs"))
+st.caption(ctx.t("admin.jobs_help"))
+cols = st.columns(3)
+for col, kind in zip(cols, ("setup", "train", "brokers")):
+    if col.button(ctx.t("jobs.start", kind=ctx.t(f"jobs.kind.{kind}")), key=f"_start_{kind}", icon=":material/play_arrow:"):
+        job = jobs.start(ctx.db_path, kind, by=ctx.user)
+        ctx.log("job_start", f"{kind} {job.id}")
+job_view.watch_list(ctx)
+recent = jobs.jobs(ctx.db_path, 20)
+if recent:
+    with st.expander(ctx.t("admin.job_log")):
+        chosen = st.selectbox(ctx.t("admin.job"), recent, format_func=lambda j: f"{j.id} · {ctx.t(f'jobs.kind.{j.kind}')}"
+                              f" · {ctx.t(f'jobs.state.{j.status}')}")
+        st.code(jobs.log_tail(ctx.db_path, chosen.id) or "—", language=None)
 
 st.subheader(ctx.t("admin.import"))
 st.caption(ctx.t("admin.import_help"))
-with st.form("import"):
-    folder = st.text_input(ctx.t("admin.import_dir"))
-    if st.form_submit_button(ctx.t("admin.import_run")):
-        from data.load.importer import ImportValidationError, load_dir
-
-        if not Path(folder).is_dir():
-            st.error(ctx.t("admin.no_dir", path=folder))
+with st.form("import", clear_on_submit=True):
+    uploaded = st.file_uploader(ctx.t("admin.import_files"), type=["csv", "parquet", "json"], accept_multiple_files=True)
+    if st.form_submit_button(ctx.t("admin.import_run"), icon=":material/upload:"):
+        if not uploaded:
+            st.warning(ctx.t("admin.import_none"))
         else:
-            with st.status(ctx.t("admin.import_run"), expanded=True) as status:
-                try:
-                    summary = load_dir(folder, ctx.db_path, progress=st.write)
-                except (ImportValidationError, RuntimeError, OSError) as exc:
-                    status.update(state="error")
-                    st.error(ctx.t("admin.import_failed", error=exc))
-                else:
-                    ctx.log("import", f"{folder}: {summary.rows}")
-                    cache.clear()
-                    status.update(state="complete")
-                    st.success(ctx.t("admin.import_done"))
-                    st.code("\n".join(summary.lines()), language=None)
-
-st.subheader(ctx.t("admin.training"))
-st.markdown(ctx.t("admin.training_help", path=ctx.db_path))
+            try:
+                folder = jobs.save_uploads(ctx.db_path, [(f.name, f.getvalue()) for f in uploaded])
+            except ValueError as exc:
+                st.error(str(exc))
+            else:
+                job = jobs.start(ctx.db_path, "import", by=ctx.user, folder=folder)
+                ctx.log("import", f"{', '.join(f.name for f in uploaded)} (job {job.id})")
+                st.success(ctx.t("admin.import_started"))
 
 st.subheader(ctx.t("admin.log"))
 log = privacy.recent_access(ctx.db_path, ctx.role)

@@ -5,10 +5,11 @@ import pandas as pd
 import streamlit as st
 from st_cytoscape import cytoscape
 
-from analytics.brokers import cases, evidence, suppressions
+from analytics.brokers import cases, evidence, suppressions, weights
 from analytics.brokers import graph as network
 from analytics.brokers import graph_draw as network_draw
 from analytics.brokers import views as broker_views
+from ui import jobs as job_view
 from ui.names import term
 from ui.shell import page
 
@@ -16,8 +17,7 @@ ctx = page("brokers", filters=(), params=("cluster",))
 ctx.require_data("applications")
 run = ctx.query(broker_views.latest_run, role=ctx.role)
 if run is None:
-    ctx.empty("brokers.empty", db=str(ctx.db_path))
-    st.stop()
+    job_view.wait_for(ctx, "clusters")
 run_id = run["run_id"]
 stats = run["params"].get("stats", {})
 st.caption(ctx.t("brokers.run", run_id=run_id, created=f"{run['created_at']:%Y-%m-%d %H:%M}",
@@ -39,6 +39,7 @@ ctx.table(ranked.head(500), {
     "awarded_krw": ("brokers.col.awarded", "money"), "programs": ("brokers.col.programs", "text"),
     "regions": ("brokers.col.regions", "text")}, height=260)
 
+learned = stats.get("weights", {})
 text = st.text_input(ctx.t("brokers.search"), key="search", placeholder="1234567890")
 found = ctx.query(broker_views.find, run_id, text, role=ctx.role) if text.strip() else None
 options = ranked["cluster_id"].tolist()
@@ -62,7 +63,7 @@ if ctx.sees_personal and (run_id, cid) not in seen:  # auditors see full fingerp
 why_reasons = ctx.query(broker_views.reasons, run_id, cid, role=ctx.role)
 st.caption(ctx.t("brokers.reasons") + " · " + " · ".join(
     f"{ctx.t('brokers.reason.' + k)} {why_reasons.get(k, 0):.2f}"
-    for k in ("groups", "burst", "plan", "selection", "amount", "repeat", "spread")))
+    for k in ("evidence", "groups", "burst", "plan", "selection", "amount", "repeat", "spread")))
 
 tab_graph, tab_why, tab_time, tab_case, tab_supp = st.tabs([
     ctx.t("brokers.tab.graph"), ctx.t("brokers.tab.why"), ctx.t("brokers.tab.timeline"),
@@ -158,6 +159,10 @@ with tab_why:
         ctx.empty("brokers.no_shared")
     else:
         st.plotly_chart(evidence.plot_waterfall(why, lang=ctx.lang), key="waterfall")
+        if learned:
+            st.caption(ctx.t("brokers.weights.waterfall"))
+            fs = weights.waterfall(learned, why.evidence[why.evidence["counted"].astype(bool)])
+            st.plotly_chart(evidence.plot_bits(fs, lang=ctx.lang), key="fs_waterfall")
         shown = why.evidence.assign(kind=why.evidence["kind"].map(lambda k: broker_views.term(k, ctx.lang)),
                                     note=why.evidence["note"].map(lambda n: broker_views.term(n, ctx.lang)),
                                     counted=why.evidence["counted"].astype(bool))
@@ -244,3 +249,21 @@ with tab_supp:
                 st.rerun()
             except ValueError as err:
                 st.error(ctx.t("brokers.case.error", error=err))
+
+if learned:
+    with st.expander(ctx.t("brokers.weights.title")):
+        st.caption(ctx.t("brokers.weights.note", pairs=ctx.num(learned.get("pairs", 0)),
+                         iterations=learned.get("iterations", 0), prior=learned.get("prior", 0.0)))
+        wt = weights.table(learned)
+        ctx.table(wt.assign(group=wt["group"].map(lambda g: broker_views.term(g, ctx.lang)),
+                            m=wt["m"].map("{:.3f}".format), u=wt["u"].map("{:.2g}".format)), {
+            "group": ("brokers.weights.group", "text"), "m": ("brokers.weights.m", "text"), "u": ("brokers.weights.u", "text"),
+            "agree_bits": ("brokers.weights.agree", "num"), "disagree_bits": ("brokers.weights.disagree", "num")})
+related = ctx.query(broker_views.related_firms, run_id, role=ctx.role)
+with st.expander(ctx.t("brokers.related.title")):
+    st.caption(ctx.t("brokers.related.note", n=ctx.num(len(related))))
+    if len(related):
+        ctx.table(related.head(500).assign(basis=related["basis"].map(lambda b: broker_views.term(b, ctx.lang))), {
+            "firms": ("brokers.related.firms", "text"), "biz_nos": ("brokers.related.biz", "text"),
+            "basis": ("brokers.related.basis", "text"), "applications": ("brokers.related.apps", "num"),
+            "programs": ("brokers.related.programs", "num")}, height=220)

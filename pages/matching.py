@@ -11,9 +11,9 @@ from datetime import date
 import streamlit as st
 
 from analytics.matching import eligibility as matching
-from analytics.matching import evaluation as matching_eval
 from analytics.matching import gaps as matching_gaps
-from analytics.matching import rank as matching_rank
+from analytics.matching import store as matching_store
+from analytics.matching.recommend import recommend
 from analytics.overview import summary as overview
 from data import access, facts
 from ui import names
@@ -108,11 +108,14 @@ def _recommend() -> None:
         _catalogue_only(profile)
         return
     with st.spinner(t("matching.computing")):
-        recs = ctx.query(matching_rank.recommend, profile, day, ctx.filters, role=role)
+        recs = ctx.query(recommend, profile, day, ctx.filters, role=role)
     if recs.empty:
         ctx.empty("matching.empty", day=day)
         return
-    st.caption(t("matching.found", day=day, n=len(recs)))
+    ev = ctx.query(matching_store.latest, role=role)
+    st.caption(t("matching.found", day=day, n=len(recs)) + " " + (
+        t("matching.ranked_by", m=t(f"matching.method.{recs['method'].iloc[0]}"), at=f"{ev.created_at:%Y-%m-%d}")
+        if ev is not None else t("matching.ranked_fallback", db=str(ctx.db_path))))
     shown = recs.assign(
         category=[t(f"category.{c}") for c in recs["category"]],
         window=[t("matching.always") if a else t("matching.until", date=f"{c:%Y-%m-%d}", n=int(n))
@@ -121,7 +124,7 @@ def _recommend() -> None:
     ctx.table(shown, {"rank": ("matching.col.rank", "num"), "title": ("matching.col.title", "text"),
                       "category": ("matching.col.category", "text"), "agency": ("matching.col.agency", "text"),
                       "window": ("matching.col.window", "text"), "max_award_krw": ("matching.col.award", "money"),
-                      "score": ("matching.col.score", "pct"), "reasons": ("matching.col.reasons", "text")},
+                      "reasons": ("matching.col.reasons", "text")},
               name="matching_recommendations", width="stretch")
 
 
@@ -141,32 +144,47 @@ def _catalogue_only(profile: matching.Profile) -> None:
     ctx.table(shown, {"rank": ("matching.col.rank", "num"), "title": ("matching.col.title", "text"),
                       "category": ("matching.col.category", "text"), "agency": ("matching.col.agency", "text"),
                       "window": ("matching.col.window", "text"), "groups": ("matching.col.groups", "text"),
-                      "url": ("matching.col.url", "link")}, width="stretch")
-    ctx.download(shown.drop(columns=["opens_on", "closes_on", "target_groups"]), "matching_eligible_programs")
+                      "url": ("matching.col.url", "link")}, name="matching_eligible_programs", width="stretch")
+
+
+def _interval(lo: float, hi: float, signed: bool = False) -> str:
+    return f"[{lo:+.3f}, {hi:+.3f}]" if signed else f"[{lo:.3f}, {hi:.3f}]"
 
 
 def _evaluation() -> None:
     ctx.require_data("applications")
-    with st.spinner(t("matching.computing")):
-        ev = ctx.query(matching_eval.evaluate, role=role)
-    fig = ev.figures.set_index("method")
-    st.caption(t("matching.eval_intro", train=ev.train_cut, cut=ev.eval_cut, end=ev.end,
-                 n=ctx.num(int(fig.loc["learned", "queries"])), k=ev.k))
-    cols = st.columns(len(matching_eval.METHODS))
-    for c, m in zip(cols, matching_eval.METHODS):
-        c.metric(t(f"matching.method.{m}"), f"NDCG@{ev.k} {fig.loc[m, 'ndcg']:.3f}",
-                 f"Recall@{ev.k} {ctx.pct(fig.loc[m, 'recall'])}", delta_color="off", delta_arrow="off")
-    a, b = (fig.loc["learned", "ndcg"] - fig.loc[m, "ndcg"] for m in ("popular", "newest"))
-    if min(a, b) > 0:
-        st.success(t("matching.beats", a=f"{a:.3f}", b=f"{b:.3f}", k=ev.k))
+    ev = ctx.query(matching_store.latest, role=role)
+    if ev is None:
+        ctx.empty("matching.eval_missing", db=str(ctx.db_path))
+        return
+    if ev.stale:
+        st.warning(t("matching.eval_stale", at=f"{ev.created_at:%Y-%m-%d %H:%M}", db=str(ctx.db_path)))
+    s, fig = ev.summary, ev.figures.set_index("method")
+    name = {m: t(f"matching.method.{m}") for m in fig.index}
+    st.caption(t("matching.eval_intro", train=ev.train_cut, cut=ev.eval_cut, end=ev.end, n=ctx.num(s["queries"]),
+                 k=s["k"], at=f"{ev.created_at:%Y-%m-%d %H:%M}"))
+    best, base = fig.loc[s["best_learned"]], s["strongest_baseline"]
+    margin = dict(m=name[s["best_learned"]], b=name[base], d=f"{best['margin']:+.3f}",
+                  ci=_interval(best["margin_lo"], best["margin_hi"], signed=True), k=s["k"])
+    if s["winner"] == s["best_learned"]:
+        st.success(t("matching.beats", **margin))
     else:
-        st.warning(t("matching.not_beats"))
-    table = ev.figures.assign(method=[t(f"matching.method.{m}") for m in ev.figures["method"]])
-    ctx.table(table, {"method": ("matching.col.method", "text"), "recall": ("matching.col.recall", "pct"),
-                      "recall_selected": ("matching.col.recall_selected", "pct"), "ndcg": ("matching.col.ndcg", "dec:3"),
-                      "queries": ("matching.col.queries", "num")}, name="matching_evaluation")
-    st.caption(t("matching.eval_note", c=f"{ev.mean_candidates:.0f}", u=ctx.pct(ev.unreachable)))
-    st.subheader(t("matching.importance"))
+        st.warning(t("matching.not_beats", **margin))
+    cols = st.columns(len(fig))
+    for c, (m, row) in zip(cols, fig.iterrows()):
+        c.metric(name[m], f"NDCG@{s['k']} {row['ndcg']:.3f}", f"Recall@{s['k']} {ctx.pct(row['recall'])}",
+                 delta_color="off", delta_arrow="off")
+    table = ev.figures.assign(method=[name[m] for m in ev.figures["method"]],
+                              ndcg_ci=[_interval(a, b) for a, b in zip(ev.figures["ndcg_lo"], ev.figures["ndcg_hi"])],
+                              margin_ci=[_interval(a, b, True) for a, b in zip(ev.figures["margin_lo"], ev.figures["margin_hi"])])
+    ctx.table(table, {"method": ("matching.col.method", "text"), "ndcg": ("matching.col.ndcg", "dec:3"),
+                      "ndcg_ci": ("matching.col.ci", "text"), "recall": ("matching.col.recall", "pct"),
+                      "recall_all": ("matching.col.recall_all", "pct"),
+                      "recall_selected": ("matching.col.recall_selected", "pct"),
+                      "margin": ("matching.col.margin", "dec:3"), "margin_ci": ("matching.col.ci_margin", "text")},
+              name="matching_evaluation")
+    st.caption(t("matching.eval_note", c=f"{s['mean_candidates']:.0f}", u=ctx.pct(s["unreachable"]), b=name[base]))
+    st.subheader(t("matching.importance", m=name[s["best_learned"]]))
     ctx.table(ev.importance.head(12), {"feature": ("matching.col.feature", "text"),
                                        "ndcg_drop": ("matching.col.ndcg_drop", "dec:3")})
 
@@ -178,7 +196,8 @@ def _gaps() -> None:
                   format_func=lambda d: t(f"matching.col.{d}"), placeholder=t("common.choose"), select_all=False)
     st.subheader(t("matching.groups"))
     with st.spinner(t("matching.computing")):
-        groups = ctx.query(matching_gaps.group_gaps, day, ctx.filters, tuple(by), role=role)
+        cov = ctx.query(matching_gaps.coverage, day, ctx.filters, role=role)
+    groups = matching_gaps.group_gaps(cov, tuple(by), role=role)
     if groups.empty:
         ctx.empty("matching.gaps_empty")
     else:
@@ -190,7 +209,7 @@ def _gaps() -> None:
                           "gap_firms": ("matching.col.gap_firms", "num")}, name="matching_blind_spot_groups", width="stretch")
     st.subheader(t("matching.programs"))
     st.caption(t("matching.programs_note"))
-    progs = ctx.query(matching_gaps.program_gaps, day, ctx.filters, role=role)
+    progs = matching_gaps.program_gaps(cov, role=role)
     if progs.empty:
         ctx.empty("matching.programs_empty", day=day)
         return

@@ -59,6 +59,7 @@ if notes:
     st.caption(" ".join(notes))
 
 st.subheader(ctx.t("overview.coverage"))
+st.caption(ctx.t("common.scope", scope=ctx.scope()))
 cells = ctx.query(overview.coverage, ctx.filters, role=ctx.role)
 ctx.table(cells, {
     "region_code": ("overview.col_region", "name:region"), "size_class": ("overview.col_size", "name:size"),

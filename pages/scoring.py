@@ -16,6 +16,7 @@ from scoring import (
     views,
 )
 from scoring.features import DRIVER_BY_NAME, KTOP_PART_KO
+from ui import jobs as job_view
 from ui.i18n import CATALOGUE
 from ui.shell import page
 
@@ -25,8 +26,7 @@ model = ctx.params.choice(st.segmented_control, ctx.t("scoring.model"), "model",
                          required=True, format_func=lambda m: ctx.t(f"scoring.model.{m}"))
 version = ctx.query(store.current_version, model)
 if version is None:
-    ctx.empty("scoring.empty", db=str(ctx.db_path))
-    st.stop()
+    job_view.wait_for(ctx, "scores")
 st.caption(ctx.t("scoring.version", version=version.version, created=version.created_at))
 if ctx.meta.get("source", "synthetic") == "synthetic":
     st.caption(ctx.t("scoring.synthetic"))

@@ -44,7 +44,9 @@ def _table(df: pd.DataFrame, name: str, by: str | None = None) -> None:
     """A result table (labels ``uptake.col.*``, kinds from the column names, one unit per money
     column) and its CSV download (period and filters in words, data date). ``by``: the dimension
     whose codes a ``grp`` column holds, shown by name."""
-    spec = tables.infer(df, "uptake")
+    # tile positions and the English name are for the tile map; a named group is shown by ui.names
+    hidden = {"name_en", "tile_row", "tile_col", *(("name",) if by in names.NAMED and "grp" in df else ())}
+    spec = {c: v for c, v in tables.infer(df, "uptake").items() if c not in hidden}
     for col in spec:
         if col in _COUNTS:
             spec[col] = (spec[col][0], "num")
@@ -54,7 +56,7 @@ def _table(df: pd.DataFrame, name: str, by: str | None = None) -> None:
             spec[col] = (spec[col][0], "dec")
         elif col == "median_decision_days":
             spec[col] = (spec[col][0], "days")
-        elif col == "grp" and by is not None and by in names.NAMED:
+        elif col == "grp" and by in names.NAMED:
             spec[col] = (f"uptake.dim.{by}", f"name:{by}")
     ctx.table(df, spec, name=f"uptake_{name}", width="stretch", notes=_notes())
 

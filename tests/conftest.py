@@ -27,3 +27,14 @@ def tiny_db_copy(tiny_db: Path, tmp_path: Path) -> Path:
     path = tmp_path / "madang.duckdb"
     shutil.copyfile(tiny_db, path)
     return path
+
+
+@pytest.fixture(scope="session")
+def matching_db(tmp_path_factory: pytest.TempPathFactory, tiny_db: Path) -> Path:
+    """A copy of the small database with a stored matching evaluation (the batch step run once)."""
+    from analytics.matching.__main__ import run
+
+    path = tmp_path_factory.mktemp("matching") / "madang.duckdb"
+    shutil.copyfile(tiny_db, path)
+    run(path, n_boot=200)
+    return path

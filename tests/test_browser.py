@@ -1,6 +1,15 @@
-"""End to end in a real browser: `streamlit run app.py` on a free port, headless Debian Chromium
-signs in as admin and opens every page registered for admin (so pages added later are covered),
-finds no exception or error element, and saves a screenshot per page into test-artifacts/.
+"""End to end in a real browser: the app served as `make app` serves it (`streamlit run serve.py`) on
+a free port, driven by headless Debian Chromium.
+
+* Each role: a deep link (page + filter) opened signed out shows the sign-in form at that URL and,
+  after signing in, that page with that filter; then every page the role may see opens from its
+  link with a filter (and, where the page has tabs, a tab chosen by clicking, whose URL is opened
+  again in a fresh load), survives a refresh (the signed session cookie), switches to English, and
+  a forbidden link says "access denied" in the user's language.
+* The admin starts the first-start job (training and broker detection) from the admin page and
+  watches it finish; the scoring and broker pages then show results.
+
+Screenshots go to test-artifacts/ (<role>-<page>.png, <role>-denied.png, ...).
 
 Needs /usr/bin/chromium and /usr/bin/chromedriver (Debian packages `chromium`, `chromium-driver`;
 `.ci/run` installs them with `fonts-nanum` so Hangul is drawn). Without them the test is skipped
@@ -20,6 +29,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -32,6 +42,7 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 CHROME_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--no-first-run", "--window-size=1440,1800", "--lang=ko-KR")
+PASSWORDS = {"policy": "policy-demo", "evaluator": "evaluator-demo", "auditor": "auditor-demo", "admin": "admin-demo"}
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
@@ -48,12 +59,13 @@ def _free_port() -> int:
 
 @contextmanager
 def _serve(db: Path) -> Iterator[str]:
-    """The app on ``db`` served by `streamlit run` on a free port; stopped by its own PID afterwards."""
+    """The app on ``db`` served as `make app` serves it (`streamlit run serve.py`) on a free port;
+    stopped by its own PID afterwards."""
     port = _free_port()
     env = {**os.environ, "MADANG_DB": str(db)}
     log = open(db.with_name("streamlit.log"), "w")
     proc = subprocess.Popen(  # exec'd directly, so proc.pid is the server's own PID
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--client.showErrorDetails", "full",
          "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -136,7 +148,7 @@ def browser() -> Iterator[object]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def _settled(driver, timeout: float = 60) -> None:
+def _settled(driver, timeout: float = 180) -> None:
     """Wait until the script has run and the page has stopped changing."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -146,8 +158,12 @@ def _settled(driver, timeout: float = 60) -> None:
             d.find_elements(By.CSS_SELECTOR, "[data-testid='stSkeleton']")
 
     wait = WebDriverWait(driver, timeout, poll_frequency=0.2)
-    wait.until(idle)
-    time.sleep(1.5)  # a rerun may start just after a click; charts and tables draw after the script ends
+    try:
+        wait.until(idle)
+    except Exception:
+        _shot(driver, "timeout")  # what the page showed while it did not settle
+        raise
+    time.sleep(1.0)  # a rerun may start just after a click; charts and tables draw after the script ends
     wait.until(idle)
 
 
@@ -168,38 +184,156 @@ def _sign_in(driver, user: str, password: str) -> None:
     assert user in driver.find_element(By.CSS_SELECTOR, "[data-testid='stSidebar']").text
 
 
-def test_admin_opens_every_page_without_errors(server: str, browser) -> None:
+def _body(driver) -> str:
     from selenium.webdriver.common.by import By
 
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
+def _title(driver) -> str:
+    from selenium.webdriver.common.by import By
+
+    heads = driver.find_elements(By.TAG_NAME, "h1")
+    return heads[0].text.strip() if heads else ""
+
+
+def _shot(driver, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    return path
+
+
+def _open(driver, url: str) -> None:
+    driver.get(url)
+    _settled(driver)
+
+
+def _tabs(driver) -> list:
+    """The tabs of the page's first tab set."""
+    from selenium.webdriver.common.by import By
+
+    sets = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stTabs']")
+    return sets[0].find_elements(By.CSS_SELECTOR, "[data-testid='stTab']") if sets else []
+
+
+def _pick_second_tab(driver) -> str | None:
+    """Click a page's second tab (if it has tabs); the tab's label."""
+    tabs = _tabs(driver)
+    if len(tabs) < 2:
+        return None
+    label = tabs[1].text.strip()
+    driver.execute_script("arguments[0].click();", tabs[1])
+    _settled(driver)
+    return label
+
+
+def _selected_tab(driver) -> str | None:
+    chosen = [tab for tab in _tabs(driver) if tab.get_attribute("aria-selected") == "true"]
+    return chosen[0].text.strip() if chosen else None
+
+
+def _titles(lang: str) -> dict[str, str]:
+    from ui.i18n import t
+
+    return {spec.key: t(f"{spec.key}.title", lang) for spec in app.PAGES}
+
+
+def _run_setup_job_as_admin(driver, server: str, db: Path) -> None:
+    """The admin starts training and broker detection from the admin page; the scoring page shows
+    the job's progress while it runs and the scores once it has finished."""
+    from selenium.webdriver.common.by import By
+
+    from data import jobs
+
+    _open(driver, f"{server}/admin")
+    start = [b for b in driver.find_elements(By.CSS_SELECTOR, "button") if "모델 학습과 브로커 탐지 시작" in b.text]
+    assert start, "the admin page offers to start the setup job"
+    driver.execute_script("arguments[0].click();", start[0])
+    _settled(driver)
+    _shot(driver, "admin-job-started")
+    running = [j for j in jobs.jobs(db) if j.kind == "setup"]
+    assert running, "the click started a setup job"
+    _open(driver, f"{server}/scoring")
+    body = _body(driver)
+    if jobs.get(db, running[0].id).active:
+        assert "평가 모델을 학습하는 중" in body or "브로커" in body, body[:500]
+        _shot(driver, "admin-scoring-waiting")
+    assert "python -m" not in body
+    deadline = time.monotonic() + 600
+    while (job := jobs.get(db, running[0].id)) is not None and job.active:
+        assert time.monotonic() < deadline, "the setup job did not finish in 10 minutes"
+        time.sleep(2)
+    assert job is not None and job.status == "done", jobs.log_tail(db, job.id)
+
+
+def test_each_role_deep_links_refresh_language_and_denied(server: str, browser, tiny_db_copy: Path) -> None:
     driver = browser
-    # A page URL opened before signing in shows the sign-in notice, never the page's data.
-    driver.get(f"{server}/admin")
-    _settled(driver)
-    body = driver.find_element(By.TAG_NAME, "body").text
-    assert "사용자 추가" not in body and ("로그인" in body)
-    assert _errors(driver) == []
+    ko, en = _titles("ko"), _titles("en")
+    unbound: list[str] = []
+    for role in ("admin", "policy", "evaluator", "auditor"):
+        driver.delete_all_cookies()
+        allowed = [spec.key for spec in app.pages_for(role)]
+        forbidden = [spec.key for spec in app.PAGES if spec.key not in allowed]
+        # 1. a deep link opened signed out: the sign-in form at that URL, then that page and filter
+        target = allowed[1] if len(allowed) > 1 else allowed[0]
+        _open(driver, f"{server}/{target}?region=11")
+        assert "Page not found" not in _body(driver) and "로그인" in _body(driver)
+        assert _errors(driver) == []
+        _shot(driver, f"{role}-signin-at-link")
+        _sign_in(driver, role, PASSWORDS[role])
+        assert _title(driver) == ko[target], (role, target, _body(driver)[:500])
+        assert parse_qs(urlparse(driver.current_url).query).get("region") == ["11"]
+        if role == "admin":
+            _run_setup_job_as_admin(driver, server, tiny_db_copy)
+        # 2. every allowed page from its link (a filter and a tab), again after a refresh
+        for key in allowed:
+            _open(driver, f"{server}/{key}?region=11")
+            assert _title(driver) == ko[key], (role, key, _body(driver)[:500])
+            before = parse_qs(urlparse(driver.current_url).query)
+            tab = _pick_second_tab(driver)
+            link = driver.current_url
+            if tab is not None and parse_qs(urlparse(link).query) == before:
+                unbound.append(f"{key}: {tab}")  # the page does not keep this tab in its URL
+                tab = None
+            driver.refresh()
+            _settled(driver)
+            shot = _shot(driver, f"{role}-{key}")
+            assert _errors(driver) == [], f"{role} {key}: see {shot}"
+            assert _title(driver) == ko[key] and "로그인" not in _title(driver), f"refresh lost the session: {shot}"
+            assert parse_qs(urlparse(driver.current_url).query).get("region") == ["11"]
+            if tab is not None:
+                assert _selected_tab(driver) == tab, f"{role} {key}: tab not kept by {link}"
+        # 3. the same in English, from a link
+        _open(driver, f"{server}/{allowed[-1]}?lang=en")
+        assert _title(driver) == en[allowed[-1]]
+        _shot(driver, f"{role}-{allowed[-1]}-en")
+        # 4. a forbidden link: access denied, in the user's language, no data
+        for key in forbidden[:1]:
+            _open(driver, f"{server}/{key}")
+            assert _title(driver) == "이 화면을 볼 권한이 없습니다" and "Page not found" not in _body(driver)
+            _shot(driver, f"{role}-denied")
+            _open(driver, f"{server}/{key}?lang=en")
+            assert _title(driver) == "You may not open this view"
+        # the menu lists exactly the role's pages
+        from selenium.webdriver.common.by import By
 
-    driver.get(server)
-    _settled(driver)
-    driver.save_screenshot(str(ARTIFACTS / "signin.png"))
-    _sign_in(driver, "admin", "admin-demo")
-
-    driver.save_screenshot(str(ARTIFACTS / "after_signin.png"))
-    pages = app.pages_for("admin")
-    links = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stSidebarNavLink']")
-    assert len(links) == len(pages), "the menu should list exactly the admin's pages"
-    opened = []
-    for index, spec in enumerate(pages):
-        link = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stSidebarNavLink']")[index]
-        driver.execute_script("arguments[0].click();", link)  # client-side navigation keeps the session
+        links = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stSidebarNavLink']")
+        assert len(links) == len(allowed), role
+        # signing out ends the session for refreshes too
+        driver.execute_script("arguments[0].click();", driver.find_element(By.CSS_SELECTOR, ".st-key-_signout button"))
         _settled(driver)
-        shot = ARTIFACTS / f"{spec.key}.png"
-        driver.save_screenshot(str(shot))
-        assert _errors(driver) == [], f"{spec.path}: see {shot}"
-        assert driver.find_element(By.TAG_NAME, "h1").text, spec.path
-        opened.append(spec.key)
-    assert opened == [s.key for s in app.pages_for("admin")]
+        driver.refresh()
+        _settled(driver)
+        assert driver.find_elements(By.CSS_SELECTOR, "[data-testid='stTextInput'] input"), f"{role}: still signed in"
+    print("tabs the pages do not keep in their URL:", sorted(set(unbound)))
+
+
+def test_security_headers_and_cookie_flags(server: str) -> None:
+    with urllib.request.urlopen(server, timeout=10) as r:
+        headers = {k.lower(): v for k, v in r.headers.items()}
+    assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in headers["content-security-policy"]
 
 
 @pytest.fixture
@@ -251,6 +385,8 @@ def test_auditor_opens_a_cluster_graph_and_clicks_a_node(broker_db: Path, server
     body = driver.find_element(By.TAG_NAME, "body").text
     assert _errors(driver) == []
     assert "전체 데이터에서 이 값을 쓰는 기업" in body or "서로 거의 같은 사업계획서" in body, "no details after the click"
+
+
 def test_catalogue_and_matching_on_an_imported_catalogue_alone(imported_server: str, browser) -> None:
     """Policy staff on a database with no firms or applications: the catalogue lists the programs with
     their links, matching lists a typed profile's eligible programs, uptake says what it needs."""
@@ -272,3 +408,45 @@ def test_catalogue_and_matching_on_an_imported_catalogue_alone(imported_server: 
         assert expect in driver.find_element(By.TAG_NAME, "body").text, f"{key}: see {shot}"
         if key in ("catalogue", "matching"):   # a table was drawn (canvas grid)
             assert driver.find_elements(By.CSS_SELECTOR, "[data-testid='stDataFrame']"), f"{key}: see {shot}"
+
+
+def _click_text(driver, css: str, text: str) -> None:
+    """Click the element matching ``css`` whose (last line of) visible text is ``text`` (icons come first)."""
+    from selenium.webdriver.common.by import By
+
+    found = [e for e in driver.find_elements(By.CSS_SELECTOR, css) if e.text.strip().splitlines()[-1:] == [text]]
+    assert found, (css, text, [e.text for e in driver.find_elements(By.CSS_SELECTOR, css)][:20])
+    driver.execute_script("arguments[0].click();", found[0])
+    _settled(driver)
+
+
+def test_page_settings_are_codes_in_the_url_and_stay_on_their_page(server: str, browser) -> None:
+    """Tab and breakdown are written to the URL as codes (tab=breakdown, not the Korean label), stay
+    when the language changes, and do not follow the user to another page (issue 21)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from ui.i18n import t
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver = browser
+    driver.get(server)
+    _settled(driver)
+    inputs = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stTextInput'] input")
+    inputs[0].send_keys("policy")
+    inputs[1].send_keys("policy-demo", Keys.ENTER)
+    _settled(driver)
+    _click_text(driver, "[data-testid='stSidebarNavLink']", t("uptake.title", "ko"))
+    _click_text(driver, "[role='tab']", t("uptake.tab.breakdown", "ko"))
+    _click_text(driver, "[data-testid='stButtonGroup'] button", t("uptake.dim.region", "ko"))
+    assert "tab=breakdown" in driver.current_url and "by=region" in driver.current_url, driver.current_url
+    _click_text(driver, "[data-testid='stSidebar'] [data-testid='stButtonGroup'] button", "English")
+    assert "tab=breakdown" in driver.current_url and "by=region" in driver.current_url, driver.current_url
+    selected = driver.find_elements(By.CSS_SELECTOR, "[role='tab'][aria-selected='true']")
+    assert [e.text for e in selected] == [t("uptake.tab.breakdown", "en")]
+    driver.save_screenshot(str(ARTIFACTS / "uptake_breakdown_en.png"))
+    assert _errors(driver) == []
+    _click_text(driver, "[data-testid='stSidebarNavLink']", t("matching.title", "en"))
+    assert "by=region" not in driver.current_url and "tab=breakdown" not in driver.current_url, driver.current_url
+    _click_text(driver, "[data-testid='stSidebarNavLink']", t("uptake.title", "en"))
+    assert "tab=breakdown" in driver.current_url and "by=region" in driver.current_url, driver.current_url

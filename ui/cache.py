@@ -5,7 +5,10 @@
 * Results of analytics functions cached by (function, path, data version, arguments).
 
 A rebuilt or imported database gets a new data version (``data.db.data_version`` is a stat of the
-file, read on every call), so the next rerun opens the new file and misses the old results.
+file, read on every call), so the next rerun opens the new file and misses the old results. So that
+the first visitor after a batch job does not wait for every page's queries, :func:`warm` replays
+the most recent distinct calls against the new version in a background thread as soon as any run
+notices the change.
 
 The file is ATTACHed read-only into a fresh in-memory DuckDB instead of ``duckdb.connect(path)``:
 DuckDB keeps one instance per path per process, so after ``os.replace`` a plain connect would keep
@@ -14,9 +17,8 @@ returning the old file's instance for as long as any old connection lives.
 from __future__ import annotations
 
 import importlib
+import logging
 import threading
-import time
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,38 +74,77 @@ def query(fn: Callable[..., T], *args: Any, db_path: Path | str | None = None, *
     (plain values, tuples, frozen dataclasses such as ``Filters``).
     """
     path = str(db_path or default_db_path())
-    return _cached(fn.__module__, fn.__qualname__, path, data_version(path), args, tuple(sorted(kwargs.items())))
+    key = (fn.__module__, fn.__qualname__, path, args, tuple(sorted(kwargs.items())))
+    _recent().note(key)
+    return _cached(key[0], key[1], path, data_version(path), args, key[4])
 
 
-class FailureLog:
-    """Failed sign-ins per user name across all sessions of this process (for the growing delay)."""
+class RecentCalls:
+    """The last :data:`SIZE` distinct cached calls, and the data version each file was last warmed for."""
 
-    WINDOW_S = 900.0
+    SIZE = 64
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._times: dict[str, list[float]] = defaultdict(list)
+        self._calls: dict[tuple, None] = {}  # insertion-ordered: oldest first
+        self.versions: dict[str, str] = {}
 
-    def count(self, name: str) -> int:
-        now = time.monotonic()
+    def note(self, key: tuple) -> None:
         with self._lock:
-            recent = [t for t in self._times[name] if now - t < self.WINDOW_S]
-            self._times[name] = recent
-            return len(recent)
+            self._calls.pop(key, None)
+            self._calls[key] = None
+            while len(self._calls) > self.SIZE:
+                del self._calls[next(iter(self._calls))]
 
-    def add(self, name: str) -> None:
+    def for_path(self, path: str) -> list[tuple]:
         with self._lock:
-            self._times[name].append(time.monotonic())
+            return [k for k in reversed(self._calls) if k[2] == path]
 
-    def clear(self, name: str) -> None:
+    def changed(self, path: str, version: str) -> bool:
+        """Whether ``version`` is new for ``path`` since the last call (the first sighting is not a change)."""
         with self._lock:
-            self._times.pop(name, None)
+            before = self.versions.get(path)
+            self.versions[path] = version
+            return before is not None and before != version
 
 
 @st.cache_resource(show_spinner=False)
-def failure_log() -> FailureLog:
-    """The process-wide failure log (a resource: shared by all sessions)."""
-    return FailureLog()
+def _recent() -> RecentCalls:
+    return RecentCalls()
+
+
+def warm(db_path: Path | str | None = None) -> threading.Thread | None:
+    """When the data file has a new version, recompute the recent calls for it in the background.
+
+    Cheap when nothing changed (a stat); returns the warming thread when it started one.
+    """
+    path = str(db_path or default_db_path())
+    try:
+        version = data_version(path)
+    except OSError:
+        return None
+    recent = _recent()
+    if not recent.changed(path, version):
+        return None
+    calls = recent.for_path(path)
+
+    def replay() -> None:
+        for module, qualname, _, args, kwargs in calls:
+            try:
+                _cached(module, qualname, path, version, args, kwargs)
+            except Exception:  # a call that fails now fails again, visibly, when a page makes it
+                logging.getLogger(__name__).debug("warming %s.%s failed", module, qualname, exc_info=True)
+
+    thread = threading.Thread(target=replay, name="madang-cache-warm", daemon=True)
+    thread.start()
+    return thread
+
+
+@st.cache_resource(show_spinner=False)
+def shared(name: str, _factory: Callable[[], T]) -> T:
+    """One process-wide object per ``name``, made by ``_factory`` on first use and shared by every
+    session (for state that must outlive one session, such as the sign-in failure counts)."""
+    return _factory()
 
 
 def clear() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from typing import Any
 
 import streamlit as st
 
@@ -72,7 +73,8 @@ def _store(key: str) -> None:
     """Widget callback: copy the widget's new value into the session's Filters."""
     value = st.session_state[key]
     attr = _DATE_KEYS.get(key) or flt.MULTI_FIELDS[key]
-    st.session_state[_FILTERS] = replace(current(), **{attr: value if key in _DATE_KEYS else tuple(value)})
+    changed: dict[str, Any] = {attr: value if key in _DATE_KEYS else tuple(value)}
+    st.session_state[_FILTERS] = replace(current(), **changed)
 
 
 def _reset() -> None:

@@ -1,5 +1,7 @@
 """First start and the files' health: build the default database (with a progress bar) and its demo
-users, or stop on a clear page when the data, users or records file is missing or unreadable."""
+users, or stop on a clear page when the data, users or records file is missing or unreadable; after a
+build, start the rest in the background (model training and broker detection: a ``setup`` job, see
+data/jobs.py), whose progress the scoring and broker pages show while they wait for it."""
 from __future__ import annotations
 
 import threading
@@ -10,7 +12,7 @@ from typing import NoReturn
 import duckdb
 import streamlit as st
 
-from data import records, users
+from data import jobs, records, users
 from data.db import is_default, users_path
 from ui import cache
 from ui.i18n import t
@@ -46,6 +48,7 @@ def ensure_database(db_path: Path, lang: str) -> None:
                 build(db_path, scale=DEFAULT_SCALE, seed=DEFAULT_SEED, progress=_progress_callback(bar, lang))
                 bar.empty()
                 users.ensure_demo_users(users_path(db_path))
+                jobs.start(db_path, "setup", by="first start")
                 st.success(t("setup.done", lang))
                 st.warning(t("setup.demo_users", lang, path=users_path(db_path)), icon=":material/key:")
     problem = _problem(db_path)

@@ -21,12 +21,12 @@ from analytics.filters import Filters
 from analytics.overview import summary as overview
 from data import access, privacy
 from data.db import data_version, default_db_path
-from ui import cache, filterbar, fmt, names, tables, urlstate
+from ui import cache, filterbar, fmt, names, session, tables, urlstate
 from ui.i18n import DEFAULT_LANG, LANGS
 from ui.i18n import t as label
+from ui.session import AUTH_KEY
 
 T = TypeVar("T")
-AUTH_KEY = "auth"            # session state: {"user": ..., "role": ...}, set only by ui.signin
 _SHELL_KEY = "_shell"        # session state: what the sidebar computed in this run
 SHELL_PARAMS = ("lang", "plain")  # query parameters of the shell itself
 _LANG_KEY = "_lang"          # session state: the chosen language
@@ -96,8 +96,10 @@ def sidebar(user: str, role: str) -> None:
     lang = language_switch()
     st.sidebar.caption(label("signin.as", lang, user=user, role=label(f"role.{role}", lang)))
     if st.sidebar.button(label("signin.out", lang), key="_signout", icon=":material/logout:"):
-        st.session_state.pop(AUTH_KEY, None)
+        privacy.log_access(default_db_path(), user, role, "sign_out", None)
+        session.end()
         st.rerun()
+    cache.warm()
     meta = cache.query(overview.meta)
     if meta.get("source", "synthetic") == "synthetic":
         st.sidebar.badge(label("side.synthetic", lang), icon=":material/science:", color="orange")
@@ -205,6 +207,26 @@ class PageContext:
             self.log("export", f"{self.page_key}: {name} ({len(df)} rows)")
 
 
+def _denied_text(role: str, allowed: Iterable[str], lang: str) -> str:
+    allowed = set(allowed)
+    return label("denied.body", lang, role=label(f"role.{role}", lang),
+                 allowed=", ".join(label(f"role.{r}", lang) for r in access.ROLES if r in allowed))
+
+
+def denied_page(spec: PageSpec) -> Callable[[], None]:
+    """The page shown at ``/<spec.key>`` to a role that may not open it (instead of "Page not found")."""
+    def denied() -> None:
+        lang = current_lang()
+        who = current_user()
+        st.title(label("denied.title", lang))
+        if who is not None:
+            st.error(_denied_text(who[1], spec.roles, lang), icon=":material/block:")
+            privacy.log_access(default_db_path(), who[0], who[1], "denied", spec.key)
+        st.caption(label("denied.hint", lang))
+    denied.__name__ = f"denied_{spec.key}"
+    return denied
+
+
 def filter_words(filters: Filters, lang: str, period: bool = True) -> str:
     """Period and filters in words, for captions and CSV headers (every figure says its scope)."""
     shown_period = (f"{fmt.day(filters.date_from) if filters.date_from else '…'} ~ "
@@ -246,8 +268,7 @@ def page(view: str, *, filters: Iterable[str] = flt.DIMS,
     allowed = access.roles(f"view.{view}")
     if not access.may(role, f"view.{view}"):
         st.error(label("denied.title", lang), icon=":material/block:")
-        st.write(label("denied.body", lang, role=label(f"role.{role}", lang),
-                       allowed=", ".join(label(f"role.{r}", lang) for r in access.ROLES if r in allowed)))
+        st.write(_denied_text(role, allowed, lang))
         st.stop()
     chosen, notices = filterbar.draw(filters, lang)
     shared = (*flt.PARAM_KEYS, *SHELL_PARAMS)

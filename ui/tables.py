@@ -8,7 +8,7 @@ A spec maps each shown column to ``(label key, kind)``. Kinds:
 * ``money`` – an amount, every cell of the column in one unit named in the header (억원, 조원…);
 * ``pct`` – a share shown in percent; ``pp`` – a difference of shares in percentage points;
 * ``days`` – a number of days; ``date`` / ``datetime`` / ``month`` – a day, a moment or a month;
-* ``check`` – a yes/no.
+* ``check`` – a yes/no; ``link`` – a web address, drawn as a link (the CSV keeps the address).
 
 The CSV carries the same columns, headers in the user's language with the column codes in a second
 header row, values rounded as shown, and '#' lines naming the view, period, filters (in words),
@@ -123,6 +123,8 @@ def shape(df: pd.DataFrame, columns: Spec, lang: str, plain: bool = False, *, cs
                     (fmt_str + "%%" if base == "pct" else fmt_str))
         elif base == "check":
             config[code] = st.column_config.CheckboxColumn(title)
+        elif base == "link":
+            config[code] = st.column_config.LinkColumn(title, display_text=t("common.open_link", lang))
         else:
             config[code] = st.column_config.TextColumn(title)
         out[code] = values

@@ -54,24 +54,24 @@ def support_reach(con: duckdb.DuckDBPyConnection, filters: Filters = Filters(), 
     ``years`` selects the survey year(s) and the application years alike.
     """
     access.require(role, "adoption")
-    by = [b for b in by if b in REACH_DIMS] or ["region_code"]
-    adoption = estimate(cell_sums(con, filters, years=years), by, ("uses",))
-    adoption = adoption[[*by, "n", "p", "lo", "hi", "low_n"]]
+    dims = [b for b in by if b in REACH_DIMS] or ["region_code"]
+    adoption = estimate(cell_sums(con, filters, years=years), dims, ("uses",))
+    adoption = adoption[[*dims, "n", "p", "lo", "hi", "low_n"]]
     cells = _uptake_cells(con, filters, years)
     if cells.empty:
         return pd.DataFrame()
     span = float(cells["years_spanned"].iloc[0])
-    uptake = cells.groupby(by, as_index=False)[["firms", "applications", "awards", "applicant_firms"]].sum()
+    uptake = cells.groupby(dims, as_index=False)[["firms", "applications", "awards", "applicant_firms"]].sum()
     uptake["applications_per_1000"] = uptake["applications"] / uptake["firms"] / span * 1000
     uptake["awards_per_1000"] = uptake["awards"] / uptake["firms"] / span * 1000
-    out = uptake.merge(adoption, on=by, how="left")
+    out = uptake.merge(adoption, on=dims, how="left")
     low_adoption = out["p"] < out["p"].median()
     low_uptake = out["applications_per_1000"] < out["applications_per_1000"].median()
     out["laggard"] = low_adoption & low_uptake
     rank = out["p"].rank(pct=True) + out["applications_per_1000"].rank(pct=True)
     out = out.assign(_rank=rank).sort_values(["laggard", "_rank"], ascending=[False, True]).drop(columns="_rank")
-    out = add_labels(out.reset_index(drop=True), by, domain_names(con))
-    out = out[[*by, "label_ko", "label_en", "n", "p", "lo", "hi", "low_n", "firms", "applicant_firms",
+    out = add_labels(out.reset_index(drop=True), dims, domain_names(con))
+    out = out[[*dims, "label_ko", "label_en", "n", "p", "lo", "hi", "low_n", "firms", "applicant_firms",
                "applications_per_1000", "awards_per_1000", "laggard"]]
     # Small cells are hidden per source: adoption by respondents, uptake by applicant firms.
     out = suppress_small(out, ["n"], role, derived=["p", "lo", "hi"])

@@ -25,7 +25,11 @@ RISK_WEIGHTS: dict[str, float] = {
     "amount": 0.05,      # awarded more than those applicants
     "repeat": 0.30,      # firms with several applications carrying the same traces (a broker applies everywhere)
     "spread": 0.05,      # members spread over regions (honest shared identifiers are local)
+    "evidence": 0.30,    # share of its (households of) firms tied to the others by two independent groups
 }
+# A shared address explains a shared landline and a shared Wi-Fi (one home, one building): on a
+# firm that shares its address with the cluster, those groups are not independent evidence.
+COLOCATION: dict[str, tuple[str, ...]] = {"place": ("contact", "network")}
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,11 @@ class ClusterParams:
     louvain_resolution: float = 1.0
     min_firms: int = 3           # two firms sharing a household are not a ring
     weak_groups: tuple[str, ...] = ("document",)  # groups that cannot carry a flag alone (names)
-    flag_at: float = 0.2         # risk at which a cluster is flagged
+    flag_at: float = 0.25        # behaviour (the risk without the evidence part) of a flagged cluster ...
+    spread_at: float = 0.8       # ... or its spread over regions (honest shared identifiers are local), and
+    burst_at: float = 0.5        # a cluster with this share of members in one burst_days window counts timing as evidence
+    multi_firms: int = 2         # ... this many of its households (and ...
+    multi_share: float = 0.3     # ... this share of them) tied to the others by >= 2 independent groups
     burst_days: float = 1.0      # window for the burst share
     weights: dict[str, float] = field(default_factory=lambda: dict(RISK_WEIGHTS))
     seed: int = 0
@@ -104,20 +112,56 @@ def merge_linked(assignment: dict[int, int], links: pd.DataFrame, *, min_pairs: 
     return {app: root.get(cid, cid) for app, cid in assignment.items()}
 
 
-def risk(members: pd.DataFrame, links: pd.DataFrame, params: ClusterParams) -> pd.DataFrame:
+def multi_evidence(links: pd.DataFrame, household: dict[int, int], params: ClusterParams,
+                   traces: pd.DataFrame | None = None, timed: set | None = None) -> pd.Series:
+    """Per cluster: households tied to other households of the cluster by at least two independent
+    evidence groups, over all their links and the cluster's traces they carry
+    (:func:`analytics.brokers.links.cluster_traces`); timing and co-located groups not counted (see
+    :data:`COLOCATION`). ``links``: strong in-cluster links with cluster_id, firm_a, firm_b, groups."""
+    if links.empty or "firm_a" not in links:
+        return pd.Series(dtype=float)
+    ha = links["firm_a"].map(lambda f: household.get(f, f))
+    hb = links["firm_b"].map(lambda f: household.get(f, f))
+    keep = ha != hb
+    side = pd.concat([pd.DataFrame({"cluster_id": links["cluster_id"], "h": ha, "groups": links["groups"]})[keep],
+                      pd.DataFrame({"cluster_id": links["cluster_id"], "h": hb, "groups": links["groups"]})[keep]])
+    side = side.explode("groups").dropna(subset=["groups"])
+    if traces is not None and len(traces):
+        side = pd.concat([side, pd.DataFrame({"cluster_id": traces["cluster_id"], "groups": traces["grp"],
+                                              "h": traces["firm_id"].map(lambda f: household.get(f, f))})])
+    # timing counts only in clusters submitted in a burst (``timed``): a deadline day alone is no tie
+    side = side[(side["groups"] != "timing") | side["cluster_id"].isin(timed or set())]
+    sets = side.groupby(["cluster_id", "h"])["groups"].agg(set)
+
+    def independent(gs: set) -> int:
+        for g, explained in COLOCATION.items():
+            if g in gs:
+                gs = gs - set(explained)
+        return len(gs - set(params.weak_groups)) + min(len(gs & set(params.weak_groups)), 1)
+
+    return (sets.apply(independent) >= 2).groupby(level=0).sum().astype(float)
+
+
+def risk(members: pd.DataFrame, links: pd.DataFrame, params: ClusterParams,
+         household: dict[int, int] | None = None, traces: pd.DataFrame | None = None) -> pd.DataFrame:
     """Risk parts, score and flag per cluster.
 
     ``members``: application_id, cluster_id, firm_id, region_code, program_id, submitted_at, status,
     amount_awarded_krw, prog_selection_rate, prog_mean_award (the last two over all applicants to
-    the program). ``links``: strong links with cluster_id, weight, groups, plan_similarity.
+    the program). ``links``: strong links with cluster_id, weight, groups, plan_similarity (and
+    firm_a, firm_b for the evidence part). ``household``: firm -> its related-firm group
+    (:func:`analytics.brokers.links.related_firms`); related firms count once.
     """
+    household = household or {}
     m = members.copy()
+    m["household"] = m["firm_id"].map(lambda f: household.get(f, f))
     m["selected"] = (m["status"] == "selected").astype(float)
     m["t"] = (m["submitted_at"] - pd.Timestamp("2000-01-01")).dt.total_seconds() / 86_400  # days
     g = m.groupby("cluster_id")
     out = pd.DataFrame({
         "size": g.size(),
         "n_firms": g["firm_id"].nunique(),
+        "n_households": g["household"].nunique(),
         "n_programs": g["program_id"].nunique(),
         "n_regions": g["region_code"].nunique(),
         "awarded_krw": g["amount_awarded_krw"].sum(),
@@ -141,6 +185,9 @@ def risk(members: pd.DataFrame, links: pd.DataFrame, params: ClusterParams) -> p
     ident = out["groups"].apply(lambda gs: len([x for x in gs if x != "timing"]))
     sel_z = (out["selected"] - out["expected_selected"]) / np.sqrt(g["prog_selection_rate"].apply(lambda p: (p * (1 - p)).sum()).clip(lower=0.25))
     out["selection_z"] = sel_z
+    out["multi_households"] = multi_evidence(
+        links, household, params, traces, set(out.index[out["burst_share"] >= params.burst_at])).reindex(out.index).fillna(0)
+    multi_share = out["multi_households"] / out["n_households"].clip(lower=1)
     parts = pd.DataFrame({
         "groups": np.clip((ident - 1) / 3, 0, 1),
         "burst": np.clip((out["burst_share"] - 0.2) / 0.5, 0, 1),
@@ -149,11 +196,18 @@ def risk(members: pd.DataFrame, links: pd.DataFrame, params: ClusterParams) -> p
         "amount": np.clip(out["awarded_krw"] / out["expected_award"].clip(lower=1) - 1, 0, 1),
         "repeat": np.clip(out["repeat_share"] / 0.4, 0, 1),
         "spread": np.clip((out["n_regions"] - 1) / np.maximum(out["n_firms"] - 1, 1) / 0.5, 0, 1),
+        "evidence": np.clip(multi_share / 0.5, 0, 1),
     }, index=out.index)
     out["risk"] = sum(parts[k] * w for k, w in params.weights.items()) / sum(params.weights.values())
+    behaviour = {k: w for k, w in params.weights.items() if k != "evidence"}
+    out["behaviour"] = sum(parts[k] * w for k, w in behaviour.items()) / sum(behaviour.values())
     # a cluster held together only by namesakes and coincident timing is not a network
     core = out["groups"].apply(lambda gs: bool(set(gs) - {"timing", *params.weak_groups}))
-    out["flagged"] = (out["n_firms"] >= params.min_firms) & (out["risk"] >= params.flag_at) & core
+    multi = (out["multi_households"] >= params.multi_firms) & (multi_share >= params.multi_share)
+    # two independent groups on several members, and a broker's behaviour (bursts, copied plans,
+    # repeat clients, outcomes) or members spread over the country: an office's clients are local
+    acts = (out["behaviour"] >= params.flag_at) | (parts["spread"] >= params.spread_at)
+    out["flagged"] = (out["n_households"] >= params.min_firms) & acts & multi & core
     out["reasons"] = [
         {k: round(float(parts.at[cid, k]), 3) for k in params.weights} | {
             "n_groups": int(out.at[cid, "n_groups"]), "evidence_groups": out.at[cid, "groups"],
@@ -165,6 +219,7 @@ def risk(members: pd.DataFrame, links: pd.DataFrame, params: ClusterParams) -> p
             "awarded_krw": int(out.at[cid, "awarded_krw"]), "expected_award_krw": int(out.at[cid, "expected_award"]),
             "n_programs": int(out.at[cid, "n_programs"]), "n_regions": int(out.at[cid, "n_regions"]),
             "repeat_share": round(float(out.at[cid, "repeat_share"]), 3),
+            "n_households": int(out.at[cid, "n_households"]), "multi_households": int(out.at[cid, "multi_households"]),
         }
         for cid in out.index
     ]

@@ -16,14 +16,14 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from analytics.brokers import clusters, links, suppressions
+from analytics.brokers import clusters, links, suppressions, weights
 from analytics.brokers.clusters import ClusterParams
 from analytics.brokers.links import LinkParams
 from data import export
@@ -45,6 +45,7 @@ class Detection:
     members: pd.DataFrame      # application_id, cluster_id, firm_id, ...
     clusters: pd.DataFrame     # cluster_id, size, n_firms, risk, flagged, reasons, ...
     stats: dict
+    related: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["firm_id", "household", "basis"]))
 
 
 def _enough_firms(con: duckdb.DuckDBPyConnection, assignment: dict[int, int], min_firms: int) -> dict[int, int]:
@@ -112,6 +113,12 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
 
     t2 = time.perf_counter()
     all_links = links.combine(con, pl, link_params, stats["timing_weight"])
+    fs = weights.estimate(con, len(pl), plan_stats["plans"])
+    stats["weights"] = fs.to_json()
+    links.strengthen(con, link_params, fs.m)
+    all_links = con.table("_links")
+    related = links.related_firms(con, link_params)
+    household = dict(zip(related["firm_id"], related["household"]))
     # in a fixed order: components and communities are numbered in the order edges arrive
     st = all_links.filter("strong").select("app_a, app_b").order("app_a, app_b").fetchnumpy()
     assignment = clusters.components(st["app_a"], st["app_b"], cluster_params)
@@ -129,12 +136,14 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     b_cl = near["app_b"].map(assignment)
     near["cluster_id"] = a_cl.where(a_cl == b_cl)
     in_cluster = near[near["strong"] & near["cluster_id"].notna()]
-    cl = clusters.risk(members, in_cluster, cluster_params) if len(members) else pd.DataFrame(
+    traces = links.cluster_traces(con, assignment, alpha=link_params.trace_alpha, min_firms=cluster_params.trace_firms)
+    stats["cluster_traces"] = int(traces[["cluster_id", "kind", "value"]].drop_duplicates().shape[0])
+    cl = clusters.risk(members, in_cluster, cluster_params, household, traces) if len(members) else pd.DataFrame(
         columns=["cluster_id", "size", "n_firms", "risk", "flagged", "reasons"])
     stats.update(links=len(all_links), strong_links=len(st["app_a"]), clusters=len(cl),
-                 flagged=int(cl["flagged"].sum()) if len(cl) else 0, t_clusters=round(time.perf_counter() - t2, 2))
+                 related_groups=int(related["household"].nunique()) if len(related) else 0, flagged=int(cl["flagged"].sum()) if len(cl) else 0, t_clusters=round(time.perf_counter() - t2, 2))
     progress(f"clusters: {stats['clusters']:,}, flagged {stats['flagged']:,} ({stats['t_clusters']} s)")
-    return Detection(links=near, members=members, clusters=cl, stats=stats)
+    return Detection(links=near, members=members, clusters=cl, stats=stats, related=related)
 
 
 def store(con: duckdb.DuckDBPyConnection, det: Detection, *, run_id: str, params: dict,
@@ -154,6 +163,12 @@ def store(con: duckdb.DuckDBPyConnection, det: Detection, *, run_id: str, params
                        groups, awarded_krw, n_programs, n_regions, first_at, last_at FROM _c""", [run_id])
         con.register("_m", det.members[["cluster_id", "application_id"]])
         con.execute("INSERT INTO broker_cluster_members SELECT ?, cluster_id, application_id FROM _m", [run_id])
+    if len(det.related):
+        # a data file built before this table existed gets it here (the file is a disposable build)
+        con.execute("""CREATE TABLE IF NOT EXISTS broker_related_firms (run_id VARCHAR NOT NULL, household BIGINT NOT NULL,
+                       firm_id BIGINT NOT NULL, basis VARCHAR NOT NULL, PRIMARY KEY (run_id, firm_id))""")
+        con.register("_r", det.related[["household", "firm_id", "basis"]])
+        con.execute("INSERT INTO broker_related_firms SELECT ?, household, firm_id, basis FROM _r", [run_id])
     # Links kept for the auditor: every link touching a clustered application (strong or not), so
     # the graph can expand a node's neighbours and show why weaker ties did not count.
     keep = det.links

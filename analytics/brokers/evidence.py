@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -45,7 +46,8 @@ def _params(con: duckdb.DuckDBPyConnection, run_id: str) -> LinkParams:
     rows = con.execute("SELECT params FROM broker_runs WHERE run_id = ?", [run_id]).fetchall()
     stored = json.loads(rows[0][0])["links"] if rows else {}
     fields = LinkParams.__dataclass_fields__
-    values = {k: (tuple(tuple(x) for x in v) if k == "plan_levels" else v) for k, v in stored.items() if k in fields}
+    values: dict[str, Any] = {k: (tuple(tuple(x) for x in v) if k == "plan_levels" else v)
+                              for k, v in stored.items() if k in fields}
     return LinkParams(**values)
 
 
@@ -129,6 +131,20 @@ def plot_waterfall(why: WhyLinked, *, lang: str = "ko") -> go.Figure:
         text=[f"{w:+.1f}" for w in used.get("weight", [])] + [f"{why.total_weight:.1f}"], textposition="outside"))
     fig.update_layout(height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=False,
                       yaxis_title="가중치 (bits)" if lang == "ko" else "weight (bits)")
+    return fig
+
+
+def plot_bits(terms: pd.DataFrame, *, lang: str = "ko") -> go.Figure:
+    """Waterfall of a pair's match weight with the run's learned weights
+    (:func:`analytics.brokers.weights.waterfall`): prior, each group agreeing or not, total."""
+    labels = [broker_views.term(t, lang) if not g else f"{broker_views.term(g, lang)} · {broker_views.term(t, lang)}"
+              for t, g in zip(terms["term"], terms["group"])]
+    fig = go.Figure(go.Waterfall(
+        x=labels, y=terms["bits"].tolist(), measure=["total" if t == "total" else "relative" for t in terms["term"]],
+        connector={"line": {"color": "#999"}}, textposition="outside",
+        text=[f"{b:+.1f}" if t != "total" else f"{b:.1f} ({v})" for t, b, v in zip(terms["term"], terms["bits"], terms["value"])]))
+    fig.update_layout(height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=False,
+                      yaxis_title="일치 가중치 (bits)" if lang == "ko" else "match weight (bits)")
     return fig
 
 

@@ -73,6 +73,14 @@ class LinkParams:
                                   # at most this probability per name (a scan statistic, see burst_threshold);
     burst_max_share: float = 0.005  # a "name" on more than this share of firms (and more than df_cap)
                                   # is a placeholder ('user'), crowded on every deadline day: never a burst
+    single_bits: float = 7.0      # one shared value (not a name) of at least this match weight, with the
+                                  # m estimated on the data (analytics.brokers.weights), links for
+                                  # clustering on its own; whether a cluster is a ring is judged on
+                                  # the cluster (clusters.multi_evidence), not on each pair
+    trace_alpha: float = 1e-6     # a value on more of a cluster's firms than chance gives at this level
+                                  # is the cluster's trace (links.cluster_traces)
+    related_max: int = 3          # at most this many firms sharing a home (address and phone) or a
+                                  # representative are related firms (특수관계), counted as one
     trace_firms: int = 3          # firms carrying two values of different groups make both traces ...
     trace_share: float = 0.3      # ... when they are this share of the rarer value's firms
     seed: int = 0
@@ -365,6 +373,96 @@ def combine(con: duckdb.DuckDBPyConnection, plans: pd.DataFrame, params: LinkPar
     """, {"burst": params.burst_hours, "tw": timing_weight, "min_groups": params.min_groups,
           "min_weight": params.min_weight, "hard": list(HARD_GROUPS)})
     return con.table("_links")
+
+
+def strengthen(con: duckdb.DuckDBPyConnection, params: LinkParams, m: dict[str, float]) -> None:
+    """Mark as strong the links of ``_links`` that share one value (not a weak kind) whose match
+    weight with the estimated ``m`` of its group, ``log2(m * firms of the kind / firms with the
+    value)``, reaches ``single_bits``, and plan pairs whose level weight does. A bank account used
+    by no one else is evidence on its own; an accountant's phone links its clients too, and the
+    cluster's evidence (several independent groups on many members) decides the flag."""
+    con.register("_em_m", pd.DataFrame({"grp": list(m), "m": list(m.values())}))
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _links AS
+        WITH single AS (
+            SELECT DISTINCT app_a, app_b FROM _ids JOIN _em_m USING (grp)
+            WHERE NOT list_contains($weak, kind) AND weight + log2(m / $m0) >= $bits
+        )
+        SELECT l.* REPLACE (l.strong OR s.app_a IS NOT NULL OR coalesce(l.plan_similarity, 0) >= $plan AS strong)
+        FROM _links l LEFT JOIN single s USING (app_a, app_b)
+    """, {"weak": list(params.weak_kinds), "m0": params.m_prob, "bits": params.single_bits,
+          "plan": min(level for level, w in params.plan_levels if w >= params.single_bits) if any(
+              w >= params.single_bits for _, w in params.plan_levels) else 2.0})
+
+
+def cluster_traces(con: duckdb.DuckDBPyConnection, assignment: dict[int, int], *, alpha: float,
+                   min_firms: int) -> pd.DataFrame:
+    """Values carried by more of a cluster's firms than chance allows: k of its n firms carry a
+    value that f of all F firms carry, with binomial tail P(X >= k | n, f / F) below ``alpha``
+    (and k >= ``min_firms``). A ghost-writer's common name on 18 of 20 members is such a value
+    even though a thousand namesakes keep it from linking any one pair. Rows: cluster_id,
+    application_id, firm_id, kind, grp, value, k, firms, p. Needs ``_fp``/``_df``/``_tot``."""
+    from scipy.stats import binom
+
+    cols = ["cluster_id", "application_id", "firm_id", "kind", "grp", "value", "k", "firms", "p"]
+    if not assignment:
+        return pd.DataFrame(columns=cols)
+    con.register("_assign_t", pd.DataFrame({"application_id": list(assignment), "cluster_id": list(assignment.values())}))
+    con.register("_groups_t", pd.DataFrame({"kind": list(GROUPS), "grp": list(GROUPS.values())}))
+    c = con.execute("""
+        WITH cf AS (
+            SELECT fp.*, s.cluster_id FROM _fp fp JOIN _assign_t s USING (application_id)
+        ), n AS (
+            SELECT cluster_id, count(DISTINCT firm_id) AS n FROM cf GROUP BY ALL
+        ), k AS (
+            SELECT cluster_id, kind, value, count(DISTINCT firm_id) AS k FROM cf GROUP BY ALL HAVING k >= $min
+        )
+        SELECT k.cluster_id, k.kind, k.value, k.k, n.n, d.firms, t.total
+        FROM k JOIN n USING (cluster_id) JOIN _df d USING (kind, value) JOIN _tot t USING (kind)
+    """, {"min": min_firms}).df()
+    if c.empty:
+        return pd.DataFrame(columns=cols)
+    c["p"] = binom.sf(c["k"] - 1, c["n"], c["firms"] / c["total"])
+    c = c[c["p"] < alpha]
+    con.register("_ct", c[["cluster_id", "kind", "value", "k", "firms", "p"]])
+    return con.execute("""
+        SELECT ct.cluster_id, cf.application_id, cf.firm_id, ct.kind, g.grp, ct.value, ct.k, ct.firms, ct.p
+        FROM _ct ct JOIN _fp cf USING (kind, value) JOIN _assign_t s ON s.application_id = cf.application_id
+             AND s.cluster_id = ct.cluster_id
+        JOIN _groups_t g USING (kind)
+    """).df()
+
+
+def related_firms(con: duckdb.DuckDBPyConnection, params: LinkParams) -> pd.DataFrame:
+    """Related firms (특수관계 기업): groups of 2..``related_max`` firms sharing a home (address and
+    phone) or a representative (same 대표자 name and one address or phone), most often one family's
+    businesses. Rows: firm_id, household (the group's smallest firm id), basis. Needs ``_fp``/``_df``."""
+    pairs = con.execute("""
+        WITH fa AS (
+            SELECT DISTINCT firm_id, kind, value FROM _fp WHERE kind IN ('address', 'phone')
+        ), shared AS (
+            SELECT x.firm_id AS a, y.firm_id AS b, list(DISTINCT x.kind ORDER BY x.kind) AS kinds
+            FROM fa x JOIN fa y USING (kind, value) JOIN _df d USING (kind, value)
+            WHERE x.firm_id < y.firm_id AND d.firms <= $max GROUP BY ALL
+        )
+        SELECT s.a, s.b, CASE WHEN len(s.kinds) = 2 THEN 'home' ELSE 'representative' END AS basis
+        FROM shared s JOIN firms fa ON fa.firm_id = s.a JOIN firms fb ON fb.firm_id = s.b
+        WHERE len(s.kinds) = 2 OR (fa.ceo_name IS NOT NULL AND fa.ceo_name = fb.ceo_name)
+    """, {"max": params.related_max}).df()
+    if pairs.empty:
+        return pd.DataFrame(columns=["firm_id", "household", "basis"])
+    import networkx as nx
+
+    g = nx.Graph()
+    for a, b, basis in pairs.itertuples(index=False):
+        g.add_edge(int(a), int(b), basis=basis)
+    rows = []
+    for comp in nx.connected_components(g):
+        if len(comp) > params.related_max:
+            continue
+        bases = sorted({d["basis"] for _, _, d in g.subgraph(comp).edges(data=True)})
+        rows += [(f, min(comp), "+".join(bases)) for f in comp]
+    return pd.DataFrame(rows, columns=["firm_id", "household", "basis"])
 
 
 def touching(con: duckdb.DuckDBPyConnection, apps: Iterable[int]) -> pd.DataFrame:

@@ -31,6 +31,9 @@ TERMS: dict[str, tuple[str, str]] = {
     "plan": ("사업계획서", "plan"), "money": ("계좌", "bank account"), "place": ("주소", "address"),
     "timing": ("제출 시점", "timing"), "selected": ("선정", "selected"), "rejected": ("탈락", "rejected"),
     "submitted": ("접수", "submitted"), "withdrawn": ("철회", "withdrawn"),
+    "home": ("같은 집 주소·전화", "same home address and phone"), "representative": ("같은 대표자", "same representative"),
+    "home+representative": ("같은 집·같은 대표자", "same home and representative"),
+    "prior": ("사전 비율", "prior"), "agree": ("일치", "agrees"), "disagree": ("불일치", "disagrees"), "total": ("합계", "total"),
 }
 
 
@@ -86,6 +89,21 @@ def reasons(con: duckdb.DuckDBPyConnection, run_id: str, cluster_id: int, *, rol
     rows = con.execute("SELECT reasons, risk, flagged FROM broker_clusters WHERE run_id = ? AND cluster_id = ?",
                        [run_id, cluster_id]).fetchall()
     return {} if not rows else json.loads(rows[0][0]) | {"risk": rows[0][1], "flagged": rows[0][2]}
+
+
+def related_firms(con: duckdb.DuckDBPyConnection, run_id: str, *, role: str) -> pd.DataFrame:
+    """Related firms applying separately (특수관계 기업), one row per group, most applications first:
+    household, firms (names), biz_nos, basis, applications, programs. Empty for runs before the table."""
+    access.require(role, "brokers")
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'broker_related_firms'").fetchall()[0][0]:
+        return pd.DataFrame(columns=["household", "firms", "biz_nos", "basis", "applications", "programs"])
+    return con.execute("""
+        SELECT r.household, string_agg(DISTINCT f.name, ' · ') AS firms, string_agg(DISTINCT f.biz_no, ' · ') AS biz_nos,
+               any_value(r.basis) AS basis, count(a.application_id) AS applications,
+               count(DISTINCT a.program_id) AS programs
+        FROM broker_related_firms r JOIN firms f USING (firm_id) LEFT JOIN applications a USING (firm_id)
+        WHERE r.run_id = ? GROUP BY r.household ORDER BY applications DESC, r.household
+    """, [run_id]).df()
 
 
 def find(con: duckdb.DuckDBPyConnection, run_id: str, text: str, *, role: str) -> pd.DataFrame:

@@ -5,9 +5,10 @@ On a day, for the firm population (every firm of the database, weighted by ``fir
 * groups of firms (시도 x size x industry, or any coarser grouping) with few **eligible** programs
   (exact: every firm is checked against every open program, firms with the same region, size,
   industry, age and certifications, and sales and employees between the same program limits, counted
-  together) or few **well-matched** programs: programs whose relevance score reaches the "good
-  match" bar, the score of the 10th recommendation of the median firm (estimated on a seeded sample
-  of up to ``SAMPLE_PER_GROUP`` firms per group);
+  together) or few **well-matched** programs: programs whose score by the live ranking method
+  (:func:`analytics.matching.recommend.live_ranker`) reaches the "good match" bar, the score of
+  the 10th recommendation of the median firm (estimated on a seeded sample of up to
+  ``SAMPLE_PER_GROUP`` firms per group);
 * programs open that day that are almost never recommended (rarely in a sampled firm's top 10,
   weighted) or applied to (applicants in the 365 days before the day).
 
@@ -25,6 +26,7 @@ import pandas as pd
 from analytics.filters import Filters
 from analytics.matching import eligibility as matching
 from analytics.matching import rank as mr
+from analytics.matching.recommend import live_ranker
 from data import access, privacy
 
 SAMPLE_PER_GROUP = 3
@@ -38,9 +40,10 @@ GROUP_DIMS = ("region_code", "size_class", "ksic_section")
 class Coverage:
     """Per-firm results of one day (before grouping): the part that is expensive to compute."""
 
-    firms: pd.DataFrame     # combos: region, size, industry, weight, n_firms, n_eligible
+    firms: pd.DataFrame     # region, size, industry, n_eligible -> weight, n_firms
     sample: pd.DataFrame    # sampled firms: region, size, industry, weight (stands for), n_good
-    programs: pd.DataFrame  # program_id, title, ministry, agency, category, eligible_share, recommended_share
+    programs: pd.DataFrame  # program_id, title, ministry, agency, category, eligible_share, recommended_share,
+    #                         applications, applicants (in the 365 days before the day)
     bar: float              # the "good match" score
 
 
@@ -75,7 +78,7 @@ def _coverage(con: duckdb.DuckDBPyConnection, day: date, filters: Filters, seed:
     sample = sample.reset_index(drop=True)
     q = matching.firm_queries(sample.drop(columns=["_r", "_i", "stands_for", "weight"]), [day] * len(sample))
     cands = matching.candidates(con, q, filters)
-    r = mr.ranker(con, seed)
+    r = live_ranker(con)
     if cands.empty:
         bar = np.inf
         sample["n_good"] = 0
@@ -102,23 +105,35 @@ def _coverage(con: duckdb.DuckDBPyConnection, day: date, filters: Filters, seed:
     # shares of the population; clipped because weights summed in another order may exceed 1 by 1e-16
     progs["eligible_share"] = (progs["weight"].fillna(0) / total_w).clip(upper=1.0)
     progs["recommended_share"] = (progs["recommended_weight"].fillna(0) / total_w).clip(upper=1.0)
-    return Coverage(firms=combos, sample=sample[[*GROUP_DIMS, "stands_for", "n_good"]],
+    fw, fp = _firm_side(filters)
+    apps = con.execute(f"""
+        SELECT a.program_id, count(*) AS applications, count(DISTINCT a.firm_id) AS applicants
+        FROM applications a JOIN firms f USING (firm_id)
+        WHERE a.submitted_at >= ?::DATE AND a.submitted_at < ?::DATE AND {fw} GROUP BY 1""",
+                       [day - timedelta(days=365), day + timedelta(days=1), *fp]).df()
+    progs = progs.merge(apps, on="program_id", how="left").fillna({"applications": 0, "applicants": 0})
+    progs[["applications", "applicants"]] = progs[["applications", "applicants"]].astype(int)
+    # the firms by group and number of eligible programs: all that grouping and the median need
+    firms = combos.groupby([*GROUP_DIMS, "n_eligible"], observed=True, as_index=False)[["weight", "n_firms"]].sum()
+    return Coverage(firms=firms, sample=sample[[*GROUP_DIMS, "stands_for", "n_good"]],
                     programs=progs.drop(columns=["weight", "recommended_weight"]), bar=bar)
 
 
-def coverage(con: duckdb.DuckDBPyConnection, day: date, filters: Filters, seed: int = mr.SEED) -> Coverage:
-    """The per-firm results of a day, computed once per process and data version (a batch)."""
-    return mr.memo(("coverage", mr.data_key(con), day, filters, seed), lambda: _coverage(con, day, filters, seed))
+def coverage(con: duckdb.DuckDBPyConnection, day: date, filters: Filters = Filters(), *, role: str,
+             seed: int = mr.SEED) -> Coverage:
+    """The per-firm results of a day, which :func:`group_gaps` and :func:`program_gaps` aggregate
+    (the page caches it once per day and filters). Aggregates of firms only; small groups are
+    suppressed by the aggregating functions."""
+    access.require(role, "matching")
+    return _coverage(con, day, filters, seed)
 
 
-def group_gaps(con: duckdb.DuckDBPyConnection, day: date, filters: Filters = Filters(),
-               by: tuple[str, ...] = GROUP_DIMS, *, role: str, seed: int = mr.SEED) -> pd.DataFrame:
+def group_gaps(cov: Coverage, by: tuple[str, ...] = GROUP_DIMS, *, role: str) -> pd.DataFrame:
     """Groups of firms with their weighted size, mean eligible and well-matched programs per firm, and
     ``gap_firms``: how many firms (weighted) fall short of the national median, weighted by how far.
     Largest gaps first."""
     access.require(role, "matching")
     by = tuple(d for d in GROUP_DIMS if d in by) or GROUP_DIMS
-    cov = coverage(con, day, filters, seed)
     if cov.firms.empty:
         return pd.DataFrame(columns=[*by, "n_firms", "firms", "eligible", "well_matched", "gap_firms"])
     f = cov.firms.assign(we=cov.firms["weight"] * cov.firms["n_eligible"])
@@ -146,24 +161,14 @@ def _weighted_median(values: pd.Series, weights: pd.Series) -> float:
     return float(v[np.searchsorted(np.cumsum(w), w.sum() / 2)])
 
 
-def program_gaps(con: duckdb.DuckDBPyConnection, day: date, filters: Filters = Filters(), *, role: str,
-                 seed: int = mr.SEED) -> pd.DataFrame:
+def program_gaps(cov: Coverage, *, role: str) -> pd.DataFrame:
     """Programs open on the day with the share of firms eligible, the share that gets them in their top
     10, and applications / applicant firms in the 365 days before; rarely recommended ones first."""
     access.require(role, "matching")
-    cov = coverage(con, day, filters, seed)
-    fw, fp = _firm_side(filters)
-    apps = con.execute(f"""
-        SELECT a.program_id, count(*) AS applications, count(DISTINCT a.firm_id) AS applicants
-        FROM applications a JOIN firms f USING (firm_id)
-        WHERE a.submitted_at >= ?::DATE AND a.submitted_at < ?::DATE AND {fw} GROUP BY 1""",
-                       [day - timedelta(days=365), day + timedelta(days=1), *fp]).df()
-    p = cov.programs.merge(apps, on="program_id", how="left").fillna({"applications": 0, "applicants": 0})
-    p[["applications", "applicants"]] = p[["applications", "applicants"]].astype(int)
+    p = cov.programs.copy()
     p["rarely_recommended"] = p["recommended_share"] < RARE_SHARE
     p["rarely_applied"] = p["applicants"] < RARE_APPLICANTS
     p = p.sort_values(["recommended_share", "applicants", "program_id"], kind="mergesort").reset_index(drop=True)
     out = p[["program_id", "title", "ministry", "agency", "category", "eligible_share", "recommended_share",
              "applications", "applicants", "rarely_recommended", "rarely_applied"]]
     return privacy.suppress_small(out, ["applicants"], role, derived=["applications"])
-

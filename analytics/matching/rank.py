@@ -1,42 +1,32 @@
-"""Program matching, part 2: the learned relevance ranker and its reasons.
+"""Program matching, part 2: features of a (firm, program) pair and the fitted ranker.
 
-Features of a (firm, program) pair come from applications submitted before a cut date only
-(:func:`stats`): how popular the program is (per open day; its agency x category for a new program),
-how often firms of the same industry / size / region apply to it and are selected by it, how much
-firms of the same size and industry favour its support field (category affinity of similar firms),
-the firm's own history (firms of the database), days to the deadline and since the opening, award
-size against the firm's sales, and the fit of its age band and certifications.
+Features of a pair come from applications submitted before a cut date only (:func:`stats`): how
+popular the program is (applications per open day; its agency x category for a program not open
+before the cut), how often firms of the same industry / size / region apply to it and are selected
+by it, how much firms of the same size and
+industry favour its support field, the firm's own history (firms of the database), days to the
+deadline and since the opening, award size against the firm's sales, and the fit of its age band and
+certifications. Outcomes count only if decided before the cut.
 
-Training follows the time split of :mod:`analytics.matching_eval`: features from applications before
-``train_cut``, labels = the programs a firm applied to (selected ones weigh double) in the window
-``[train_cut, eval_cut)``, asked on the day of its first application there. The model evaluated there
-is the model used for live recommendations (with features refreshed from all applications).
-Deterministic given the seed.
+A :class:`Ranker` holds the fitted models (:mod:`analytics.matching.training`), the method that
+won the offline evaluation (:mod:`analytics.matching.evaluation`) and the live statistics it ranks
+with; the batch step stores it (:mod:`analytics.matching.store`).
 """
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import TypeVar
+from datetime import date
+from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
-from analytics.filters import Filters
+from analytics.matching import baselines
 from analytics.matching import eligibility as matching
-from data import access, facts
-
-T = TypeVar("T")
 
 SEED = 7
-WINDOW_DAYS = 120          # length of the label window and of the evaluation window
-TRAIN_QUERIES = 3000       # firms sampled per window (all of them when fewer)
-NEGATIVES_PER_QUERY = 25   # not-applied candidates kept per training query
 PRIOR = 10.0               # pseudo-counts of the smoothed rates and shares
 FEATURES: tuple[str, ...] = (
     "pop_rate", "pop_backoff", "prog_sel", "lift_ind", "lift_size", "lift_region", "sel_ind", "sel_size",
@@ -171,137 +161,30 @@ def features(cands: pd.DataFrame, st: Stats, hist: tuple[pd.DataFrame, pd.DataFr
     return df
 
 
-def _model(seed: int) -> HistGradientBoostingClassifier:
-    return HistGradientBoostingClassifier(
-        max_iter=120, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=40, l2_regularization=1.0,
-        early_stopping=False, random_state=seed,
-        categorical_features=[FEATURES.index("category_i")])
-
-
 @dataclass(frozen=True)
 class Ranker:
-    """A fitted model, the split it was trained on and the live statistics it ranks with."""
+    """Fitted models, the split they were trained on, the live statistics they rank with and the
+    method that ranks live recommendations (the winner of the offline evaluation)."""
 
-    model: HistGradientBoostingClassifier
+    models: dict[str, Any]   # learned method -> fitted model (see analytics.matching.training)
+    method: str              # a key of models or a baseline of analytics.matching.baselines
     train_cut: date
     eval_cut: date
     end: date
     live: Stats
     seed: int
 
-    def score(self, feats: pd.DataFrame) -> np.ndarray:
+    def score(self, feats: pd.DataFrame, method: str | None = None) -> np.ndarray:
+        """Scores of the candidate pairs by ``method`` (default: the ranking method); higher is better."""
+        method = method or self.method
         if feats.empty:
             return np.zeros(0)
+        if method not in self.models:
+            return baselines.SCORERS[method](feats)
+        model, x = self.models[method], feats[list(FEATURES)].to_numpy(float)
+        # one thread: OpenMP spinning on a busy 2-core machine made scoring many times slower
         with threadpool_limits(1):
-            return self.model.predict_proba(feats[list(FEATURES)].to_numpy(float))[:, 1]
-
-
-def split_dates(con: duckdb.DuckDBPyConnection) -> tuple[date, date, date]:
-    """(train_cut, eval_cut, end): label window [train_cut, eval_cut), evaluation window [eval_cut, end]."""
-    end = facts.reference_date(con)
-    eval_cut = end - timedelta(days=WINDOW_DAYS - 1)
-    return eval_cut - timedelta(days=WINDOW_DAYS), eval_cut, end
-
-
-def window_queries(con: duckdb.DuckDBPyConnection, start: date, stop: date, n: int, seed: int
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Firms that applied in [start, stop), asked on the day of their first application there (a
-    sample of ``n``, seeded), and the programs each applied to in the window (grade 2 = selected,
-    1 = applied)."""
-    firms = con.execute(f"""
-        WITH w AS (SELECT firm_id, min(submitted_at)::DATE AS day FROM applications
-                   WHERE submitted_at >= ? AND submitted_at < ? GROUP BY firm_id)
-        SELECT w.day, f.* FROM w JOIN ({matching.FIRM_SQL}) f USING (firm_id) ORDER BY firm_id""",
-                        [start, stop]).df()
-    if len(firms) > n:
-        firms = firms.iloc[np.sort(np.random.default_rng(seed).choice(len(firms), n, replace=False))]
-    q = matching.firm_queries(firms.drop(columns="day"), firms["day"])
-    rel = con.execute("""
-        SELECT firm_id, program_id, max(CASE WHEN status = 'selected' THEN 2 ELSE 1 END) AS grade
-        FROM applications WHERE submitted_at >= ? AND submitted_at < ? AND firm_id IN (SELECT unnest(?::BIGINT[]))
-        GROUP BY ALL""", [start, stop, [int(x) for x in q["firm_id"]]]).df()
-    rel = q[["query_id", "firm_id"]].astype({"firm_id": "int64"}).merge(rel, on="firm_id")[["query_id", "program_id", "grade"]]
-    return q, rel
-
-
-def labelled(con: duckdb.DuckDBPyConnection, start: date, stop: date, st: Stats, n: int, seed: int
-             ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Candidate pairs of the window's queries with their features and grade (0 = not applied), and
-    every program the queried firms applied to in the window (open and eligible or not)."""
-    q, rel = window_queries(con, start, stop, n, seed)
-    cands = matching.candidates(con, q)
-    cands["firm_id"] = cands["firm_id"].astype("int64")
-    feats = features(cands, st, history(con, [int(x) for x in q["firm_id"]], start))
-    feats = feats.merge(rel, on=["query_id", "program_id"], how="left")
-    feats["grade"] = feats["grade"].fillna(0).astype(int)
-    return feats, rel
-
-
-def fit(feats: pd.DataFrame, seed: int) -> HistGradientBoostingClassifier:
-    """Applied-or-not classifier over the features; selected applications weigh double.
-
-    Every positive and at most NEGATIVES_PER_QUERY seeded negatives per query: a ranking only needs
-    the order, and at scale 1 the full candidate lists would be a million rows. One thread: OpenMP
-    spinning on a busy 2-core machine made the fit 15x slower.
-    """
-    rng = np.random.default_rng(seed)
-    neg = feats["grade"] == 0
-    keep = ~neg | (feats.assign(_r=rng.random(len(feats))).groupby("query_id")["_r"].rank(method="first")
-                   .where(neg, np.inf) <= NEGATIVES_PER_QUERY)
-    sample = feats[keep]
-    model = _model(seed)
-    with threadpool_limits(1):
-        model.fit(sample[list(FEATURES)].to_numpy(float), (sample["grade"] > 0).astype(int).to_numpy(),
-                  sample_weight=np.where(sample["grade"] == 2, 2.0, 1.0))
-    return model
-
-
-_MEMO: dict[tuple, object] = {}
-_PENDING: dict[tuple, threading.Lock] = {}
-_MEMO_LOCK = threading.Lock()
-_MEMO_SIZE = 8
-
-
-def memo(key: tuple, compute: Callable[[], T]) -> T:
-    """A process-wide store of batch results (fitted rankers, evaluation, coverage) by data version and
-    arguments. Plain Python, so that analytics stays free of Streamlit; pages still cache their own
-    results. One lock per key: sessions asking for the same result wait for one computation, while
-    others (a recommendation while the blind spots are computed) go on.
-    """
-    with _MEMO_LOCK:
-        if key in _MEMO:
-            return _MEMO[key]  # type: ignore[return-value]
-        pending = _PENDING.setdefault(key, threading.Lock())
-    with pending:
-        with _MEMO_LOCK:
-            if key in _MEMO:
-                return _MEMO[key]  # type: ignore[return-value]
-        value = compute()
-        with _MEMO_LOCK:
-            if len(_MEMO) >= _MEMO_SIZE:
-                _MEMO.pop(next(iter(_MEMO)))
-            _MEMO[key] = value
-            _PENDING.pop(key, None)
-        return value
-
-
-def data_key(con: duckdb.DuckDBPyConnection) -> tuple:
-    """Identifies the data cheaply: the data version a writer stamps, plus the size of the tables."""
-    return tuple(con.execute("""SELECT (SELECT max(value) FROM meta WHERE key = 'data_version'),
-                                 (SELECT count(*) FROM applications), (SELECT max(application_id) FROM applications),
-                                 (SELECT count(*) FROM programs)""").fetchall()[0])
-
-
-def _fit_ranker(con: duckdb.DuckDBPyConnection, seed: int) -> Ranker:
-    train_cut, eval_cut, end = split_dates(con)
-    feats, _ = labelled(con, train_cut, eval_cut, stats(con, train_cut), TRAIN_QUERIES, seed)
-    return Ranker(model=fit(feats, seed), train_cut=train_cut, eval_cut=eval_cut, end=end,
-                  live=stats(con, end + timedelta(days=1)), seed=seed)
-
-
-def ranker(con: duckdb.DuckDBPyConnection, seed: int = SEED) -> Ranker:
-    """The fitted ranker for this data (trained once per process and data version, then reused)."""
-    return memo(("ranker", data_key(con), seed), lambda: _fit_ranker(con, seed))
+            return model.predict_proba(x)[:, 1] if hasattr(model, "predict_proba") else model.predict(x, num_threads=1)
 
 
 # ---------------------------------------------------------------- reasons
@@ -342,32 +225,3 @@ def reasons(row: pd.Series | dict) -> tuple[tuple[str, float | str], ...]:
     if row["lift_size"] >= np.log(1.5):
         out.append(("size_applies", round(float(np.exp(row["lift_size"])), 1)))
     return tuple(out[:4])
-
-
-def recommend(con: duckdb.DuckDBPyConnection, profile: matching.Profile, day: date, filters: Filters = Filters(),
-              *, role: str, k: int = 20, seed: int = SEED) -> pd.DataFrame:
-    """The programs open on ``day`` that the profile may apply to, best first, with scores and reasons.
-
-    Every role of the page may rank a hand-entered profile; a profile of a firm of the database
-    (``firm_id`` set: its history and exclusions count) only evaluators and admins. Ties are broken
-    by program id, so the order is deterministic.
-    """
-    access.require(role, "matching")
-    if profile.firm_id is not None:
-        access.require(role, "matching.firm")
-    r = ranker(con, seed)
-    cands = matching.candidates(con, matching.queries_frame([profile], [day]), filters)
-    if cands.empty:
-        return cands.assign(score=[], rank=[], reasons=[])
-    cands["firm_id"] = cands["firm_id"].astype("Int64")
-    ids = [profile.firm_id] if profile.firm_id is not None else []
-    feats = features(cands, r.live, history(con, ids, day))
-    feats["score"] = r.score(feats)
-    # the program's place among today's candidates by applications per open day (top share)
-    feats["pop_top"] = feats["pop_rate"].rank(ascending=False, pct=True, method="max").fillna(1.0)
-    feats = feats.sort_values(["score", "program_id"], ascending=[False, True], kind="mergesort").head(k)
-    feats["rank"] = np.arange(1, len(feats) + 1)
-    feats["reasons"] = [reasons(row) for _, row in feats.iterrows()]
-    feats["always_open"] = feats["always_open"].astype(bool)
-    return feats[["rank", "program_id", "title", "ministry", "agency", "category", "opens_on", "closes_on",
-                  "always_open", "days_left", "max_award_krw", "score", "reasons"]].reset_index(drop=True)

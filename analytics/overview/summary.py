@@ -77,26 +77,26 @@ def activity(con: duckdb.DuckDBPyConnection, filters: Filters, *, role: str, uni
     access.require(role, "overview")
     where, params = filters.where()
     data_end = con.execute("SELECT max(submitted_at)::DATE FROM applications").fetchall()[0][0]
-    for unit in ([unit] if unit else UNITS):
+    for period in ([unit] if unit else UNITS):
         raw = con.execute(f"""
             SELECT date_trunc(?, a.submitted_at)::DATE AS period,
                    count(DISTINCT a.firm_id) AS firms,
                    count(*) AS applications,
                    count(*) FILTER (WHERE a.status = 'selected') AS selected
             FROM {_FROM} WHERE {where} GROUP BY 1 ORDER BY 1
-        """, [unit, *params]).df()
+        """, [period, *params]).df()
         # selections are firms too: a period of 1-4 selections is hidden, and one more period beside a
         # lone hidden one, since the total is on the same page
-        frame = suppress_cells(_complete(raw, unit), {"firms": ["applications", "selected"], "selected": []}, role)
+        frame = suppress_cells(_complete(raw, period), {"firms": ["applications", "selected"], "selected": []}, role)
         hidden = int((frame["firms"] == SUPPRESSED).sum()) if len(frame) else 0
-        if hidden * 2 <= len(raw) or unit == UNITS[-1]:
+        if hidden * 2 <= len(raw) or period == UNITS[-1]:
             break
     partial = None
     if len(frame) and data_end is not None:
         last = frame["period"].iloc[-1]
-        if _period_end(last, unit) > data_end:
+        if _period_end(last, period) > data_end:
             partial = data_end
-    return Activity(frame=frame, unit=unit, hidden=hidden, partial_until=partial)
+    return Activity(frame=frame, unit=period, hidden=hidden, partial_until=partial)
 
 
 def _complete(raw: pd.DataFrame, unit: str) -> pd.DataFrame:

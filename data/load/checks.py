@@ -83,8 +83,7 @@ def q(name: str) -> str:
 def table_info(con: duckdb.DuckDBPyConnection, table: str) -> TableInfo:
     enums: dict[str, tuple[str, tuple[str, ...]]] = {}
     for (name,) in con.execute("SELECT type_name FROM duckdb_types() WHERE logical_type = 'ENUM' AND NOT internal").fetchall():
-        labels = tuple(con.execute(f"SELECT unnest(enum_range(NULL::{name}))").fetchall())
-        labels = tuple(x[0] for x in labels)
+        labels: tuple[str, ...] = tuple(x[0] for x in con.execute(f"SELECT unnest(enum_range(NULL::{name}))").fetchall())
         enums["ENUM(" + ", ".join("'" + x.replace("'", "''") + "'" for x in labels) + ")"] = (name, labels)
     columns = {}
     for name, dtype, nullable, default in con.execute(

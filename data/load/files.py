@@ -183,7 +183,7 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path, index: int, tmpdir: Path, 
           "bizinfo": lambda: _stage_bizinfo(con, path, st, issues)}[kind]()
     if not ok:
         return None
-    st.rows = con.execute(f"SELECT count(*) FROM {st.stg}").fetchone()[0]
+    st.rows = con.execute(f"SELECT count(*) FROM {st.stg}").fetchall()[0][0]
     if st.rows == 0:
         what = "no announcements in jsonArray" if kind == "bizinfo" else (
             "header only: the file has column names but no data rows" if kind == "csv" else "the file has no rows")

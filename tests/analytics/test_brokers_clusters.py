@@ -65,7 +65,7 @@ def _members() -> pd.DataFrame:
 def test_risk_parts() -> None:
     links = pd.DataFrame({"cluster_id": [0, 0, 1], "weight": [20.0, 16.0, 14.0],
                           "groups": [["contact", "timing"], ["plan", "contact"], ["document", "timing"]],
-                          "plan_similarity": [np.nan, 0.3, np.nan]})
+                          "plan_similarity": [np.nan, 0.3, np.nan], "firm_a": [3, 1, 5], "firm_b": [4, 2, 6]})
     out = clusters.risk(_members(), links, ClusterParams()).set_index("cluster_id")
     r0, r1 = out.loc[0, "reasons"], out.loc[1, "reasons"]
     assert out.loc[0, "burst_share"] == 1.0 and r0["burst"] == 1.0
@@ -89,3 +89,21 @@ def test_attach_by_links() -> None:
     assert 10 not in got                       # one shared network value with one firm is not enough
     assert got[9] == 0 and 8 not in got        # 8 copies one firm's plan only
     assert 7 not in got                        # names and timing never attach
+
+
+def test_multi_evidence_counts_households_and_colocation() -> None:
+    """Households tied by two independent groups, counted by hand: related firms are one
+    household, timing never counts, and a shared address explains a shared phone or network."""
+    links = pd.DataFrame({
+        "cluster_id": [0, 0, 0, 0, 1, 1],
+        "firm_a": [1, 1, 3, 5, 7, 8], "firm_b": [2, 3, 4, 6, 8, 9],
+        "groups": [["contact", "money"], ["plan"], ["timing", "contact"], ["money", "document"],
+                   ["place", "network"], ["place", "contact"]]})
+    got = clusters.multi_evidence(links, {2: 1}, ClusterParams())   # firm 2 is firm 1's related firm
+    # cluster 0: firms 1+2 are one household (their link does not count); 1 has plan (with 3) only
+    # -> 1 group; 3: plan, contact (timing dropped) -> 2; 4: contact -> 1; 5, 6: money, document -> 2 each
+    assert got[0] == 3
+    # cluster 1: co-located firms: place explains network and contact -> one group each
+    assert got[1] == 0
+    # in a cluster submitted in a burst, timing counts: firm 4 now has contact and timing
+    assert clusters.multi_evidence(links, {2: 1}, ClusterParams(), timed={0})[0] == 4

@@ -14,7 +14,7 @@ import pytest
 
 from analytics.filters import Filters
 from analytics.matching import eligibility as matching
-from analytics.matching import rank as matching_rank
+from analytics.matching.recommend import recommend
 from data.access import AccessDenied
 from data.db import create_schema
 
@@ -237,6 +237,6 @@ def test_firm_profile_and_age(con) -> None:
 def test_policy_may_not_rank_a_real_firm(con) -> None:
     prof = matching.firm_profile(con, 5, date(2026, 10, 31), role="admin")
     with pytest.raises(AccessDenied):
-        matching_rank.recommend(con, prof, date(2026, 10, 31), role="policy")
+        recommend(con, prof, date(2026, 10, 31), role="policy")
     with pytest.raises(AccessDenied):
-        matching_rank.recommend(con, BASE, date(2026, 10, 31), role="auditor")
+        recommend(con, BASE, date(2026, 10, 31), role="auditor")

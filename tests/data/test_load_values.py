@@ -43,7 +43,7 @@ def test_valid_values_pass(tmp_path: Path) -> None:
     rows = [list(r) for r in FIRMS_ROWS]
     rows[0][8], rows[0][7] = 1_000_000, date.today().isoformat()
     write_csv(src / "firms.csv", FIRMS_HEADER, rows)
-    assert load_dir(src, tmp_path / "madang.duckdb") == {"firms": 3}
+    assert load_dir(src, tmp_path / "madang.duckdb").rows == {"firms": 3}
 
 
 def test_a_link_to_a_file_outside_the_folder_is_refused(tmp_path: Path) -> None:
@@ -60,4 +60,4 @@ def test_a_link_to_a_file_outside_the_folder_is_refused(tmp_path: Path) -> None:
     (inside / "firms_real.csv").rename(inside / ".firms_real.csv")
     os.remove(inside / "firms.csv")
     os.symlink(inside / ".firms_real.csv", inside / "firms.csv")
-    assert load_dir(inside, tmp_path / "ok.duckdb") == {"firms": 3}
+    assert load_dir(inside, tmp_path / "ok.duckdb").rows == {"firms": 3}

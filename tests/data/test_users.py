@@ -93,3 +93,23 @@ def test_cli_refuses_bad_input_with_a_message(tmp_path: Path, monkeypatch: pytes
     with pytest.raises(SystemExit):
         users.main(["--db", db, "add", "x", "--role", "boss", "--password-stdin"])
     assert users.list_users(users_path(db)) == []
+
+
+def test_disabled_users_cannot_sign_in_and_removed_users_are_gone(tmp_path: Path) -> None:
+    from data.users import active_role, add_user, disabled_users, list_users, main, remove_user, set_disabled, verify
+
+    path = tmp_path / "users.json"
+    add_user(path, "kim", "password-1", "policy", rounds=4)
+    add_user(path, "lee", "password-2", "auditor", rounds=4)
+    set_disabled(path, "kim", True)
+    assert verify(path, "kim", "password-1") is None and active_role(path, "kim") is None
+    assert disabled_users(path) == {"kim"} and verify(path, "lee", "password-2") == "auditor"
+    add_user(path, "kim", "password-3", "policy", rounds=4)           # a password reset keeps the flag
+    assert verify(path, "kim", "password-3") is None
+    assert main(["--db", str(tmp_path / "x.duckdb"), "enable", "nobody"]) == 2
+    set_disabled(path, "kim", False)
+    assert verify(path, "kim", "password-3") == "policy" and active_role(path, "kim") == "policy"
+    remove_user(path, "kim")
+    assert [n for n, _ in list_users(path)] == ["lee"] and verify(path, "kim", "password-3") is None
+    with pytest.raises(ValueError):
+        remove_user(path, "kim")

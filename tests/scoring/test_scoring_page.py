@@ -94,7 +94,11 @@ def test_empty_state_before_training(tiny_db: Path, tmp_path: Path, monkeypatch:
     monkeypatch.setenv("MADANG_DB", str(path))
     at = signed_in_app("evaluator", page=PAGE)
     assert not at.exception
-    assert "python -m scoring.train" in texts(at)
+    shown = texts(at)
+    # in words for a user who cannot run commands: no command line, no server path (issue 21)
+    assert "아직 학습된 평가 모델이 없습니다" in shown and "관리자가" in shown
+    assert "python -m" not in shown and str(tmp_path) not in shown
+    assert [b.key for b in at.button] == ["_signout"]            # no job button: not an admin
 
 
 def test_english_view_and_the_other_model(scored: Path) -> None:

@@ -39,7 +39,11 @@ def test_empty_state_before_any_run(tiny_db: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("MADANG_DB", str(tiny_db))
     at = signed_in_app("auditor", PAGE)
     assert not at.exception
-    assert "python -m analytics.brokers" in texts(at)
+    shown = texts(at)
+    # in words for a user who cannot run commands: no command line, no server path (issue 21)
+    assert "아직 브로커 탐지 결과가 없습니다" in shown and "관리자가" in shown
+    assert "python -m" not in shown and str(tiny_db.parent) not in shown
+    assert [b.key for b in at.button] == ["_signout"]            # no job button: not an admin
 
 
 def test_auditor_sees_clusters_graph_and_evidence(db: Path) -> None:
@@ -127,7 +131,7 @@ def _network(at) -> list[dict]:
 
 def test_network_tab_draws_the_graph_filters_kinds_and_expands_hops(db: Path) -> None:
     at = signed_in_app("auditor", PAGE)
-    cid = int(at.selectbox(key="cluster").value)
+    cid = int(at.selectbox(key="brokers.cluster").value)
     with duckdb.connect(str(db), read_only=True) as con:
         run_id = broker_views.latest_run(con, role="auditor")["run_id"]
         g = network.cluster_graph(con, run_id, cid, role="auditor")
@@ -173,7 +177,7 @@ def test_clicking_a_node_shows_its_details_and_expands_from_it(db: Path, monkeyp
     monkeypatch.setattr(st_cytoscape, "cytoscape", answer)
     at = signed_in_app("auditor", PAGE)
     assert t("brokers.graph.click", "ko") in [i.value for i in at.info]
-    cid = int(at.selectbox(key="cluster").value)
+    cid = int(at.selectbox(key="brokers.cluster").value)
     with duckdb.connect(str(db), read_only=True) as con:
         run_id = broker_views.latest_run(con, role="auditor")["run_id"]
         g = network.cluster_graph(con, run_id, cid, role="auditor")
@@ -191,3 +195,18 @@ def test_clicking_a_node_shows_its_details_and_expands_from_it(db: Path, monkeyp
     expand.click().run()
     assert not at.exception
     assert int(at.selectbox(key="focus").value) == outsider and at.number_input(key="hops").value == 1
+def test_learned_weights_panel_and_related_firms(db: Path) -> None:
+    """The panel shows the run's estimated m and u for every evidence group; the related-firm list
+    holds the stored groups; the why-linked tab adds a waterfall with the learned weights."""
+    at = signed_in_app("auditor", PAGE)
+    assert not at.exception
+    titles = [e.label for e in at.expander]
+    assert "증거 가중치는 어떻게 학습되었나" in titles and any(t.startswith("관련 기업") for t in titles)
+    with duckdb.connect(str(db), read_only=True) as con:
+        run = broker_views.latest_run(con, role="auditor")
+        related = broker_views.related_firms(con, run["run_id"], role="auditor")
+    learned = run["params"]["stats"]["weights"]
+    panel = next(d.value for d in at.dataframe if {"m", "u", "agree_bits"} <= set(d.value.columns))
+    assert [float(x) for x in panel["m"]] == pytest.approx(list(learned["m"].values()), abs=6e-4)   # shown to 3 decimals
+    assert len(at.get("plotly_chart")) >= 3               # waterfall, learned-weights waterfall, timeline (the network is Cytoscape)
+    assert related["household"].is_unique

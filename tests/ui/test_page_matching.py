@@ -1,6 +1,6 @@
 """The program matching page in AppTest on the tiny database: roles (policy cannot pick a real firm,
-an evaluator can, masked), a hand-entered profile, the evaluation figures equal to the analytics,
-blind spots with suppression, empty states and CSV."""
+an evaluator can, masked), a hand-entered profile, the stored evaluation's figures and the method it
+chose, the empty state before the batch step, blind spots with suppression, empty states and CSV."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,8 +9,8 @@ import duckdb
 import pytest
 
 from analytics.matching import eligibility as matching
-from analytics.matching import evaluation as matching_eval
-from analytics.matching import rank as matching_rank
+from analytics.matching import store
+from analytics.matching.recommend import recommend
 from bench.harness import signed_in_app
 from data import facts
 from data.privacy import SUPPRESSED
@@ -21,7 +21,15 @@ PAGE = "pages/matching.py"
 
 
 @pytest.fixture
-def db(tiny_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def db(matching_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The tiny database with a stored evaluation (the batch step has run)."""
+    monkeypatch.setenv("MADANG_DB", str(matching_db))
+    return matching_db
+
+
+@pytest.fixture
+def bare_db(tiny_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The tiny database before the batch step."""
     monkeypatch.setenv("MADANG_DB", str(tiny_db))
     return tiny_db
 
@@ -33,7 +41,7 @@ def _open(role: str):  # noqa: ANN202
 
 
 def _titles(at) -> list[str]:  # noqa: ANN001
-    return list(at.dataframe[0].value[t("matching.col.title", "ko")]) if at.dataframe else []
+    return list(at.dataframe[0].value["title"]) if at.dataframe else []
 
 
 def test_policy_ranks_a_hand_entered_profile_but_cannot_pick_a_firm(db: Path) -> None:
@@ -44,7 +52,7 @@ def test_policy_ranks_a_hand_entered_profile_but_cannot_pick_a_firm(db: Path) ->
     # the default profile (서울, 소상공인, G, 3 years): the table is the analytics' ranking
     with duckdb.connect(str(db), read_only=True) as con:
         day = facts.reference_date(con)
-        want = matching_rank.recommend(con, matching.Profile("11", "micro", "G", 3), day, role="policy")
+        want = recommend(con, matching.Profile("11", "micro", "G", 3), day, role="policy")
     assert _titles(at) == list(want["title"])
     assert at.get("download_button")
     # a hand-entered change of profile reruns the ranking for it
@@ -54,7 +62,7 @@ def test_policy_ranks_a_hand_entered_profile_but_cannot_pick_a_firm(db: Path) ->
     at.run()
     assert not at.exception
     with duckdb.connect(str(db), read_only=True) as con:
-        want = matching_rank.recommend(con, matching.Profile("26", "micro", "G", 1, ("venture",)), day, role="policy")
+        want = recommend(con, matching.Profile("26", "micro", "G", 1, ("venture",)), day, role="policy")
     assert _titles(at) == list(want["title"])
 
 
@@ -73,7 +81,7 @@ def test_evaluator_picks_a_firm_with_masked_contact_data(db: Path) -> None:
         biz, name = con.execute("SELECT biz_no, name FROM firms WHERE firm_id = 5").fetchall()[0]
         day = facts.reference_date(con)
         prof = matching.firm_profile(con, 5, day, role="evaluator")
-        want = matching_rank.recommend(con, prof, day, role="evaluator")
+        want = recommend(con, prof, day, role="evaluator")
     at.text_input(key="matching.q").input("5").run()
     assert not at.exception
     shown = texts(at)
@@ -81,18 +89,37 @@ def test_evaluator_picks_a_firm_with_masked_contact_data(db: Path) -> None:
     assert _titles(at) == list(want["title"])
 
 
-def test_evaluation_tab_shows_the_analytics_figures(db: Path) -> None:
+def test_evaluation_tab_shows_the_stored_figures_and_the_chosen_method(db: Path) -> None:
     at = _open("policy")
+    with duckdb.connect(str(db), read_only=True) as con:
+        ev = store.latest(con, role="policy")
+    assert ev is not None
+    # the recommendations say which method ranked them: the evaluation's winner
+    winner = t(f"matching.method.{ev.winner}", "ko")
+    assert any(winner in c.value for c in at.caption)
     at.session_state["matching.tab"] = t("matching.tab.evaluation", "ko")
     at.run()
     assert not at.exception
-    with duckdb.connect(str(db), read_only=True) as con:
-        ev = matching_eval.evaluate(con, role="policy")
     fig = ev.figures.set_index("method")
     metrics = {m.label: m.value for m in at.metric}
-    for m in matching_eval.METHODS:
+    for m in fig.index:
         assert metrics[t(f"matching.method.{m}", "ko")] == f"NDCG@10 {fig.loc[m, 'ndcg']:.3f}"
-    assert at.success  # "beats both baselines"
+    table = at.dataframe[0].value
+    assert list(table["ndcg"]) == pytest.approx(list(ev.figures["ndcg"]), abs=5e-4)
+    s, best = ev.summary, fig.loc[ev.summary["best_learned"]]
+    verdict = at.success if ev.winner == s["best_learned"] else at.warning
+    assert len(verdict) == 1 and f"{best['margin']:+.3f}" in verdict[0].value
+    assert t(f"matching.method.{s['strongest_baseline']}", "ko") in verdict[0].value
+
+
+def test_before_the_batch_step_the_page_says_how_to_run_it(bare_db: Path) -> None:
+    at = _open("policy")
+    assert any(t("matching.ranked_fallback", "ko", db=str(bare_db)) in c.value for c in at.caption)
+    at.session_state["matching.tab"] = t("matching.tab.evaluation", "ko")
+    at.run()
+    assert not at.exception
+    assert t("matching.eval_missing", "ko", db=str(bare_db)) in [i.value for i in at.info]
+    assert not at.metric
 
 
 def test_blind_spots_tab_suppresses_small_groups_for_policy(db: Path) -> None:
@@ -101,7 +128,7 @@ def test_blind_spots_tab_suppresses_small_groups_for_policy(db: Path) -> None:
     at.run()
     assert not at.exception
     groups = at.dataframe[0].value
-    assert (groups[t("matching.col.n_firms", "ko")].astype(str) == SUPPRESSED).any()
+    assert (groups["n_firms"].astype(str) == SUPPRESSED).any()
     assert len(at.dataframe) == 2 and len(at.get("download_button")) == 2
 
 

@@ -100,10 +100,11 @@ def test_policy_sees_small_cells_suppressed_on_screen_and_in_the_csv(app_env: Pa
     csv = _download_text(at, downloads)
     assert csv.startswith("# 마당 인사이트 · 개요")
     # names as shown, a header row in Korean and one of codes, values rounded as shown (issue 21)
-    assert "\n시도,규모,신청 기업,신청,선정,선정률 (%),지원 금액 (억원)\n" in csv
-    assert "\nregion_code,size_class,firms,applications,selected,selection_rate,awarded_krw\n" in csv
-    assert "\n부산,소기업,<5,<5,<5,<5,<5\n" in csv
-    assert "\n서울,소상공인,10,20,3,15.0,1.5\n" in csv
+    lines = csv.splitlines()
+    assert "시도,규모,신청 기업,신청,선정,선정률 (%),지원 금액 (억원)" in lines
+    assert "region_code,size_class,firms,applications,selected,selection_rate,awarded_krw" in lines
+    assert "부산,소기업,<5,<5,<5,<5,<5" in lines
+    assert "서울,소상공인,10,20,3,15.0,1.5" in lines
 
 
 def test_evaluator_sees_the_small_cell(app_env: Path, downloads) -> None:

@@ -16,6 +16,12 @@ from ui import signin
 from ui.i18n import t
 
 
+@pytest.fixture(autouse=True)
+def _fresh_failure_log() -> None:
+    """Each test starts with no recorded failures (the log is process-wide, as in the server)."""
+    signin.failure_log()._times.clear()
+
+
 @pytest.fixture
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The delays the sign-in form waited (recorded instead of slept)."""
@@ -56,6 +62,35 @@ def test_a_fresh_session_does_not_reset_the_delay(app_env: Path, waits) -> None:
     assert waits == [0, 0.5, 1]
 
 
+def test_one_client_spraying_names_is_refused_and_others_are_not(app_env: Path, waits,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(signin, "client_address", lambda: "203.0.113.7")
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    for i in range(signin.CLIENT_LIMIT):
+        _attempt(at, f"name-{i}", "wrong-password")   # a new name each time: no per-name delay at all
+    assert waits == [0] * signin.CLIENT_LIMIT
+    _attempt(at, "policy", "policy-demo")              # even the right password is not checked now
+    assert "auth" not in at.session_state and "로그인 실패가 너무 많습니다" in at.error[0].value
+    assert len(waits) == signin.CLIENT_LIMIT           # refused before any delay or bcrypt work
+    monkeypatch.setattr(signin, "client_address", lambda: "198.51.100.2")
+    other = AppTest.from_file(APP, default_timeout=30).run()
+    _attempt(other, "policy", "policy-demo")
+    assert other.session_state["auth"]["user"] == "policy"
+
+
+def test_failures_elsewhere_do_not_keep_the_real_user_out(app_env: Path, waits,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(signin, "client_address", lambda: "203.0.113.8")
+    attacker = AppTest.from_file(APP, default_timeout=30).run()
+    for _ in range(7):
+        _attempt(attacker, "admin", "guess")
+    assert waits == [0, 0.5, 1, 2, 4, 8, 8]              # the guesser's own delay grows
+    monkeypatch.setattr(signin, "client_address", lambda: "198.51.100.9")
+    owner = AppTest.from_file(APP, default_timeout=30).run()
+    _attempt(owner, "admin", "admin-demo")
+    assert waits[-1] == signin.OTHERS_DELAY_S and owner.session_state["auth"]["role"] == "admin"
+
+
 def test_the_right_password_signs_in_and_is_logged(mini_db: Path, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch, waits) -> None:
     db = tmp_path / "madang.duckdb"
@@ -66,7 +101,8 @@ def test_the_right_password_signs_in_and_is_logged(mini_db: Path, tmp_path: Path
     assert "데모 계정" in texts(at)
     _attempt(at, "auditor", "auditor-demo")
     assert not at.exception
-    assert at.session_state["auth"] == {"user": "auditor", "role": "auditor"}
+    auth = at.session_state["auth"]
+    assert (auth["user"], auth["role"]) == ("auditor", "auditor")
     assert at.title[0].value == "개요"
     with records(db, write=False) as tx:
         assert [tuple(r) for r in tx.execute("SELECT user_name, role, action FROM access_log").fetchall()] == [

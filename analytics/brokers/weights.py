@@ -1,0 +1,148 @@
+"""Fellegi–Sunter evidence weights estimated from the data (Splink's approach), stored with each run.
+
+For each evidence group g (contact, network, money, place, document, plan):
+
+* **u** — how often two *random* firms agree on g: for identifiers the exact random-pair rate
+  ``sum_v f_v (f_v - 1) / (F (F - 1))`` over the values v of the group's kinds (f_v firms carry v, F
+  firms carry the kind), for plans the share of all plan pairs that pass the similarity threshold.
+  Sharing one particular value is term-frequency adjusted: its u is ``f_v / F``.
+* **m** — how often two applications of one network agree on g, by expectation–maximisation over
+  the agreement patterns of the candidate pairs (pairs that share at least one rare value or a
+  near-duplicate plan): a two-class mixture with conditionally independent groups. As in Splink, EM
+  only supplies m; u comes from random pairs, where the mixture's own u would describe candidates.
+* **lambda** — the share of candidate pairs in the linked class (the prior).
+
+A shared value then weighs ``log2(m_g / u_v)`` bits (a bank account nobody else uses: strong on
+its own; a building address of 150 firms: weak), a group the pair does not share
+``log2((1 - m_g) / (1 - u_g))``.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analytics.brokers.links import GROUPS
+
+EM_GROUPS = ("contact", "network", "money", "place", "document", "plan")
+
+
+@dataclass
+class Weights:
+    """Estimated m and u per evidence group, the prior, and how they were estimated."""
+
+    m: dict[str, float]
+    u: dict[str, float]
+    prior: float                      # lambda: share of candidate pairs in the linked class
+    pairs: int                        # candidate pairs the EM saw
+    iterations: int
+    source: str = "em"                # em, or the defaults when there were too few pairs
+    per_kind_u: dict[str, float] = field(default_factory=dict)
+
+    def agree(self, group: str) -> float:
+        """Bits for agreeing on the group at its average value (no term-frequency adjustment)."""
+        return float(np.log2(self.m[group] / max(self.u[group], 1e-12)))
+
+    def disagree(self, group: str) -> float:
+        return float(np.log2(max(1 - self.m[group], 1e-6) / max(1 - self.u[group], 1e-6)))
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def random_pair_u(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, float], dict[str, float]]:
+    """(u per group, u per kind): the chance that two random firms share a value of the kind.
+
+    Needs ``_df``/``_tot`` of :func:`analytics.brokers.links.value_frequencies`; exact, not sampled."""
+    rows = con.execute("""
+        SELECT kind, sum(firms::DOUBLE * (firms - 1)) / any_value(t.total::DOUBLE * (t.total - 1)) AS u
+        FROM _df JOIN _tot t USING (kind) WHERE t.total > 1 GROUP BY kind
+    """).fetchall()
+    per_kind = {k: float(u) for k, u in rows}
+    per_group: dict[str, float] = {}
+    for kind, u in per_kind.items():
+        g = GROUPS[kind]
+        per_group[g] = 1 - (1 - per_group.get(g, 0.0)) * (1 - u)  # either kind of the group agrees
+    return per_group, per_kind
+
+
+def em(patterns: pd.DataFrame, groups: tuple[str, ...] = EM_GROUPS, *, iterations: int = 100,
+       tol: float = 1e-6) -> tuple[dict[str, float], dict[str, float], float, int]:
+    """Two-class EM on agreement patterns (one 0/1 column per group and ``n``, the pairs with that
+    pattern): (m, u within candidates, lambda, iterations run)."""
+    x = patterns[list(groups)].to_numpy(dtype=float)
+    n = patterns["n"].to_numpy(dtype=float)
+    m = np.full(len(groups), 0.6)
+    u = np.clip((x * n[:, None]).sum(0) / n.sum(), 0.01, 0.9) * 0.5
+    lam = 0.1
+    it = 0
+    for it in range(1, iterations + 1):
+        pm = lam * np.prod(np.where(x > 0, m, 1 - m), axis=1)
+        pu = (1 - lam) * np.prod(np.where(x > 0, u, 1 - u), axis=1)
+        r = pm / np.maximum(pm + pu, 1e-300)
+        w1, w0 = r * n, (1 - r) * n
+        new_m = np.clip((x * w1[:, None]).sum(0) / max(w1.sum(), 1e-12), 1e-4, 1 - 1e-4)
+        new_u = np.clip((x * w0[:, None]).sum(0) / max(w0.sum(), 1e-12), 1e-4, 1 - 1e-4)
+        new_lam = float(np.clip(w1.sum() / n.sum(), 1e-4, 1 - 1e-4))
+        done = max(np.abs(new_m - m).max(), np.abs(new_u - u).max(), abs(new_lam - lam)) < tol
+        m, u, lam = new_m, new_u, new_lam
+        if done:
+            break
+    # the linked class is the one whose pairs agree on more groups
+    if m.sum() < u.sum():
+        m, u, lam = u, m, 1 - lam
+    return dict(zip(groups, m.round(4).tolist())), dict(zip(groups, u.round(4).tolist())), round(lam, 5), it
+
+
+def estimate(con: duckdb.DuckDBPyConnection, plan_pairs: int, plans: int, *, default_m: float = 0.9,
+             min_pairs: int = 50) -> Weights:
+    """m by EM over the candidate pairs in ``_links`` (:func:`analytics.brokers.links.combine`), u from
+    random pairs; ``plan_pairs`` similar plan pairs among ``plans`` plans give the plan group's u."""
+    u, per_kind = random_pair_u(con)
+    u["plan"] = plan_pairs / max(plans * (plans - 1) / 2, 1)
+    cols = ", ".join(f"list_contains(groups, '{g}')::INTEGER AS {g}" for g in EM_GROUPS)
+    patterns = con.execute(f"SELECT {cols}, count(*) AS n FROM _links GROUP BY ALL").df()
+    total = int(patterns["n"].sum()) if len(patterns) else 0
+    u = {g: float(u.get(g, 1e-9)) for g in EM_GROUPS}
+    if total < min_pairs:
+        return Weights({g: default_m for g in EM_GROUPS}, u, 0.5, total, 0, source="default", per_kind_u=per_kind)
+    m, _, lam, it = em(patterns)
+    return Weights(m, u, lam, total, it, per_kind_u=per_kind)
+
+
+def table(stored: dict) -> pd.DataFrame:
+    """The weights of a run as stored (``params['stats']['weights']``), one row per group: m, u,
+    bits for agreeing (at the group's average value) and for disagreeing."""
+    if not stored:
+        return pd.DataFrame(columns=["group", "m", "u", "agree_bits", "disagree_bits"])
+    w = Weights(**stored)
+    return pd.DataFrame([{"group": g, "m": w.m[g], "u": w.u[g], "agree_bits": round(w.agree(g), 2),
+                          "disagree_bits": round(w.disagree(g), 2)} for g in EM_GROUPS if g in w.m])
+
+
+def waterfall(stored: dict, shared: pd.DataFrame) -> pd.DataFrame:
+    """Splink's waterfall of one pair with the run's estimated weights: the prior, then per group
+    the bits of its best shared value (``log2(m / u_v)`` with ``u_v`` = firms with the value / firms
+    with the kind) or of disagreeing. ``shared``: counted evidence rows with group, firms, total
+    (identifiers) or group 'plan'. Rows: term, group, value, bits; the last row is the total."""
+    w = Weights(**stored)
+    rows = [{"term": "prior", "group": "", "value": f"λ = {w.prior:.3f}",
+             "bits": float(np.log2(w.prior / max(1 - w.prior, 1e-9)))}]
+    for g in EM_GROUPS:
+        mine = shared[shared["group"] == g] if len(shared) else shared
+        if len(mine) and g != "plan":
+            best = mine.sort_values("firms").iloc[0]
+            u_v = float(best["firms"]) / max(float(best["total"]), 1.0)
+            rows.append({"term": "agree", "group": g, "value": str(best["value"]),
+                         "bits": float(np.log2(w.m[g] / max(u_v, 1e-12)))})
+        elif len(mine):
+            rows.append({"term": "agree", "group": g, "value": str(mine.iloc[0]["value"]), "bits": w.agree(g)})
+        else:
+            rows.append({"term": "disagree", "group": g, "value": "", "bits": w.disagree(g)})
+    out = pd.DataFrame(rows)
+    out["bits"] = out["bits"].round(2)
+    total = float(out["bits"].sum())
+    return pd.concat([out, pd.DataFrame([{"term": "total", "group": "", "value": f"p = {2**total / (1 + 2**total):.3f}",
+                                          "bits": round(total, 2)}])], ignore_index=True)

@@ -1,0 +1,135 @@
+"""Program matching: the stored results of the batch step (``python -m analytics.matching evaluate``).
+
+The evaluation fits the rankers and scores every method (minutes at national scale), far too
+slow for a page visit. The batch step stores its figures and the fitted ranker in the data file
+(``matching_runs``, ``matching_figures``, ``matching_importance``); the page reads the latest run
+back (milliseconds) and the recommendations rank with its ranker. The ranker is pickled: it holds
+scikit-learn and LightGBM models and the live statistics, and the data file is written only by our
+own jobs.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import duckdb
+import pandas as pd
+
+from data import access
+from data.db import SCHEMA_PATH
+
+if TYPE_CHECKING:
+    from analytics.matching.evaluation import Evaluation
+    from analytics.matching.rank import Ranker
+
+TABLES = ("matching_runs", "matching_figures", "matching_importance")
+_SECTION = "program matching outputs"
+FIGURE_COLUMNS = ("method", "ndcg", "ndcg_lo", "ndcg_hi", "recall", "recall_lo", "recall_hi", "recall_all",
+                  "recall_selected", "margin", "margin_lo", "margin_hi")
+
+
+def data_key(con: duckdb.DuckDBPyConnection) -> str:
+    """What a run describes: the applications (ids, outcomes) and the programs (every column), hashed.
+
+    Not ``meta.data_version``: every write of the file, this job's own included, renews that."""
+    row = con.execute("""
+        SELECT (SELECT count(*) || '/' || coalesce(max(application_id), 0) || '/' || coalesce(sum(hash(application_id, status, decided_at)), 0)
+                FROM applications),
+               (SELECT count(*) || '/' || coalesce(sum(hash(p::VARCHAR)), 0) FROM programs p),
+               (SELECT coalesce(max(value), '') FROM meta WHERE key = 'as_of')""").fetchall()[0]
+    return hashlib.sha256("|".join(str(v) for v in row).encode()).hexdigest()[:16]
+
+
+def _has_tables(con: duckdb.DuckDBPyConnection) -> bool:
+    names = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+                                       ).fetchall()}
+    return set(TABLES) <= names
+
+
+def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The tables' section of data/schema.sql, for a data file built before they existed."""
+    sections = SCHEMA_PATH.read_text(encoding="utf-8").split("-- " + "-" * 64 + " ")
+    con.execute(next(s for s in sections if s.startswith(_SECTION)).split("\n", 1)[1])
+
+
+def write(con: duckdb.DuckDBPyConnection, ev: Evaluation, params: dict, key: str) -> str:
+    """Store one evaluation run (inside a :func:`data.db.writer` session); returns its run id."""
+    if not _has_tables(con):
+        _create_tables(con)
+    run_id = datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    r = ev.ranker
+    summary = {"k": ev.k, "queries": ev.queries, "mean_candidates": ev.mean_candidates, "unreachable": ev.unreachable,
+               "best_learned": ev.best_learned, "strongest_baseline": ev.strongest_baseline, "winner": ev.winner}
+    con.execute("INSERT INTO matching_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        run_id, datetime.now(), json.dumps(params), key, r.train_cut, r.eval_cut, r.end, json.dumps(summary),
+        pickle.dumps(r, protocol=pickle.HIGHEST_PROTOCOL)])
+    figures = ev.figures[list(FIGURE_COLUMNS)].assign(run_id=run_id)
+    con.register("_mfig", figures)
+    con.register("_mimp", ev.importance.assign(run_id=run_id))
+    try:
+        con.execute(f"INSERT INTO matching_figures SELECT run_id, {', '.join(FIGURE_COLUMNS)} FROM _mfig")
+        con.execute("INSERT INTO matching_importance SELECT run_id, feature, ndcg_drop FROM _mimp")
+    finally:
+        con.unregister("_mfig")
+        con.unregister("_mimp")
+    return run_id
+
+
+@dataclass(frozen=True)
+class StoredEvaluation:
+    """The latest stored evaluation run, as the page shows it."""
+
+    run_id: str
+    created_at: datetime
+    params: dict
+    stale: bool                 # the applications or programs changed since the run
+    train_cut: date
+    eval_cut: date
+    end: date
+    summary: dict               # k, queries, mean_candidates, unreachable, best_learned, strongest_baseline, winner
+    figures: pd.DataFrame       # FIGURE_COLUMNS, one row per method
+    importance: pd.DataFrame    # feature, ndcg_drop
+
+    @property
+    def winner(self) -> str:
+        return str(self.summary["winner"])
+
+
+def _latest_id(con: duckdb.DuckDBPyConnection) -> str | None:
+    if not _has_tables(con):
+        return None
+    rows = con.execute("SELECT run_id FROM matching_runs ORDER BY created_at DESC, run_id DESC LIMIT 1").fetchall()
+    return str(rows[0][0]) if rows else None
+
+
+def latest(con: duckdb.DuckDBPyConnection, *, role: str) -> StoredEvaluation | None:
+    """The latest stored evaluation (aggregate figures), or None before the batch step has run."""
+    access.require(role, "matching")
+    run_id = _latest_id(con)
+    if run_id is None:
+        return None
+    created, params, key, train_cut, eval_cut, end, summary = con.execute(
+        "SELECT created_at, params, data_key, train_cut, eval_cut, end_day, summary FROM matching_runs WHERE run_id = ?",
+        [run_id]).fetchall()[0]
+    figures = con.execute(f"SELECT {', '.join(FIGURE_COLUMNS)} FROM matching_figures WHERE run_id = ?", [run_id]).df()
+    order = {m: i for i, m in enumerate(json.loads(params).get("methods", []))}
+    figures = figures.sort_values("method", key=lambda s: s.map(order).fillna(len(order))).reset_index(drop=True)
+    importance = con.execute("SELECT feature, ndcg_drop FROM matching_importance WHERE run_id = ? "
+                             "ORDER BY ndcg_drop DESC, feature", [run_id]).df()
+    return StoredEvaluation(run_id=run_id, created_at=created, params=json.loads(params), stale=key != data_key(con),
+                            train_cut=train_cut, eval_cut=eval_cut, end=end, summary=json.loads(summary),
+                            figures=figures, importance=importance)
+
+
+def load_ranker(con: duckdb.DuckDBPyConnection) -> Ranker | None:
+    """The ranker of the latest run (ranking with that run's winner), or None before the batch step."""
+    run_id = _latest_id(con)
+    if run_id is None:
+        return None
+    blob = con.execute("SELECT ranker FROM matching_runs WHERE run_id = ?", [run_id]).fetchall()[0][0]
+    return pickle.loads(bytes(blob))  # our own job wrote it into our own data file (see the module docstring)
