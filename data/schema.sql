@@ -62,6 +62,12 @@ CREATE TABLE channels (
 );
 
 -- ---------------------------------------------------------------- firms and programs
+-- One row per firm: every attribute below is a SNAPSHOT (one value, whenever it was taken), not a
+-- history. The scoring models compute firm age at each application's submission date and count
+-- the firm's earlier applications and awards from `applications` (as of that date); every other
+-- firm attribute they use (patents, certifications, debt, margins, growth, staff, revenue, wage)
+-- is this snapshot. Imported real data whose snapshot postdates an application gives the models
+-- look-ahead: import attributes as of the applications, or read the scores with that caveat.
 CREATE TABLE firms (
     firm_id              BIGINT PRIMARY KEY,
     biz_no               VARCHAR(10) NOT NULL UNIQUE, -- 사업자등록번호, 10 digits with a valid check digit (personal data)

@@ -5,10 +5,19 @@ from datetime import datetime
 
 import streamlit as st
 
-from scoring import decisions, explain, grades, plots, report, store, views
+from scoring import (
+    counterfactual,
+    decisions,
+    drift,
+    explain,
+    grades,
+    report,
+    store,
+    views,
+)
 from scoring.features import DRIVER_BY_NAME, KTOP_PART_KO
-from ui import cache
 from ui import jobs as job_view
+from ui.i18n import CATALOGUE
 from ui.shell import page
 
 ctx = page("scoring", filters=(), params=("model", "app"))
@@ -22,6 +31,8 @@ st.caption(ctx.t("scoring.version", version=version.version, created=version.cre
 if ctx.meta.get("source", "synthetic") == "synthetic":
     st.caption(ctx.t("scoring.synthetic"))
 names = version.driver_names
+# the figure labels in this language, passed to the cached figure builders (scoring never imports ui)
+fig_labels = tuple((k, ctx.t(k)) for k in CATALOGUE if k.startswith("scoring."))
 tab_app, tab_global, tab_card = st.tabs([ctx.t("scoring.tab.applicant"), ctx.t("scoring.tab.global"),
                                          ctx.t("scoring.tab.card")])
 
@@ -52,44 +63,83 @@ with tab_app:
             c4.metric(ctx.t(f"scoring.p.{model}"), f"{a.probability:.2%}")
             st.caption(ctx.t("common.masked_note"))
             info = explain.info_fields(a.info, ctx.lang)
+            row = a.frame.iloc[0]
+            info["history"] = ctx.t("scoring.info.history_value", apps=int(row["prior_applications"]),
+                                    awards=int(row["prior_awards"]))
             st.dataframe({"field": [ctx.t(f"scoring.info.{k}") for k in info], "value": list(info.values())},
                          hide_index=True, column_config={"field": ctx.t("scoring.col.field"), "value": ctx.t("scoring.col.value")})
-            row = a.frame.iloc[0]
-            table = explain.driver_table(model, names, a.contrib, row, ctx.lang)
-            base = explain.base_points(model, version.base)
+            ex = ctx.query(views.explanation, int(app_id), model, version.version, ctx.lang, fig_labels, role=ctx.role)
+            table, base, reasons = ex["table"], ex["base"], ex["reasons"]
             st.subheader(ctx.t("scoring.waterfall"))
-            st.plotly_chart(plots.waterfall(table, base, float(grades.points(model, a.log_odds)), lang=ctx.lang))
-            blocks = explain.group_points(table, version.features, "block")
-            st.caption(ctx.t("scoring.blocks") + " · " + " · ".join(f"{r.group} {r.points:+.1f}" for r in blocks.itertuples()))
-            if model == "ktop":
-                parts = explain.group_points(table, version.features, "part")
+            st.plotly_chart(ex["waterfall"], key="waterfall")
+            st.caption(ctx.t("scoring.blocks") + " · " + " · ".join(f"{r.group} {r.points:+.1f}" for r in ex["blocks"].itertuples()))
+            if ex["parts"] is not None:
                 st.caption(ctx.t("scoring.parts") + " · " + " · ".join(
-                    f"{KTOP_PART_KO[r.group] if ctx.lang == 'ko' else r.group} {r.points:+.1f}" for r in parts.itertuples()))
-            sample = ctx.query(store.shap_sample, model, version.version, role=ctx.role)
-            reasons = explain.reason_codes(model, table, explain.peer_percentiles(sample, row, names),
-                                           explain.used_drivers(version.metrics), ctx.lang)
+                    f"{KTOP_PART_KO[r.group] if ctx.lang == 'ko' else r.group} {r.points:+.1f}" for r in ex["parts"].itertuples()))
             st.subheader(ctx.t("scoring.reasons"))
-            st.dataframe(reasons[["code", "label", "value_text", "percentile", "points", "sentence"]], hide_index=True,
-                         column_config={"code": ctx.t("scoring.col.code"), "label": ctx.t("scoring.col.driver"),
-                                        "value_text": ctx.t("scoring.col.value"),
-                                        "percentile": st.column_config.NumberColumn(ctx.t("scoring.col.percentile"), format="%.0f"),
-                                        "points": st.column_config.NumberColumn(ctx.t("scoring.col.points"), format="%+.1f"),
-                                        "sentence": ctx.t("scoring.col.sentence")})
+            # sentences in full, as lists (a table cell would cut them off)
+            for role, head in (("principal", "scoring.reasons.principal"), ("context", "scoring.reasons.context"),
+                               ("strength", "scoring.reasons.strength")):
+                part = reasons[reasons["role"] == role]
+                if role == "principal" or len(part):
+                    (st.markdown if role == "principal" else st.caption)(f"**{ctx.t(head)}**")
+                lines = [f"- `{r.code}` {r.sentence}" for r in part.itertuples()]
+                if lines:
+                    st.markdown("\n".join(lines))
+                elif role == "principal":
+                    st.caption(ctx.t("scoring.reasons.none"))
+            with st.expander(ctx.t("scoring.col.sentence")):
+                st.dataframe(reasons[["code", "role", "label", "value_text", "median_text", "percentile", "points"]].assign(
+                    role=reasons["role"].map(lambda r: ctx.t(f"scoring.role.{r}"))), hide_index=True,
+                    column_config={"code": ctx.t("scoring.col.code"), "role": ctx.t("scoring.col.role"),
+                                   "label": ctx.t("scoring.col.driver"), "value_text": ctx.t("scoring.col.value"),
+                                   "median_text": ctx.t("scoring.col.peer_median"),
+                                   "percentile": st.column_config.NumberColumn(ctx.t("scoring.col.percentile"), format="%.0f"),
+                                   "points": st.column_config.NumberColumn(ctx.t("scoring.col.points"), format="%+.1f")})
+
+            ladder = version.ladder
+            st.subheader(ctx.t("scoring.advice"))
+            st.caption(ctx.t("scoring.advice.help"))
+            cut = counterfactual.cutoff_grade(ladder, version.metrics["cutoff_grade"])
+            advice_changes: dict[str, float] = {}
+            for item in ctx.query(views.advice, int(app_id), model, version.version, role=ctx.role):
+                if item["target"] is None:
+                    st.caption(ctx.t("scoring.advice.top"))
+                    continue
+                head = ctx.t(f"scoring.advice.{item['kind']}", cut=cut)
+                if not item["reached"]:
+                    st.markdown(f"- {head}: " + ctx.t("scoring.advice.none", target=item["target"]))
+                    continue
+                changes = ", ".join(ctx.t("scoring.advice.change", label=explain.label(DRIVER_BY_NAME[n], ctx.lang),
+                                          a=explain.value_text(n, x0, ctx.lang), b=explain.value_text(n, x1, ctx.lang))
+                                    for n, (x0, x1) in item["changes"].items())
+                st.markdown(f"- {head}: " + ctx.t("scoring.advice.line", changes=changes, now=a.grade,
+                                                  target=item["grade_after"],
+                                                  points=item["points_after"] - float(grades.points(model, a.log_odds))))
+                advice_changes = advice_changes or {n: x1 for n, (_, x1) in item["changes"].items()}
+            if grades.rank(a.grade) <= grades.rank(cut):
+                st.caption(ctx.t("scoring.advice.passes", cut=cut))
 
             st.subheader(ctx.t("scoring.whatif"))
-            choices = [n for n in explain.WHAT_IF if n in names]
-            w1, w2, w3 = st.columns([2, 2, 1])
-            wname = w1.selectbox(ctx.t("scoring.whatif_driver"), choices, key="whatif_driver",
-                                 format_func=lambda n: explain.label(DRIVER_BY_NAME[n], ctx.lang))
-            d = DRIVER_BY_NAME[wname]
-            new = w2.number_input(ctx.t("scoring.whatif_value", lo=d.lo, hi=d.hi), min_value=float(d.lo),
-                                  max_value=float(d.hi), value=explain.what_if_start(row, wname),
-                                  key=f"whatif_{model}_{app_id}_{wname}")
-            with cache.cursor(ctx.db_path) as cur:
-                sm = store.load_model(cur, model, version.version)
-            wi = explain.what_if(sm, a.frame, {wname: new})
-            w3.metric(ctx.t("scoring.whatif_result"), f"{wi['score']:.0f} ({wi['grade']})",
-                      delta=f"{wi['points'] - float(grades.points(model, a.log_odds)):+.1f}")
+            choices = explain.what_if_drivers(names)
+            picked = st.multiselect(ctx.t("scoring.whatif_driver"), choices, key=f"whatif_drivers_{model}_{app_id}",
+                                    default=[n for n in advice_changes if n in choices],
+                                    format_func=lambda n: explain.label(DRIVER_BY_NAME[n], ctx.lang))
+            changes_in: dict[str, float] = {}
+            cols = st.columns(3)
+            for i, wname in enumerate(picked):
+                d = DRIVER_BY_NAME[wname]
+                start_v = advice_changes.get(wname, explain.what_if_start(row, wname))
+                changes_in[wname] = cols[i % 3].number_input(
+                    f"{explain.label(d, ctx.lang)} · " + ctx.t("scoring.whatif_value", lo=d.lo, hi=d.hi),
+                    min_value=float(d.lo), max_value=float(d.hi), value=float(start_v),
+                    key=f"whatif_{model}_{app_id}_{wname}")
+            if changes_in:
+                wi = ctx.query(views.what_if, int(app_id), model, version.version, tuple(sorted(changes_in.items())),
+                               ctx.lang, fig_labels, role=ctx.role)
+                st.metric(ctx.t("scoring.whatif_result"), f"{wi['score']:.0f} ({wi['grade']})", delta=f"{wi['delta']:+.1f}")
+                st.caption(ctx.t("scoring.whatif_waterfall"))
+                st.plotly_chart(wi["waterfall"], key="whatif_waterfall")
 
             st.subheader(ctx.t("scoring.compare"))
             sim = ctx.query(store.similar, int(app_id), model, version.version, role=ctx.role)
@@ -131,12 +181,13 @@ with tab_app:
                                      score=a.score, grade=a.grade,
                                      percentile=a.percentile, probability=a.probability, base=base, table=table,
                                      reasons=reasons, generated_at=datetime.now().isoformat(timespec="seconds"),
-                                     synthetic=ctx.meta.get("source", "synthetic") == "synthetic", lang=ctx.lang)
+                                     synthetic=ctx.meta.get("source", "synthetic") == "synthetic", t=ctx.t,
+                                     lang=ctx.lang)
             st.download_button(ctx.t("scoring.export"), data=_html, file_name=f"explanation_{model}_{app_id}.html",
                                mime="text/html", key="export_html")
 
 with tab_global:
-    g = ctx.query(views.global_figures, model, version.version, ctx.lang, role=ctx.role)
+    g = ctx.query(views.global_figures, model, version.version, ctx.lang, fig_labels, role=ctx.role)
     st.subheader(ctx.t("scoring.importance"))
     st.plotly_chart(g["importance"])
     st.subheader(ctx.t("scoring.beeswarm", n=g["n"]))
@@ -147,29 +198,73 @@ with tab_global:
 
 with tab_card:
     m = version.metrics
-    card = ctx.query(views.card_figures, model, version.version, ctx.lang)
+    card = ctx.query(views.card_figures, model, version.version, ctx.lang, fig_labels)
+    ci = m.get("intervals", {})
     k1, k2, k3, k4 = st.columns(4)
-    k1.metric(ctx.t("scoring.card.auc"), f"{m['auc']:.3f}")
+    auc_ci = ci.get("auc", [float("nan")] * 2)
+    k1.metric(ctx.t("scoring.card.auc"), f"{m['auc']:.3f}", help=f"[{auc_ci[0]:.3f}, {auc_ci[1]:.3f}]")
+    k1.caption(f"[{auc_ci[0]:.3f}, {auc_ci[1]:.3f}]")
     k2.metric(ctx.t("scoring.card.oracle"), f"{m['oracle_auc']:.3f}", delta=f"{-m['auc_gap']:+.3f}")
     k3.metric(ctx.t("scoring.card.brier"), f"{m['brier']:.4f}")
-    k4.metric(ctx.t("scoring.card.n"), ctx.num(m["n_test"]))
-    st.caption(ctx.t("scoring.card.split", cal=m["split_at"]["calibration"][:10], test=m["split_at"]["test"][:10]))
+    k3.caption(f"[{ci.get('brier', [0, 0])[0]:.4f}, {ci.get('brier', [0, 0])[1]:.4f}]")
+    k4.metric(ctx.t("scoring.card.ece"), f"{m.get('ece', float('nan')):.4f}")
+    st.caption(ctx.t("scoring.card.split", test=m["split_at"]["test"][:10], n=ctx.num(m["n_test"]),
+                     held=ctx.num(m.get("n_held_back", 0))))
+    oci = ci.get("oracle_auc", [float("nan")] * 2)
+    st.caption(ctx.t("scoring.card.truth_figs", auc=m["oracle_auc"], lo=oci[0], hi=oci[1], brier=m["oracle_brier"],
+                     ece=m.get("oracle_ece", float("nan")), share=m.get("unseen_share", 0.0),
+                     au=m.get("auc_unseen") or float("nan"), ou=m.get("oracle_auc_unseen") or float("nan"),
+                     reps=ci.get("reps", 0)))
     g1, g2 = st.columns(2)
     g1.caption(ctx.t("scoring.card.calibration"))
     g1.plotly_chart(card["calibration"])
     g2.caption(ctx.t("scoring.card.grades"))
     g2.plotly_chart(card["grades"])
+    st.caption(ctx.t("scoring.card.ladder", labels=" / ".join(version.ladder.labels)))
+    st.caption(ctx.t("scoring.card.grade_table"))
+    ctx.table(card["grade_table"], {"grade": ("scoring.grade", "text"), "n": ("scoring.col.n", "num"),
+                                    "observed": ("scoring.col.observed", "pct:2"), "observed_lo": ("scoring.col.lo", "pct:2"),
+                                    "observed_hi": ("scoring.col.hi", "pct:2"),
+                                    "predicted": ("scoring.col.predicted", "pct:2"), "truth": ("scoring.col.truth", "pct:2")},
+              key="grade_table")
     st.caption(ctx.t("scoring.card.confusion"))
     st.plotly_chart(card["confusion"])
     st.caption(ctx.t("scoring.card.fair_region", cut=m["cutoff_grade"]))
     st.plotly_chart(card["fair_region"])
     st.caption(ctx.t("scoring.card.fair_size"))
     st.plotly_chart(card["fair_size"])
-    st.caption(ctx.t("scoring.card.fair_table"))
-    st.dataframe(card["fair_table"], hide_index=True, column_config={
-        "dimension": ctx.t("scoring.col.dimension"), "group": ctx.t("scoring.col.group"), "n": ctx.t("scoring.col.n"),
-        "median": st.column_config.NumberColumn(ctx.t("scoring.col.median"), format="%.0f"),
-        "selection_rate": st.column_config.NumberColumn(ctx.t("scoring.col.selection"), format="percent"),
-        "predicted_good": st.column_config.NumberColumn(ctx.t("scoring.col.predicted_good"), format="percent"),
-        "observed_good": st.column_config.NumberColumn(ctx.t("scoring.col.observed_good"), format="percent"),
-        "auc": st.column_config.NumberColumn("AUC", format="%.3f")})
+    st.caption(ctx.t("scoring.card.eo_table"))
+    ctx.table(card["fair_table"], {
+        "dimension": ("scoring.col.dimension", "text"), "group": ("scoring.col.group", "text"), "n": ("scoring.col.n", "num"),
+        "median": ("scoring.col.median", "dec:0"), "selection_rate": ("scoring.col.selection", "pct"),
+        **{c: (f"scoring.col.{c}", "pct") for c in ("tpr", "tpr_truth", "fnr", "fnr_truth")},
+        "predicted_good": ("scoring.col.predicted_good", "pct"), "observed_good": ("scoring.col.observed_good", "pct"),
+        "auc": ("scoring.col.auc", "dec:3")}, name="scoring_fairness", key="fair_table")
+
+    d = m.get("drift")
+    if d:
+        st.caption(ctx.t("scoring.card.drift", prev=d["previous"], psi=d["psi_score"],
+                         level=ctx.t(f"scoring.drift.{drift.level(d['psi_score'])}")))
+        st.plotly_chart(card["psi"])
+    else:
+        st.caption(ctx.t("scoring.card.drift_none"))
+    st.subheader(ctx.t("scoring.card.versions"))
+    history = ctx.query(store.versions, model)
+    ctx.table(history, {"model_version": ("scoring.col.version", "text"), "created_at": ("scoring.col.created", "datetime"),
+                        "auc": ("scoring.col.auc", "dec:3"), "oracle_auc": ("scoring.card.oracle", "dec:3"),
+                        "brier": ("scoring.col.brier", "dec:4"), "n_test": ("scoring.card.n", "num"),
+                        "scores_kept": ("scoring.col.scores_kept", "check")}, key="versions")
+    others = [v for v in history["model_version"] if v != version.version]
+    if others:
+        other = st.selectbox(ctx.t("scoring.card.compare_with"), others, key="compare_version")
+        cmp = ctx.query(store.compare_versions, model, other, version.version)
+        ctx.table(cmp["table"], {"metric": ("scoring.col.metric", "text"), other: ("scoring.col.older", "text"),
+                                 version.version: ("scoring.col.current", "text")}, key="compare_table")
+        if cmp["psi_score"] is not None:
+            st.caption(f"PSI ({ctx.t('scoring.fig.scores')}): {cmp['psi_score']:.3f} "
+                       f"({ctx.t('scoring.drift.' + drift.level(cmp['psi_score']))})")
+        if cmp["migration"] is not None:
+            st.caption(ctx.t("scoring.card.migration", a=other, b=version.version))
+            st.dataframe(cmp["migration"])
+        else:
+            st.caption(ctx.t("scoring.card.no_scores"))

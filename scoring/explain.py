@@ -7,6 +7,8 @@ it into tables. Points come from the linear score scale (:mod:`scoring.grades`),
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,20 +19,25 @@ from scoring.models import ScoringModel
 
 MAX_REASONS = 4
 MIN_PEERS = 30          # peers = sampled applicants of the same industry, or all sampled when fewer
-MIN_POINTS = 0.05       # contributions smaller than this are not worth a reason code
+MIN_POINTS = 0.5        # contributions under half a point (shown as "0점") are not worth a reason code
 # Display of model-unit values in natural units: shares as %, logs back to counts and won.
 _PCT = {"tech_staff_share", "sales_growth", "rnd_intensity", "market_growth", "export_share", "operating_margin"}
-# Drivers an evaluator may change in what-if (natural units; log and categorical inputs are left out).
-WHAT_IF = ("patents", "patent_grade", "rnd_intensity", "tech_staff_share", "cert_venture", "cert_innobiz",
-           "cert_mainbiz", "ceo_experience_years", "debt_ratio", "operating_margin", "sales_growth",
-           "export_share", "request_to_revenue")
+
+Label = Callable[..., str]
+
+
+def what_if_drivers(names: list[str]) -> list[str]:
+    """Drivers offered in what-if and counterfactual advice: actionable, numeric, with a monotone
+    direction (so moving one never moves the score the wrong way), in the model's order."""
+    return [n for n in names if DRIVER_BY_NAME[n].actionable and DRIVER_BY_NAME[n].good != 0
+            and not DRIVER_BY_NAME[n].categorical]
 
 
 def label(d: Driver, lang: str) -> str:
     return d.ko if lang == "ko" else d.en
 
 
-def value_text(name: str, value: object, lang: str = "ko") -> str:
+def value_text(name: str, value: Any, lang: str = "ko") -> str:
     """A driver's value as an evaluator reads it (23.5%, 12건, 있음, 4.3억원 ...)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "없음" if lang == "ko" else "missing"
@@ -71,10 +78,15 @@ def base_points(model: str, base_log_odds: float) -> float:
     return float(grades.points(model, base_log_odds))
 
 
+def peers_of(sample: pd.DataFrame, frame_row: pd.Series) -> pd.DataFrame:
+    """The applicant's peers: sampled applicants of the same industry, or all sampled when too few."""
+    same = sample[sample["ksic_section"] == frame_row["ksic_section"]]
+    return same if len(same) >= MIN_PEERS else sample
+
+
 def peer_percentiles(sample: pd.DataFrame, frame_row: pd.Series, names: list[str]) -> dict[str, float | None]:
     """Percentile (0..100, share of peers with a lower value) of the applicant's value per driver."""
-    same = sample[sample["ksic_section"] == frame_row["ksic_section"]]
-    peers = same if len(same) >= MIN_PEERS else sample
+    peers = peers_of(sample, frame_row)
     out: dict[str, float | None] = {}
     for name in names:
         v = frame_row[name]
@@ -86,6 +98,16 @@ def peer_percentiles(sample: pd.DataFrame, frame_row: pd.Series, names: list[str
     return out
 
 
+def peer_medians(sample: pd.DataFrame, frame_row: pd.Series, names: list[str]) -> dict[str, float | None]:
+    """The peers' median per numeric driver (for certifications: the share of peers holding it)."""
+    peers = peers_of(sample, frame_row)
+    out: dict[str, float | None] = {}
+    for name in names:
+        col = pd.to_numeric(peers[name], errors="coerce").dropna() if not DRIVER_BY_NAME[name].categorical else None
+        out[name] = None if col is None or col.empty else float(col.mean() if name.startswith("cert_") else col.median())
+    return out
+
+
 def _josa(word: str, pair: tuple[str, str]) -> str:
     """이/가-style particle after a Korean word (by its last syllable's final consonant)."""
     ch = word.rstrip(")")[-1:] or " "
@@ -94,53 +116,87 @@ def _josa(word: str, pair: tuple[str, str]) -> str:
     return pair[0] if has_final else pair[1]
 
 
-def sentence(row: dict, lang: str = "ko") -> str:
-    """A plain sentence an evaluator can quote to the applicant."""
-    pts = abs(row["points"])
-    peer = row.get("percentile")
-    if lang == "ko":
-        subject = f"{row['label']}({row['value_text']})"
-        peer_txt = f" 동종업계 신청기업의 {peer:.0f}%보다 높은 값으로" if peer is not None else ""
-        verb = "높였습니다" if row["points"] > 0 else "낮췄습니다"
-        sep = "," if peer_txt else ""
-        return f"{subject}{_josa(row['label'], ('이', '가'))}{peer_txt}{sep} 점수를 {pts:.0f}점 {verb}."
-    peer_txt = f" (higher than {peer:.0f}% of peers in the industry)" if peer is not None else ""
-    verb = "raised" if row["points"] > 0 else "lowered"
-    return f"{row['label']} of {row['value_text']}{peer_txt} {verb} the score by {pts:.0f} points."
+def sentence(row: dict, t: Label) -> str:
+    """A plain sentence an evaluator can quote to the applicant: the driver, the firm's value, how it
+    compares with the peers' median, and the points it moved, in the direction it moved them."""
+    effect = t("scoring.reason.effect." + ("raised" if row["points"] > 0 else "lowered"), points=f"{abs(row['points']):.0f}")
+    median, value = row.get("median"), row.get("value")
+    if median is None or value is None or pd.isna(value):
+        peer = ""
+    elif row["driver"].startswith("cert_"):
+        peer = t("scoring.reason.peer.share", share=f"{100 * median:.0f}")
+    else:
+        v, m = float(value), float(median)
+        side = "equal" if math.isclose(v, m, rel_tol=1e-9, abs_tol=1e-12) else "below" if v < m else "above"
+        peer = t(f"scoring.reason.peer.{side}", median=row["median_text"])
+    return t("scoring.reason.sentence", label=row["label"], value=row["value_text"], peer=peer, effect=effect)
 
 
-def reason_codes(model: str, table: pd.DataFrame, percentiles: dict[str, float | None], used: set[str],
-                 lang: str = "ko", k: int = MAX_REASONS) -> pd.DataFrame:
-    """At most k drivers lowering and k raising the score, with code, value, peer percentile, sentence.
+def reason_codes(model: str, table: pd.DataFrame, sample: pd.DataFrame, frame_row: pd.Series, used: set[str],
+                 t: Label, lang: str = "ko", k: int = MAX_REASONS) -> pd.DataFrame:
+    """Reason codes as adverse-action practice reads them.
 
-    Only drivers the model uses (``used``: non-zero global importance) and that move this score.
-    Codes are stable per model and driver: ``KTOP-07-`` = K-TOP driver 7 lowered the score.
+    ``role`` is ``principal`` for the (at most k) largest actionable drivers that lowered the score:
+    the reasons the applicant can act on; ``context`` for the largest context drivers that lowered it
+    (who the firm is: size, age, industry; shown apart, never as a principal reason); ``strength``
+    for the largest drivers that raised it. Only drivers the model uses (``used``: non-zero global
+    importance) and that move this score. Codes are stable per model and driver (``KTOP-12``); the
+    direction is its own column, never part of the code.
     """
     order = {n: i + 1 for i, n in enumerate(DRIVER_BY_NAME)}
+    names = table["driver"].tolist()
+    pct = peer_percentiles(sample, frame_row, names) if not sample.empty else {}
+    med = peer_medians(sample, frame_row, names) if not sample.empty else {}
+    live = table[table["driver"].isin(used)]
+    actionable = live["driver"].map(lambda n: DRIVER_BY_NAME[n].actionable)
+    groups = (("principal", live[(live["points"] < -MIN_POINTS) & actionable]),
+              ("context", live[(live["points"] < -MIN_POINTS) & ~actionable]),
+              ("strength", live[live["points"] > MIN_POINTS]))
     rows = []
-    for direction, mask in (("-", table["points"] < -MIN_POINTS), ("+", table["points"] > MIN_POINTS)):
-        part = table[mask & table["driver"].isin(used)].head(k)
-        for r in part.to_dict("records"):
-            r["percentile"] = percentiles.get(r["driver"])
-            r["code"] = f"{model.upper()}-{order[r['driver']]:02d}{direction}"
-            r["direction"] = direction
-            r["sentence"] = sentence(r, lang)
+    for role, part in groups:
+        for r in part.head(k).to_dict("records"):
+            n = r["driver"]
+            m = med.get(n)
+            r.update({"role": role, "kind": "actionable" if DRIVER_BY_NAME[n].actionable else "context",
+                      "direction": "raised" if r["points"] > 0 else "lowered",
+                      "code": f"{model.upper()}-{order[n]:02d}", "percentile": pct.get(n), "median": med.get(n),
+                      "median_text": "" if m is None else f"{100 * m:.0f}%" if n.startswith("cert_")
+                      else value_text(n, m, lang)})
+            r["sentence"] = sentence(r, t)
             rows.append(r)
-    cols = ["code", "direction", "driver", "label", "value_text", "percentile", "points", "sentence"]
+    cols = ["code", "role", "kind", "direction", "driver", "label", "value_text", "median_text", "percentile",
+            "points", "sentence"]
     return pd.DataFrame(rows, columns=cols)
 
 
-def what_if(sm: ScoringModel, frame_row: pd.DataFrame, changes: dict[str, float]) -> dict[str, float | str]:
-    """Score and grade after changing some drivers (each clipped to its valid range)."""
+def apply_changes(frame_row: pd.DataFrame, changes: dict[str, float]) -> pd.DataFrame:
+    """The feature row with some drivers changed, each clipped to its valid range."""
     row = frame_row.copy()
     for name, v in changes.items():
         d = DRIVER_BY_NAME[name]
         row[name] = float(np.clip(v, d.lo, d.hi))
+    return row
+
+
+def what_if(sm: ScoringModel, frame_row: pd.DataFrame, changes: dict[str, float],
+            ladder: grades.Ladder | None = None) -> dict[str, float | str]:
+    """Score and grade after changing one or several drivers at once (each clipped to its range)."""
+    row = apply_changes(frame_row, changes)
     lo = float(sm.log_odds(row)[0])
     p = 1.0 / (1.0 + math.exp(-lo))
     raw = float(grades.points(sm.model, lo))
     return {"log_odds": lo, "probability": p, "points": raw, "score": float(grades.display_score(raw)),
-            "grade": str(grades.grade(sm.model, np.array([p]))[0])}
+            "grade": str(grades.grade(sm.model, np.array([p]), ladder)[0])}
+
+
+def what_if_table(sm: ScoringModel, frame_row: pd.DataFrame, changes: dict[str, float],
+                  lang: str = "ko") -> tuple[pd.DataFrame, float]:
+    """The driver table (exact SHAP in points) after the changes, for redrawing the waterfall, and
+    the unclipped points it adds up to."""
+    row = apply_changes(frame_row, changes)
+    contrib, base = sm.contributions(row)
+    table = driver_table(sm.model, sm.driver_names, contrib[0], row.iloc[0], lang)
+    return table, float(grades.points(sm.model, base + contrib[0].sum()))
 
 
 def what_if_start(frame_row: pd.Series, name: str) -> float:
@@ -191,10 +247,12 @@ def fairness_table(fair: dict[str, list[dict]], names: dict[str, dict[str, str]]
     for dim, rows in fair.items():
         df = pd.DataFrame(rows)
         df.insert(0, "dimension", dims.get(dim, (dim, dim))[0 if lang == "ko" else 1])
-        df["group"] = df["group"].map(lambda g, d=names.get(dim, {}): d.get(g, g))
+        lookup = names.get(dim, {})
+        df["group"] = [lookup.get(g, g) for g in df["group"]]
         parts.append(df)
     out = pd.concat(parts, ignore_index=True)
-    keep = ["dimension", "group", "n", "median", "selection_rate", "predicted_good", "observed_good", "auc"]
+    keep = ["dimension", "group", "n", "median", "selection_rate", "tpr", "tpr_truth", "fnr", "fnr_truth",
+            "predicted_good", "observed_good", "auc"]
     return out[[c for c in keep if c in out.columns]]
 
 

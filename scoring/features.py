@@ -7,6 +7,18 @@ summed back into the driver. Each driver carries the direction that is known to 
 becomes a monotone constraint, its KTRS-like block, its valid range for what-if, and, for K-TOP,
 the sub-model it belongs to. The region (시도) is deliberately not an input: the model card reports
 fairness by region instead.
+
+Each driver is also marked **actionable** or **context**, as adverse-action practice asks: an
+actionable driver is one the applicant can change (patents, certifications, debt, the amount asked
+for); a context driver describes who the firm is (size, age, industry, revenue, past growth). Only
+actionable drivers with a monotone direction are principal reasons for a low score, offered in
+what-if, and used by counterfactual advice; context drivers are shown apart, as context.
+
+**As of the application date.** Firm age is computed at submission, and so are the firm's history
+columns (applications and awards before that date). Every other firm attribute is one snapshot per
+firm (the ``firms`` table holds a single row per firm): ``Driver.as_of`` says which. On the
+synthetic data the truth uses the same snapshot, so this is no look-ahead; on imported real data a
+snapshot taken after an application is, and the schema says so.
 """
 from __future__ import annotations
 
@@ -39,6 +51,8 @@ class Driver:
     ktop_part: str | None = None   # K-TOP sub-model, None: not a K-TOP input
     kvalue: bool = True       # a K-value input
     categories: tuple[str, ...] = ()   # non-empty: categorical, one-hot encoded
+    actionable: bool = False  # the applicant can change it (otherwise: context)
+    as_of: str = "snapshot"   # "application": computed at the submission date; "snapshot": one row per firm
 
     @property
     def categorical(self) -> bool:
@@ -47,32 +61,47 @@ class Driver:
 
 DRIVERS: tuple[Driver, ...] = (
     Driver("ceo_experience_years", "CEO's industry experience", "대표자 업력", "경영주 역량", +1, 0, 50, "년", "innovation"),
-    Driver("firm_age_years", "Firm age", "업력(창업 후 경과)", "경영주 역량", 0, 0, 60, "년", "innovation"),
-    Driver("tech_staff_share", "Technical staff share", "기술인력 비중", "기술성", +1, 0, 1, "", "innovation"),
-    Driver("cert_venture", "Venture certification", "벤처기업 인증", "기술성", +1, 0, 1, "", "innovation"),
-    Driver("cert_innobiz", "Inno-Biz certification", "이노비즈 인증", "기술성", +1, 0, 1, "", "innovation"),
-    Driver("cert_mainbiz", "Main-Biz certification", "메인비즈 인증", "사업성", +1, 0, 1, "", "innovation"),
-    Driver("sales_growth", "Sales growth", "매출 성장률", "시장성", 0, -1, 3, "", "innovation"),
+    Driver("firm_age_years", "Firm age", "업력(창업 후 경과)", "경영주 역량", 0, 0, 60, "년", "innovation",
+           as_of="application"),
+    Driver("tech_staff_share", "Technical staff share", "기술인력 비중", "기술성", +1, 0, 1, "", "innovation",
+           actionable=True),
+    Driver("cert_venture", "Venture certification", "벤처기업 인증", "기술성", +1, 0, 1, "", "innovation", actionable=True),
+    Driver("cert_innobiz", "Inno-Biz certification", "이노비즈 인증", "기술성", +1, 0, 1, "", "innovation", actionable=True),
+    Driver("cert_mainbiz", "Main-Biz certification", "메인비즈 인증", "사업성", +1, 0, 1, "", "innovation", actionable=True),
+    # past growth: the truth rewards it in both targets, so it is monotone, but it cannot be changed now
+    Driver("sales_growth", "Sales growth", "매출 성장률", "시장성", +1, -1, 3, "", "innovation"),
     Driver("log_employees", "Employees (log)", "종업원 수(로그)", "사업성", 0, 0, 10, "", "innovation"),
     Driver("size_class", "Size class", "기업 규모", "사업성", 0, 0, 0, "", "innovation", categories=SIZE_CLASSES),
-    Driver("patents", "Patents", "특허 수", "기술성", +1, 0, 500, "건", "originality"),
-    Driver("patent_grade", "Patent quality (10 - KPAS grade)", "특허 품질(10-KPAS 등급)", "기술성", +1, 0, 9, "", "originality"),
-    Driver("rnd_intensity", "R&D intensity", "R&D 집약도", "기술성", +1, 0, 0.6, "", "originality"),
+    Driver("patents", "Patents", "특허 수", "기술성", +1, 0, 500, "건", "originality", actionable=True),
+    Driver("patent_grade", "Patent quality (10 - KPAS grade)", "특허 품질(10-KPAS 등급)", "기술성", +1, 0, 9, "",
+           "originality", actionable=True),
+    Driver("rnd_intensity", "R&D intensity", "R&D 집약도", "기술성", +1, 0, 0.6, "", "originality", actionable=True),
     Driver("market_growth", "Market growth", "시장 성장률", "시장성", 0, -0.2, 0.3, "", "viability"),
-    Driver("export_share", "Export share", "수출 비중", "시장성", +1, 0, 1, "", "viability"),
+    Driver("export_share", "Export share", "수출 비중", "시장성", +1, 0, 1, "", "viability", actionable=True),
     Driver("ksic_section", "Industry (KSIC section)", "업종(KSIC 대분류)", "시장성", 0, 0, 0, "", "viability", categories=KSIC_SECTIONS),
-    Driver("operating_margin", "Operating margin", "영업이익률", "사업성", +1, -1, 1, "", "viability"),
-    Driver("debt_ratio", "Debt ratio", "부채비율", "사업성", -1, 0, 20, "배", "viability"),
+    Driver("operating_margin", "Operating margin", "영업이익률", "사업성", +1, -1, 1, "", "viability", actionable=True),
+    Driver("debt_ratio", "Debt ratio", "부채비율", "사업성", -1, 0, 20, "배", "viability", actionable=True),
     Driver("log_revenue", "Revenue (log)", "매출액(로그)", "사업성", 0, 0, 30, "", "viability"),
-    Driver("request_to_revenue", "Request / revenue", "신청액/매출액", "사업성", 0, 0, 10, "", "viability"),
+    # the amount asked for is the applicant's choice; a larger burden never lowers the risk
+    Driver("request_to_revenue", "Request / revenue", "신청액/매출액", "사업성", -1, 0, 10, "", "viability",
+           actionable=True, as_of="application"),
     Driver("log_avg_wage", "Average wage (log)", "평균임금(로그)", "사업성", +1, 14, 20, "", "viability"),
 )
 DRIVER_BY_NAME = {d.name: d for d in DRIVERS}
 
 # One row per application: the firm's attributes as of the application. patent_grade turns the KPAS
 # grade (1 best .. 9 worst, NULL without patents) into "higher is better" with 0 for no patents, so
-# that one monotone constraint covers both "more patents" and "better patents".
+# that one monotone constraint covers both "more patents" and "better patents". The history columns
+# (prior_applications, prior_awards) count only what happened before the submission: they are shown
+# to the evaluator as context, not model inputs (the synthetic truth does not depend on them).
 _FRAME_SQL = """
+WITH target AS (SELECT * FROM applications {where}),
+history AS (
+    SELECT t.application_id,
+           count(h.application_id) FILTER (WHERE h.submitted_at < t.submitted_at) AS prior_applications,
+           count(h.application_id) FILTER (WHERE h.status = 'selected' AND h.decided_at < t.submitted_at) AS prior_awards
+    FROM target t LEFT JOIN applications h ON h.firm_id = t.firm_id AND h.application_id <> t.application_id
+    GROUP BY t.application_id)
 SELECT a.application_id, a.firm_id, a.program_id, a.submitted_at,
        f.region_code, f.size_class::VARCHAR AS size_class, f.ksic_section,
        f.ceo_experience_years::DOUBLE AS ceo_experience_years,
@@ -89,18 +118,19 @@ SELECT a.application_id, a.firm_id, a.program_id, a.submitted_at,
        f.operating_margin, f.debt_ratio, ln(1 + f.revenue_krw) AS log_revenue,
        CASE WHEN a.amount_requested_krw IS NULL THEN NULL
             ELSE least(a.amount_requested_krw / greatest(f.revenue_krw, 1), 10.0) END AS request_to_revenue,
-       ln(f.avg_wage_krw) AS log_avg_wage
-FROM applications a JOIN firms f USING (firm_id)
-{where}
+       ln(f.avg_wage_krw) AS log_avg_wage,
+       h.prior_applications, h.prior_awards
+FROM target a JOIN firms f USING (firm_id) JOIN history h USING (application_id)
 ORDER BY a.application_id
 """
+HISTORY = ("prior_applications", "prior_awards")   # as-of context columns of the frame (not model inputs)
 
 
 def load_frame(con: duckdb.DuckDBPyConnection, application_ids: list[int] | None = None) -> pd.DataFrame:
     """The feature frame for all applications, or for the given ones (bound parameter)."""
     if application_ids is None:
         return con.execute(_FRAME_SQL.format(where="")).df()
-    return con.execute(_FRAME_SQL.format(where="WHERE a.application_id IN (SELECT unnest(?))"),
+    return con.execute(_FRAME_SQL.format(where="WHERE application_id IN (SELECT unnest(?))"),
                        [list(map(int, application_ids))]).df()
 
 

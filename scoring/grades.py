@@ -10,10 +10,17 @@ The 10-step ladder is defined by probability bands (K-TOP: the probability of de
 probability of not succeeding), which are score bands too. K-TOP's bands are set around KTRS's
 published 3-year default rates (A 0.68%, BBB 0.83%, BB 1.90%, B 2.87%), so that if the model is
 calibrated each grade's observed failure rate falls in its band and rises grade by grade.
+
+A trained version does not use all ten steps blindly: :func:`fit_ladder` merges neighbouring
+grades until, on the rows the model was fitted on (never the out-of-time test rows), each grade's
+realised failure rate is below the next one's by more than its sampling noise. The merged grade
+keeps the label of its worst member (AAA+AA+A becomes "A"), so a grade never promises more than the
+data can tell apart; the version stores its :class:`Ladder` and every grade comes from it.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -56,16 +63,92 @@ def failure_probability(model: str, probability: np.ndarray | float) -> np.ndarr
     return 1.0 - p if model == "kvalue" else p
 
 
-def grade(model: str, probability: np.ndarray | float) -> np.ndarray:
+@dataclass(frozen=True)
+class Ladder:
+    """Grade labels best first and the upper failure-probability bound of each but the last."""
+    labels: tuple[str, ...]
+    bounds: tuple[float, ...]
+
+    def to_dict(self) -> dict[str, list]:
+        return {"labels": list(self.labels), "bounds": list(self.bounds)}
+
+    @classmethod
+    def from_dict(cls, doc: dict) -> Ladder:
+        return cls(tuple(doc["labels"]), tuple(float(b) for b in doc["bounds"]))
+
+
+def full_ladder(model: str) -> Ladder:
+    """The ten-step ladder before any merge."""
+    return Ladder(GRADES, tuple(BANDS[model]))
+
+
+def grade(model: str, probability: np.ndarray | float, ladder: Ladder | None = None) -> np.ndarray:
     """Grade labels from the model's calibrated target probability."""
-    idx = np.searchsorted(np.asarray(BANDS[model]), failure_probability(model, probability), side="left")
-    return np.asarray(GRADES, dtype=object)[idx]
+    lad = ladder or full_ladder(model)
+    idx = np.searchsorted(np.asarray(lad.bounds), failure_probability(model, probability), side="left")
+    return np.asarray(lad.labels, dtype=object)[idx]
 
 
-def grade_floor_points(model: str) -> dict[str, float]:
-    """The lowest score of each grade (for the grade ladder drawn beside a score)."""
+def rank(label: str) -> int:
+    """Position of a grade on the full ladder (0 = AAA): merged ladders keep the order."""
+    return GRADES.index(label)
+
+
+def grade_floor_points(model: str, ladder: Ladder | None = None) -> dict[str, float]:
+    """The lowest score of each grade but the last (for the grade ladder drawn beside a score)."""
+    lad = ladder or full_ladder(model)
     out = {}
-    for g, pf in zip(GRADES, BANDS[model]):
-        p_target = pf if model == "ktop" else 1.0 - pf
-        out[g] = float(points(model, math.log(p_target / (1.0 - p_target))))
+    for g, pf in zip(lad.labels, lad.bounds):
+        out[g] = float(points(model, target_log_odds(model, pf)))
     return out
+
+
+def target_log_odds(model: str, p_fail: float) -> float:
+    """The model's target log-odds at a failure probability (a grade boundary)."""
+    p_target = p_fail if model == "ktop" else 1.0 - p_fail
+    return math.log(p_target / (1.0 - p_target))
+
+
+# Neighbouring grades stay apart only when the better one's realised rate is lower by at least this
+# many standard errors (firms counted once); 1.64 is a one-sided 5% test.
+SEPARATION_Z = 1.64
+
+
+def _band_stats(failed: np.ndarray, w: np.ndarray, idx: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per band: firm-weighted failure rate and effective number of firms (sum of weights)."""
+    n = np.bincount(idx, weights=w, minlength=k)
+    f = np.bincount(idx, weights=w * failed, minlength=k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, f / n, np.nan), n
+
+
+def fit_ladder(model: str, failed: np.ndarray, p_fail: np.ndarray, w: np.ndarray,
+               z: float = SEPARATION_Z) -> Ladder:
+    """Merge neighbouring grades until each is separated from the next by ``z`` standard errors.
+
+    ``failed`` (0/1), ``p_fail`` (the model's failure probability) and ``w`` (1 / the firm's rows)
+    come from the fitting rows. Empty grades go first; then the least separated neighbouring pair
+    is merged, one at a time, so the ladder keeps as many steps as the data supports.
+    """
+    bounds = list(BANDS[model])
+    labels = list(GRADES)
+    failed = np.asarray(failed, dtype=float)
+    w = np.asarray(w, dtype=float)
+    while len(labels) > 1:
+        idx = np.searchsorted(np.asarray(bounds), p_fail, side="left")
+        rate, n = _band_stats(failed, w, idx, len(labels))
+        empty = np.flatnonzero(n <= 0)
+        if len(empty):
+            j = int(empty[0])
+            i = j if j < len(labels) - 1 else j - 1   # merge an empty grade into its worse neighbour
+        else:
+            r = np.clip(rate, 1e-6, 1 - 1e-6)
+            se = np.sqrt(r[:-1] * (1 - r[:-1]) / n[:-1] + r[1:] * (1 - r[1:]) / n[1:])
+            sep = (rate[1:] - rate[:-1]) / se
+            i = int(np.argmin(sep))
+            if sep[i] >= z:
+                break
+        # merge grade i into i + 1: the boundary between them goes, the worse label stays
+        del bounds[i]
+        del labels[i]
+    return Ladder(tuple(labels), tuple(bounds))

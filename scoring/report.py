@@ -5,6 +5,7 @@ data appears only as the caller passes it (masked for evaluators).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 import pandas as pd
@@ -30,8 +31,9 @@ def _bar(points: float, scale: float) -> str:
 
 def render(*, model: str, version: str, info: dict, score: float, grade: str, percentile: float,
            probability: float, base: float, table: pd.DataFrame, reasons: pd.DataFrame,
-           generated_at: str, synthetic: bool, lang: str = "ko") -> str:
-    """The HTML text of one applicant's explanation."""
+           generated_at: str, synthetic: bool, t: Callable[..., str], lang: str = "ko") -> str:
+    """The HTML text of one applicant's explanation: every reason sentence in full, principal reasons
+    (actionable) apart from context."""
     ko = lang == "ko"
     title = ("평가 설명서" if ko else "Score explanation") + f" · {model.upper()}"
     target = ("부실 확률" if ko else "P(default)") if model == "ktop" else ("성공 확률" if ko else "P(success)")
@@ -40,9 +42,15 @@ def render(*, model: str, version: str, info: dict, score: float, grade: str, pe
         f"<tr><td>{escape(str(r.label))}</td><td>{escape(str(r.block))}</td><td>{escape(str(r.value_text))}</td>"
         f"<td class='num'>{r.points:+.1f}</td><td class='cell'>{_bar(r.points, scale)}</td></tr>"
         for r in table.itertuples())
-    reason_rows = "".join(
-        f"<tr><td>{escape(r.code)}</td><td>{escape(r.sentence)}</td><td class='num'>{r.points:+.1f}</td></tr>"
-        for r in reasons.itertuples())
+    sections = []
+    for role in ("principal", "context", "strength"):
+        part = reasons[reasons["role"] == role]
+        if not len(part) and role != "principal":
+            continue
+        items = "".join(f"<tr><td>{escape(r.code)}</td><td>{escape(r.sentence)}</td><td class='num'>{r.points:+.1f}</td></tr>"
+                        for r in part.itertuples()) or f"<tr><td>{escape(t('scoring.reasons.none'))}</td></tr>"
+        sections.append(f"<h3>{escape(t(f'scoring.reasons.{role}'))}</h3><table>{items}</table>")
+    reason_rows = "".join(sections)
     ident = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>" for k, v in info.items())
     parts = " · ".join(KTOP_PART_KO.values()) if model == "ktop" else ""
     note = ("합성 데이터로 학습한 시연용 모델입니다. " if synthetic and ko else
@@ -57,7 +65,7 @@ def render(*, model: str, version: str, info: dict, score: float, grade: str, pe
 <span class="kpi">{'백분위' if ko else 'Percentile'}<b>{percentile:.0f}</b></span>
 <span class="kpi">{escape(target)}<b>{probability:.2%}</b></span></div>
 <table>{ident}</table>
-<h2>{'주요 사유' if ko else 'Reason codes'}</h2><table>{reason_rows}</table>
+<h2>{escape(t('scoring.reasons'))}</h2>{reason_rows}
 <h2>{'요인별 기여' if ko else 'Contributions'}</h2>
 <table><tr><th>{'요인' if ko else 'Driver'}</th><th>{'영역' if ko else 'Block'}</th><th>{'값' if ko else 'Value'}</th>
 <th class='num'>{'점' if ko else 'Points'}</th><th></th></tr>{rows}</table>

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from data import access, privacy
+from scoring import drift, grades
 from scoring.features import load_frame
 from scoring.models import ScoringModel
 
@@ -40,12 +41,18 @@ class Version:
     def base(self) -> float:
         return float(self.metrics["base_log_odds"])
 
+    @property
+    def ladder(self) -> grades.Ladder:
+        doc = self.metrics.get("ladder")
+        return grades.Ladder.from_dict(doc) if doc else grades.full_ladder(self.model)
+
 
 def current_version(con: duckdb.DuckDBPyConnection, model: str) -> Version | None:
-    """The latest version of ``model`` that has scores, or None before the first training run."""
+    """The version of ``model`` that has SHAP values (only the latest keeps them), or None before
+    the first training run. The previous version may still have scores, for comparison."""
     row = con.execute(
         "SELECT model::VARCHAR, model_version, created_at::VARCHAR, features, metrics, params, data_hash "
-        "FROM model_versions WHERE model = ? AND model_version IN (SELECT DISTINCT model_version FROM scores WHERE model = ?) "
+        "FROM model_versions WHERE model = ? AND model_version IN (SELECT DISTINCT model_version FROM shap_values WHERE model = ?) "
         "ORDER BY created_at DESC LIMIT 1", [model, model]).fetchone()
     if row is None:
         return None
@@ -81,6 +88,7 @@ def find_applicants(con: duckdb.DuckDBPyConnection, text: str, *, role: str, lim
     digits = re.sub(r"\D", "", raw.split("*")[0])
     if not digits:
         return pd.DataFrame(columns=["application_id", "biz_no", "firm_name", "program_title", "submitted_at"])
+    arg: str | int
     if "*" in raw or "-" in raw or len(digits) == 10:
         cond, arg = "starts_with(f.biz_no, ?)", digits
     else:
@@ -174,3 +182,49 @@ def group_names(con: duckdb.DuckDBPyConnection, lang: str = "ko") -> dict[str, d
     col = "name_ko" if lang == "ko" else "name_en"
     return {"region": dict(con.execute(f"SELECT region_code, {col} FROM regions").fetchall()),
             "size": dict(con.execute(f"SELECT size_class::VARCHAR, {col} FROM size_classes").fetchall())}
+
+
+def versions(con: duckdb.DuckDBPyConnection, model: str) -> pd.DataFrame:
+    """The version history of a model, newest first, with its headline out-of-time figures and
+    whether its scores are still kept."""
+    return con.execute(
+        "SELECT model_version, created_at, "
+        "json_extract(metrics, '$.auc')::DOUBLE AS auc, json_extract(metrics, '$.oracle_auc')::DOUBLE AS oracle_auc, "
+        "json_extract(metrics, '$.brier')::DOUBLE AS brier, json_extract(metrics, '$.n_test')::BIGINT AS n_test, "
+        "model_version IN (SELECT DISTINCT model_version FROM scores WHERE model = ?) AS scores_kept "
+        "FROM model_versions WHERE model = ? ORDER BY created_at DESC, model_version", [model, model]).df()
+
+
+_COMPARED = ("auc", "oracle_auc", "auc_gap", "auc_unseen", "brier", "oracle_brier", "ece", "n_test", "n_train",
+             "split")
+
+
+def compare_versions(con: duckdb.DuckDBPyConnection, model: str, a: str, b: str) -> dict[str, object]:
+    """Two versions side by side: headline metrics, grade ladders, PSI of their score distributions
+    (both stored on the same fixed bins) and, when both still have scores, the grade migration of
+    the same applications (rows: ``a``'s grade, columns: ``b``'s)."""
+    docs = dict(con.execute("SELECT model_version, metrics FROM model_versions WHERE model = ? AND model_version IN (?, ?)",
+                            [model, a, b]).fetchall())
+    if a not in docs or b not in docs:
+        raise LookupError(f"unknown version of {model}: {a if a not in docs else b}")
+    ma, mb = json.loads(docs[a]), json.loads(docs[b])
+
+    def shown(m: dict) -> list[str]:   # one text column per version: the rows mix figures, counts and words
+        vals = [m.get(k) for k in _COMPARED] + ["/".join(m.get("ladder", {}).get("labels", grades.GRADES))]
+        return [f"{v:.4f}" if isinstance(v, float) else "" if v is None else str(v) for v in vals]
+    table = pd.DataFrame({"metric": list(_COMPARED) + ["grades"], a: shown(ma), b: shown(mb)})
+    pa_, pb_ = ma.get("profile"), mb.get("profile")
+    psi_score = drift.psi(pa_["score_shares"], pb_["score_shares"]) if pa_ and pb_ else None
+    psi_features = None
+    for newer, older in ((mb, a), (ma, b)):
+        d = newer.get("drift")
+        if d and d.get("previous") == older:
+            psi_features = d["psi_features"]
+    mig = con.execute(
+        "SELECT x.grade AS grade_a, y.grade AS grade_b, count(*) AS n FROM scores x JOIN scores y USING (application_id, model) "
+        "WHERE x.model = ? AND x.model_version = ? AND y.model_version = ? GROUP BY ALL", [model, a, b]).df()
+    matrix = None
+    if len(mig):
+        matrix = mig.pivot(index="grade_a", columns="grade_b", values="n").fillna(0).astype(int)
+        matrix = matrix.reindex(index=sorted(matrix.index, key=grades.rank), columns=sorted(matrix.columns, key=grades.rank))
+    return {"table": table, "psi_score": psi_score, "psi_features": psi_features, "migration": matrix}

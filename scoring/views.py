@@ -7,45 +7,139 @@ rerun cost ~0.15 s of a 0.3 s budget.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 import pandas as pd
 
-from scoring import explain, plots, store
+from scoring import counterfactual, explain, grades, plots, store
 from scoring.features import DRIVER_BY_NAME
 
+Labels = tuple[tuple[str, str], ...]   # (key, text) pairs of the page's language: hashable, so cacheable
 
-def global_figures(con: duckdb.DuckDBPyConnection, model: str, version: str, lang: str, *,
+
+def label_function(labels: Labels) -> Callable[..., str]:
+    """``t(key, **kw)`` over the labels the page passed (scoring never reads the UI catalogue itself)."""
+    table = dict(labels)
+
+    def t(key: str, **kw: object) -> str:
+        text = table.get(key, f"[{key}]")
+        return text.format(**kw) if kw else text
+    return t
+
+
+def global_figures(con: duckdb.DuckDBPyConnection, model: str, version: str, lang: str, labels: Labels, *,
                    role: str) -> dict[str, object]:
     """Importance, beeswarm and one dependence figure per driver, from the stored SHAP sample."""
     v = store.current_version(con, model)
     if v is None or v.version != version:
         raise LookupError(f"{model}/{version} is not the current version")
     sample = store.shap_sample(con, model, version, role=role)
+    t = label_function(labels)
     names = v.driver_names
-    labels = [explain.label(DRIVER_BY_NAME[n], lang) for n in names]
+    labels_ = [explain.label(DRIVER_BY_NAME[n], lang) for n in names]
     pts = explain.sample_points(sample, model)
     return {
-        "n": len(sample), "names": names, "labels": labels,
-        "importance": plots.importance(explain.importance_table(v.metrics, lang), lang=lang).to_plotly_json(),
-        "beeswarm": plots.beeswarm(sample, pts, names, labels, lang=lang).to_plotly_json(),
-        "dependence": [plots.dependence(sample[n], pts[:, j], xlabel=labels[j], lang=lang).to_plotly_json()
+        "n": len(sample), "names": names, "labels": labels_,
+        "importance": plots.importance(explain.importance_table(v.metrics, lang), t).to_plotly_json(),
+        "beeswarm": plots.beeswarm(sample, pts, names, labels_, t).to_plotly_json(),
+        "dependence": [plots.dependence(sample[n], pts[:, j], xlabel=labels_[j], t=t).to_plotly_json()
                        for j, n in enumerate(names)],
     }
 
 
-def card_figures(con: duckdb.DuckDBPyConnection, model: str, version: str, lang: str) -> dict[str, object]:
-    """The model card: calibration, grade rates, grade confusion, fairness figures and table."""
+def card_figures(con: duckdb.DuckDBPyConnection, model: str, version: str, lang: str,
+                 labels: Labels) -> dict[str, object]:
+    """The model card: calibration, grade rates with intervals, grade confusion, fairness (score
+    distribution and equal opportunity beside the truth's grades), and drift against the previous
+    version."""
     v = store.current_version(con, model)
     if v is None or v.version != version:
         raise LookupError(f"{model}/{version} is not the current version")
     m = v.metrics
+    t = label_function(labels)
     groups = store.group_names(con, lang)
     fair: pd.DataFrame = explain.fairness_table(m["fairness"], groups, lang)
-    return {
-        "calibration": plots.calibration(m["calibration"], lang=lang).to_plotly_json(),
-        "grades": plots.grade_rates(m["grades"], lang=lang).to_plotly_json(),
-        "confusion": plots.grade_confusion(m["grade_confusion"], lang=lang).to_plotly_json(),
-        "fair_region": plots.fairness(m["fairness"]["region"], groups["region"], lang=lang).to_plotly_json(),
-        "fair_size": plots.fairness(m["fairness"]["size"], groups["size"], lang=lang).to_plotly_json(),
+    grade_labels = [g["grade"] for g in m["grades"]]
+    out: dict[str, object] = {
+        "calibration": plots.calibration(m["calibration"], t, m.get("calibration_truth")).to_plotly_json(),
+        "grades": plots.grade_rates(m["grades"], t).to_plotly_json(),
+        "confusion": plots.grade_confusion(m["grade_confusion"], grade_labels, t).to_plotly_json(),
+        "fair_region": plots.fairness(m["fairness"]["region"], groups["region"], t).to_plotly_json(),
+        "fair_size": plots.fairness(m["fairness"]["size"], groups["size"], t).to_plotly_json(),
         "fair_table": fair,
+        "grade_table": pd.DataFrame(m["grades"])[["grade", "n", "observed", "observed_lo", "observed_hi",
+                                                   "predicted", "truth"]],
+        "psi": None,
     }
+    d = m.get("drift")
+    if d:
+        names = {n: explain.label(DRIVER_BY_NAME[n], lang) for n in d["psi_features"]}
+        out["psi"] = plots.psi_bars(d["psi_features"], names, d["psi_score"], t).to_plotly_json()
+    return out
+
+
+def advice(con: duckdb.DuckDBPyConnection, application_id: int, model: str, version: str, *,
+           role: str) -> list[dict[str, object]]:
+    """Counterfactual advice for one applicant under the current version: the smallest change to the
+    next grade and, below the cut-off, to the cut-off grade. Plain dicts (cached per applicant: the
+    search scores a few hundred changed rows)."""
+    v = store.current_version(con, model)
+    if v is None or v.version != version:
+        raise LookupError(f"{model}/{version} is not the current version")
+    a = store.applicant(con, application_id, model, version, role=role)
+    if a is None:
+        return []
+    sm = store.load_model(con, model, version)
+    ladder = v.ladder
+    peers = explain.peers_of(store.shap_sample(con, model, version, role=role), a.frame.iloc[0])
+    cut = counterfactual.cutoff_grade(ladder, v.metrics["cutoff_grade"])
+    out: list[dict[str, object]] = [{"kind": "next", "target": counterfactual.next_grade(ladder, a.grade)}]
+    if grades.rank(a.grade) > grades.rank(cut):
+        out.append({"kind": "cutoff", "target": cut})
+    for item in out:
+        if item["target"] is None:
+            continue
+        adv = counterfactual.advise(sm, a.frame, ladder, str(item["target"]), peers)
+        item.update({"reached": adv.reached, "changes": adv.changes, "grade_after": adv.grade_after,
+                     "points_after": adv.points_after, "cost": adv.cost})
+    return out
+
+
+def explanation(con: duckdb.DuckDBPyConnection, application_id: int, model: str, version: str, lang: str,
+                labels: Labels, *, role: str) -> dict[str, object] | None:
+    """One applicant's explanation under the current version, cached per applicant: the driver
+    table (SHAP in points), reason codes with sentences, the waterfall, block and part sums."""
+    v = store.current_version(con, model)
+    if v is None or v.version != version:
+        raise LookupError(f"{model}/{version} is not the current version")
+    a = store.applicant(con, application_id, model, version, role=role)
+    if a is None:
+        return None
+    t = label_function(labels)
+    row = a.frame.iloc[0]
+    table = explain.driver_table(model, v.driver_names, a.contrib, row, lang)
+    base = explain.base_points(model, v.base)
+    sample = store.shap_sample(con, model, version, role=role)
+    return {
+        "table": table, "base": base,
+        "waterfall": plots.waterfall(table, base, float(grades.points(model, a.log_odds)), t).to_plotly_json(),
+        "blocks": explain.group_points(table, v.features, "block"),
+        "parts": explain.group_points(table, v.features, "part") if model == "ktop" else None,
+        "reasons": explain.reason_codes(model, table, sample, row, explain.used_drivers(v.metrics), t, lang),
+    }
+
+
+def what_if(con: duckdb.DuckDBPyConnection, application_id: int, model: str, version: str,
+            changes: tuple[tuple[str, float], ...], lang: str, labels: Labels, *, role: str) -> dict[str, object]:
+    """Score, grade and the redrawn waterfall (SHAP recomputed) after changing several drivers at once."""
+    v = store.current_version(con, model)
+    a = store.applicant(con, application_id, model, version, role=role)
+    if v is None or v.version != version or a is None:
+        raise LookupError(f"{model}/{version}: no application {application_id}")
+    sm = store.load_model(con, model, version)
+    wi = explain.what_if(sm, a.frame, dict(changes), v.ladder)
+    table, pts = explain.what_if_table(sm, a.frame, dict(changes), lang)
+    return {**wi, "delta": float(wi["points"]) - float(grades.points(model, a.log_odds)),
+            "waterfall": plots.waterfall(table, explain.base_points(model, v.base), pts,
+                                         label_function(labels)).to_plotly_json()}

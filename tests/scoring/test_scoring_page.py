@@ -41,13 +41,23 @@ def test_evaluator_sees_a_masked_applicant_with_explanations(scored: Path) -> No
     at.text_input(key="scoring.app").input("1").run()
     assert not at.exception
     shown = texts(at)
-    assert "점수" in shown and "등급" in shown and "가정 점수" in shown
+    assert "점수" in shown and "등급" in shown and "가정 분석" in shown and "다음 등급까지 필요한 최소 변화" in shown
     info = dict(zip(at.dataframe[0].value["field"], at.dataframe[0].value["value"]))
     assert info["사업자등록번호"].endswith("*****")
     for contact in ("대표자", "전화", "이메일"):
         assert info[contact] == "" or "*" in info[contact], (contact, info[contact])
     reasons = at.dataframe[1].value
-    assert len(reasons) >= 1 and reasons["code"].str.startswith("KTOP-").all()
+    assert len(reasons) >= 1 and reasons["code"].str.fullmatch(r"KTOP-\d\d").all()
+    # every reason is on the page as a full sentence (not cut off in a table cell)
+    from scoring import explain
+    lines = [ln for ln in shown.splitlines() if ln.startswith("- `")]
+    for code, value in zip(reasons["code"], reasons["value_text"]):
+        assert any(ln.startswith(f"- `{code}` ") and value in ln and ln.endswith("다.") for ln in lines), code
+    # several drivers at once in what-if, the waterfall redrawn
+    picker = at.multiselect(key="whatif_drivers_ktop_1")
+    picker.set_value(["debt_ratio", "patents"]).run()
+    assert not at.exception and "가정 점수" in texts(at)
+    assert explain.what_if_drivers(["debt_ratio", "sales_growth", "patents"]) == ["debt_ratio", "patents"]
     assert len(at.get("plotly_chart")) >= 5   # waterfall, importance, beeswarm, dependence, model card
     with records(scored) as con:
         assert con.execute("SELECT count(*) FROM access_log WHERE action = 'view_applicant'").fetchone()[0] == 1

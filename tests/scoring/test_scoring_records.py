@@ -1,6 +1,7 @@
 """Evaluator decisions (append-only, reason required, logged) and the HTML export."""
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -10,6 +11,7 @@ import pytest
 from data.access import AccessDenied
 from data.records import IntegrityErrors, records
 from scoring import decisions, report
+from ui import i18n
 
 
 @pytest.fixture
@@ -47,11 +49,15 @@ def test_decisions_are_appended_and_logged(db: Path) -> None:
 def test_html_export_is_self_contained_and_escaped() -> None:
     table = pd.DataFrame({"label": ["부채비율", "특허 수"], "block": ["사업성", "기술성"], "value_text": ["2.5배", "<b>3건"],
                           "points": [-20.0, 12.5]})
-    reasons = pd.DataFrame({"code": ["KTOP-17-"], "sentence": ["부채비율(2.5배)이 점수를 20점 낮췄습니다."], "points": [-20.0]})
+    long = "부채비율 2.5배: 동종업계 중앙값(1.2배)보다 높아 점수가 20점 낮아졌습니다."
+    reasons = pd.DataFrame({"code": ["KTOP-17", "KTOP-08"], "role": ["principal", "context"],
+                            "sentence": [long, "기업 규모 micro: 점수가 4점 낮아졌습니다."], "points": [-20.0, -4.0]})
     html = report.render(model="ktop", version="ktop-abc", info={"biz_no": "123-45-*****"}, score=512.0, grade="BB",
                          percentile=40.0, probability=0.021, base=519.5, table=table, reasons=reasons,
-                         generated_at="2026-01-01T00:00:00", synthetic=True)
+                         generated_at="2026-01-01T00:00:00", synthetic=True, t=partial(i18n.t, lang="ko"))
     assert html.startswith("<!DOCTYPE html>") and "<script" not in html and "http" not in html
-    assert "512" in html and "BB" in html and "KTOP-17-" in html and "123-45-*****" in html
+    assert "512" in html and "BB" in html and "KTOP-17" in html and "123-45-*****" in html
+    # every sentence in full, principal reasons before the context section
+    assert long in html and html.index(long) < html.index(i18n.t("scoring.reasons.context")) < html.index("기업 규모 micro")
     assert "&lt;b&gt;3건" in html and "<b>3건" not in html
     assert "합성 데이터" in html
