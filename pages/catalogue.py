@@ -11,7 +11,7 @@ from datetime import date
 import streamlit as st
 
 from analytics import catalogue
-from analytics import filters as flt
+from ui import names
 from ui.shell import page
 
 ctx = page("catalogue", filters=("region", "ministry", "agency", "category"),
@@ -26,12 +26,13 @@ posted = t("catalogue.posted_span", first=inv.first_posted, last=inv.last_posted
 st.caption(t("catalogue.intro", n=ctx.num(inv.programs), sources=sources) + " " + posted)
 
 c1, c2, c3, c4 = st.columns([3, 2, 2, 1.3])
-words = c1.text_input(t("catalogue.words"), key="q", bind="query-params", placeholder=t("catalogue.words_hint"))
-groups = c2.multiselect(t("catalogue.groups"), list(inv.groups), key="grp", bind="query-params",
-                        help=t("catalogue.groups_help"), placeholder=t("catalogue.groups_any"))
-show = c3.segmented_control(t("catalogue.show"), list(catalogue.SHOW), key="show", bind="query-params", default="all",
-                            format_func=lambda s: t(f"catalogue.show.{s}")) or "all"
-day: date = c4.date_input(t("catalogue.day"), value=date.today(), key="on", bind="query-params") or date.today()
+url = ctx.params
+words = url.text(c1.text_input, t("catalogue.words"), "q", placeholder=t("catalogue.words_hint"))
+groups = url.many(c2.multiselect, t("catalogue.groups"), "grp", list(inv.groups), [], help=t("catalogue.groups_help"),
+                  placeholder=t("catalogue.groups_any"), select_all=False)
+show = url.choice(c3.segmented_control, t("catalogue.show"), "show", list(catalogue.SHOW), "all",
+                  format_func=lambda s: t(f"catalogue.show.{s}")) or "all"
+day: date = url.day(c4.date_input, t("catalogue.day"), "on", date.today())
 
 found = ctx.query(catalogue.search, catalogue.Search(day=day, words=words.strip(), groups=tuple(groups), show=show),
                   ctx.filters, role=ctx.role)
@@ -41,9 +42,7 @@ if found.total == 0:
 st.caption(t("catalogue.found", n=ctx.num(found.total), day=day)
            + (" " + t("catalogue.first_only", k=ctx.num(len(found.rows))) if found.total > len(found.rows) else ""))
 
-opts = ctx.query(flt.options)
-col = 1 if ctx.lang == "ko" else 2
-sizes = {row[0]: row[col] for row in opts.sizes}
+sizes = names.names("size", ctx.lang)
 rows = found.rows
 
 

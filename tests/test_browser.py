@@ -412,10 +412,10 @@ def test_catalogue_and_matching_on_an_imported_catalogue_alone(imported_server: 
 
 
 def _click_text(driver, css: str, text: str) -> None:
-    """Click the element matching ``css`` whose visible text is ``text``."""
+    """Click the element matching ``css`` whose (last line of) visible text is ``text`` (icons come first)."""
     from selenium.webdriver.common.by import By
 
-    found = [e for e in driver.find_elements(By.CSS_SELECTOR, css) if e.text.strip() == text]
+    found = [e for e in driver.find_elements(By.CSS_SELECTOR, css) if e.text.strip().splitlines()[-1:] == [text]]
     assert found, (css, text, [e.text for e in driver.find_elements(By.CSS_SELECTOR, css)][:20])
     driver.execute_script("arguments[0].click();", found[0])
     _settled(driver)
@@ -438,12 +438,12 @@ def test_page_settings_are_codes_in_the_url_and_stay_on_their_page(server: str, 
     inputs[1].send_keys("policy-demo", Keys.ENTER)
     _settled(driver)
     _click_text(driver, "[data-testid='stSidebarNavLink']", t("uptake.title", "ko"))
-    _click_text(driver, "button[role='tab']", t("uptake.tab.breakdown", "ko"))
+    _click_text(driver, "[role='tab']", t("uptake.tab.breakdown", "ko"))
     _click_text(driver, "[data-testid='stButtonGroup'] button", t("uptake.dim.region", "ko"))
     assert "tab=breakdown" in driver.current_url and "by=region" in driver.current_url, driver.current_url
     _click_text(driver, "[data-testid='stSidebar'] [data-testid='stButtonGroup'] button", "English")
     assert "tab=breakdown" in driver.current_url and "by=region" in driver.current_url, driver.current_url
-    selected = driver.find_elements(By.CSS_SELECTOR, "button[role='tab'][aria-selected='true']")
+    selected = driver.find_elements(By.CSS_SELECTOR, "[role='tab'][aria-selected='true']")
     assert [e.text for e in selected] == [t("uptake.tab.breakdown", "en")]
     driver.save_screenshot(str(ARTIFACTS / "uptake_breakdown_en.png"))
     assert _errors(driver) == []

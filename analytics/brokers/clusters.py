@@ -42,6 +42,7 @@ class ClusterParams:
     weak_groups: tuple[str, ...] = ("document",)  # groups that cannot carry a flag alone (names)
     flag_at: float = 0.25        # behaviour (the risk without the evidence part) of a flagged cluster ...
     spread_at: float = 0.8       # ... or its spread over regions (honest shared identifiers are local), and
+    burst_at: float = 0.5        # a cluster with this share of members in one burst_days window counts timing as evidence
     multi_firms: int = 2         # ... this many of its households (and ...
     multi_share: float = 0.3     # ... this share of them) tied to the others by >= 2 independent groups
     burst_days: float = 1.0      # window for the burst share
@@ -112,7 +113,7 @@ def merge_linked(assignment: dict[int, int], links: pd.DataFrame, *, min_pairs: 
 
 
 def multi_evidence(links: pd.DataFrame, household: dict[int, int], params: ClusterParams,
-                   traces: pd.DataFrame | None = None) -> pd.Series:
+                   traces: pd.DataFrame | None = None, timed: set | None = None) -> pd.Series:
     """Per cluster: households tied to other households of the cluster by at least two independent
     evidence groups, over all their links and the cluster's traces they carry
     (:func:`analytics.brokers.links.cluster_traces`); timing and co-located groups not counted (see
@@ -128,7 +129,8 @@ def multi_evidence(links: pd.DataFrame, household: dict[int, int], params: Clust
     if traces is not None and len(traces):
         side = pd.concat([side, pd.DataFrame({"cluster_id": traces["cluster_id"], "groups": traces["grp"],
                                               "h": traces["firm_id"].map(lambda f: household.get(f, f))})])
-    side = side[side["groups"] != "timing"]
+    # timing counts only in clusters submitted in a burst (``timed``): a deadline day alone is no tie
+    side = side[(side["groups"] != "timing") | side["cluster_id"].isin(timed or set())]
     sets = side.groupby(["cluster_id", "h"])["groups"].agg(set)
 
     def independent(gs: set) -> int:
@@ -183,7 +185,8 @@ def risk(members: pd.DataFrame, links: pd.DataFrame, params: ClusterParams,
     ident = out["groups"].apply(lambda gs: len([x for x in gs if x != "timing"]))
     sel_z = (out["selected"] - out["expected_selected"]) / np.sqrt(g["prog_selection_rate"].apply(lambda p: (p * (1 - p)).sum()).clip(lower=0.25))
     out["selection_z"] = sel_z
-    out["multi_households"] = multi_evidence(links, household, params, traces).reindex(out.index).fillna(0)
+    out["multi_households"] = multi_evidence(
+        links, household, params, traces, set(out.index[out["burst_share"] >= params.burst_at])).reindex(out.index).fillna(0)
     multi_share = out["multi_households"] / out["n_households"].clip(lower=1)
     parts = pd.DataFrame({
         "groups": np.clip((ident - 1) / 3, 0, 1),

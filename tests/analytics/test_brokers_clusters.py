@@ -105,3 +105,5 @@ def test_multi_evidence_counts_households_and_colocation() -> None:
     assert got[0] == 3
     # cluster 1: co-located firms: place explains network and contact -> one group each
     assert got[1] == 0
+    # in a cluster submitted in a burst, timing counts: firm 4 now has contact and timing
+    assert clusters.multi_evidence(links, {2: 1}, ClusterParams(), timed={0})[0] == 4

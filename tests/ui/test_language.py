@@ -33,6 +33,7 @@ STREAMLIT_EN = ("Choose options", "Choose an option", "Select all", "No results"
 # every page and the URL values that open each of its tabs or sections
 VIEWS: dict[str, list[dict[str, str]]] = {
     "pages/overview.py": [{}],
+    "pages/catalogue.py": [{}],
     "pages/uptake.py": [{"tab": tab} for tab in ("summary", "breakdown", "reach", "docs", "time", "program")]
     + [{"tab": "summary", "fby": "size"}, {"tab": "breakdown", "by": "region"}],
     "pages/adoption.py": [{"view": v} for v in ("estimates", "gaps", "map", "targets", "barriers", "reach", "published")],
