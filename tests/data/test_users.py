@@ -15,7 +15,7 @@ import pytest
 from bench.records import pg_schema
 from data import records, users
 from data.db import users_path
-from tests.data.test_records import PG_URL, _pg_reason
+from tests.data.test_records import PG_URL, pg_reason
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -128,7 +128,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Mo
     """A users file path whose users live in SQLite beside the data file, or in a throwaway PostgreSQL schema."""
     monkeypatch.delenv(records.URL_ENV, raising=False)
     if request.param == "postgresql":
-        reason = _pg_reason()
+        reason = pg_reason()
         if reason:
             pytest.skip(reason)
         with pg_schema(PG_URL) as url:
