@@ -35,17 +35,19 @@ from data.db import PROJECT_ROOT, default_db_path
 
 # kind -> the batch commands it runs, in order ("{dir}" is the job's import folder).
 KINDS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "setup": (("scoring.train",), ("analytics.brokers",)),   # after the first build: everything else
+    "setup": (("scoring.train",), ("analytics.brokers",), ("analytics.matching", "evaluate")),  # after the first build
     "train": (("scoring.train",),),
     "brokers": (("analytics.brokers",),),
+    "matching": (("analytics.matching", "evaluate"),),
     "import": (("data.load", "{dir}"),),
 }
 # What each kind produces, for pages that wait for it ("scores": the scoring page, "clusters": brokers).
 PRODUCES: dict[str, frozenset[str]] = {
-    "setup": frozenset({"scores", "clusters"}),
+    "setup": frozenset({"scores", "clusters", "evaluation"}),
     "train": frozenset({"scores"}),
     "brokers": frozenset({"clusters"}),
-    "import": frozenset({"data", "scores", "clusters"}),
+    "matching": frozenset({"evaluation"}),
+    "import": frozenset({"data", "scores", "clusters", "evaluation"}),
 }
 ACTIVE = ("queued", "running")
 _WRITE_EVERY_S = 1.0  # progress lines are written to the record at most this often

@@ -53,8 +53,8 @@ with st.form("manage_user"):
 
 st.subheader(ctx.t("admin.jobs"))
 st.caption(ctx.t("admin.jobs_help"))
-cols = st.columns(3)
-for col, kind in zip(cols, ("setup", "train", "brokers")):
+cols = st.columns(4)
+for col, kind in zip(cols, ("setup", "train", "brokers", "matching")):
     if col.button(ctx.t("jobs.start", kind=ctx.t(f"jobs.kind.{kind}")), key=f"_start_{kind}", icon=":material/play_arrow:"):
         job = jobs.start(ctx.db_path, kind, by=ctx.user)
         ctx.log("job_start", f"{kind} {job.id}")

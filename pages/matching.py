@@ -16,6 +16,7 @@ from analytics.matching import store as matching_store
 from analytics.matching.recommend import recommend
 from analytics.overview import summary as overview
 from data import access, facts
+from ui import jobs as job_view
 from ui import names
 from ui.shell import page
 
@@ -115,7 +116,7 @@ def _recommend() -> None:
     ev = ctx.query(matching_store.latest, role=role)
     st.caption(t("matching.found", day=day, n=len(recs)) + " " + (
         t("matching.ranked_by", m=t(f"matching.method.{recs['method'].iloc[0]}"), at=f"{ev.created_at:%Y-%m-%d}")
-        if ev is not None else t("matching.ranked_fallback", db=str(ctx.db_path))))
+        if ev is not None else t("matching.ranked_fallback")))
     shown = recs.assign(
         category=[t(f"category.{c}") for c in recs["category"]],
         window=[t("matching.always") if a else t("matching.until", date=f"{c:%Y-%m-%d}", n=int(n))
@@ -155,10 +156,10 @@ def _evaluation() -> None:
     ctx.require_data("applications")
     ev = ctx.query(matching_store.latest, role=role)
     if ev is None:
-        ctx.empty("matching.eval_missing", db=str(ctx.db_path))
+        job_view.wait_for(ctx, "evaluation")   # stops here: the job's progress, or who can start it
         return
     if ev.stale:
-        st.warning(t("matching.eval_stale", at=f"{ev.created_at:%Y-%m-%d %H:%M}", db=str(ctx.db_path)))
+        st.warning(t("matching.eval_stale", at=f"{ev.created_at:%Y-%m-%d %H:%M}"))
     s, fig = ev.summary, ev.figures.set_index("method")
     name = {m: t(f"matching.method.{m}") for m in fig.index}
     st.caption(t("matching.eval_intro", train=ev.train_cut, cut=ev.eval_cut, end=ev.end, n=ctx.num(s["queries"]),

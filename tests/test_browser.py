@@ -321,8 +321,7 @@ def test_each_role_deep_links_refresh_language_and_denied(server: str, browser, 
         links = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stSidebarNavLink']")
         assert len(links) == len(allowed), role
         # signing out ends the session for refreshes too
-        driver.execute_script("arguments[0].click();", [b for b in driver.find_elements(By.CSS_SELECTOR, "button")
-                                                        if b.text.strip() in ("로그아웃", "Sign out")][0])
+        driver.execute_script("arguments[0].click();", driver.find_element(By.CSS_SELECTOR, ".st-key-_signout button"))
         _settled(driver)
         driver.refresh()
         _settled(driver)

@@ -19,8 +19,6 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
-import time
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -142,35 +140,11 @@ def warm(db_path: Path | str | None = None) -> threading.Thread | None:
     return thread
 
 
-class FailureLog:
-    """Failed sign-ins per user name across all sessions of this process (for the growing delay)."""
-
-    WINDOW_S = 900.0
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._times: dict[str, list[float]] = defaultdict(list)
-
-    def count(self, name: str) -> int:
-        now = time.monotonic()
-        with self._lock:
-            recent = [t for t in self._times[name] if now - t < self.WINDOW_S]
-            self._times[name] = recent
-            return len(recent)
-
-    def add(self, name: str) -> None:
-        with self._lock:
-            self._times[name].append(time.monotonic())
-
-    def clear(self, name: str) -> None:
-        with self._lock:
-            self._times.pop(name, None)
-
-
 @st.cache_resource(show_spinner=False)
-def failure_log() -> FailureLog:
-    """The process-wide failure log (a resource: shared by all sessions)."""
-    return FailureLog()
+def shared(name: str, _factory: Callable[[], T]) -> T:
+    """One process-wide object per ``name``, made by ``_factory`` on first use and shared by every
+    session (for state that must outlive one session, such as the sign-in failure counts)."""
+    return _factory()
 
 
 def clear() -> None:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ui.shell import PageContext
 
 POLL_S = 3.0
-_PRODUCER = {"scores": "train", "clusters": "brokers"}  # the job an admin starts for a missing result
+_PRODUCER = {"scores": "train", "clusters": "brokers", "evaluation": "matching"}  # the job an admin starts for a missing result
 
 
 def status_text(job: jobs.Job, lang: str) -> str:

@@ -14,7 +14,9 @@ Delays and answers are the same for names that exist and names that do not.
 """
 from __future__ import annotations
 
+import threading
 import time
+from collections import defaultdict
 
 import streamlit as st
 
@@ -28,8 +30,41 @@ from ui.shell import current_lang, language_switch
 MAX_DELAY_S = 8.0
 OTHERS_DELAY_S = 0.5   # the most that failures from other clients add to this client's delay
 CLIENT_LIMIT = 20      # failures per client per window before its attempts are refused
-WINDOW_S = cache.FailureLog.WINDOW_S
 _sleep = time.sleep  # tests replace this to record the delays instead of waiting
+
+
+class FailureLog:
+    """Failed sign-ins per user name across all sessions of this process (for the growing delay)."""
+
+    WINDOW_S = 900.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._times: dict[str, list[float]] = defaultdict(list)
+
+    def count(self, name: str) -> int:
+        now = time.monotonic()
+        with self._lock:
+            recent = [t for t in self._times[name] if now - t < self.WINDOW_S]
+            self._times[name] = recent
+            return len(recent)
+
+    def add(self, name: str) -> None:
+        with self._lock:
+            self._times[name].append(time.monotonic())
+
+    def clear(self, name: str) -> None:
+        with self._lock:
+            self._times.pop(name, None)
+
+
+
+WINDOW_S = FailureLog.WINDOW_S
+
+
+def failure_log() -> FailureLog:
+    """The process-wide failure log (one for all sessions: a fresh browser session resets nothing)."""
+    return cache.shared("signin.failures", FailureLog)
 
 
 def delay_for(failures: int) -> float:
@@ -64,7 +99,7 @@ def sign_in_page() -> None:
         return
     name = name.strip()
     client = client_address()
-    log = cache.failure_log()
+    log = failure_log()
     if log.count(f"client:{client}") >= CLIENT_LIMIT:
         st.error(t("signin.too_many", lang, minutes=int(WINDOW_S // 60)), icon=":material/block:")
         return

@@ -112,14 +112,17 @@ def test_evaluation_tab_shows_the_stored_figures_and_the_chosen_method(db: Path)
     assert t(f"matching.method.{s['strongest_baseline']}", "ko") in verdict[0].value
 
 
-def test_before_the_batch_step_the_page_says_how_to_run_it(bare_db: Path) -> None:
+def test_before_the_batch_step_the_page_says_who_can_run_it(bare_db: Path) -> None:
     at = _open("policy")
-    assert any(t("matching.ranked_fallback", "ko", db=str(bare_db)) in c.value for c in at.caption)
+    assert any(t("matching.ranked_fallback", "ko") in c.value for c in at.caption)
     at.session_state["matching.tab"] = t("matching.tab.evaluation", "ko")
     at.run()
     assert not at.exception
-    assert t("matching.eval_missing", "ko", db=str(bare_db)) in [i.value for i in at.info]
+    assert t("jobs.missing.evaluation", "ko") in [i.value for i in at.info]
+    assert t("jobs.ask_admin", "ko") in [c.value for c in at.caption]
     assert not at.metric
+    shown = texts(at) + "".join(c.value for c in at.caption)
+    assert str(bare_db) not in shown and "python -m" not in shown   # no server paths, no commands
 
 
 def test_blind_spots_tab_suppresses_small_groups_for_policy(db: Path) -> None:

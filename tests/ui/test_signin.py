@@ -19,9 +19,7 @@ from ui.i18n import t
 @pytest.fixture(autouse=True)
 def _fresh_failure_log() -> None:
     """Each test starts with no recorded failures (the log is process-wide, as in the server)."""
-    from ui import cache
-
-    cache.failure_log()._times.clear()
+    signin.failure_log()._times.clear()
 
 
 @pytest.fixture
