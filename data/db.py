@@ -50,7 +50,7 @@ def is_default(db_path: Path | str) -> bool:
 
 
 def users_path(db_path: Path | str) -> Path:
-    """The users file that belongs to a data file (demo users are created with the default database)."""
+    """The users file of earlier versions that belongs to a data file (imported once into the records store, see data/users.py)."""
     p = Path(db_path)
     return p.with_name(p.stem + ".users.json")
 

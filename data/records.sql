@@ -57,3 +57,13 @@ CREATE TABLE IF NOT EXISTS access_log (
     action          TEXT NOT NULL,     -- view_personal, export, case_event, decision, import, ...
     object          TEXT               -- what was seen or changed (ids, page)
 )
+-- ;
+-- Who may sign in: salted bcrypt hashes only (data/users.py). Editable by administrators; every
+-- change is in access_log. Roles as in data/access.py.
+CREATE TABLE IF NOT EXISTS users (
+    name            TEXT PRIMARY KEY CHECK (length(trim(name)) > 0),
+    hash            TEXT NOT NULL,
+    role            TEXT NOT NULL CHECK (role IN ('policy', 'evaluator', 'auditor', 'admin')),
+    disabled        BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at      TIMESTAMP NOT NULL
+)

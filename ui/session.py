@@ -15,7 +15,7 @@ from it (``st.context.cookies`` carries the cookies of the websocket's request).
   activity re-issues it every :data:`REFRESH_S`.
 * Sign-out and expiry revoke the session id on the server (``<stem>.sessions.json``), so a copied
   cookie stops working at once; a user disabled, removed or given another role loses every session
-  at the next run (the users file is checked on every run).
+  at the next run (the users are checked on every run).
 * The signing key is ``$MADANG_SESSION_SECRET`` or a random key created once, owner-only, beside
   the data file (``<stem>.session.key``); replacing it ends every session.
 

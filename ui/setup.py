@@ -50,7 +50,7 @@ def ensure_database(db_path: Path, lang: str) -> None:
                 users.ensure_demo_users(users_path(db_path))
                 jobs.start(db_path, "setup", by="first start")
                 st.success(t("setup.done", lang))
-                st.warning(t("setup.demo_users", lang, path=users_path(db_path)), icon=":material/key:")
+                st.warning(t("setup.demo_users", lang, path=db_path), icon=":material/key:")
     problem = _problem(db_path)
     if problem is not None:
         _stop(lang, problem[0], **problem[1])
@@ -63,18 +63,17 @@ def _problem(db_path: Path) -> tuple[str, dict[str, object]] | None:
             cur.execute("SELECT count(*) FROM meta").fetchone()
     except duckdb.Error as exc:
         return "setup.bad_data", {"path": db_path, "error": str(exc).splitlines()[0]}
-    path = users_path(db_path)
-    if current_user() is None:   # only the sign-in form needs the users file
-        if not path.exists():
-            return "setup.no_users", {"path": path}
-        try:
-            users.check(path)
-        except users.UsersFileError as exc:
-            return "setup.bad_users", {"path": path, "error": str(exc.__cause__ or exc).splitlines()[0]}
-    try:
+    try:   # the users live in the records store too: an unreadable store is said first
         records.check(db_path)
     except records.RecordsError as exc:
         return "setup.bad_records", {"error": str(exc).splitlines()[0]}
+    path = users_path(db_path)
+    if current_user() is None:   # only the sign-in form needs the users
+        try:
+            if not users.list_users(path):
+                return "setup.no_users", {"path": path}
+        except users.UsersFileError as exc:
+            return "setup.bad_users", {"path": path, "error": str(exc.__cause__ or exc).splitlines()[0]}
     return None
 
 

@@ -20,7 +20,7 @@ from scoring import decisions
 PG_URL = os.environ.get("MADANG_TEST_PG_URL", "")
 
 
-def _pg_reason() -> str | None:
+def pg_reason() -> str | None:
     if not PG_URL:
         return "no PostgreSQL server: set MADANG_TEST_PG_URL (.ci/run installs Debian's postgresql and sets it)"
     try:
@@ -39,7 +39,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Monke
     if request.param == "sqlite":
         yield tmp_path / "madang.duckdb"
         return
-    reason = _pg_reason()
+    reason = pg_reason()
     if reason:
         pytest.skip(reason)
     with pg_schema(PG_URL) as url:

@@ -6,8 +6,7 @@ from pathlib import Path
 import pytest
 
 from bench.harness import served_pages_init
-from data.db import users_path
-from data.users import DEMO_USERS, add_user
+from tests.ui.helpers import with_demo_users
 from tests.ui.mini_db import build_mini_db
 
 
@@ -16,9 +15,7 @@ def mini_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Read-only: a database with known counts and the demo users (cheap bcrypt cost, for speed)."""
     path = tmp_path_factory.mktemp("mini") / "madang.duckdb"
     build_mini_db(path)
-    for name, (password, role) in DEMO_USERS.items():
-        add_user(users_path(path), name, password, role, rounds=4)
-    return path
+    return with_demo_users(path)
 
 
 @pytest.fixture

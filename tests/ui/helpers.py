@@ -47,3 +47,12 @@ def texts(at: AppTest) -> str:
         parts += [str(e.value) for e in getattr(at, kind)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
     return "\n".join(parts)
+
+
+def with_demo_users(db: Path) -> Path:
+    """The demo users in the records store of a data file, with a cheap bcrypt cost (for speed)."""
+    from data.users import DEMO_USERS, add_user
+
+    for name, (password, role) in DEMO_USERS.items():
+        add_user(db, name, password, role, rounds=4)
+    return db

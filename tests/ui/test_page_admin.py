@@ -11,7 +11,7 @@ from bench.harness import signed_in_app
 from data import jobs
 from data.db import users_path
 from data.users import active_role, list_users
-from tests.ui.helpers import texts
+from tests.ui.helpers import texts, with_demo_users
 
 PAGE = "pages/admin.py"
 
@@ -20,7 +20,7 @@ PAGE = "pages/admin.py"
 def db(mini_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "madang.duckdb"
     shutil.copyfile(mini_db, path)
-    shutil.copyfile(users_path(mini_db), users_path(path))
+    with_demo_users(path)
     monkeypatch.setenv("MADANG_DB", str(path))
     return path
 

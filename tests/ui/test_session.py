@@ -14,7 +14,7 @@ from streamlit.util import calc_hash
 from bench.harness import APP
 from data.db import users_path
 from data.users import add_user, remove_user, set_disabled
-from tests.ui.helpers import texts
+from tests.ui.helpers import texts, with_demo_users
 from ui import session, signin
 
 
@@ -23,7 +23,7 @@ def db(mini_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private copy of the mini database and its users (sessions write a key and a revocation list)."""
     path = tmp_path / "madang.duckdb"
     shutil.copyfile(mini_db, path)
-    shutil.copyfile(users_path(mini_db), users_path(path))
+    with_demo_users(path)
     monkeypatch.setenv("MADANG_DB", str(path))
     monkeypatch.setattr(signin, "_sleep", lambda _s: None)
     return path

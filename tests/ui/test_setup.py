@@ -14,7 +14,7 @@ from data import build as build_module
 from data import records
 from data.db import users_path
 from data.users import list_users
-from tests.ui.helpers import texts
+from tests.ui.helpers import texts, with_demo_users
 
 
 def _app(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
@@ -33,7 +33,7 @@ def _copy(mini_db: Path, tmp_path: Path, *, with_users: bool = True) -> Path:
     db = tmp_path / "madang.duckdb"
     shutil.copyfile(mini_db, db)
     if with_users:
-        shutil.copyfile(users_path(mini_db), users_path(db))
+        with_demo_users(db)
     return db
 
 
@@ -51,13 +51,13 @@ def test_a_missing_file_away_from_the_default_is_reported_not_built(tmp_path: Pa
 def test_no_demo_users_come_back_by_themselves(mini_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = _copy(mini_db, tmp_path, with_users=False)   # synthetic data, users file gone
     at = _app(db, monkeypatch)
-    assert "사용자 파일이 없습니다" in _errors(at)
+    assert "사용자가 없습니다" in _errors(at)
     assert not users_path(db).exists() and list_users(users_path(db)) == []
     assert not at.text_input                             # no sign-in form to guess demo passwords on
 
 
 def test_an_unreadable_users_file_says_so(mini_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    db = _copy(mini_db, tmp_path)
+    db = _copy(mini_db, tmp_path, with_users=False)   # an earlier version's users file, not imported yet
     users_path(db).write_text('{"users": {"admin": ', encoding="utf-8")   # cut short
     at = _app(db, monkeypatch)
     assert "사용자 파일을 읽을 수 없습니다" in _errors(at) and "backup" not in _errors(at)

@@ -11,7 +11,7 @@ from bench.harness import APP
 from data.db import users_path
 from data.records import records
 from data.users import list_users
-from tests.ui.helpers import texts
+from tests.ui.helpers import texts, with_demo_users
 from ui import signin
 from ui.i18n import t
 
@@ -95,7 +95,7 @@ def test_the_right_password_signs_in_and_is_logged(mini_db: Path, tmp_path: Path
                                                      monkeypatch: pytest.MonkeyPatch, waits) -> None:
     db = tmp_path / "madang.duckdb"
     shutil.copyfile(mini_db, db)
-    shutil.copyfile(users_path(mini_db), users_path(db))
+    with_demo_users(db)
     monkeypatch.setenv("MADANG_DB", str(db))
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert "데모 계정" in texts(at)
