@@ -35,15 +35,17 @@ AS_OF = date(2026, 10, 31)
 Progress = Callable[[float, str], None]
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> None:
-    """Bulk insert by column name (the frame's columns are a subset of the table's)."""
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> None:
+    """Bulk insert by column name (the frame's columns are a subset of the table's); the schema's
+    constraints judge every row."""
     con.register("_frame", df)
     cols = ", ".join(df.columns)
     con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _frame")
     con.unregister("_frame")
 
 
-def _regions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def regions_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The 시도 reference rows the program generator places programs in."""
     return con.execute("SELECT region_code, name_ko, short_ko, smes_2021 FROM regions").df()
 
 
@@ -68,21 +70,21 @@ def build(db_path: Path | str, *, scale: float = 1.0, seed: int = 42, progress: 
     with writer(db_path, create=True) as con:
         report(0.0, "firms")
         firms = synth_firms.generate(rng[0], scale, AS_OF)
-        _insert(con, "firms", firms.table)
+        insert_frame(con, "firms", firms.table)
         report(0.15, "channels and programs")
         channels = synth_channels.generate()
-        _insert(con, "channels", channels)
-        catalogue, popularity = synth_programs.generate(rng[1], scale, AS_OF, _regions(con))
+        insert_frame(con, "channels", channels)
+        catalogue, popularity = synth_programs.generate(rng[1], scale, AS_OF, regions_frame(con))
         if real is not None:
             catalogue, popularity = synth_programs.around_real(rng[1], real, catalogue, popularity, AS_OF)
-        _insert(con, "programs", catalogue)
+        insert_frame(con, "programs", catalogue)
         report(0.2, "applications")
         apps = synth_applications.generate(rng[2], scale, AS_OF, firms, catalogue, popularity, channels)
-        _insert(con, "applications", apps)
+        insert_frame(con, "applications", apps)
         report(0.4, "true outcomes")
-        _insert(con, "truth_outcomes", synth_outcomes.generate(rng[3], firms, apps))
+        insert_frame(con, "truth_outcomes", synth_outcomes.generate(rng[3], firms, apps))
         report(0.45, "AI-adoption survey")
-        _insert(con, "ai_survey", synth_survey.generate(rng[4], scale))
+        insert_frame(con, "ai_survey", synth_survey.generate(rng[4], scale))
         del apps, firms
         report(0.5, "fingerprints, business plans and broker rings")
         plant(con, seed=int(streams[5].generate_state(1)[0]), scale=scale,

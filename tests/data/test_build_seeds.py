@@ -8,44 +8,31 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from data.build import AS_OF, build
+from data.build import AS_OF, build, insert_frame, regions_frame
 from data.db import create_schema
 from data.synth import channels as synth_channels
 from data.synth import programs as synth_programs
-
-
-def _insert(con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame) -> None:
-    """Insert by column name, as the build does; the schema's constraints judge every row."""
-    con.register("_frame", df)
-    cols = ", ".join(df.columns)
-    con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _frame")
-    con.unregister("_frame")
-
-
-def _regions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return con.execute("SELECT region_code, name_ko, short_ko, smes_2021 FROM regions").df()
 
 
 @pytest.fixture(scope="module")
 def schema_con() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     create_schema(con)
-    _insert(con, "channels", synth_channels.generate())
+    insert_frame(con, "channels", synth_channels.generate())
     return con
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1), scale=st.sampled_from([0.001, 0.005, 0.01, 0.05, 0.1]))
 def test_programs_valid_for_any_seed(schema_con: duckdb.DuckDBPyConnection, seed: int, scale: float) -> None:
-    programs, popularity = synth_programs.generate(np.random.default_rng(seed), scale, AS_OF, _regions(schema_con))
+    programs, popularity = synth_programs.generate(np.random.default_rng(seed), scale, AS_OF, regions_frame(schema_con))
     schema_con.execute("BEGIN TRANSACTION")
     try:
-        _insert(schema_con, "programs", programs)  # raises on any broken constraint
+        insert_frame(schema_con, "programs", programs)  # raises on any broken constraint
     finally:
         schema_con.execute("ROLLBACK")
     assert len(popularity) == len(programs) > 0
@@ -55,10 +42,10 @@ def test_seed_11_at_scale_005_programs() -> None:
     """The seed of the report, the way data.build draws its programs stream."""
     con = duckdb.connect()
     create_schema(con)
-    _insert(con, "channels", synth_channels.generate())
+    insert_frame(con, "channels", synth_channels.generate())
     stream = np.random.SeedSequence(11).spawn(6)[1]
-    programs, _ = synth_programs.generate(np.random.default_rng(stream), 0.05, AS_OF, _regions(con))
-    _insert(con, "programs", programs)
+    programs, _ = synth_programs.generate(np.random.default_rng(stream), 0.05, AS_OF, regions_frame(con))
+    insert_frame(con, "programs", programs)
     bad = programs[(programs.max_revenue_krw < programs.min_revenue_krw).fillna(False)]
     assert bad.empty
 
