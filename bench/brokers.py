@@ -24,6 +24,7 @@ import duckdb
 from analytics.brokers import baseline, evidence, graph, graph_draw, minhash, screen
 from analytics.brokers import detect as brokers
 from analytics.brokers import evaluation as broker_eval
+from analytics.brokers import plots as broker_plots
 from analytics.brokers import views as broker_views
 from analytics.brokers.links import LinkParams
 from data.db import PROJECT_ROOT
@@ -132,7 +133,7 @@ def page_timings(con: duckdb.DuckDBPyConnection, run_id: str, det: brokers.Detec
         "largest_graph_hops2": lambda: graph_draw.elements(graph.cluster_graph(con, run_id, big, role="auditor",
                                                                                focus=big_focus, hops=2)),
         "why_linked": lambda: evidence.why_linked(con, run_id, members[0], members[1], role="auditor"),
-        "timeline": lambda: evidence.plot_timeline(evidence.timeline(con, run_id, top, role="auditor")),
+        "timeline": lambda: broker_plots.plot_timeline(evidence.timeline(con, run_id, top, role="auditor")),
     }.items():
         t = time.perf_counter()
         fn()

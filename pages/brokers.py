@@ -8,6 +8,8 @@ from st_cytoscape import cytoscape
 from analytics.brokers import cases, evidence, suppressions, weights
 from analytics.brokers import graph as network
 from analytics.brokers import graph_draw as network_draw
+from analytics.brokers import pack as evidence_pack
+from analytics.brokers import plots as broker_plots
 from analytics.brokers import views as broker_views
 from ui import jobs as job_view
 from ui.names import term
@@ -158,11 +160,11 @@ with tab_why:
     if why.evidence.empty:
         ctx.empty("brokers.no_shared")
     else:
-        st.plotly_chart(evidence.plot_waterfall(why, lang=ctx.lang), key="waterfall")
+        st.plotly_chart(broker_plots.plot_waterfall(why, lang=ctx.lang), key="waterfall")
         if learned:
             st.caption(ctx.t("brokers.weights.waterfall"))
             fs = weights.waterfall(learned, why.evidence[why.evidence["counted"].astype(bool)])
-            st.plotly_chart(evidence.plot_bits(fs, lang=ctx.lang), key="fs_waterfall")
+            st.plotly_chart(broker_plots.plot_bits(fs, lang=ctx.lang), key="fs_waterfall")
         shown = why.evidence.assign(kind=why.evidence["kind"].map(lambda k: broker_views.term(k, ctx.lang)),
                                     note=why.evidence["note"].map(lambda n: broker_views.term(n, ctx.lang)),
                                     counted=why.evidence["counted"].astype(bool))
@@ -177,7 +179,7 @@ with tab_why:
 
 with tab_time:
     tl = ctx.query(evidence.timeline, run_id, cid, role=ctx.role)
-    st.plotly_chart(evidence.plot_timeline(tl, lang=ctx.lang), key="timeline")
+    st.plotly_chart(broker_plots.plot_timeline(tl, lang=ctx.lang), key="timeline")
 
 with tab_case:
     existing = cases.list_cases(ctx.db_path, role=ctx.role, run_id=run_id, cluster_id=cid)
@@ -217,7 +219,7 @@ with tab_case:
                   {"event_id": ("brokers.col.event", "text"), "at_time": ("brokers.col.at", "datetime"),
                    "by_user": ("brokers.col.by", "text"), "status": ("brokers.col.status", "text"),
                    "assignee": ("brokers.case.assignee", "text"), "note": ("brokers.case.note", "text")})
-        pack = evidence.EvidencePack(ctx.db_path, run_id, cid, int(case_id), role=ctx.role, lang=ctx.lang,
+        pack = evidence_pack.EvidencePack(ctx.db_path, run_id, cid, int(case_id), role=ctx.role, lang=ctx.lang,
                                      title=str(state["title"]))
         c1, c2 = st.columns(2)
         if c1.download_button(ctx.t("brokers.pack_csv"), data=pack.csv, file_name=f"case{case_id}_evidence.csv",

@@ -1,30 +1,25 @@
-"""Why two applicants are linked, the cluster's timeline, and the evidence pack (CSV + HTML).
+"""Why two applicants are linked and the cluster's timeline (figures in :mod:`.plots`, the evidence
+pack in :mod:`.pack`).
 
 ``why_linked`` recomputes the evidence of any two applications from the raw fingerprints and plans
 with the parameters of the run (so it also answers for pairs that were never linked): every shared
 identifier with the number of firms that use it and the weight it got, suppressed or over the cap
-shown as such, plus the plan similarity and the time gap, drawn as a Splink-style waterfall.
+shown as such, plus the plan similarity and the time gap (drawn by :func:`.plots.plot_waterfall`).
 """
 from __future__ import annotations
 
 import html
 import json
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
-from analytics.brokers import graph as network
-from analytics.brokers import graph_draw as network_draw
 from analytics.brokers import links, minhash
-from analytics.brokers import views as broker_views
 from analytics.brokers.links import GROUPS, LinkParams
-from data import access, export, privacy
+from data import access, privacy
 
 
 @dataclass(frozen=True)
@@ -118,36 +113,6 @@ def why_linked(con: duckdb.DuckDBPyConnection, run_id: str, app_a: int, app_b: i
                      rows.loc[app_b, "plan_text"] if app_b in rows.index else "", sim, gap, total, strong)
 
 
-def plot_waterfall(why: WhyLinked, *, lang: str = "ko") -> go.Figure:
-    """Splink-style waterfall of the weights that add up to the link's total."""
-    ev = why.evidence
-    used = ev[ev["counted"].astype(bool)] if len(ev) else ev
-    labels = [f"{broker_views.term(k, lang)}{' ' if k in ('plan', 'timing') else ': '}{v}"
-              for k, v in zip(used.get("kind", []), used.get("value", []))]
-    total_label = "합계" if lang == "ko" else "total"
-    fig = go.Figure(go.Waterfall(
-        x=labels + [total_label], y=list(used.get("weight", [])) + [why.total_weight],
-        measure=["relative"] * len(labels) + ["total"], connector={"line": {"color": "#999"}},
-        text=[f"{w:+.1f}" for w in used.get("weight", [])] + [f"{why.total_weight:.1f}"], textposition="outside"))
-    fig.update_layout(height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=False,
-                      yaxis_title="가중치 (bits)" if lang == "ko" else "weight (bits)")
-    return fig
-
-
-def plot_bits(terms: pd.DataFrame, *, lang: str = "ko") -> go.Figure:
-    """Waterfall of a pair's match weight with the run's learned weights
-    (:func:`analytics.brokers.weights.waterfall`): prior, each group agreeing or not, total."""
-    labels = [broker_views.term(t, lang) if not g else f"{broker_views.term(g, lang)} · {broker_views.term(t, lang)}"
-              for t, g in zip(terms["term"], terms["group"])]
-    fig = go.Figure(go.Waterfall(
-        x=labels, y=terms["bits"].tolist(), measure=["total" if t == "total" else "relative" for t in terms["term"]],
-        connector={"line": {"color": "#999"}}, textposition="outside",
-        text=[f"{b:+.1f}" if t != "total" else f"{b:.1f} ({v})" for t, b, v in zip(terms["term"], terms["bits"], terms["value"])]))
-    fig.update_layout(height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=False,
-                      yaxis_title="일치 가중치 (bits)" if lang == "ko" else "match weight (bits)")
-    return fig
-
-
 def highlight_shared(text: str, other: str, k: int) -> str:
     """HTML of ``text`` with the passages it shares with ``other`` (shared shingles) marked."""
     t, shared = minhash.normalise(text), minhash.shingles(other, k)
@@ -178,103 +143,3 @@ def timeline(con: duckdb.DuckDBPyConnection, run_id: str, cluster_id: int, *, ro
         JOIN firms f USING (firm_id) JOIN programs p USING (program_id)
         WHERE m.run_id = ? AND m.cluster_id = ? ORDER BY a.submitted_at
     """, [run_id, cluster_id]).df()
-
-
-def plot_timeline(df: pd.DataFrame, *, lang: str = "ko") -> go.Figure:
-    """Each submission as a point in time, one row per program, coloured by status."""
-    fig = go.Figure()
-    for status, part in df.groupby("status", sort=True):
-        fig.add_trace(go.Scatter(
-            x=part["submitted_at"], y=part["program"], mode="markers", name=broker_views.term(status, lang),
-            marker={"size": 10, "color": broker_views.STATUS_COLOURS.get(status, "#333")},
-            hovertext=[f"{r.application_id} · {r.firm_name}<br>{r.submitted_at:%Y-%m-%d %H:%M}" for r in part.itertuples()],
-            hoverinfo="text"))
-    fig.update_layout(height=max(260, 28 * df["program"].nunique() + 120), margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      xaxis_title="제출 시각" if lang == "ko" else "submitted at")
-    return fig
-
-
-def pack_tables(con: duckdb.DuckDBPyConnection, run_id: str, cluster_id: int, *, role: str) -> dict[str, pd.DataFrame]:
-    """The evidence of one cluster as tables: members and links (one row per evidence item)."""
-    access.require(role, "brokers")
-    g = network.cluster_graph(con, run_id, cluster_id, role=role)
-    rows = []
-    for r in g.links.itertuples():
-        for e in r.evidence:
-            rows.append({"app_a": r.app_a, "app_b": r.app_b, "strong": r.strong, "link_weight": round(r.weight, 2),
-                         "kind": e["kind"], "value": e.get("value"), "firms": e.get("firms"),
-                         "weight": e.get("weight"), "plan_similarity": e.get("similarity"),
-                         "time_gap_hours": r.time_gap_hours})
-    members = g.applications()[["application_id", "firm_id", "firm_name", "biz_no", "status", "program", "submitted_at",
-                                "amount_awarded_krw", "region", "in_cluster"]]
-    return {"members": members, "links": pd.DataFrame(rows)}
-
-
-def pack_csv(tables: dict[str, pd.DataFrame], history: pd.DataFrame, *, header: list[str]) -> bytes:
-    """One CSV (UTF-8 with BOM for Excel): header lines, then each table under a '# section' line."""
-    parts = [export.csv_text(pd.DataFrame(), header)] + [
-        export.csv_text(df, [name]) for name, df in list(tables.items()) + [("case_history", history)]]
-    return ("\ufeff" + "".join(parts)).encode("utf-8")
-
-
-def pack_html(title: str, tables: dict[str, pd.DataFrame], history: pd.DataFrame, reasons: dict,
-              figures: dict[str, go.Figure], *, header: list[str]) -> str:
-    """A self-contained HTML report: the header, the risk reasons, the figures (plotly.js inlined
-    once), the members, the links and the case history."""
-    parts = [f"<!doctype html><html lang='ko'><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
-             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:12px}"
-             "td,th{border:1px solid #ccc;padding:2px 6px}h2{margin-top:1.5em}</style></head><body>",
-             f"<h1>{html.escape(title)}</h1>", "<ul>" + "".join(f"<li>{html.escape(h)}</li>" for h in header) + "</ul>",
-             "<h2>risk</h2>", pd.DataFrame([reasons]).T.rename(columns={0: "value"}).to_html(border=0)]
-    first = True
-    for name, fig in figures.items():
-        parts.append(f"<h2>{html.escape(name)}</h2>")
-        parts.append(fig.to_html(full_html=False, include_plotlyjs=True if first else False))
-        first = False
-    for name, df in list(tables.items()) + [("case_history", history)]:
-        parts.append(f"<h2>{html.escape(name)}</h2>")
-        parts.append(df.to_html(index=False, border=0))
-    parts.append(f"<p>generated {datetime.now():%Y-%m-%d %H:%M}</p></body></html>")
-    return "".join(parts)
-
-
-@dataclass(frozen=True)
-class EvidencePack:
-    """The evidence pack of one case, built only when asked for (download buttons take callables)."""
-
-    db_path: str | Path
-    run_id: str
-    cluster_id: int
-    case_id: int
-    role: str
-    lang: str = "ko"
-    title: str = ""
-
-    def _parts(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, dict, list[str], duckdb.DuckDBPyConnection]:
-        from analytics.brokers import cases
-        from data.db import connect_read_only
-
-        con = connect_read_only(self.db_path)
-        tables = pack_tables(con, self.run_id, self.cluster_id, role=self.role)
-        history = cases.history(self.db_path, self.case_id, role=self.role)
-        reasons = broker_views.reasons(con, self.run_id, self.cluster_id, role=self.role)
-        header = [f"case {self.case_id}: {self.title}", f"run {self.run_id}", f"cluster {self.cluster_id}",
-                  f"generated {datetime.now():%Y-%m-%d %H:%M} by role {self.role}"]
-        return tables, history, reasons, header, con
-
-    def csv(self) -> bytes:
-        tables, history, _, header, con = self._parts()
-        con.close()
-        return pack_csv(tables, history, header=header)
-
-    def html(self) -> str:
-        tables, history, reasons, header, con = self._parts()
-        try:
-            figures = {
-                "network": network_draw.plot_network(network.cluster_graph(con, self.run_id, self.cluster_id, role=self.role),
-                                                     lang=self.lang),
-                "timeline": plot_timeline(timeline(con, self.run_id, self.cluster_id, role=self.role), lang=self.lang),
-            }
-        finally:
-            con.close()
-        return pack_html(self.title or f"case {self.case_id}", tables, history, reasons, figures, header=header)

@@ -15,6 +15,8 @@ from analytics.brokers import evaluation as broker_eval
 from analytics.brokers import evidence, minhash
 from analytics.brokers import graph as network
 from analytics.brokers import graph_draw as network_draw
+from analytics.brokers import pack as evidence_pack
+from analytics.brokers import plots as broker_plots
 from analytics.brokers import views as broker_views
 from data import access
 from data.db import writer
@@ -157,7 +159,7 @@ def test_why_linked_matches_the_stored_link(run_db) -> None:
         assert set(counted["value"]) <= {e["value"] for e in stored}
         assert why.total_weight == pytest.approx(r.weight, abs=0.05) or why.plan_similarity > 0
         assert why.strong
-    fig = evidence.plot_waterfall(why)
+    fig = broker_plots.plot_waterfall(why)
     assert fig.data[0].measure[-1] == "total"
     marked = evidence.highlight_shared(why.plan_a, why.plan_b, 12)
     assert "<mark>" in marked or minhash.exact_jaccard(why.plan_a, why.plan_b, 12) == 0
@@ -177,7 +179,7 @@ def test_evidence_pack(run_db) -> None:
     cid = int(det.clusters.sort_values("risk", ascending=False)["cluster_id"].iloc[0])
     case_id = cases.open_case(path, run_id=run_id, cluster_id=cid, title="증거 테스트", user="kim", role="auditor")
     cases.add_event(path, case_id, user="kim", role="auditor", status="investigating", note="확인 중")
-    pack = evidence.EvidencePack(path, run_id, cid, case_id, role="auditor", title="증거 테스트")
+    pack = evidence_pack.EvidencePack(path, run_id, cid, case_id, role="auditor", title="증거 테스트")
     csv = pack.csv().decode("utf-8-sig")
     assert "# members" in csv and "# links" in csv and "# case_history" in csv and "확인 중" in csv
     html = pack.html()

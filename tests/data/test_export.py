@@ -6,7 +6,7 @@ import io
 
 import pandas as pd
 
-from analytics.brokers import evidence
+from analytics.brokers import pack as evidence_pack
 from data import export
 from data.export import FORMULA_START
 
@@ -31,7 +31,7 @@ def test_text_cells_are_neutralised_and_numbers_kept() -> None:
 def test_evidence_pack_neutralises_case_notes() -> None:
     history = pd.DataFrame({"event_id": [1], "note": ["=cmd|' /C calc'!A0"]})
     members = pd.DataFrame({"name": ["+8210****5678"], "risk": [0.9]})
-    text = evidence.pack_csv({"members": members}, history, header=["case 1"]).decode("utf-8-sig")
+    text = evidence_pack.pack_csv({"members": members}, history, header=["case 1"]).decode("utf-8-sig")
     cells = _cells(text)
     assert "'=cmd|' /C calc'!A0" in cells and "'+8210****5678" in cells
     assert not [c for c in cells if c.startswith(FORMULA_START)], cells
