@@ -124,7 +124,8 @@ with tab_app:
             choices = explain.what_if_drivers(names)
             picked = st.multiselect(ctx.t("scoring.whatif_driver"), choices, key=f"whatif_drivers_{model}_{app_id}",
                                     default=[n for n in advice_changes if n in choices],
-                                    format_func=lambda n: explain.label(DRIVER_BY_NAME[n], ctx.lang))
+                                    format_func=lambda n: explain.label(DRIVER_BY_NAME[n], ctx.lang),
+                                    placeholder=ctx.t("common.choose"), select_all=False)  # its label is English only
             changes_in: dict[str, float] = {}
             cols = st.columns(3)
             for i, wname in enumerate(picked):
