@@ -1,6 +1,7 @@
 """Fixtures for the shell tests: a hand-made database with known counts, and users with cheap hashes."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,17 @@ def app_env(mini_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """MADANG_DB pointing at the mini database for AppTest runs."""
     monkeypatch.setenv("MADANG_DB", str(mini_db))
     return mini_db
+
+
+@pytest.fixture
+def private_env(mini_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """MADANG_DB pointing at a private copy of the mini database and its users, for tests that write
+    (sessions, user changes, jobs)."""
+    path = tmp_path / "madang.duckdb"
+    shutil.copyfile(mini_db, path)
+    with_demo_users(path)
+    monkeypatch.setenv("MADANG_DB", str(path))
+    return path
 
 
 @pytest.fixture(autouse=True)

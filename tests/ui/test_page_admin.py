@@ -1,7 +1,6 @@
 """The admin page in AppTest: users disabled and removed through the form, jobs listed with their state."""
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -11,18 +10,14 @@ from bench.harness import signed_in_app
 from data import jobs
 from data.db import users_path
 from data.users import active_role, list_users
-from tests.ui.helpers import texts, with_demo_users
+from tests.ui.helpers import texts
 
 PAGE = "pages/admin.py"
 
 
 @pytest.fixture
-def db(mini_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "madang.duckdb"
-    shutil.copyfile(mini_db, path)
-    with_demo_users(path)
-    monkeypatch.setenv("MADANG_DB", str(path))
-    return path
+def db(private_env: Path) -> Path:
+    return private_env
 
 
 def _manage(at, name: str, action: str, sure: bool = True):  # type: ignore[no-untyped-def]

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -14,19 +13,15 @@ from streamlit.util import calc_hash
 from bench.harness import APP
 from data.db import users_path
 from data.users import add_user, remove_user, set_disabled
-from tests.ui.helpers import texts, with_demo_users
+from tests.ui.helpers import texts
 from ui import session, signin
 
 
 @pytest.fixture
-def db(mini_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def db(private_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private copy of the mini database and its users (sessions write a key and a revocation list)."""
-    path = tmp_path / "madang.duckdb"
-    shutil.copyfile(mini_db, path)
-    with_demo_users(path)
-    monkeypatch.setenv("MADANG_DB", str(path))
     monkeypatch.setattr(signin, "_sleep", lambda _s: None)
-    return path
+    return private_env
 
 
 def _sign_in(at: AppTest, name: str, password: str) -> AppTest:
