@@ -10,7 +10,6 @@ from datetime import datetime
 import streamlit as st
 
 from scoring import decisions, drift, report, store, views
-from scoring.features import KTOP_PART_KO
 from ui import jobs as job_view
 from ui.i18n import CATALOGUE
 from ui.shell import page
@@ -66,7 +65,7 @@ def _contributions(ex: views.Explanation) -> None:
     st.caption(ctx.t("scoring.blocks") + " · " + " · ".join(f"{r.group} {r.points:+.1f}" for r in ex.blocks.itertuples()))
     if ex.parts is not None:
         st.caption(ctx.t("scoring.parts") + " · " + " · ".join(
-            f"{KTOP_PART_KO[r.group] if ctx.lang == 'ko' else r.group} {r.points:+.1f}" for r in ex.parts.itertuples()))
+            f"{ctx.t(f'scoring.part.{r.group}')} {r.points:+.1f}" for r in ex.parts.itertuples()))
 
 
 def _reasons(ex: views.Explanation) -> None:
@@ -125,8 +124,8 @@ def _what_if(model: str, version: str, app_id: int, ex: views.Explanation) -> No
             f"{d.label} · " + ctx.t("scoring.whatif_value", lo=d.lo, hi=d.hi),
             min_value=float(d.lo), max_value=float(d.hi), value=d.start, key=f"whatif_{model}_{app_id}_{name}")
     if changes_in:
-        wi = ctx.query(views.what_if, app_id, model, version, tuple(sorted(changes_in.items())),
-                       ctx.lang, FIG_LABELS, role=ctx.role)
+        wi = ctx.query(views.what_if, app_id, model, version, tuple(sorted(changes_in.items())), FIG_LABELS,
+                       role=ctx.role)
         st.metric(ctx.t("scoring.whatif_result"), f"{wi['score']:.0f} ({wi['grade']})", delta=f"{wi['delta']:+.1f}")
         st.caption(ctx.t("scoring.whatif_waterfall"))
         st.plotly_chart(wi["waterfall"], key="whatif_waterfall")
@@ -180,7 +179,7 @@ def _export(model: str, version: str, app_id: int, ex: views.Explanation) -> Non
                              score=a.score, grade=a.grade, percentile=a.percentile, probability=a.probability,
                              base=ex.base, table=ex.table, reasons=ex.reasons,
                              generated_at=datetime.now().isoformat(timespec="seconds"),
-                             synthetic=ctx.meta.get("source", "synthetic") == "synthetic", t=ctx.t, lang=ctx.lang)
+                             synthetic=ctx.meta.get("source", "synthetic") == "synthetic", t=ctx.t)
     st.download_button(ctx.t("scoring.export"), data=_html, file_name=f"explanation_{model}_{app_id}.html",
                        mime="text/html", key="export_html")
 
@@ -202,7 +201,7 @@ def _applicant_tab(model: str, version: store.Version) -> None:
 
 def _global_tab(model: str, version: store.Version) -> None:
     """Importance, beeswarm and the dependence of one chosen driver, over the stored SHAP sample."""
-    g = ctx.query(views.global_figures, model, version.version, ctx.lang, FIG_LABELS, role=ctx.role)
+    g = ctx.query(views.global_figures, model, version.version, FIG_LABELS, role=ctx.role)
     st.subheader(ctx.t("scoring.importance"))
     st.plotly_chart(g["importance"])
     st.subheader(ctx.t("scoring.beeswarm", n=g["n"]))
