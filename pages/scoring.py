@@ -62,10 +62,9 @@ def _contributions(ex: views.Explanation) -> None:
     """The waterfall of the drivers' points, and their sums by block and by K-TOP part."""
     st.subheader(ctx.t("scoring.waterfall"))
     st.plotly_chart(ex.waterfall, key="waterfall")
-    st.caption(ctx.t("scoring.blocks") + " · " + " · ".join(f"{r.group} {r.points:+.1f}" for r in ex.blocks.itertuples()))
+    st.caption(ctx.t("scoring.blocks") + " · " + " · ".join(f"{r.name} {r.points:+.1f}" for r in ex.blocks.itertuples()))
     if ex.parts is not None:
-        st.caption(ctx.t("scoring.parts") + " · " + " · ".join(
-            f"{ctx.t(f'scoring.part.{r.group}')} {r.points:+.1f}" for r in ex.parts.itertuples()))
+        st.caption(ctx.t("scoring.parts") + " · " + " · ".join(f"{r.name} {r.points:+.1f}" for r in ex.parts.itertuples()))
 
 
 def _reasons(ex: views.Explanation) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from scoring import grades
-from scoring.features import DRIVER_BY_NAME, Driver
+from scoring.features import BLOCK_KEYS, DRIVER_BY_NAME, Driver
 from scoring.models import ScoringModel
 
 MAX_REASONS = 4
@@ -38,6 +38,11 @@ def what_if_drivers(names: list[str]) -> list[str]:
 def label(d: Driver, t: Label) -> str:
     """The driver's name (label ``scoring.driver.<name>``)."""
     return t(f"scoring.driver.{d.name}")
+
+
+def block_name(block: str, t: Label) -> str:
+    """A KTRS-like block's name (label ``scoring.block.<key>``); an unknown block shows as it is."""
+    return t(f"scoring.block.{BLOCK_KEYS[block]}") if block in BLOCK_KEYS else block
 
 
 class Won(float):
@@ -80,7 +85,7 @@ def driver_table(model: str, names: list[str], contrib: np.ndarray, frame_row: p
     rows = []
     for name, c in zip(names, contrib):
         d = DRIVER_BY_NAME[name]
-        rows.append({"driver": name, "label": label(d, t), "block": d.block, "value": frame_row[name],
+        rows.append({"driver": name, "label": label(d, t), "block": block_name(d.block, t), "value": frame_row[name],
                      "value_text": value_text(name, frame_row[name], t), "points": float(c) * ppl})
     df = pd.DataFrame(rows)
     return df.reindex(df["points"].abs().sort_values(ascending=False, kind="stable").index).reset_index(drop=True)
@@ -224,7 +229,7 @@ def importance_table(metrics: dict, t: Label) -> pd.DataFrame:
     imp = metrics["importance"]["drivers"]
     df = pd.DataFrame({"driver": list(imp), "points": list(imp.values())})
     df["label"] = [label(DRIVER_BY_NAME[n], t) for n in df["driver"]]
-    df["block"] = [DRIVER_BY_NAME[n].block for n in df["driver"]]
+    df["block"] = [block_name(DRIVER_BY_NAME[n].block, t) for n in df["driver"]]
     return df.sort_values("points", ascending=False, kind="stable").reset_index(drop=True)
 
 

@@ -28,8 +28,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-# KTRS-like evaluation blocks (SHAP values add up within a block).
+# KTRS-like evaluation blocks (SHAP values add up within a block). The Korean names are the codes
+# trained versions store; each is shown by its label scoring.block.<key>.
 BLOCKS = ("경영주 역량", "기술성", "시장성", "사업성")
+BLOCK_KEYS = dict(zip(BLOCKS, ("management", "technology", "market", "business")))
 # K-TOP's three sub-models (innovation-growth capacity, technology commercial viability, originality).
 KTOP_PARTS = ("innovation", "viability", "originality")
 

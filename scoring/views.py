@@ -129,7 +129,7 @@ class Explanation:
     base: float
     waterfall: dict
     blocks: pd.DataFrame
-    parts: pd.DataFrame | None        # K-TOP's sub-models (None for K-value)
+    parts: pd.DataFrame | None        # K-TOP's sub-models (None for K-value); blocks and parts: group, name, points
     reasons: pd.DataFrame
     cutoff: str                       # the grade that passes
     advice: list[dict[str, object]]   # see advice(); each reached item with "change_text" and "points"
@@ -176,11 +176,13 @@ def explanation(con: duckdb.DuckDBPyConnection, application_id: int, model: str,
                               float(advised.get(n, explain.what_if_start(row, n))))
                for n in offered}
     similar = store.similar(con, application_id, model, version, role=role)
+    blocks = explain.group_points(table, v.features, "block")
+    parts = explain.group_points(table, v.features, "part") if model == "ktop" else None
     return Explanation(
         applicant=a, info=info, table=table, base=base,
         waterfall=plots.waterfall(table, base, now, t).to_plotly_json(),
-        blocks=explain.group_points(table, v.features, "block"),
-        parts=explain.group_points(table, v.features, "part") if model == "ktop" else None,
+        blocks=blocks.assign(name=[explain.block_name(g, t) for g in blocks["group"]]),
+        parts=None if parts is None else parts.assign(name=[t(f"scoring.part.{g}") for g in parts["group"]]),
         reasons=explain.reason_codes(model, table, sample, row, explain.used_drivers(v.metrics), t),
         cutoff=counterfactual.cutoff_grade(v.ladder, v.metrics["cutoff_grade"]), advice=items,
         what_if=what_if, what_if_default=tuple(n for n in advised if n in offered),

@@ -209,6 +209,7 @@ def test_value_text_words_and_units_come_from_the_catalogue_in_either_language()
     assert (explain.value_text("patents", 12.0, T), explain.value_text("patents", 12.0, en)) == ("12건", "12")
     assert (explain.value_text("cert_venture", 0.0, en), explain.value_text("debt_ratio", None, en)) == ("no", "missing")
     assert explain.label(DRIVER_BY_NAME["debt_ratio"], en) == "Debt ratio"
+    assert (explain.block_name("기술성", T), explain.block_name("기술성", en)) == ("기술성", "Technology")
 
 
 def test_store_refuses_policy_and_masks_business_numbers(ctx) -> None:
