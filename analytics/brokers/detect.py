@@ -146,6 +146,9 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
         assignment = clusters.attach_by_links(assignment, links.touching(con, assignment), min_firms=cluster_params.trace_firms)
     near = links.touching(con, assignment)  # the only links Python holds: those of clustered applications
     assignment = clusters.merge_linked(assignment, near)
+    assignment = clusters.split_blocks(assignment, near, household, min_households=cluster_params.min_firms)
+    kept = set(assignment)
+    near = near[near["app_a"].isin(kept) | near["app_b"].isin(kept)].reset_index(drop=True)
     members = _members(con, assignment) if assignment else pd.DataFrame(
         columns=["application_id", "cluster_id", "firm_id", "region_code", "program_id", "submitted_at", "status",
                  "amount_awarded_krw", "prog_selection_rate", "prog_mean_award"])
