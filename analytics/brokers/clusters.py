@@ -35,6 +35,10 @@ COLOCATION: dict[str, tuple[str, ...]] = {"place": ("contact", "network")}
 # network, address, documents or plan, but grant money paid into one account for several
 # unrelated households is a fee collected (related firms, counted as one household, excepted).
 UNEXPLAINED: tuple[str, ...] = ("money",)
+# An honest intermediary has one phone, one e-mail, one PC, one address: its clients share *the*
+# office's value. A broker rotates a pool (several phones, e-mails, devices of one kind, so that
+# no two clients need share the same one); several values of one kind, each a trace of the
+# cluster on several households, are that pool.
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,9 @@ class ClusterParams:
     burst_days: float = 1.0      # window for the burst share
     unexplained_groups: tuple[str, ...] = UNEXPLAINED  # sharing these by min_firms households is itself
                                  # a broker's act (no behaviour needed), see UNEXPLAINED
+    pool_values: int = 2         # this many values of one kind (not a name) ...
+    pool_households: int = 3     # ... each a trace of the cluster on this many households: a broker's pool,
+                                 # itself a broker's act (0 values: off)
     weights: dict[str, float] = field(default_factory=lambda: dict(RISK_WEIGHTS))
     seed: int = 0
 
@@ -223,6 +230,20 @@ def tied_households(links: pd.DataFrame, household: dict[int, int], groups: tupl
     return side.drop_duplicates().groupby("cluster_id").size().astype(float)
 
 
+def pool_kinds(traces: pd.DataFrame | None, household: dict[int, int], params: ClusterParams) -> pd.Series:
+    """Per cluster: kinds of identifier (not names) of which at least ``pool_values`` values are
+    traces of the cluster (:func:`analytics.brokers.links.cluster_traces`) each carried by at least
+    ``pool_households`` households: a broker's rotating pool, not an office's one number."""
+    if traces is None or traces.empty or params.pool_values <= 0:
+        return pd.Series(dtype=float)
+    t = traces[~traces["grp"].isin(params.weak_groups)]
+    t = t.assign(h=t["firm_id"].map(lambda f: household.get(f, f)))
+    per_value = t.groupby(["cluster_id", "kind", "value"])["h"].nunique()
+    per_value = per_value[per_value >= params.pool_households]
+    per_kind = per_value.groupby(level=[0, 1]).size()
+    return (per_kind >= params.pool_values).groupby(level=0).sum().astype(float)
+
+
 def risk(members: pd.DataFrame, links: pd.DataFrame, params: ClusterParams,
          household: dict[int, int] | None = None, traces: pd.DataFrame | None = None) -> pd.DataFrame:
     """Risk parts, score and flag per cluster.
@@ -271,6 +292,7 @@ def risk(members: pd.DataFrame, links: pd.DataFrame, params: ClusterParams,
     multi_share = out["multi_households"] / out["n_households"].clip(lower=1)
     out["unexplained_households"] = tied_households(
         links, household, params.unexplained_groups, traces).reindex(out.index).fillna(0)
+    out["pool_kinds"] = pool_kinds(traces, household, params).reindex(out.index).fillna(0)
     parts = pd.DataFrame({
         "groups": np.clip((ident - 1) / 3, 0, 1),
         "burst": np.clip((out["burst_share"] - 0.2) / 0.5, 0, 1),
@@ -291,7 +313,7 @@ def risk(members: pd.DataFrame, links: pd.DataFrame, params: ClusterParams,
     # repeat clients, outcomes) or members spread over the country: an office's clients are local
     # (or a tie no honest intermediary explains, on several households: see UNEXPLAINED)
     acts = ((out["behaviour"] >= params.flag_at) | (parts["spread"] >= params.spread_at)
-            | (out["unexplained_households"] >= params.min_firms))
+            | (out["unexplained_households"] >= params.min_firms) | (out["pool_kinds"] >= 1))
     out["flagged"] = (out["n_households"] >= params.min_firms) & acts & multi & core
     out["reasons"] = [
         {k: round(float(parts.at[cid, k]), 3) for k in params.weights} | {
@@ -306,6 +328,7 @@ def risk(members: pd.DataFrame, links: pd.DataFrame, params: ClusterParams,
             "repeat_share": round(float(out.at[cid, "repeat_share"]), 3),
             "n_households": int(out.at[cid, "n_households"]), "multi_households": int(out.at[cid, "multi_households"]),
             "unexplained_households": int(out.at[cid, "unexplained_households"]),
+            "pool_kinds": int(out.at[cid, "pool_kinds"]),
         }
         for cid in out.index
     ]

@@ -175,3 +175,26 @@ def test_money_shared_by_several_households_needs_no_behaviour_other_shared_iden
     # and the rule is a named parameter stored with the run
     out = clusters.risk(*_quiet_cluster(["money", "document"]), ClusterParams(unexplained_groups=())).iloc[0]
     assert not out["flagged"]
+
+
+def test_a_pool_of_several_values_of_one_kind_is_a_brokers_act_one_office_number_is_not() -> None:
+    members, links = _quiet_cluster(["contact", "network"])
+
+    def traces(values: dict[int, str]) -> pd.DataFrame:
+        return pd.DataFrame({"cluster_id": 0, "application_id": [30 + f - 40 for f in values], "firm_id": list(values),
+                             "kind": "phone", "grp": "contact", "value": list(values.values()), "k": 2, "firms": 2, "p": 1e-9})
+
+    # two phones rotated over six firms (three each): a pool
+    six_m = pd.concat([members, members.assign(application_id=members["application_id"] + 10,
+                                               firm_id=members["firm_id"] + 4)]).head(6)
+    six_l = pd.concat([links, links.assign(firm_a=links["firm_a"] + 2, firm_b=links["firm_b"] + 2)])
+    pool = traces({40: "010-1", 41: "010-1", 42: "010-1", 43: "010-2", 44: "010-2", 45: "010-2"})
+    out = clusters.risk(six_m, six_l, ClusterParams(), traces=pool).iloc[0]
+    assert out["behaviour"] < ClusterParams().flag_at and out["pool_kinds"] == 1 and out["flagged"]
+    # an office's one number on all six: not a pool, no behaviour, not flagged
+    office = traces(dict.fromkeys(range(40, 46), "02-555"))
+    out = clusters.risk(six_m, six_l, ClusterParams(), traces=office).iloc[0]
+    assert out["pool_kinds"] == 0 and not out["flagged"]
+    # names are never a pool (namesakes)
+    names = pool.assign(kind="doc_author", grp="document")
+    assert clusters.risk(six_m, six_l, ClusterParams(), traces=names).iloc[0]["pool_kinds"] == 0
