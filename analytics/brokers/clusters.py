@@ -4,10 +4,17 @@ Connected components of the strong-link graph (networkx); a component larger tha
 applications is split by Louvain community detection (seeded), run only there because it is
 two orders of magnitude slower than components on the whole graph.
 
+Each cluster is then split into the biconnected blocks of its households' graph
+(:func:`split_blocks`): a ring is many-to-many, what hangs on one household is judged apart.
+
 The risk score (0..1) is a weighted sum of parts, each 0..1 and each kept as a reason:
 evidence groups, link weight, plan similarity, submission burst, selection rate and amount
 awarded against applicants to the same programs, spread over programs and regions. A cluster is
-flagged when it holds at least ``min_firms`` firms and its risk reaches ``flag_at``.
+flagged when it holds at least ``min_firms`` households, several of them tied to the others by two
+independent groups (``multi_firms``, ``multi_share``), and it acts like a broker: its behaviour
+(the risk without the evidence part) reaches ``flag_at``, its members are spread over regions, it
+shares money no honest intermediary explains (:data:`UNEXPLAINED`) or it rotates a pool of
+identifiers (:func:`pool_kinds`). Every threshold is a field of :class:`ClusterParams`.
 """
 from __future__ import annotations
 
