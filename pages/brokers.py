@@ -298,6 +298,8 @@ def _weights_panel(learned: dict) -> None:
     with st.expander(ctx.t("brokers.weights.title")):
         st.caption(ctx.t("brokers.weights.note", pairs=ctx.num(learned.get("pairs", 0)),
                          iterations=learned.get("iterations", 0), prior=learned.get("prior", 0.0)))
+        if learned.get("source") == "cases":
+            st.caption(ctx.t("brokers.weights.cases", pairs=ctx.num(learned.get("seed_pairs", 0))))
         wt = weights.table(learned)
         ctx.table(wt.assign(group=wt["group"].map(term),
                             m=wt["m"].map("{:.3f}".format), u=wt["u"].map("{:.2g}".format)), {

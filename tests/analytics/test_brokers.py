@@ -207,3 +207,33 @@ def test_chunked_plan_step_gives_the_same_links_as_one_chunk(tiny_db: Path, chun
     assert len(whole.links) and whole.stats["plan_pairs"]
     pd.testing.assert_frame_equal(key(part), key(whole))
     assert part.stats["plan_pairs"] == whole.stats["plan_pairs"]
+
+
+def test_confirmed_cases_seed_the_weights_of_the_next_run(run_db, tmp_path: Path) -> None:
+    """An auditor refers three flagged clusters (confirmed rings): the next run counts m on their
+    pairs (source 'cases', stored with the run) instead of EM; a case only opened does not count."""
+    from analytics.brokers import cases
+
+    path, run_id, _, _ = run_db
+    db = tmp_path / "madang.duckdb"
+    shutil.copyfile(path, db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        top = [c for (c,) in con.execute("SELECT cluster_id FROM broker_clusters WHERE run_id = ? AND flagged "
+                                         "ORDER BY risk DESC LIMIT 4", [run_id]).fetchall()]
+    for cid in top[:3]:
+        case = cases.open_case(db, run_id=run_id, cluster_id=cid, title=f"#{cid}", user="kim", role="auditor")
+        cases.add_event(db, case, user="kim", role="auditor", status="investigating")
+        cases.add_event(db, case, user="kim", role="auditor", status="referred")
+    cases.open_case(db, run_id=run_id, cluster_id=top[3], title="open only", user="kim", role="auditor")
+    with duckdb.connect(str(db), read_only=True) as con:
+        seeds = brokers.seed_sets(con, cases.confirmed_clusters(db))
+        sizes = [n for (n,) in con.execute("SELECT size FROM broker_clusters WHERE run_id = ? AND cluster_id IN "
+                                           "(SELECT unnest(?)) ORDER BY cluster_id", [run_id, top[:3]]).fetchall()]
+    assert sorted(len(s) for s in seeds) == sorted(sizes)
+    new_run, det = brokers.run(db)
+    w = det.stats["weights"]
+    assert w["source"] == "cases" and w["seed_pairs"] > 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        stored = json.loads(con.execute("SELECT params FROM broker_runs WHERE run_id = ?", [new_run]).fetchall()[0][0])
+    assert stored["stats"]["weights"]["source"] == "cases"
+    assert det.clusters["flagged"].any()
