@@ -1,194 +1,208 @@
-"""Scores and explanations of individual applicants (evaluator, admin)."""
+"""Scores and explanations of individual applicants (evaluator, admin).
+
+The main body picks the model and its current version; each tab is one function, and the applicant
+tab draws one :func:`scoring.views.explanation` (everything it shows of one applicant) section by section.
+"""
 from __future__ import annotations
 
 from datetime import datetime
 
 import streamlit as st
 
-from scoring import (
-    counterfactual,
-    decisions,
-    drift,
-    explain,
-    grades,
-    report,
-    store,
-    views,
-)
-from scoring.features import DRIVER_BY_NAME, KTOP_PART_KO
+from scoring import decisions, drift, report, store, views
+from scoring.features import KTOP_PART_KO
 from ui import jobs as job_view
 from ui.i18n import CATALOGUE
 from ui.shell import page
 
 ctx = page("scoring", filters=(), params=("model", "app"))
 ctx.require_data("applications")
-model = ctx.params.choice(st.segmented_control, ctx.t("scoring.model"), "model", ["ktop", "kvalue"], "ktop",
-                         required=True, format_func=lambda m: ctx.t(f"scoring.model.{m}"))
-version = ctx.query(store.current_version, model)
-if version is None:
-    job_view.wait_for(ctx, "scores")
-st.caption(ctx.t("scoring.version", version=version.version, created=version.created_at))
-if ctx.meta.get("source", "synthetic") == "synthetic":
-    st.caption(ctx.t("scoring.synthetic"))
-names = version.driver_names
 # the figure labels in this language, passed to the cached figure builders (scoring never imports ui)
-fig_labels = tuple((k, ctx.t(k)) for k in CATALOGUE if k.startswith("scoring."))
-tab_app, tab_global, tab_card = st.tabs([ctx.t("scoring.tab.applicant"), ctx.t("scoring.tab.global"),
-                                         ctx.t("scoring.tab.card")])
+FIG_LABELS = tuple((k, ctx.t(k)) for k in CATALOGUE if k.startswith("scoring."))
 
-with tab_app:
+
+def _find_applicant(model: str, version: store.Version) -> tuple[int, views.Explanation] | None:
+    """The applicant searched by application id or 사업자등록번호 and picked, with its explanation
+    (each applicant opened is logged); None while nothing is picked or it has no score."""
     text = ctx.params.text(st.text_input, ctx.t("scoring.search"), "app", placeholder="123-45-*****")
     found = ctx.query(store.find_applicants, text, role=ctx.role) if text.strip() else None
     if found is None:
         st.caption(ctx.t("scoring.search_hint"))
-    elif found.empty:
+        return None
+    if found.empty:
         ctx.empty("scoring.no_match")
-    else:
-        options = found["application_id"].tolist()
-        shown = {r.application_id: f"#{r.application_id} · {r.biz_no} · {r.firm_name} · {r.program_title}"
-                 for r in found.itertuples()}
-        app_id = st.selectbox(ctx.t("scoring.pick"), options, format_func=shown.get, key="pick")
-        a = ctx.query(store.applicant, int(app_id), model, version.version, role=ctx.role)
-        if a is None:
-            ctx.empty("scoring.not_scored")
-        else:
-            seen = st.session_state.setdefault("_scoring_logged", set())
-            if (app_id, model) not in seen:
-                ctx.log("view_applicant", f"application {app_id} {version.version}")
-                seen.add((app_id, model))
-            c1, c2, c3, c4 = st.columns(4)
-            c1.metric(ctx.t("scoring.score"), f"{a.score:.0f}")
-            c2.metric(ctx.t("scoring.grade"), a.grade)
-            c3.metric(ctx.t("scoring.percentile"), f"{a.percentile:.0f}")
-            c4.metric(ctx.t(f"scoring.p.{model}"), f"{a.probability:.2%}")
-            st.caption(ctx.t("common.masked_note"))
-            info = explain.info_fields(a.info, ctx.lang)
-            row = a.frame.iloc[0]
-            info["history"] = ctx.t("scoring.info.history_value", apps=int(row["prior_applications"]),
-                                    awards=int(row["prior_awards"]))
-            st.dataframe({"field": [ctx.t(f"scoring.info.{k}") for k in info], "value": list(info.values())},
-                         hide_index=True, column_config={"field": ctx.t("scoring.col.field"), "value": ctx.t("scoring.col.value")})
-            ex = ctx.query(views.explanation, int(app_id), model, version.version, ctx.lang, fig_labels, role=ctx.role)
-            table, base, reasons = ex["table"], ex["base"], ex["reasons"]
-            st.subheader(ctx.t("scoring.waterfall"))
-            st.plotly_chart(ex["waterfall"], key="waterfall")
-            st.caption(ctx.t("scoring.blocks") + " · " + " · ".join(f"{r.group} {r.points:+.1f}" for r in ex["blocks"].itertuples()))
-            if ex["parts"] is not None:
-                st.caption(ctx.t("scoring.parts") + " · " + " · ".join(
-                    f"{KTOP_PART_KO[r.group] if ctx.lang == 'ko' else r.group} {r.points:+.1f}" for r in ex["parts"].itertuples()))
-            st.subheader(ctx.t("scoring.reasons"))
-            # sentences in full, as lists (a table cell would cut them off)
-            for role, head in (("principal", "scoring.reasons.principal"), ("context", "scoring.reasons.context"),
-                               ("strength", "scoring.reasons.strength")):
-                part = reasons[reasons["role"] == role]
-                if role == "principal" or len(part):
-                    (st.markdown if role == "principal" else st.caption)(f"**{ctx.t(head)}**")
-                lines = [f"- `{r.code}` {r.sentence}" for r in part.itertuples()]
-                if lines:
-                    st.markdown("\n".join(lines))
-                elif role == "principal":
-                    st.caption(ctx.t("scoring.reasons.none"))
-            with st.expander(ctx.t("scoring.col.sentence")):
-                st.dataframe(reasons[["code", "role", "label", "value_text", "median_text", "percentile", "points"]].assign(
-                    role=reasons["role"].map(lambda r: ctx.t(f"scoring.role.{r}"))), hide_index=True,
-                    column_config={"code": ctx.t("scoring.col.code"), "role": ctx.t("scoring.col.role"),
-                                   "label": ctx.t("scoring.col.driver"), "value_text": ctx.t("scoring.col.value"),
-                                   "median_text": ctx.t("scoring.col.peer_median"),
-                                   "percentile": st.column_config.NumberColumn(ctx.t("scoring.col.percentile"), format="%.0f"),
-                                   "points": st.column_config.NumberColumn(ctx.t("scoring.col.points"), format="%+.1f")})
+        return None
+    shown = {r.application_id: f"#{r.application_id} · {r.biz_no} · {r.firm_name} · {r.program_title}"
+             for r in found.itertuples()}
+    app_id = int(st.selectbox(ctx.t("scoring.pick"), found["application_id"].tolist(), format_func=shown.get, key="pick"))
+    ex = ctx.query(views.explanation, app_id, model, version.version, ctx.lang, FIG_LABELS, role=ctx.role)
+    if ex is None:
+        ctx.empty("scoring.not_scored")
+        return None
+    seen = st.session_state.setdefault("_scoring_logged", set())
+    if (app_id, model) not in seen:
+        ctx.log("view_applicant", f"application {app_id} {version.version}")
+        seen.add((app_id, model))
+    return app_id, ex
 
-            ladder = version.ladder
-            st.subheader(ctx.t("scoring.advice"))
-            st.caption(ctx.t("scoring.advice.help"))
-            cut = counterfactual.cutoff_grade(ladder, version.metrics["cutoff_grade"])
-            advice_changes: dict[str, float] = {}
-            for item in ctx.query(views.advice, int(app_id), model, version.version, role=ctx.role):
-                if item["target"] is None:
-                    st.caption(ctx.t("scoring.advice.top"))
-                    continue
-                head = ctx.t(f"scoring.advice.{item['kind']}", cut=cut)
-                if not item["reached"]:
-                    st.markdown(f"- {head}: " + ctx.t("scoring.advice.none", target=item["target"]))
-                    continue
-                changes = ", ".join(ctx.t("scoring.advice.change", label=explain.label(DRIVER_BY_NAME[n], ctx.lang),
-                                          a=explain.value_text(n, x0, ctx.lang), b=explain.value_text(n, x1, ctx.lang))
-                                    for n, (x0, x1) in item["changes"].items())
-                st.markdown(f"- {head}: " + ctx.t("scoring.advice.line", changes=changes, now=a.grade,
-                                                  target=item["grade_after"],
-                                                  points=item["points_after"] - float(grades.points(model, a.log_odds))))
-                advice_changes = advice_changes or {n: x1 for n, (_, x1) in item["changes"].items()}
-            if grades.rank(a.grade) <= grades.rank(cut):
-                st.caption(ctx.t("scoring.advice.passes", cut=cut))
 
-            st.subheader(ctx.t("scoring.whatif"))
-            choices = explain.what_if_drivers(names)
-            picked = st.multiselect(ctx.t("scoring.whatif_driver"), choices, key=f"whatif_drivers_{model}_{app_id}",
-                                    default=[n for n in advice_changes if n in choices],
-                                    format_func=lambda n: explain.label(DRIVER_BY_NAME[n], ctx.lang),
-                                    placeholder=ctx.t("common.choose"), select_all=False)  # its label is English only
-            changes_in: dict[str, float] = {}
-            cols = st.columns(3)
-            for i, wname in enumerate(picked):
-                d = DRIVER_BY_NAME[wname]
-                start_v = advice_changes.get(wname, explain.what_if_start(row, wname))
-                changes_in[wname] = cols[i % 3].number_input(
-                    f"{explain.label(d, ctx.lang)} · " + ctx.t("scoring.whatif_value", lo=d.lo, hi=d.hi),
-                    min_value=float(d.lo), max_value=float(d.hi), value=float(start_v),
-                    key=f"whatif_{model}_{app_id}_{wname}")
-            if changes_in:
-                wi = ctx.query(views.what_if, int(app_id), model, version.version, tuple(sorted(changes_in.items())),
-                               ctx.lang, fig_labels, role=ctx.role)
-                st.metric(ctx.t("scoring.whatif_result"), f"{wi['score']:.0f} ({wi['grade']})", delta=f"{wi['delta']:+.1f}")
-                st.caption(ctx.t("scoring.whatif_waterfall"))
-                st.plotly_chart(wi["waterfall"], key="whatif_waterfall")
+def _scores(model: str, ex: views.Explanation) -> None:
+    """Score, grade, percentile and probability, then the applicant's (masked) identity."""
+    a = ex.applicant
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(ctx.t("scoring.score"), f"{a.score:.0f}")
+    c2.metric(ctx.t("scoring.grade"), a.grade)
+    c3.metric(ctx.t("scoring.percentile"), f"{a.percentile:.0f}")
+    c4.metric(ctx.t(f"scoring.p.{model}"), f"{a.probability:.2%}")
+    st.caption(ctx.t("common.masked_note"))
+    st.dataframe({"field": [ctx.t(f"scoring.info.{k}") for k in ex.info], "value": list(ex.info.values())},
+                 hide_index=True, column_config={"field": ctx.t("scoring.col.field"), "value": ctx.t("scoring.col.value")})
 
-            st.subheader(ctx.t("scoring.compare"))
-            sim = ctx.query(store.similar, int(app_id), model, version.version, role=ctx.role)
-            if sim.empty:
-                ctx.empty("scoring.compare_none")
+
+def _contributions(ex: views.Explanation) -> None:
+    """The waterfall of the drivers' points, and their sums by block and by K-TOP part."""
+    st.subheader(ctx.t("scoring.waterfall"))
+    st.plotly_chart(ex.waterfall, key="waterfall")
+    st.caption(ctx.t("scoring.blocks") + " · " + " · ".join(f"{r.group} {r.points:+.1f}" for r in ex.blocks.itertuples()))
+    if ex.parts is not None:
+        st.caption(ctx.t("scoring.parts") + " · " + " · ".join(
+            f"{KTOP_PART_KO[r.group] if ctx.lang == 'ko' else r.group} {r.points:+.1f}" for r in ex.parts.itertuples()))
+
+
+def _reasons(ex: views.Explanation) -> None:
+    """Reason codes as full sentences, as lists (a table cell would cut them off), and as a table."""
+    reasons = ex.reasons
+    st.subheader(ctx.t("scoring.reasons"))
+    for role, head in (("principal", "scoring.reasons.principal"), ("context", "scoring.reasons.context"),
+                       ("strength", "scoring.reasons.strength")):
+        part = reasons[reasons["role"] == role]
+        if role == "principal" or len(part):
+            (st.markdown if role == "principal" else st.caption)(f"**{ctx.t(head)}**")
+        lines = [f"- `{r.code}` {r.sentence}" for r in part.itertuples()]
+        if lines:
+            st.markdown("\n".join(lines))
+        elif role == "principal":
+            st.caption(ctx.t("scoring.reasons.none"))
+    with st.expander(ctx.t("scoring.col.sentence")):
+        st.dataframe(reasons[["code", "role", "label", "value_text", "median_text", "percentile", "points"]].assign(
+            role=reasons["role"].map(lambda r: ctx.t(f"scoring.role.{r}"))), hide_index=True,
+            column_config={"code": ctx.t("scoring.col.code"), "role": ctx.t("scoring.col.role"),
+                           "label": ctx.t("scoring.col.driver"), "value_text": ctx.t("scoring.col.value"),
+                           "median_text": ctx.t("scoring.col.peer_median"),
+                           "percentile": st.column_config.NumberColumn(ctx.t("scoring.col.percentile"), format="%.0f"),
+                           "points": st.column_config.NumberColumn(ctx.t("scoring.col.points"), format="%+.1f")})
+
+
+def _advice(ex: views.Explanation) -> None:
+    """The smallest change to the next grade and to the cut-off grade."""
+    st.subheader(ctx.t("scoring.advice"))
+    st.caption(ctx.t("scoring.advice.help"))
+    for item in ex.advice:
+        if item["target"] is None:
+            st.caption(ctx.t("scoring.advice.top"))
+            continue
+        head = ctx.t(f"scoring.advice.{item['kind']}", cut=ex.cutoff)
+        if not item["reached"]:
+            st.markdown(f"- {head}: " + ctx.t("scoring.advice.none", target=item["target"]))
+            continue
+        st.markdown(f"- {head}: " + ctx.t("scoring.advice.line", changes=item["change_text"], now=ex.applicant.grade,
+                                          target=item["grade_after"], points=item["points"]))
+    if ex.passes:
+        st.caption(ctx.t("scoring.advice.passes", cut=ex.cutoff))
+
+
+def _what_if(model: str, version: str, app_id: int, ex: views.Explanation) -> None:
+    """Several drivers changed at once (starting from the advice), the new score and its waterfall."""
+    st.subheader(ctx.t("scoring.whatif"))
+    picked = st.multiselect(ctx.t("scoring.whatif_driver"), list(ex.what_if), key=f"whatif_drivers_{model}_{app_id}",
+                            default=list(ex.what_if_default), format_func=lambda n: ex.what_if[n].label,
+                            placeholder=ctx.t("common.choose"), select_all=False)  # its label is English only
+    changes_in: dict[str, float] = {}
+    cols = st.columns(3)
+    for i, name in enumerate(picked):
+        d = ex.what_if[name]
+        changes_in[name] = cols[i % 3].number_input(
+            f"{d.label} · " + ctx.t("scoring.whatif_value", lo=d.lo, hi=d.hi),
+            min_value=float(d.lo), max_value=float(d.hi), value=d.start, key=f"whatif_{model}_{app_id}_{name}")
+    if changes_in:
+        wi = ctx.query(views.what_if, app_id, model, version, tuple(sorted(changes_in.items())),
+                       ctx.lang, FIG_LABELS, role=ctx.role)
+        st.metric(ctx.t("scoring.whatif_result"), f"{wi['score']:.0f} ({wi['grade']})", delta=f"{wi['delta']:+.1f}")
+        st.caption(ctx.t("scoring.whatif_waterfall"))
+        st.plotly_chart(wi["waterfall"], key="whatif_waterfall")
+
+
+def _similar(ex: views.Explanation) -> None:
+    st.subheader(ctx.t("scoring.compare"))
+    if ex.similar.empty:
+        ctx.empty("scoring.compare_none")
+        return
+    st.dataframe(ex.similar, hide_index=True,
+                 column_config={"application_id": ctx.t("scoring.col.application"),
+                                "firm_name": ctx.t("scoring.col.firm"), "biz_no": ctx.t("scoring.col.biz_no"),
+                                "score": st.column_config.NumberColumn(ctx.t("scoring.score"), format="%.0f"),
+                                "grade": ctx.t("scoring.grade"),
+                                "percentile": st.column_config.NumberColumn(ctx.t("scoring.percentile"), format="%.0f"),
+                                "top_factors": ctx.t("scoring.col.top")})
+
+
+def _decision(model: str, version: str, app_id: int) -> None:
+    """The evaluator's decision (agree or override, with a reason) and the applicant's past decisions."""
+    st.subheader(ctx.t("scoring.decision"))
+    with st.form(f"decision_{model}_{app_id}", clear_on_submit=True):
+        agrees = st.radio(ctx.t("scoring.decision"), [True, False], horizontal=True, key="decision_agrees",
+                          format_func=lambda v: ctx.t("scoring.decision.agree" if v else "scoring.decision.override"))
+        reason = st.text_area(ctx.t("scoring.decision.reason"), key="decision_reason")
+        if st.form_submit_button(ctx.t("scoring.decision.submit")):
+            if not reason.strip():
+                st.warning(ctx.t("scoring.decision.need_reason"))
             else:
-                st.dataframe(explain.compare_table(sim, model, names, ctx.lang), hide_index=True,
-                             column_config={"application_id": ctx.t("scoring.col.application"),
-                                            "firm_name": ctx.t("scoring.col.firm"), "biz_no": ctx.t("scoring.col.biz_no"),
-                                            "score": st.column_config.NumberColumn(ctx.t("scoring.score"), format="%.0f"),
-                                            "grade": ctx.t("scoring.grade"),
-                                            "percentile": st.column_config.NumberColumn(ctx.t("scoring.percentile"), format="%.0f"),
-                                            "top_factors": ctx.t("scoring.col.top")})
+                new_id = decisions.record(ctx.db_path, user=ctx.user, role=ctx.role, application_id=app_id,
+                                          model=model, model_version=version, agrees=agrees, reason=reason)
+                st.success(ctx.t("scoring.decision.saved", id=new_id))
+                st.session_state.pop(f"_decisions_{app_id}", None)
+    # read the records file when an applicant is opened and after a decision, not on every rerun
+    past = st.session_state.get(f"_decisions_{app_id}")
+    if past is None:
+        past = st.session_state[f"_decisions_{app_id}"] = decisions.history(ctx.db_path, app_id, role=ctx.role)
+    if not past.empty:
+        st.caption(ctx.t("scoring.decision.history"))
+        st.dataframe(past, hide_index=True)
 
-            st.subheader(ctx.t("scoring.decision"))
-            with st.form(f"decision_{model}_{app_id}", clear_on_submit=True):
-                agrees = st.radio(ctx.t("scoring.decision"), [True, False], horizontal=True, key="decision_agrees",
-                                  format_func=lambda v: ctx.t("scoring.decision.agree" if v else "scoring.decision.override"))
-                reason = st.text_area(ctx.t("scoring.decision.reason"), key="decision_reason")
-                if st.form_submit_button(ctx.t("scoring.decision.submit")):
-                    if not reason.strip():
-                        st.warning(ctx.t("scoring.decision.need_reason"))
-                    else:
-                        new_id = decisions.record(ctx.db_path, user=ctx.user, role=ctx.role, application_id=int(app_id),
-                                                  model=model, model_version=version.version, agrees=agrees, reason=reason)
-                        st.success(ctx.t("scoring.decision.saved", id=new_id))
-                        st.session_state.pop(f"_decisions_{app_id}", None)
-            # read the records file when an applicant is opened and after a decision, not on every rerun
-            past = st.session_state.get(f"_decisions_{app_id}")
-            if past is None:
-                past = st.session_state[f"_decisions_{app_id}"] = decisions.history(ctx.db_path, int(app_id), role=ctx.role)
-            if not past.empty:
-                st.caption(ctx.t("scoring.decision.history"))
-                st.dataframe(past, hide_index=True)
 
-            def _html() -> str:
-                ctx.log("export", f"explanation application {app_id} {version.version}")
-                return report.render(model=model, version=version.version, info={ctx.t(f"scoring.info.{k}"): v for k, v in info.items()},
-                                     score=a.score, grade=a.grade,
-                                     percentile=a.percentile, probability=a.probability, base=base, table=table,
-                                     reasons=reasons, generated_at=datetime.now().isoformat(timespec="seconds"),
-                                     synthetic=ctx.meta.get("source", "synthetic") == "synthetic", t=ctx.t,
-                                     lang=ctx.lang)
-            st.download_button(ctx.t("scoring.export"), data=_html, file_name=f"explanation_{model}_{app_id}.html",
-                               mime="text/html", key="export_html")
+def _export(model: str, version: str, app_id: int, ex: views.Explanation) -> None:
+    """The explanation as one HTML file (logged when downloaded)."""
+    a = ex.applicant
 
-with tab_global:
-    g = ctx.query(views.global_figures, model, version.version, ctx.lang, fig_labels, role=ctx.role)
+    def _html() -> str:
+        ctx.log("export", f"explanation application {app_id} {version}")
+        return report.render(model=model, version=version, info={ctx.t(f"scoring.info.{k}"): v for k, v in ex.info.items()},
+                             score=a.score, grade=a.grade, percentile=a.percentile, probability=a.probability,
+                             base=ex.base, table=ex.table, reasons=ex.reasons,
+                             generated_at=datetime.now().isoformat(timespec="seconds"),
+                             synthetic=ctx.meta.get("source", "synthetic") == "synthetic", t=ctx.t, lang=ctx.lang)
+    st.download_button(ctx.t("scoring.export"), data=_html, file_name=f"explanation_{model}_{app_id}.html",
+                       mime="text/html", key="export_html")
+
+
+def _applicant_tab(model: str, version: store.Version) -> None:
+    picked = _find_applicant(model, version)
+    if picked is None:
+        return
+    app_id, ex = picked
+    _scores(model, ex)
+    _contributions(ex)
+    _reasons(ex)
+    _advice(ex)
+    _what_if(model, version.version, app_id, ex)
+    _similar(ex)
+    _decision(model, version.version, app_id)
+    _export(model, version.version, app_id, ex)
+
+
+def _global_tab(model: str, version: store.Version) -> None:
+    """Importance, beeswarm and the dependence of one chosen driver, over the stored SHAP sample."""
+    g = ctx.query(views.global_figures, model, version.version, ctx.lang, FIG_LABELS, role=ctx.role)
     st.subheader(ctx.t("scoring.importance"))
     st.plotly_chart(g["importance"])
     st.subheader(ctx.t("scoring.beeswarm", n=g["n"]))
@@ -197,9 +211,11 @@ with tab_global:
                        key="dependence")
     st.plotly_chart(g["dependence"][dep])
 
-with tab_card:
+
+def _card_tab(model: str, version: store.Version) -> None:
+    """The model card judged out of time: accuracy against the truth, calibration, grades, fairness, drift."""
     m = version.metrics
-    card = ctx.query(views.card_figures, model, version.version, ctx.lang, fig_labels)
+    card = ctx.query(views.card_figures, model, version.version, ctx.lang, FIG_LABELS)
     ci = m.get("intervals", {})
     k1, k2, k3, k4 = st.columns(4)
     auc_ci = ci.get("auc", [float("nan")] * 2)
@@ -241,7 +257,6 @@ with tab_card:
         **{c: (f"scoring.col.{c}", "pct") for c in ("tpr", "tpr_truth", "fnr", "fnr_truth")},
         "predicted_good": ("scoring.col.predicted_good", "pct"), "observed_good": ("scoring.col.observed_good", "pct"),
         "auc": ("scoring.col.auc", "dec:3")}, name="scoring_fairness", key="fair_table")
-
     d = m.get("drift")
     if d:
         st.caption(ctx.t("scoring.card.drift", prev=d["previous"], psi=d["psi_score"],
@@ -249,6 +264,11 @@ with tab_card:
         st.plotly_chart(card["psi"])
     else:
         st.caption(ctx.t("scoring.card.drift_none"))
+    _versions(model, version)
+
+
+def _versions(model: str, version: store.Version) -> None:
+    """The model's versions, and the current one compared with an older one (figures, PSI, grade migration)."""
     st.subheader(ctx.t("scoring.card.versions"))
     history = ctx.query(store.versions, model)
     ctx.table(history, {"model_version": ("scoring.col.version", "text"), "created_at": ("scoring.col.created", "datetime"),
@@ -256,16 +276,35 @@ with tab_card:
                         "brier": ("scoring.col.brier", "dec:4"), "n_test": ("scoring.card.n", "num"),
                         "scores_kept": ("scoring.col.scores_kept", "check")}, key="versions")
     others = [v for v in history["model_version"] if v != version.version]
-    if others:
-        other = st.selectbox(ctx.t("scoring.card.compare_with"), others, key="compare_version")
-        cmp = ctx.query(store.compare_versions, model, other, version.version)
-        ctx.table(cmp["table"], {"metric": ("scoring.col.metric", "text"), other: ("scoring.col.older", "text"),
-                                 version.version: ("scoring.col.current", "text")}, key="compare_table")
-        if cmp["psi_score"] is not None:
-            st.caption(f"PSI ({ctx.t('scoring.fig.scores')}): {cmp['psi_score']:.3f} "
-                       f"({ctx.t('scoring.drift.' + drift.level(cmp['psi_score']))})")
-        if cmp["migration"] is not None:
-            st.caption(ctx.t("scoring.card.migration", a=other, b=version.version))
-            st.dataframe(cmp["migration"])
-        else:
-            st.caption(ctx.t("scoring.card.no_scores"))
+    if not others:
+        return
+    other = st.selectbox(ctx.t("scoring.card.compare_with"), others, key="compare_version")
+    cmp = ctx.query(store.compare_versions, model, other, version.version)
+    ctx.table(cmp["table"], {"metric": ("scoring.col.metric", "text"), other: ("scoring.col.older", "text"),
+                             version.version: ("scoring.col.current", "text")}, key="compare_table")
+    if cmp["psi_score"] is not None:
+        st.caption(f"PSI ({ctx.t('scoring.fig.scores')}): {cmp['psi_score']:.3f} "
+                   f"({ctx.t('scoring.drift.' + drift.level(cmp['psi_score']))})")
+    if cmp["migration"] is not None:
+        st.caption(ctx.t("scoring.card.migration", a=other, b=version.version))
+        st.dataframe(cmp["migration"])
+    else:
+        st.caption(ctx.t("scoring.card.no_scores"))
+
+
+model = ctx.params.choice(st.segmented_control, ctx.t("scoring.model"), "model", ["ktop", "kvalue"], "ktop",
+                          required=True, format_func=lambda m: ctx.t(f"scoring.model.{m}"))
+version = ctx.query(store.current_version, model)
+if version is None:
+    job_view.wait_for(ctx, "scores")
+st.caption(ctx.t("scoring.version", version=version.version, created=version.created_at))
+if ctx.meta.get("source", "synthetic") == "synthetic":
+    st.caption(ctx.t("scoring.synthetic"))
+tab_app, tab_global, tab_card = st.tabs([ctx.t("scoring.tab.applicant"), ctx.t("scoring.tab.global"),
+                                         ctx.t("scoring.tab.card")])
+with tab_app:
+    _applicant_tab(model, version)
+with tab_global:
+    _global_tab(model, version)
+with tab_card:
+    _card_tab(model, version)

@@ -8,6 +8,8 @@ rerun cost ~0.15 s of a 0.3 s budget.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import cast
 
 import duckdb
 import pandas as pd
@@ -82,8 +84,8 @@ def card_figures(con: duckdb.DuckDBPyConnection, model: str, version: str, lang:
 def advice(con: duckdb.DuckDBPyConnection, application_id: int, model: str, version: str, *,
            role: str) -> list[dict[str, object]]:
     """Counterfactual advice for one applicant under the current version: the smallest change to the
-    next grade and, below the cut-off, to the cut-off grade. Plain dicts (cached per applicant: the
-    search scores a few hundred changed rows)."""
+    next grade and, below the cut-off, to the cut-off grade. Plain dicts (the search scores a few
+    hundred changed rows, so the page caches it with the rest of :func:`explanation`)."""
     v = store.current_version(con, model)
     if v is None or v.version != version:
         raise LookupError(f"{model}/{version} is not the current version")
@@ -106,10 +108,44 @@ def advice(con: duckdb.DuckDBPyConnection, application_id: int, model: str, vers
     return out
 
 
+@dataclass(frozen=True)
+class WhatIfInput:
+    """One driver offered in what-if: its name, valid range (as the driver writes it: 0 ~ 500, not
+    0.0 ~ 500.0) and the value the input starts at."""
+    label: str
+    lo: float
+    hi: float
+    start: float
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Everything the applicant tab shows of one applicant under the current version, in one cached
+    value: the scores, identity, the driver table (SHAP in points) with its waterfall and block and
+    part sums, the reason codes, the advice, the what-if inputs and the similar applicants."""
+    applicant: store.Applicant
+    info: dict[str, str]              # identity fields (masked) and history, in display order
+    table: pd.DataFrame
+    base: float
+    waterfall: dict
+    blocks: pd.DataFrame
+    parts: pd.DataFrame | None        # K-TOP's sub-models (None for K-value)
+    reasons: pd.DataFrame
+    cutoff: str                       # the grade that passes
+    advice: list[dict[str, object]]   # see advice(); each reached item with "change_text" and "points"
+    what_if: dict[str, WhatIfInput]   # the drivers offered, in the model's order
+    what_if_default: tuple[str, ...]  # the drivers the first reached advice changes
+    similar: pd.DataFrame             # applicants of the same program with the closest scores
+
+    @property
+    def passes(self) -> bool:
+        """The applicant's grade is at or above the cut-off grade."""
+        return grades.rank(self.applicant.grade) <= grades.rank(self.cutoff)
+
+
 def explanation(con: duckdb.DuckDBPyConnection, application_id: int, model: str, version: str, lang: str,
-                labels: Labels, *, role: str) -> dict[str, object] | None:
-    """One applicant's explanation under the current version, cached per applicant: the driver
-    table (SHAP in points), reason codes with sentences, the waterfall, block and part sums."""
+                labels: Labels, *, role: str) -> Explanation | None:
+    """One applicant's explanation under the current version (None: not scored), cached per applicant."""
     v = store.current_version(con, model)
     if v is None or v.version != version:
         raise LookupError(f"{model}/{version} is not the current version")
@@ -118,16 +154,36 @@ def explanation(con: duckdb.DuckDBPyConnection, application_id: int, model: str,
         return None
     t = label_function(labels)
     row = a.frame.iloc[0]
+    info = explain.info_fields(a.info, lang)
+    info["history"] = t("scoring.info.history_value", apps=int(row["prior_applications"]), awards=int(row["prior_awards"]))
     table = explain.driver_table(model, v.driver_names, a.contrib, row, lang)
     base = explain.base_points(model, v.base)
+    now = float(grades.points(model, a.log_odds))
     sample = store.shap_sample(con, model, version, role=role)
-    return {
-        "table": table, "base": base,
-        "waterfall": plots.waterfall(table, base, float(grades.points(model, a.log_odds)), t).to_plotly_json(),
-        "blocks": explain.group_points(table, v.features, "block"),
-        "parts": explain.group_points(table, v.features, "part") if model == "ktop" else None,
-        "reasons": explain.reason_codes(model, table, sample, row, explain.used_drivers(v.metrics), t, lang),
-    }
+    items = advice(con, application_id, model, version, role=role)
+    for item in items:
+        if item.get("reached"):
+            changes = cast(dict[str, tuple[float, float]], item["changes"])
+            item["change_text"] = ", ".join(
+                t("scoring.advice.change", label=explain.label(DRIVER_BY_NAME[n], lang),
+                  a=explain.value_text(n, x0, lang), b=explain.value_text(n, x1, lang)) for n, (x0, x1) in changes.items())
+            item["points"] = cast(float, item["points_after"]) - now
+    first = next((cast(dict[str, tuple[float, float]], i["changes"]) for i in items if i.get("reached")), {})
+    advised = {n: x1 for n, (_, x1) in first.items()}
+    offered = explain.what_if_drivers(v.driver_names)
+    what_if = {n: WhatIfInput(explain.label(DRIVER_BY_NAME[n], lang), DRIVER_BY_NAME[n].lo, DRIVER_BY_NAME[n].hi,
+                              float(advised.get(n, explain.what_if_start(row, n))))
+               for n in offered}
+    similar = store.similar(con, application_id, model, version, role=role)
+    return Explanation(
+        applicant=a, info=info, table=table, base=base,
+        waterfall=plots.waterfall(table, base, now, t).to_plotly_json(),
+        blocks=explain.group_points(table, v.features, "block"),
+        parts=explain.group_points(table, v.features, "part") if model == "ktop" else None,
+        reasons=explain.reason_codes(model, table, sample, row, explain.used_drivers(v.metrics), t, lang),
+        cutoff=counterfactual.cutoff_grade(v.ladder, v.metrics["cutoff_grade"]), advice=items,
+        what_if=what_if, what_if_default=tuple(n for n in advised if n in offered),
+        similar=similar if similar.empty else explain.compare_table(similar, model, v.driver_names, lang))
 
 
 def what_if(con: duckdb.DuckDBPyConnection, application_id: int, model: str, version: str,
