@@ -271,6 +271,8 @@ def _run_setup_job_as_admin(driver, server: str, db: Path) -> None:
                    "was overloaded (load 12-20); issue 21 stays open until it passes on a quiet machine (the same "
                    "steps pass under AppTest in tests/ui/test_session.py)")
 def test_each_role_deep_links_refresh_language_and_denied(server: str, browser, tiny_db_copy: Path) -> None:
+    from selenium.webdriver.common.by import By
+
     driver = browser
     ko, en = _titles("ko"), _titles("en")
     unbound: list[str] = []
@@ -310,6 +312,9 @@ def test_each_role_deep_links_refresh_language_and_denied(server: str, browser, 
         # 3. the same in English, from a link
         _open(driver, f"{server}/{allowed[-1]}?lang=en")
         assert _title(driver) == en[allowed[-1]]
+        menu = [(e.text.strip().splitlines() or [""])[-1] for e in   # an icon comes first
+                driver.find_elements(By.CSS_SELECTOR, "[data-testid='stSidebarNavLink']")]
+        assert menu == [en[key] for key in allowed], f"{role}: the menu is not in English: {menu}"
         _shot(driver, f"{role}-{allowed[-1]}-en")
         # 4. a forbidden link: access denied, in the user's language, no data
         for key in forbidden[:1]:
@@ -319,8 +324,6 @@ def test_each_role_deep_links_refresh_language_and_denied(server: str, browser, 
             _open(driver, f"{server}/{key}?lang=en")
             assert _title(driver) == "You may not open this view"
         # the menu lists exactly the role's pages
-        from selenium.webdriver.common.by import By
-
         links = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stSidebarNavLink']")
         assert len(links) == len(allowed), role
         # signing out ends the session for refreshes too
