@@ -15,7 +15,8 @@ from ui import jobs as job_view
 from ui.i18n import CATALOGUE
 from ui.shell import page
 
-ctx = page("scoring", filters=(), params=("model", "app"))
+TABS = ("applicant", "global", "card")
+ctx = page("scoring", filters=(), params=("model", "app", "tab"))
 ctx.require_data("applications")
 # the figure labels in this language, passed to the cached figure builders (scoring never imports ui)
 FIG_LABELS = tuple((k, ctx.t(k)) for k in CATALOGUE if k.startswith("scoring."))
@@ -300,11 +301,9 @@ if version is None:
 st.caption(ctx.t("scoring.version", version=version.version, created=version.created_at))
 if ctx.meta.get("source", "synthetic") == "synthetic":
     st.caption(ctx.t("scoring.synthetic"))
-tab_app, tab_global, tab_card = st.tabs([ctx.t("scoring.tab.applicant"), ctx.t("scoring.tab.global"),
-                                         ctx.t("scoring.tab.card")])
-with tab_app:
-    _applicant_tab(model, version)
-with tab_global:
-    _global_tab(model, version)
-with tab_card:
-    _card_tab(model, version)
+tabs = ctx.params.tabs(TABS, "scoring.tab", ctx.lang)
+# Only the open tab runs (its figures are the page's slowest part), and the open tab is in the URL (tab=card).
+for name, draw in zip(TABS, (_applicant_tab, _global_tab, _card_tab)):
+    if tabs[name].open is not False:
+        with tabs[name]:
+            draw(model, version)

@@ -38,7 +38,7 @@ VIEWS: dict[str, list[dict[str, str]]] = {
     + [{"tab": "summary", "fby": "size"}, {"tab": "breakdown", "by": "region"}],
     "pages/adoption.py": [{"view": v} for v in ("estimates", "gaps", "map", "targets", "barriers", "reach", "published")],
     "pages/matching.py": [{"tab": tab} for tab in ("recommend", "evaluation", "gaps")],
-    "pages/scoring.py": [{"app": "1"}],
+    "pages/scoring.py": [{"app": "1"}, {"tab": "global"}, {"tab": "card"}],
     "pages/brokers.py": [{}],
     "pages/admin.py": [{}],
 }
