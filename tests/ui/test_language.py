@@ -39,7 +39,7 @@ VIEWS: dict[str, list[dict[str, str]]] = {
     "pages/adoption.py": [{"view": v} for v in ("estimates", "gaps", "map", "targets", "barriers", "reach", "published")],
     "pages/matching.py": [{"tab": tab} for tab in ("recommend", "evaluation", "gaps")],
     "pages/scoring.py": [{"app": "1"}, {"tab": "global"}, {"tab": "card"}],
-    "pages/brokers.py": [{}],
+    "pages/brokers.py": [{"tab": tab} for tab in ("graph", "why", "timeline", "case", "suppress")],
     "pages/admin.py": [{}],
 }
 
