@@ -205,6 +205,32 @@ def test_batch_step_stores_the_reference_days_blind_spots(matching_db: Path) -> 
         assert gaps.coverage(c, day, Filters(regions=("11",)), role="policy").stored_at is None
 
 
+def test_blind_spots_stored_in_a_file_made_before_their_tables(matching_db: Path, tmp_path: Path) -> None:
+    """A data file from before the blind-spot tables gets them on the next store, and a stale run's
+    blind spots are not read (the applications changed since)."""
+    path = tmp_path / "madang.duckdb"
+    shutil.copyfile(matching_db, path)
+    with duckdb.connect(str(matching_db), read_only=True) as c:
+        day = facts.reference_date(c)
+        cov = store.stored_gaps(c, day)
+        run_id = c.execute("SELECT run_id FROM matching_gap_runs").fetchall()[0][0]
+    assert cov is not None
+    with writer(path) as c:
+        for table in reversed(store.GAP_TABLES):
+            c.execute(f"DROP TABLE {table}")
+    with duckdb.connect(str(path), read_only=True) as c:
+        assert store.stored_gaps(c, day) is None
+    with writer(path) as c:
+        store.write_gaps(c, run_id, day, cov)
+    with duckdb.connect(str(path), read_only=True) as c:
+        again = store.stored_gaps(c, day)
+        assert again is not None and len(again.programs) == len(cov.programs)
+    with writer(path) as c:
+        c.execute("DELETE FROM applications WHERE application_id = (SELECT max(application_id) FROM applications)")
+    with duckdb.connect(str(path), read_only=True) as c:
+        assert store.stored_gaps(c, day) is None
+
+
 def test_stored_evaluation_is_for_the_page_roles(matching_db: Path) -> None:
     with duckdb.connect(str(matching_db), read_only=True) as c:
         with pytest.raises(AccessDenied):
