@@ -267,9 +267,6 @@ def _run_setup_job_as_admin(driver, server: str, db: Path) -> None:
     assert job is not None and job.status == "done", jobs.log_tail(db, job.id)
 
 
-@pytest.mark.xfail(strict=False, reason="not yet seen passing end to end for all four roles: this session's machine "
-                   "was overloaded (load 12-20); issue 21 stays open until it passes on a quiet machine (the same "
-                   "steps pass under AppTest in tests/ui/test_session.py)")
 def test_each_role_deep_links_refresh_language_and_denied(server: str, browser, tiny_db_copy: Path) -> None:
     from selenium.webdriver.common.by import By
 
