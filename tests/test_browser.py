@@ -44,6 +44,7 @@ CHROME_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-sh
                 "--no-first-run", "--window-size=1440,1800", "--lang=ko-KR")
 PASSWORDS = {"policy": "policy-demo", "evaluator": "evaluator-demo", "auditor": "auditor-demo", "admin": "admin-demo"}
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+COMPONENT_SLOW = "is having trouble loading"   # Streamlit's notice while a component's frame is not ready
 
 missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
 pytestmark = pytest.mark.skipif(
@@ -165,6 +166,13 @@ def _settled(driver, timeout: float = 180) -> None:
         raise
     time.sleep(1.0)  # a rerun may start just after a click; charts and tables draw after the script ends
     wait.until(idle)
+    # a custom component (the broker graph) loads in its own frame after the script ends; on a busy
+    # machine Streamlit shows "having trouble loading" until it is ready: wait for it to be ready
+    try:
+        WebDriverWait(driver, 90, poll_frequency=0.5).until(lambda d: COMPONENT_SLOW not in _body(d))
+    except Exception:
+        _shot(driver, "component-timeout")
+        raise
 
 
 def _errors(driver) -> list[str]:

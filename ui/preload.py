@@ -2,9 +2,13 @@
 
 LightGBM, scikit-learn, plotly and the analytics packages take seconds to import (tens of seconds
 on a loaded machine); without this, the first visitor of the matching or scoring page after a start
-waits for them. The modules are the pages' own top-level imports, read from ``pages/*.py``, so the
-list needs no upkeep. A session that imports one of them meanwhile waits on Python's import lock for
-the same work, never repeats it.
+waits for them. The modules are the pages' own top-level imports of this project's packages, read
+from ``pages/*.py``, so the list needs no upkeep. A session that imports one of them meanwhile waits
+on Python's import lock for the same work, never repeats it.
+
+Custom components (st_cytoscape) are never preloaded: ``declare_component`` registers a component
+only when imported inside a script run, so one first imported here would never be served (the page
+would show "having trouble loading" for good). Our packages do not import components; pages do.
 """
 from __future__ import annotations
 
@@ -15,10 +19,12 @@ import threading
 from pathlib import Path
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+PROJECT = ("analytics", "scoring", "data", "ui")   # our packages: they import no custom component
 
 
 def page_imports(folder: Path = PAGES_DIR) -> list[str]:
-    """The modules the page files import at their top level, in the order first seen."""
+    """The modules of this project's packages that the page files import at their top level, in
+    the order first seen (third-party imports, custom components among them, are left out)."""
     found: dict[str, None] = {}
     for path in sorted(folder.glob("*.py")):
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
@@ -28,7 +34,7 @@ def page_imports(folder: Path = PAGES_DIR) -> list[str]:
                 found[node.module] = None
                 # "from analytics.matching import gaps": gaps may be a module of the package
                 found.update((f"{node.module}.{alias.name}", None) for alias in node.names)
-    return list(found)
+    return [name for name in found if name.split(".")[0] in PROJECT]
 
 
 def import_all(names: list[str]) -> None:
