@@ -36,13 +36,14 @@ def main() -> None:
     import streamlit as st
 
     from data.db import default_db_path
-    from ui import session
+    from ui import filterbar, session
     from ui.i18n import t
     from ui.setup import ensure_database
     from ui.shell import current_lang, denied_page, sidebar
     from ui.signin import sign_in_page
 
     st.set_page_config(page_title="Madang Insight", page_icon=":material/insights:", layout="wide")
+    filterbar.seed_from_url()  # a link's lang=en before the menu's titles are made (not only the page's)
     lang = current_lang()
     ensure_database(default_db_path(), lang)
     who = session.current()

@@ -5,6 +5,8 @@
 * the session-cookie route of ui/session.py (an HttpOnly cookie can only come from an HTTP
   response, not from a script run), so a sign-in survives a refresh and opens links in new tabs;
 * security headers on every response Streamlit serves;
+* the pages' imports (LightGBM, scikit-learn, the analytics) in the background from the start
+  (ui/preload.py), so the first visitor of a page does not wait for them;
 * st.navigation from the very first request: Streamlit treats a ``pages/`` folder beside the main
   script as its older multipage layout until some session has called ``st.navigation``, so the
   first visitor after a start who opened a link such as ``/uptake`` would run that page file alone
@@ -19,6 +21,7 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from streamlit.runtime.pages_manager import PagesManager
 
+from ui import preload
 from ui.session import routes
 
 PagesManager.uses_pages_directory = False  # app.py declares every page with st.navigation
@@ -57,3 +60,4 @@ class SecurityHeaders:
 
 
 app = st.App("app.py", routes=routes(), middleware=[Middleware(SecurityHeaders)])
+preload.start()

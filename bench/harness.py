@@ -99,3 +99,15 @@ def median_rerun(at: Any, reruns: int) -> float:
         times.append(time.perf_counter() - t)
     assert not at.exception, at.exception
     return statistics.median(times)
+
+
+def served_script_cache() -> None:
+    """Make every AppTest run share one compiled-script cache, as a server does.
+
+    AppTest compiles app.py and the page file again on every run (a new ``ScriptCache`` each time),
+    which a running server does once; without this, every measured rerun would include it."""
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+    from streamlit.testing.v1 import app_test, local_script_runner
+
+    shared = ScriptCache()
+    app_test.ScriptCache = local_script_runner.ScriptCache = lambda: shared  # type: ignore[assignment,misc]

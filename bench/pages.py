@@ -4,8 +4,9 @@
 
 For each registered page, as the first role that may open it (admin for the admin page):
 
-* ``cold``: the first visit right after the data changed, with every cache empty (what the first
-  visitor after a batch job would wait without the warming in ui/cache.py);
+* ``cold``: the first visit (a link to the page opened in a new session) right after the data
+  changed, with every cache empty (what the first visitor after a batch job would wait without
+  the warming in ui/cache.py);
 * ``first``: a new session's first visit once the caches are warm (another user, a new tab);
 * ``rerun``: the median of plain reruns of the open page (a widget click without new data).
 
@@ -64,33 +65,55 @@ def _prepare(db: Path, source: Path, *, run_jobs: bool = True) -> None:
             add_user(users_path(db), name, password, role, rounds=4)
 
 
-def _visit(role: str, path: str, timeout: float) -> tuple[Any, float]:
-    from bench.harness import signed_in_app
+def _visit(role: str, path: str, timeout: float, query: dict[str, str] | None = None) -> tuple[Any, float]:
+    """A new session of ``role`` opening a link to ``path`` (with ``query``); the seconds of its run
+    (the session's first run is the page itself, as when a browser opens the link)."""
+    from streamlit.testing.v1 import AppTest
 
+    from bench.harness import APP
+
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.session_state["auth"] = {"user": role, "role": role}
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.switch_page(path)
     t = time.perf_counter()
-    at = signed_in_app(role, page=path, timeout=timeout)
+    at.run()
     return at, time.perf_counter() - t
 
 
+# every page's default view, then the tabs that read stored results of a batch job
+EXTRA_VIEWS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("matching", {"tab": "evaluation"}), ("matching", {"tab": "gaps"}),
+    ("scoring", {"tab": "global"}), ("scoring", {"tab": "card"}), ("brokers", {"tab": "why"}),
+)
+
+
 def measure(reruns: int, timeout: float) -> list[dict[str, object]]:
-    """Cold, first and rerun seconds of every registered page."""
+    """Cold, first and rerun seconds of every registered page, and of :data:`EXTRA_VIEWS`."""
     from streamlit.runtime.pages_manager import PagesManager
 
     import app
-    from bench.harness import served_pages_init
+    from bench.harness import served_pages_init, served_script_cache
     from data import access
-    from ui import cache
+    from ui import cache, preload
 
     PagesManager.__init__ = served_pages_init()  # type: ignore[method-assign]
+    served_script_cache()          # pages compiled once, as the server does
+    t = time.perf_counter()
+    preload.import_all(preload.page_imports())   # what serve.py starts in the background at start
+    print(f"page imports preloaded in {time.perf_counter() - t:.1f} s (as serve.py does at start)", flush=True)
     # the shell's own queries (sidebar, filters) are warm in a running server: warm them once here
     _visit("admin", app.PAGES[0].path, timeout)
     rows = []
-    for spec in app.PAGES:
+    specs = {spec.key: spec for spec in app.PAGES}
+    for key, query in [(spec.key, {}) for spec in app.PAGES] + list(EXTRA_VIEWS):
+        spec = specs[key]
         role = next(r for r in access.ROLES if r in spec.roles)
         cache.clear()
         _visit("admin", app.PAGES[0].path, timeout)  # shell queries back, the page's own are cold
-        at, cold = _visit(role, spec.path, timeout)
-        _, first = _visit(role, spec.path, timeout)
+        at, cold = _visit(role, spec.path, timeout, query)
+        _, first = _visit(role, spec.path, timeout, query)
         times = []
         for _ in range(reruns):
             t = time.perf_counter()
@@ -98,10 +121,11 @@ def measure(reruns: int, timeout: float) -> list[dict[str, object]]:
             times.append(time.perf_counter() - t)
         rerun = statistics.median(times)
         errors = [str(e.value)[:200] for e in at.exception]
-        rows.append({"page": spec.key, "role": role, "cold_s": round(cold, 3), "first_s": round(first, 3),
+        view = key + "".join(f"?{k}={v}" for k, v in query.items())
+        rows.append({"page": view, "role": role, "cold_s": round(cold, 3), "first_s": round(first, 3),
                      "rerun_s": round(rerun, 3), "errors": errors})
         flag = lambda v, target: "ok" if v <= target else "SLOW"  # noqa: E731
-        print(f"{spec.key:10s} {role:9s} cold {cold:6.2f} s   first {first:6.2f} s ({flag(first, FIRST_TARGET_S)})"
+        print(f"{view:22s} {role:9s} cold {cold:6.2f} s   first {first:6.2f} s ({flag(first, FIRST_TARGET_S)})"
               f"   rerun {rerun:6.3f} s ({flag(rerun, RERUN_TARGET_S)})" + (f"   ERRORS {errors}" if errors else ""),
               flush=True)
     return rows

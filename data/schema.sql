@@ -379,6 +379,42 @@ CREATE TABLE matching_importance (
     PRIMARY KEY (run_id, feature)
 );
 
+-- ---------------------------------------------------------------- program matching blind spots (python -m analytics.matching evaluate)
+-- The blind spots (추천 사각지대) of the reference day with no filters, computed by the same batch
+-- step with the run's ranker (minutes at national scale), so the page's default view only reads them:
+-- the day and the "good match" bar, the firms by group and number of eligible programs, the sampled
+-- firms' well-matched counts, and the programs open that day. Other days and filters are computed live.
+CREATE TABLE matching_gap_runs (
+    run_id          VARCHAR PRIMARY KEY REFERENCES matching_runs (run_id),
+    day             DATE NOT NULL,
+    bar             DOUBLE NOT NULL     -- the score of the median firm's 10th recommendation
+);
+
+CREATE TABLE matching_gap_firms (
+    run_id          VARCHAR NOT NULL REFERENCES matching_gap_runs (run_id),
+    region_code     VARCHAR, size_class VARCHAR, ksic_section VARCHAR,
+    n_eligible      INTEGER NOT NULL,   -- programs open on the day the firms may apply to
+    weight          DOUBLE NOT NULL,    -- firms they stand for (firms.weight summed)
+    n_firms         INTEGER NOT NULL    -- firms of the database
+);
+
+CREATE TABLE matching_gap_sample (
+    run_id          VARCHAR NOT NULL REFERENCES matching_gap_runs (run_id),
+    region_code     VARCHAR, size_class VARCHAR, ksic_section VARCHAR,
+    stands_for      DOUBLE NOT NULL,    -- weight of the group over its sampled firms
+    n_good          INTEGER NOT NULL    -- programs scoring at least the bar for this sampled firm
+);
+
+CREATE TABLE matching_gap_programs (
+    run_id          VARCHAR NOT NULL REFERENCES matching_gap_runs (run_id),
+    program_id      VARCHAR NOT NULL,
+    title           VARCHAR, ministry VARCHAR, agency VARCHAR, category VARCHAR,
+    always_open     BOOLEAN, closes_on DATE,
+    eligible_share  DOUBLE NOT NULL, recommended_share DOUBLE NOT NULL,
+    applications    INTEGER NOT NULL, applicants INTEGER NOT NULL,  -- in the 365 days before the day
+    PRIMARY KEY (run_id, program_id)
+);
+
 -- ---------------------------------------------------------------- metadata
 -- build info: source (synthetic | imported), scale, seed, built_at, data_version (changes on every
 -- build or import, so that caches see a new database at once).

@@ -21,7 +21,8 @@ from ui import jobs as job_view
 from ui import names
 from ui.shell import page
 
-ctx = page("brokers", filters=(), params=("cluster",))
+TABS = ("graph", "why", "timeline", "case", "suppress")
+ctx = page("brokers", filters=(), params=("cluster", "tab"))
 ctx.require_data("applications")
 term = partial(names.term, lang=ctx.lang)   # an evidence kind, group or status in the user's language
 
@@ -322,19 +323,13 @@ def _related_panel(run_id: str) -> None:
 run = _run_header()
 cluster = _pick_cluster(run, _ranked_list(str(run["run_id"])))
 learned = run["params"].get("stats", {}).get("weights", {})
-tab_graph, tab_why, tab_time, tab_case, tab_supp = st.tabs([
-    ctx.t("brokers.tab.graph"), ctx.t("brokers.tab.why"), ctx.t("brokers.tab.timeline"),
-    ctx.t("brokers.tab.case"), ctx.t("brokers.tab.suppress")])
-with tab_graph:
-    _graph_tab(cluster)
-with tab_why:
-    _why_tab(cluster, learned)
-with tab_time:
-    _timeline_tab(cluster)
-with tab_case:
-    _case_tab(cluster)
-with tab_supp:
-    _suppress_tab()
+tabs = ctx.params.tabs(TABS, "brokers.tab", ctx.lang)
+# Only the open tab runs, and the open tab is in the URL (tab=why).
+for name, draw in zip(TABS, (lambda: _graph_tab(cluster), lambda: _why_tab(cluster, learned),
+                             lambda: _timeline_tab(cluster), lambda: _case_tab(cluster), _suppress_tab)):
+    if tabs[name].open is not False:
+        with tabs[name]:
+            draw()
 if learned:
     _weights_panel(learned)
 _related_panel(cluster.run_id)

@@ -44,7 +44,8 @@ def _reason_text(reasons: tuple) -> str:
             value = t(f"category.{value}")
         elif code in ("sales_max", "sales_min"):
             value = ctx.money(value)
-        parts.append(t(f"matching.reason.{code}", v=value))
+        # n picks the English plural ("Closes in 1 day", "3 days")
+        parts.append(t(f"matching.reason.{code}", v=value, n=value if isinstance(value, int) else None))
     return " · ".join(parts)
 
 
@@ -171,10 +172,11 @@ def _evaluation() -> None:
         st.success(t("matching.beats", **margin))
     else:
         st.warning(t("matching.not_beats", **margin))
+    st.caption(t("matching.metrics_caption", k=s["k"]))
     cols = st.columns(len(fig))
-    for c, (m, row) in zip(cols, fig.iterrows()):
-        c.metric(name[m], f"NDCG@{s['k']} {row['ndcg']:.3f}", f"Recall@{s['k']} {ctx.pct(row['recall'])}",
-                 delta_color="off", delta_arrow="off")
+    for c, (m, row) in zip(cols, fig.iterrows()):   # the value alone fits a fifth of the page; the name on hover
+        c.metric(name[m], f"{row['ndcg']:.3f}", f"Recall@{s['k']} {ctx.pct(row['recall'])}",
+                 delta_color="off", delta_arrow="off", help=name[m])
     table = ev.figures.assign(method=[name[m] for m in ev.figures["method"]],
                               ndcg_ci=[_interval(a, b) for a, b in zip(ev.figures["ndcg_lo"], ev.figures["ndcg_hi"])],
                               margin_ci=[_interval(a, b, True) for a, b in zip(ev.figures["margin_lo"], ev.figures["margin_hi"])])
@@ -186,7 +188,9 @@ def _evaluation() -> None:
               name="matching_evaluation")
     st.caption(t("matching.eval_note", c=f"{s['mean_candidates']:.0f}", u=ctx.pct(s["unreachable"]), b=name[base]))
     st.subheader(t("matching.importance", m=name[s["best_learned"]]))
-    ctx.table(ev.importance.head(12), {"feature": ("matching.col.feature", "text"),
+    importance = ev.importance.head(12)
+    importance = importance.assign(feature=[t(f"matching.feature.{f}") for f in importance["feature"]])
+    ctx.table(importance, {"feature": ("matching.col.feature", "text"),
                                        "ndcg_drop": ("matching.col.ndcg_drop", "dec:3")})
 
 
@@ -196,8 +200,12 @@ def _gaps() -> None:
     by = url.many(st.multiselect, t("matching.by"), "by", list(matching_gaps.GROUP_DIMS), list(matching_gaps.GROUP_DIMS),
                   format_func=lambda d: t(f"matching.col.{d}"), placeholder=t("common.choose"), select_all=False)
     st.subheader(t("matching.groups"))
-    with st.spinner(t("matching.computing")):
+    with st.spinner(t("matching.gaps_computing")):
         cov = ctx.query(matching_gaps.coverage, day, ctx.filters, role=role)
+    if cov.stored_at is not None:
+        st.caption(t("matching.gaps_stored", at=f"{cov.stored_at:%Y-%m-%d %H:%M}", day=day))
+    else:
+        st.caption(t("matching.gaps_live", ref=ref))
     groups = matching_gaps.group_gaps(cov, tuple(by), role=role)
     if groups.empty:
         ctx.empty("matching.gaps_empty")

@@ -14,7 +14,8 @@ from ui import jobs as job_view
 from ui.i18n import CATALOGUE
 from ui.shell import page
 
-ctx = page("scoring", filters=(), params=("model", "app"))
+TABS = ("applicant", "global", "card")
+ctx = page("scoring", filters=(), params=("model", "app", "tab"))
 ctx.require_data("applications")
 # the scoring labels in this language (figures, driver names, units, sentences), passed to the cached
 # builders (scoring never imports ui)
@@ -299,11 +300,9 @@ if version is None:
 st.caption(ctx.t("scoring.version", version=version.version, created=version.created_at))
 if ctx.meta.get("source", "synthetic") == "synthetic":
     st.caption(ctx.t("scoring.synthetic"))
-tab_app, tab_global, tab_card = st.tabs([ctx.t("scoring.tab.applicant"), ctx.t("scoring.tab.global"),
-                                         ctx.t("scoring.tab.card")])
-with tab_app:
-    _applicant_tab(model, version)
-with tab_global:
-    _global_tab(model, version)
-with tab_card:
-    _card_tab(model, version)
+tabs = ctx.params.tabs(TABS, "scoring.tab", ctx.lang)
+# Only the open tab runs (its figures are the page's slowest part), and the open tab is in the URL (tab=card).
+for name, draw in zip(TABS, (_applicant_tab, _global_tab, _card_tab)):
+    if tabs[name].open is not False:
+        with tabs[name]:
+            draw(model, version)

@@ -111,7 +111,9 @@ def shape(df: pd.DataFrame, columns: Spec, lang: str, plain: bool = False, *, cs
                 values = col.map(lambda v: fmt.MISSING if _missing(v) else v)
         headers[code] = title
         if fmt_str:
-            if suppressed or csv:  # numbers beside "<5": the whole column as text, for Arrow; CSV is text
+            # numbers beside "<5" or a missing value: the whole column as text, for Arrow, and a missing
+            # cell as "–" (a number column draws it as "None"); the CSV is text
+            if suppressed or csv or bool(pd.isna(values).any()):
                 sign = "%" if base == "pct" and not csv else ""
                 values = values.map(lambda v, f=fmt_str, u=sign: v if isinstance(v, str) else
                                     fmt.MISSING if _missing(v) else f.replace("%d", "%.0f") % v + u)

@@ -47,8 +47,13 @@ def plot_estimates(df: pd.DataFrame, *, t: Label, lang: str, title: str) -> go.F
     df = numeric(df)
     order = df[df["indicator"] == "uses"].sort_values("p")[f"label_{lang}"].tolist()
     fig = go.Figure()
+    rows = None
     for status in ("uses", "plans", "none"):
         part = df[df["indicator"] == status].set_index(f"label_{lang}").reindex(order).reset_index()
+        rows = _names(part, lang) if rows is None else rows
+        # well-measured groups first: the legend takes the first bar's colour, which must not be the
+        # grey of a group of under 30 answers (the rows keep their order by the axis's category array)
+        part = part.iloc[np.argsort(part["low_n"].fillna(False).astype(bool).to_numpy(), kind="stable")]
         low = part["low_n"].fillna(False).astype(bool)
         error = dict(type="data", symmetric=False, array=part["hi"] - part["p"], arrayminus=part["p"] - part["lo"],
                      color="#333") if status == "uses" else None
@@ -57,6 +62,7 @@ def plot_estimates(df: pd.DataFrame, *, t: Label, lang: str, title: str) -> go.F
                     marker_opacity=[0.55 if lw else 1.0 for lw in low], error_x=error,
                     hovertext=_hover(part, t), hoverinfo="text+name")
     return _layout(fig, title, barmode="stack", xaxis=dict(tickformat=".0%", range=[0, 1]),
+                   yaxis=dict(categoryorder="array", categoryarray=list(rows) if rows is not None else []),
                    height=max(260, 28 * len(order) + 120))
 
 

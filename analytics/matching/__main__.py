@@ -2,29 +2,40 @@
 
 Fits the learned rankers, evaluates them beside the baselines on the time split (with paired
 bootstrap intervals), and stores the figures and the fitted ranker in the data file, so that the
-page's evaluation tab and its recommendations only read. Run it after every build or import.
+page's evaluation tab and its recommendations only read; then computes the blind spots of the
+reference day with no filters with that ranker and stores them, so the blind-spots tab's default
+view only reads too. Run it after every build or import.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
-from analytics.matching import evaluation, rank, store, training
+from analytics.filters import Filters
+from analytics.matching import evaluation, gaps, rank, store, training
+from data import facts
 from data.db import connect_read_only, writer
 
 
 def run(db_path: Path | str, *, seed: int = rank.SEED, n_queries: int = evaluation.EVAL_QUERIES,
-        n_train: int = training.TRAIN_QUERIES, n_boot: int = evaluation.BOOTSTRAP) -> tuple[str, evaluation.Evaluation]:
-    """Evaluate on a read-only connection, then store through the writer; returns (run_id, evaluation).
+        n_train: int = training.TRAIN_QUERIES, n_boot: int = evaluation.BOOTSTRAP,
+        progress: Callable[[str], None] = lambda _: None) -> tuple[str, evaluation.Evaluation]:
+    """Evaluate on a read-only connection, compute the reference day's blind spots with the fitted
+    ranker, then store both through the writer; returns (run_id, evaluation).
 
     Nothing is stored if the applications or programs changed while it ran (an import, a rebuild)."""
     with connect_read_only(db_path) as con:
         key = store.data_key(con)
         ev = evaluation.evaluate(con, seed=seed, n_queries=n_queries, n_train=n_train, n_boot=n_boot)
+        day = facts.reference_date(con)
+        progress(f"evaluated; blind spots of {day} with the {ev.winner} ranker")
+        # the page's default view (the default seed: what the page would compute itself)
+        cov = gaps.compute(con, day, Filters(), seed=rank.SEED, ranker=ev.ranker)
     params = {"seed": seed, "k": ev.k, "queries": n_queries, "train_queries": n_train, "bootstrap": n_boot,
               "methods": list(evaluation.METHODS)}
     with writer(db_path) as con:
@@ -32,6 +43,7 @@ def run(db_path: Path | str, *, seed: int = rank.SEED, n_queries: int = evaluati
             raise RuntimeError(f"{db_path} changed while the evaluation ran (an import or a rebuild): nothing was "
                                "stored; run the step again")
         run_id = store.write(con, ev, params, key)
+        store.write_gaps(con, run_id, day, cov)
     return run_id, ev
 
 
@@ -55,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"[{0.0:6.1f}s] fitting and evaluating on {args.db} (seed {args.seed})", flush=True)
     try:
         run_id, ev = run(args.db, seed=args.seed, n_queries=args.queries, n_train=args.train_queries,
-                         n_boot=args.bootstrap)
+                         n_boot=args.bootstrap,
+                         progress=lambda msg: print(f"[{time.perf_counter() - t:6.1f}s] {msg}", flush=True))
     except (RuntimeError, duckdb.Error) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

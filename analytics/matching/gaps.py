@@ -13,11 +13,16 @@ On a day, for the firm population (every firm of the database, weighted by ``fir
   weighted) or applied to (applicants in the 365 days before the day).
 
 Aggregates only; for the policy role groups and programs standing for 1-4 firms are suppressed.
+
+Computing a day takes minutes at national scale, so the batch step (``python -m analytics.matching
+evaluate``) computes the reference day with no filters, the page's default view, and stores it
+(:func:`analytics.matching.store.write_gaps`); :func:`coverage` reads that back, and computes only
+other days and filtered views.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import duckdb
 import numpy as np
@@ -26,6 +31,7 @@ import pandas as pd
 from analytics.filters import Filters
 from analytics.matching import eligibility as matching
 from analytics.matching import rank as mr
+from analytics.matching import store
 from analytics.matching.recommend import live_ranker
 from data import access, privacy
 
@@ -45,13 +51,16 @@ class Coverage:
     programs: pd.DataFrame  # program_id, title, ministry, agency, category, eligible_share, recommended_share,
     #                         applications, applicants (in the 365 days before the day)
     bar: float              # the "good match" score
+    stored_at: datetime | None = None  # when the batch step computed it; None: computed on this visit
 
 
 def _firm_side(filters: Filters) -> tuple[str, list]:
     return filters.where(app=None, firm="f", program=None)
 
 
-def _coverage(con: duckdb.DuckDBPyConnection, day: date, filters: Filters, seed: int) -> Coverage:
+def compute(con: duckdb.DuckDBPyConnection, day: date, filters: Filters = Filters(), *, seed: int = mr.SEED,
+            ranker: mr.Ranker | None = None) -> Coverage:
+    """The blind spots of ``day`` under ``filters``, ranked by ``ranker`` (default: the live one)."""
     w, params = _firm_side(filters)
     # the smallest sales and headcount of a limit class stand for the class (all pass the same limits)
     combos = con.execute(f"""
@@ -78,7 +87,7 @@ def _coverage(con: duckdb.DuckDBPyConnection, day: date, filters: Filters, seed:
     sample = sample.reset_index(drop=True)
     q = matching.firm_queries(sample.drop(columns=["_r", "_i", "stands_for", "weight"]), [day] * len(sample))
     cands = matching.candidates(con, q, filters)
-    r = live_ranker(con)
+    r = ranker or live_ranker(con)
     if cands.empty:
         bar = np.inf
         sample["n_good"] = 0
@@ -123,9 +132,14 @@ def coverage(con: duckdb.DuckDBPyConnection, day: date, filters: Filters = Filte
              seed: int = mr.SEED) -> Coverage:
     """The per-firm results of a day, which :func:`group_gaps` and :func:`program_gaps` aggregate
     (the page caches it once per day and filters). Aggregates of firms only; small groups are
-    suppressed by the aggregating functions."""
+    suppressed by the aggregating functions. The stored result of the batch step when it is of this
+    day with no filters (and the default seed), else computed now."""
     access.require(role, "matching")
-    return _coverage(con, day, filters, seed)
+    if filters == Filters() and seed == mr.SEED:
+        stored = store.stored_gaps(con, day)
+        if stored is not None:
+            return stored
+    return compute(con, day, filters, seed=seed)
 
 
 def group_gaps(cov: Coverage, by: tuple[str, ...] = GROUP_DIMS, *, role: str) -> pd.DataFrame:

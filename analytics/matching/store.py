@@ -3,7 +3,9 @@
 The evaluation fits the rankers and scores every method (minutes at national scale), far too
 slow for a page visit. The batch step stores its figures and the fitted ranker in the data file
 (``matching_runs``, ``matching_figures``, ``matching_importance``); the page reads the latest run
-back (milliseconds) and the recommendations rank with its ranker. The ranker is pickled: it holds
+back (milliseconds) and the recommendations rank with its ranker. The same step stores the blind
+spots of the reference day with no filters (``matching_gap_*``, :func:`write_gaps`), which the blind-spots
+tab reads instead of computing them (minutes) on a visit. The ranker is pickled: it holds
 scikit-learn and LightGBM models and the live statistics, and the data file is written only by our
 own jobs.
 """
@@ -25,10 +27,17 @@ from data.db import SCHEMA_PATH
 
 if TYPE_CHECKING:
     from analytics.matching.evaluation import Evaluation
+    from analytics.matching.gaps import Coverage
     from analytics.matching.rank import Ranker
 
 TABLES = ("matching_runs", "matching_figures", "matching_importance")
+GAP_TABLES = ("matching_gap_runs", "matching_gap_firms", "matching_gap_sample", "matching_gap_programs")
 _SECTION = "program matching outputs"
+_GAP_SECTION = "program matching blind spots"
+GAP_FIRM_COLUMNS = ("region_code", "size_class", "ksic_section", "n_eligible", "weight", "n_firms")
+GAP_SAMPLE_COLUMNS = ("region_code", "size_class", "ksic_section", "stands_for", "n_good")
+GAP_PROGRAM_COLUMNS = ("program_id", "title", "ministry", "agency", "category", "always_open", "closes_on",
+                       "eligible_share", "recommended_share", "applications", "applicants")
 FIGURE_COLUMNS = ("method", "ndcg", "ndcg_lo", "ndcg_hi", "recall", "recall_lo", "recall_hi", "recall_all",
                   "recall_selected", "margin", "margin_lo", "margin_hi")
 
@@ -45,16 +54,16 @@ def data_key(con: duckdb.DuckDBPyConnection) -> str:
     return hashlib.sha256("|".join(str(v) for v in row).encode()).hexdigest()[:16]
 
 
-def _has_tables(con: duckdb.DuckDBPyConnection) -> bool:
+def _has_tables(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...] = TABLES) -> bool:
     names = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
                                        ).fetchall()}
-    return set(TABLES) <= names
+    return set(tables) <= names
 
 
-def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """The tables' section of data/schema.sql, for a data file built before they existed."""
+def _create_tables(con: duckdb.DuckDBPyConnection, section: str = _SECTION) -> None:
+    """A section of data/schema.sql, for a data file built before its tables existed."""
     sections = SCHEMA_PATH.read_text(encoding="utf-8").split("-- " + "-" * 64 + " ")
-    con.execute(next(s for s in sections if s.startswith(_SECTION)).split("\n", 1)[1])
+    con.execute(next(s for s in sections if s.startswith(section)).split("\n", 1)[1])
 
 
 def write(con: duckdb.DuckDBPyConnection, ev: Evaluation, params: dict, key: str) -> str:
@@ -133,3 +142,41 @@ def load_ranker(con: duckdb.DuckDBPyConnection) -> Ranker | None:
         return None
     blob = con.execute("SELECT ranker FROM matching_runs WHERE run_id = ?", [run_id]).fetchall()[0][0]
     return pickle.loads(bytes(blob))  # our own job wrote it into our own data file (see the module docstring)
+
+
+def write_gaps(con: duckdb.DuckDBPyConnection, run_id: str, day: date, cov: Coverage) -> None:
+    """Store the blind spots of ``day`` (no filters) computed with run ``run_id``'s ranker (inside a
+    :func:`data.db.writer` session, after :func:`write`)."""
+    if not _has_tables(con, GAP_TABLES):
+        _create_tables(con, _GAP_SECTION)
+    con.execute("INSERT INTO matching_gap_runs VALUES (?, ?, ?)", [run_id, day, cov.bar])
+    for table, frame, columns in (("matching_gap_firms", cov.firms, GAP_FIRM_COLUMNS),
+                                  ("matching_gap_sample", cov.sample, GAP_SAMPLE_COLUMNS),
+                                  ("matching_gap_programs", cov.programs, GAP_PROGRAM_COLUMNS)):
+        con.register("_mgap", frame[list(columns)])
+        try:
+            con.execute(f"INSERT INTO {table} (run_id, {', '.join(columns)}) SELECT ?, * FROM _mgap", [run_id])
+        finally:
+            con.unregister("_mgap")
+
+
+def stored_gaps(con: duckdb.DuckDBPyConnection, day: date) -> Coverage | None:
+    """The latest run's stored blind spots if they are of ``day`` and the data has not changed since
+    (``stored_at`` says when they were computed), else None: the caller computes them."""
+    run_id = _latest_id(con)
+    if run_id is None or not _has_tables(con, GAP_TABLES):
+        return None
+    rows = con.execute("SELECT g.day, g.bar, r.created_at, r.data_key FROM matching_gap_runs g "
+                       "JOIN matching_runs r USING (run_id) WHERE run_id = ?", [run_id]).fetchall()
+    if not rows or rows[0][0] != day or rows[0][3] != data_key(con):
+        return None
+    from analytics.matching.gaps import Coverage  # gaps imports this module (through recommend)
+
+    def read(table: str, columns: tuple[str, ...], order: str) -> pd.DataFrame:
+        return con.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE run_id = ? ORDER BY {order}", [run_id]).df()
+
+    cov = Coverage(firms=read("matching_gap_firms", GAP_FIRM_COLUMNS, "ALL"),
+                   sample=read("matching_gap_sample", GAP_SAMPLE_COLUMNS, "ALL"),
+                   programs=read("matching_gap_programs", GAP_PROGRAM_COLUMNS, "program_id"),
+                   bar=float(rows[0][1]), stored_at=rows[0][2])
+    return cov

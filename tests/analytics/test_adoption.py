@@ -255,3 +255,18 @@ def test_published_figures_come_back_on_tiny_db(tiny_db) -> None:
     for key in CALIBRATED:
         assert abs(got.at[key, "diff_pp"]) <= 1.0, (key, got.loc[key].to_dict())
     assert set(got.columns) >= {"published", "p", "lo", "hi", "source", "inside_ci"}
+
+
+def test_estimates_chart_legend_has_the_status_colours_when_a_small_group_comes_first(survey: pd.DataFrame) -> None:
+    """A group of under 30 answers is drawn grey; the legend takes a trace's first bar's colour, so
+    well-measured groups come first in each trace while the rows keep their order."""
+    from analytics.adoption import plots
+
+    df = adoption.estimates(_db(survey), role="admin", by=("size_class",))
+    uses = df[df["indicator"] == "uses"].sort_values("p")
+    df.loc[df["label_ko"] == uses["label_ko"].iloc[0], "low_n"] = True    # the lowest row: too few answers
+    fig = plots.plot_estimates(df, t=lambda key, **kw: key, lang="ko", title="")
+    for trace, status in zip(fig.data, ("uses", "plans", "none")):
+        assert trace.marker.color[0] == plots.STATUS_COLORS[status], status
+        assert plots.GREY in trace.marker.color
+    assert list(fig.layout.yaxis.categoryarray)[0] == uses["label_ko"].iloc[0] + plots.LOW_MARK

@@ -180,6 +180,57 @@ def test_stored_evaluation_turns_stale_when_the_applications_change(matching_db:
         assert store.latest(c, role="policy").stale
 
 
+def test_batch_step_stores_the_reference_days_blind_spots(matching_db: Path) -> None:
+    """The evaluate step stores the blind spots of the reference day with no filters, computed with
+    its own ranker; coverage() reads them back equal to a fresh computation; other views compute."""
+    from analytics.filters import Filters
+    from analytics.matching import gaps
+
+    with duckdb.connect(str(matching_db), read_only=True) as c:
+        day = facts.reference_date(c)
+        stored = gaps.coverage(c, day, role="policy")
+        assert stored.stored_at is not None
+        assert c.execute("SELECT count(*) FROM matching_gap_runs").fetchall()[0][0] == 1
+        fresh = gaps.compute(c, day)
+        assert fresh.stored_at is None and stored.bar == pytest.approx(fresh.bar)
+        keys = ["region_code", "size_class", "ksic_section", "n_eligible"]
+        pd.testing.assert_frame_equal(stored.firms.sort_values(keys).reset_index(drop=True),
+                                      fresh.firms.sort_values(keys).reset_index(drop=True), check_dtype=False)
+        assert sorted(stored.sample["n_good"]) == sorted(fresh.sample["n_good"])
+        cols = list(store.GAP_PROGRAM_COLUMNS)
+        pd.testing.assert_frame_equal(stored.programs[cols].reset_index(drop=True),
+                                      fresh.programs[cols].reset_index(drop=True), check_dtype=False)
+        # another day or any filter is not the stored view
+        assert store.stored_gaps(c, day - timedelta(days=1)) is None
+        assert gaps.coverage(c, day, Filters(regions=("11",)), role="policy").stored_at is None
+
+
+def test_blind_spots_stored_in_a_file_made_before_their_tables(matching_db: Path, tmp_path: Path) -> None:
+    """A data file from before the blind-spot tables gets them on the next store, and a stale run's
+    blind spots are not read (the applications changed since)."""
+    path = tmp_path / "madang.duckdb"
+    shutil.copyfile(matching_db, path)
+    with duckdb.connect(str(matching_db), read_only=True) as c:
+        day = facts.reference_date(c)
+        cov = store.stored_gaps(c, day)
+        run_id = c.execute("SELECT run_id FROM matching_gap_runs").fetchall()[0][0]
+    assert cov is not None
+    with writer(path) as c:
+        for table in reversed(store.GAP_TABLES):
+            c.execute(f"DROP TABLE {table}")
+    with duckdb.connect(str(path), read_only=True) as c:
+        assert store.stored_gaps(c, day) is None
+    with writer(path) as c:
+        store.write_gaps(c, run_id, day, cov)
+    with duckdb.connect(str(path), read_only=True) as c:
+        again = store.stored_gaps(c, day)
+        assert again is not None and len(again.programs) == len(cov.programs)
+    with writer(path) as c:
+        c.execute("DELETE FROM applications WHERE application_id = (SELECT max(application_id) FROM applications)")
+    with duckdb.connect(str(path), read_only=True) as c:
+        assert store.stored_gaps(c, day) is None
+
+
 def test_stored_evaluation_is_for_the_page_roles(matching_db: Path) -> None:
     with duckdb.connect(str(matching_db), read_only=True) as c:
         with pytest.raises(AccessDenied):

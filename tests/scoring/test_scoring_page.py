@@ -58,7 +58,13 @@ def test_evaluator_sees_a_masked_applicant_with_explanations(scored: Path) -> No
     picker.set_value(["debt_ratio", "patents"]).run()
     assert not at.exception and "가정 점수" in texts(at)
     assert explain.what_if_drivers(["debt_ratio", "sales_growth", "patents"]) == ["debt_ratio", "patents"]
-    assert len(at.get("plotly_chart")) >= 5   # waterfall, importance, beeswarm, dependence, model card
+    assert len(at.get("plotly_chart")) == 2   # waterfall and what-if waterfall: only the open tab runs
+    from ui.i18n import t
+    for tab, charts in (("global", 3), ("card", 5)):   # importance, beeswarm, dependence; calibration, grades, …
+        at.session_state["scoring.tab"] = t(f"scoring.tab.{tab}", "ko")
+        at.run()
+        assert not at.exception and len(at.get("plotly_chart")) >= charts, tab
+        assert at.query_params.get("tab") == [tab] or at.query_params.get("tab") == tab
     with records(scored) as con:
         assert con.execute("SELECT count(*) FROM access_log WHERE action = 'view_applicant'").fetchone()[0] == 1
 

@@ -38,21 +38,24 @@ VIEWS: dict[str, list[dict[str, str]]] = {
     + [{"tab": "summary", "fby": "size"}, {"tab": "breakdown", "by": "region"}],
     "pages/adoption.py": [{"view": v} for v in ("estimates", "gaps", "map", "targets", "barriers", "reach", "published")],
     "pages/matching.py": [{"tab": tab} for tab in ("recommend", "evaluation", "gaps")],
-    "pages/scoring.py": [{"app": "1"}],
-    "pages/brokers.py": [{}],
+    "pages/scoring.py": [{"app": "1"}, {"tab": "global"}, {"tab": "card"}],
+    "pages/brokers.py": [{"tab": tab} for tab in ("graph", "why", "timeline", "case", "suppress")],
     "pages/admin.py": [{}],
 }
 
 
 @pytest.fixture(scope="module")
 def full_db(tiny_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny database with both models trained and one broker run: every page has content."""
+    """The tiny database with both models trained, one broker run and a stored matching evaluation
+    (with its blind spots): every page has content."""
+    from analytics.matching.__main__ import run as evaluate_matching
     from scoring import train
 
     path = tmp_path_factory.mktemp("language") / "madang.duckdb"
     shutil.copyfile(tiny_db, path)
     train.run(path, seed=7, threads=1, progress=lambda s: None)
     brokers.run(path)
+    evaluate_matching(path, n_boot=50)
     return path
 
 
@@ -87,8 +90,8 @@ def _table_texts(at: AppTest) -> Iterator[tuple[str, str]]:
             yield "header", str(cfg.get("label") or col)
             if df[col].dtype == object:
                 yield from (("cell", str(v)) for v in df[col].dropna().unique()[:200])
-            if df[col].isna().any() and df[col].dtype == object:
-                yield "cell", "None"   # a missing text cell is drawn as "None" by the table
+            if df[col].isna().any() and cfg.get("type_config", {}).get("type") != "checkbox":
+                yield "cell", "None"   # a missing cell, text or number, is drawn as "None" by the table
 
 
 def _widget_texts(at: AppTest) -> Iterator[tuple[str, str]]:

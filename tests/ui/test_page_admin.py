@@ -57,3 +57,17 @@ def test_admin_sees_jobs_and_their_state_others_see_no_commands(db: Path) -> Non
     auditor = signed_in_app("auditor", "pages/brokers.py")
     shown = texts(auditor)
     assert "python -m" not in shown and str(db.parent) not in shown
+
+
+def test_access_log_names_roles_and_actions(db: Path) -> None:
+    """The access log reads in the page's language: roles and actions by name, not their codes."""
+    from data.privacy import log_access
+    from ui.i18n import t
+
+    log_access(db, "policy", "policy", "sign_in")
+    log_access(db, "admin", "admin", "job_start", "setup 1")
+    at = signed_in_app("admin", PAGE)
+    assert not at.exception
+    log = next(d.value for d in at.dataframe if "action" in d.value.columns)
+    assert {t("admin.action.sign_in", "ko"), t("admin.action.job_start", "ko")} <= set(log["action"])
+    assert t("role.policy", "ko") in set(log["role"]) and not {"sign_in", "job_start", "policy"} & set(log["action"])

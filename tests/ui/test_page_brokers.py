@@ -48,9 +48,19 @@ def test_empty_state_before_any_run(tiny_db: Path, monkeypatch: pytest.MonkeyPat
     assert [b.key for b in at.button] == ["_signout"]            # no job button: not an admin
 
 
+def _on(at, tab: str):  # noqa: ANN001, ANN202
+    """Open one of the page's tabs (only the open tab runs; its code goes into the URL)."""
+    at.session_state["brokers.tab"] = t(f"brokers.tab.{tab}", "ko")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_auditor_sees_clusters_graph_and_evidence(db: Path) -> None:
     at = signed_in_app("auditor", PAGE)
     assert not at.exception
+    assert not [w for w in at.selectbox if w.key == "why_a"]  # only the open tab (the network) runs
+    _on(at, "why")
     assert len(at.dataframe) >= 2                            # ranked list + why-linked evidence
     # "why linked" opens on the first member and its heaviest link, not on two strangers
     a, b = at.selectbox(key="why_a").value, at.selectbox(key="why_b").value
@@ -67,8 +77,8 @@ def test_auditor_sees_clusters_graph_and_evidence(db: Path) -> None:
     why = at.dataframe[1].value                              # its evidence, named for the auditor
     assert why["counted"].dtype == bool and why["counted"].any()
     assert set(why["kind"]) <= KOREAN_TERMS, why["kind"].tolist()
-    charts = at.get("plotly_chart")
-    assert len(charts) >= 2                                  # waterfall, timeline (the network is a Cytoscape.js component)
+    assert len(at.get("plotly_chart")) >= 1                 # the waterfall of the link's weights
+    assert len(_on(at, "timeline").get("plotly_chart")) >= 1
     with records(db) as con:
         actions = {r[0] for r in con.execute("SELECT action FROM access_log WHERE user_name = 'auditor'").fetchall()}
     assert "view_personal" in actions
@@ -93,7 +103,7 @@ def test_pick_a_cluster_and_search(db: Path) -> None:
 def test_open_a_case_and_add_an_event(db: Path) -> None:
     at = signed_in_app("auditor", PAGE)
     cid = int(at.selectbox(key="brokers.cluster").value)
-    at.get("form_submit_button")  # the open-case form is on the case tab
+    _on(at, "case")                # the open-case form is on the case tab
     submit = [b for b in at.button if b.label == "사건 열기"]
     assert submit, [b.label for b in at.button]
     submit[0].click().run()
@@ -209,5 +219,5 @@ def test_learned_weights_panel_and_related_firms(db: Path) -> None:
     learned = run["params"]["stats"]["weights"]
     panel = next(d.value for d in at.dataframe if {"m", "u", "agree_bits"} <= set(d.value.columns))
     assert [float(x) for x in panel["m"]] == pytest.approx(list(learned["m"].values()), abs=6e-4)   # shown to 3 decimals
-    assert len(at.get("plotly_chart")) >= 3               # waterfall, learned-weights waterfall, timeline (the network is Cytoscape)
+    assert len(_on(at, "why").get("plotly_chart")) >= 2   # the link's waterfall and the learned weights' waterfall
     assert related["household"].is_unique

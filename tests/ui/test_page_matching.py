@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from analytics.matching import eligibility as matching
-from analytics.matching import store
+from analytics.matching import rank, store
 from analytics.matching.recommend import recommend
 from bench.harness import signed_in_app
 from data import facts
@@ -103,7 +103,11 @@ def test_evaluation_tab_shows_the_stored_figures_and_the_chosen_method(db: Path)
     fig = ev.figures.set_index("method")
     metrics = {m.label: m.value for m in at.metric}
     for m in fig.index:
-        assert metrics[t(f"matching.method.{m}", "ko")] == f"NDCG@10 {fig.loc[m, 'ndcg']:.3f}"
+        assert metrics[t(f"matching.method.{m}", "ko")] == f"{fig.loc[m, 'ndcg']:.3f}"
+    assert t("matching.metrics_caption", "ko", k=10) in [c.value for c in at.caption]
+    # the importance table names the features in the page's language, not by their codes
+    features = list(at.dataframe[1].value["feature"])
+    assert features and not [f for f in features if f in rank.FEATURES or f.startswith("[")]
     table = at.dataframe[0].value
     assert list(table["ndcg"]) == pytest.approx(list(ev.figures["ndcg"]), abs=5e-4)
     s, best = ev.summary, fig.loc[ev.summary["best_learned"]]
@@ -133,6 +137,31 @@ def test_blind_spots_tab_suppresses_small_groups_for_policy(db: Path) -> None:
     groups = at.dataframe[0].value
     assert (groups["n_firms"].astype(str) == SUPPRESSED).any()
     assert len(at.dataframe) == 2 and len(at.get("download_button")) == 2
+
+
+def test_blind_spots_tab_reads_the_stored_table(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default view (reference day, no filters) is the batch step's stored result: nothing is
+    computed on the visit; a filtered view is computed and says so."""
+    from analytics.matching import gaps
+    from ui import cache
+
+    cache.clear()
+    calls: list[object] = []
+    real = gaps.compute
+    monkeypatch.setattr(gaps, "compute", lambda *a, **k: calls.append(a) or real(*a, **k))
+    at = opened_link("admin", PAGE, {"tab": "gaps"}, timeout=120)
+    assert not at.exception
+    with duckdb.connect(str(db), read_only=True) as con:
+        day = facts.reference_date(con)
+        stored = store.stored_gaps(con, day)
+        ran = con.execute("SELECT max(created_at) FROM matching_runs").fetchall()[0][0]
+    assert stored is not None and calls == []
+    assert t("matching.gaps_stored", "ko", at=f"{ran:%Y-%m-%d %H:%M}", day=day) in [c.value for c in at.caption]
+    shown = at.dataframe[1].value   # the programs table: the stored programs, rarely recommended first
+    assert set(shown["title"]) == set(stored.programs["title"])
+    at = opened_link("admin", PAGE, {"tab": "gaps", "region": "11"}, timeout=120)
+    assert not at.exception and len(calls) == 1
+    assert t("matching.gaps_live", "ko", ref=day) in [c.value for c in at.caption]
 
 
 def test_empty_state_explains_itself(db: Path) -> None:

@@ -47,7 +47,10 @@ def test_screen_frame_has_no_none_and_whole_counts() -> None:
     shown = tables.shape(FRAME, SPEC, "ko")
     assert shown.frame["name"].tolist()[1] == fmt.MISSING
     assert shown.frame["firms"].tolist() == ["132806", "3", "<5"]   # "<5" makes the column text
-    assert shown.frame["selection_rate"].tolist()[0] == 56.0
+    # a missing number makes the column text too: a number column would draw it as "None"
+    assert shown.frame["selection_rate"].tolist() == ["56.0%", fmt.MISSING, "25.0%"]
+    full = tables.shape(FRAME.iloc[[0, 2]], {"selection_rate": SPEC["selection_rate"]}, "ko")
+    assert full.frame["selection_rate"].tolist() == [56.0, 25.0]   # numbers stay numbers when none is missing
     assert shown.suppressed
 
 
