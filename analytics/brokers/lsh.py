@@ -176,3 +176,55 @@ def band_sorted(sig: np.ndarray, band: int, rows: int, bits: int) -> np.ndarray:
     p = packed_band(sig, band, rows, bits)
     p.sort()
     return p
+
+
+@numba.njit(nogil=True, cache=True)
+def chunk_signatures(codes: np.ndarray, lengths: np.ndarray, bins: int, k: int, seed: int) -> np.ndarray:
+    """Densified one-permutation MinHash signatures of normalised texts (code points ``codes``, one
+    text after another, ``lengths`` each): minhash._chunk_signatures' arithmetic in one pass per
+    text, without the per-shingle arrays (the same uint32 values, wrapping as numpy's do)."""
+    n = lengths.size
+    bits = 0
+    while (1 << (bits + 1)) <= bins:
+        bits += 1
+    shift = 32 - bits
+    vmask = np.uint64((1 << shift) - 1)
+    m32 = np.uint64(0xFFFFFFFF)
+    out = np.full((n, bins), EMPTY, dtype=np.uint32)
+    seed32 = np.uint64(seed) & m32
+    start = 0
+    for d in range(n):
+        end = start + lengths[d]
+        row = out[d]
+        any_shingle = False
+        for pos in range(start, end - k + 1):
+            if pos != start and codes[pos - 1] != 32:
+                continue
+            h = seed32
+            for j in range(k):
+                h = (h * np.uint64(16777619) + np.uint64(codes[pos + j])) & m32
+            h ^= h >> np.uint64(16)
+            h = (h * np.uint64(0x85EBCA6B)) & m32
+            h ^= h >> np.uint64(13)
+            h = (h * np.uint64(0xC2B2AE35)) & m32
+            h ^= h >> np.uint64(16)
+            b = int(h >> np.uint64(shift))
+            v = np.uint32(h & vmask)
+            if v < row[b]:
+                row[b] = v
+            any_shingle = True
+        if any_shingle:   # densify: empty bins from the next filled bin to the right, circularly
+            filled = np.empty(bins, dtype=np.bool_)
+            for c in range(bins):
+                filled[c] = row[c] != EMPTY
+            if not filled.all():
+                orig = row.copy()
+                nxt = 2 * bins
+                for c in range(2 * bins - 1, -1, -1):   # nearest filled at or after c in the doubled row
+                    if filled[c % bins]:
+                        nxt = c
+                    if c < bins and not filled[c]:
+                        dist = np.uint64(nxt - c)
+                        row[c] = np.uint32((np.uint64(orig[nxt % bins]) + dist * np.uint64(0x9E3779B1)) & m32)
+        start = end
+    return out

@@ -139,6 +139,15 @@ def _densify(sig: np.ndarray) -> np.ndarray:
 
 
 def _chunk_signatures(texts: Sequence[str], bins: int, k: int, seed: int) -> np.ndarray:
+    """One chunk's signatures, compiled (:func:`analytics.brokers.lsh.chunk_signatures`)."""
+    from analytics.brokers import lsh
+
+    codes, lengths = _normalised_codes(texts)
+    return lsh.chunk_signatures(np.ascontiguousarray(codes), lengths, bins, k, seed)
+
+
+def _chunk_signatures_numpy(texts: Sequence[str], bins: int, k: int, seed: int) -> np.ndarray:
+    """The numpy reference of :func:`_chunk_signatures` (the same values)."""
     h, doc = _chunk_hashes(texts, k, seed)
     bits = bins.bit_length() - 1
     out = np.full(len(texts) * bins, EMPTY, dtype=np.uint32)
