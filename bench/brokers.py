@@ -27,6 +27,7 @@ from analytics.brokers import evaluation as broker_eval
 from analytics.brokers import plots as broker_plots
 from analytics.brokers import views as broker_views
 from analytics.brokers.links import LinkParams
+from bench.harness import write_json
 from data.db import PROJECT_ROOT
 
 BENCH_DIR = PROJECT_ROOT / "var" / "bench"
@@ -99,11 +100,19 @@ def detection(db: Path, reruns: int, memory_limit: str = brokers.MEMORY_LIMIT) -
 
 
 def screening(con: duckdb.DuckDBPyConnection, run_id: str, n: int = 5_000) -> dict:
-    """Seconds to screen the ``n`` latest applications (a day's intake) against the stored run."""
+    """Seconds to screen the ``n`` latest applications (a day's intake) against the stored run's
+    index (analytics.brokers.index: no history recomputed, no stored plan text read), and the
+    index's size on disk."""
+    from analytics.brokers import index as brokers_index
+
     apps = [a for (a,) in con.execute("SELECT application_id FROM applications ORDER BY submitted_at DESC LIMIT ?", [n]).fetchall()]
     t = time.perf_counter()
     got = screen.screen(con, run_id, apps)
-    return {"seconds": round(time.perf_counter() - t, 2), "held": int(got.loc[got["hold"], "application_id"].nunique())}
+    seconds = time.perf_counter() - t
+    idx = brokers_index.open_index(brokers_index.db_path_of(con), run_id)
+    size = sum(f.stat().st_size for f in idx.path.iterdir()) if idx is not None else 0
+    return {"seconds": round(seconds, 2), "held": int(got.loc[got["hold"], "application_id"].nunique()),
+            "index_mb": round(size / 2**20)}
 
 
 def page_rerun(db: Path, reruns: int) -> float:
@@ -234,6 +243,7 @@ def main() -> None:
                     help="firms of the independent generator's set (0: skip it)")
     args = ap.parse_args()
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    figures: dict = {}
     if args.outside:
         outside(args.outside)
     for scale in (float(s) for s in args.scales.split(",") if s):
@@ -242,13 +252,19 @@ def main() -> None:
         res = detection(db, args.reruns, args.memory_limit)
         q = res["quality"]
         print(json.dumps(res, indent=1, default=str, ensure_ascii=False))
+        figures[f"scale{scale:g}"] = res
+        write_json("brokers", figures)
         print(f"\nscale {scale:g}: job {res['seconds']} s, peak RSS {res['peak_rss_mb']} MB "
               f"(DuckDB cap {args.memory_limit} in the SQL steps, {brokers.PLAN_MEMORY_LIMIT} in the plan step)")
         print(f"ring recall {q['recall']:.3f} ({q['rings_found']}/{q['rings']}), precision {q['precision']:.3f} "
               f"({q['correct_flagged']}/{q['flagged_clusters']}), decoys flagged {q['decoy_flag_rate']:.3f} "
               f"({q['decoys_flagged']}/{q['decoy_groups']})")
-        print(f"screening the {5000:,} latest applications against the run: {res['page']['screen_5000']['seconds']} s "
+        print(f"screening the {5000:,} latest applications against the run's index "
+              f"({res['page']['screen_5000']['index_mb']:,} MB beside the data file): {res['page']['screen_5000']['seconds']} s "
               f"({res['page']['screen_5000']['held']} held; target <= 10 s at scale 10)")
+        st = res["stats"]
+        print("steps (s): " + ", ".join(f"{k[2:]} {st[k]}" for k in ("t_plans", "t_signatures", "t_index_plans", "t_lsh",
+              "t_identifiers", "t_index_identifiers", "t_clusters", "t_store") if k in st))
         print(f"top-50 precision: by risk {q['top50_precision_by_risk']:.2f}, by size {q['top50_precision_by_size']:.2f}")
         with duckdb.connect(str(db), read_only=True) as con:
             versus_baseline(db, broker_eval.truth(con), q)
