@@ -238,6 +238,7 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=50_000, help="plans for the datasketch comparison")
     ap.add_argument("--reruns", type=int, default=5, help="page reruns (median is printed)")
     ap.add_argument("--skip-text", action="store_true")
+    ap.add_argument("--skip-baseline", action="store_true", help="leave out the simple baseline on the scale's data")
     ap.add_argument("--memory-limit", default=brokers.MEMORY_LIMIT, help="DuckDB's cap in the job's SQL steps")
     ap.add_argument("--outside", type=int, default=40_000,
                     help="firms of the independent generator's set (0: skip it)")
@@ -266,8 +267,9 @@ def main() -> None:
         print("steps (s): " + ", ".join(f"{k[2:]} {st[k]}" for k in ("t_plans", "t_signatures", "t_index_plans", "t_lsh",
               "t_identifiers", "t_index_identifiers", "t_clusters", "t_store") if k in st))
         print(f"top-50 precision: by risk {q['top50_precision_by_risk']:.2f}, by size {q['top50_precision_by_size']:.2f}")
-        with duckdb.connect(str(db), read_only=True) as con:
-            versus_baseline(db, broker_eval.truth(con), q)
+        if not args.skip_baseline:
+            with duckdb.connect(str(db), read_only=True) as con:
+                versus_baseline(db, broker_eval.truth(con), q)
         print(f"page queries (s): {res['page']}; page rerun (AppTest, median) {res['page']['rerun']:.3f} s "
               f"(target <= {RERUN_TARGET_S} s) {'OK' if res['page']['rerun'] <= RERUN_TARGET_S else 'MISSED'}")
         if not args.skip_text:
