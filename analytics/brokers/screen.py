@@ -124,14 +124,16 @@ def _identifier_links(con: duckdb.DuckDBPyConnection, idx: brokers_index.RunInde
     supp = run.get("suppressed_identifiers", [])
     con.register("_supp_s", pd.DataFrame(supp, columns=["kind", "value"]) if supp else
                  pd.DataFrame({"kind": ["-"], "value": ["-"]}))
-    nf = con.execute("""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _new_fp AS   -- the new applications' values as the run's _fp keeps them
         SELECT DISTINCT f.application_id, a.firm_id, f.kind::VARCHAR AS kind, f.value,
                hash(f.kind::VARCHAR, f.value) AS h   -- as index.VALUE_HASH over the run's _fp
         FROM app_fingerprints f JOIN _new USING (application_id) JOIN applications a USING (application_id)
         JOIN firms fi USING (firm_id)
         ANTI JOIN _supp_s s ON s.kind = f.kind::VARCHAR AND s.value = f.value
         WHERE NOT (f.kind = 'doc_author' AND f.value = coalesce(fi.ceo_name, ''))
-    """).df()
+    """)
+    nf = con.execute("SELECT * FROM _new_fp").df()
     cols = ["app_a", "app_b", "kind", "grp", "value", "firms", "weight"]
     if nf.empty:
         return pd.DataFrame(columns=cols)
@@ -220,15 +222,15 @@ def links_for(con: duckdb.DuckDBPyConnection, run_id: str, app_ids: list[int]) -
 
 
 def _trace_hits(con: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame:
-    """New applications (``_new``) carrying a trace of a run's cluster: application_id, cluster_id,
-    groups ([its group]), values ([the value]), as the run's clusters count a trace."""
+    """New applications (``_new_fp`` of :func:`links_for`) carrying a trace of a run's cluster:
+    application_id, cluster_id, groups ([its group]), values ([the value]), as the run's clusters
+    count a trace."""
     idx = open_run_index(con, run_id)
     cols = ["application_id", "cluster_id", "groups", "values"]
     if not (idx.path / "trace_hash.npy").exists():
         return pd.DataFrame(columns=cols)
     th, tc = np.asarray(idx.load("trace_hash")), np.asarray(idx.load("trace_cluster"))
-    nf = con.execute("""SELECT DISTINCT f.application_id, f.kind::VARCHAR AS kind, f.value, hash(f.kind::VARCHAR, f.value) AS h
-                        FROM app_fingerprints f JOIN _new USING (application_id)""").df()
+    nf = con.execute("SELECT application_id, kind, value, h FROM _new_fp").df()
     if nf.empty or not th.size:
         return pd.DataFrame(columns=cols)
     h = nf["h"].to_numpy(np.uint64)
