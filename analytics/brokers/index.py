@@ -90,10 +90,12 @@ class Writer:
                                  ("carrier_firm", "firm_id", np.int64)):
             self.save(name, c[col][order].astype(dtype))
         del c, order
-        kinds = con.execute("SELECT kind, list(DISTINCT firm_id ORDER BY firm_id) FROM _fp GROUP BY kind").fetchall()
-        for kind, firms in kinds:
-            self.save(f"kind_firms_{kind}", np.asarray(firms, dtype=np.int64))
-        self.meta.update(kinds=[k for k, _ in kinds], carriers_cap=df_cap)
+        kf = con.execute("SELECT DISTINCT kind, firm_id FROM _fp ORDER BY kind, firm_id").fetchnumpy()
+        kind_col = np.asarray(kf["kind"], dtype=object)
+        kinds = sorted(set(kind_col.tolist()))
+        for kind in kinds:
+            self.save(f"kind_firms_{kind}", kf["firm_id"][kind_col == kind].astype(np.int64))
+        self.meta.update(kinds=kinds, carriers_cap=df_cap)
 
     def traces(self, con: duckdb.DuckDBPyConnection, traces: Any) -> None:
         """Each cluster's traces (values on more of its firms than chance, links.cluster_traces)."""
