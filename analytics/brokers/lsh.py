@@ -130,14 +130,17 @@ def verify_buckets(packed: np.ndarray, sig: np.ndarray, band: int, rows: int, id
 
 @numba.njit(nogil=True, cache=True)
 def lookup(order: np.ndarray, sig: np.ndarray, band: int, rows: int, idx_bits: int, queries: np.ndarray,
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+           excluded: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """In a stored band (``order``: rows sorted by packed key), the rows whose exact key equals each
-    query's: (query index, stored row) pairs and, per query, the stored bucket's size."""
+    (distinct) query's, leaving out ``excluded`` rows: per query the number of such rows (exact, also
+    beyond ``cap``) and, for the queries with at most ``cap`` of them, the (query index, row) pairs.
+    A bucket over the cap is never expanded: common phrases fill buckets of thousands of plans."""
     low = np.uint64((1 << idx_bits) - 1)
     n = order.size
     qi = np.empty(16, dtype=np.int64)
     rr = np.empty(16, dtype=np.int64)
     sizes = np.zeros(queries.size, dtype=np.int64)
+    got = np.empty(cap + 1, dtype=np.int64)
     m = 0
     for q in range(queries.size):
         target = _mix(queries[q]) & ~low
@@ -149,20 +152,27 @@ def lookup(order: np.ndarray, sig: np.ndarray, band: int, rows: int, idx_bits: i
                 lo = mid + 1
             else:
                 hi = mid
+        c = 0
         p = lo
         while p < n:
-            k, _ = _key(sig, order[p], band, rows)
+            r = order[p]
+            k, _ = _key(sig, r, band, rows)
             if (_mix(k) & ~low) != target:
                 break
-            if k == queries[q]:
-                if m == qi.size:
-                    qi = np.concatenate((qi, np.empty(m, dtype=np.int64)))
-                    rr = np.concatenate((rr, np.empty(m, dtype=np.int64)))
-                qi[m] = q
-                rr[m] = order[p]
-                m += 1
-                sizes[q] += 1
+            if k == queries[q] and not excluded[r]:
+                if c <= cap:
+                    got[c] = r
+                c += 1
             p += 1
+        sizes[q] = c
+        if c <= cap:
+            while m + c > qi.size:
+                qi = np.concatenate((qi, np.empty(qi.size, dtype=np.int64)))
+                rr = np.concatenate((rr, np.empty(rr.size, dtype=np.int64)))
+            for t in range(c):
+                qi[m + t] = q
+                rr[m + t] = got[t]
+            m += c
     return qi[:m], rr[:m], sizes
 
 

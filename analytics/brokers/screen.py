@@ -71,6 +71,10 @@ def _plan_links(con: duckdb.DuckDBPyConnection, idx: brokers_index.RunIndex, p: 
     apps_n, firms_n = new["application_id"].to_numpy(np.int64), new["firm_id"].to_numpy(np.int64)
     apps_h, firms_h, sig_h = idx.load("plan_apps"), idx.load("plan_firms"), idx.load("plan_sig")
     excluded = np.isin(apps_h, apps_n)          # new applications the run already hashed count once
+
+    def order_of(band: int) -> np.ndarray:
+        return np.asarray(idx.band(band))
+
     cap = links.bucket_cap(p, int(apps_h.size - excluded.sum() + apps_n.size))
     rows, bits = int(idx.meta["rows"]), int(idx.meta["idx_bits"])
     vb = min(verify_bins, sig_n.shape[1])
@@ -82,14 +86,20 @@ def _plan_links(con: duckdb.DuckDBPyConnection, idx: brokers_index.RunIndex, p: 
         q = np.flatnonzero(valid)
         if not q.size:
             continue
-        qi, hr, _ = lsh.lookup(np.asarray(idx.band(band)), sig_h, band, rows, bits, keys[q])
-        keep = ~excluded[hr]
-        qi, hr = qi[keep], hr[keep]
         uk, inv, n_new = np.unique(keys[q], return_inverse=True, return_counts=True)
-        size = np.bincount(qi, minlength=q.size) + n_new[inv]
+        ui, hr, n_hist = lsh.lookup(order_of(band), sig_h, band, rows, bits, uk, excluded, cap)
+        size = n_hist[inv] + n_new[inv]
         ok = (size >= 2) & (size <= cap)
-        # new x stored
-        sel = ok[qi] & (firms_n[q[qi]] != firms_h[hr])
+        # new x stored: each new plan with the stored rows of its (distinct) key
+        by_key = np.argsort(ui, kind="stable")
+        ui, hr = ui[by_key], hr[by_key]
+        first = np.searchsorted(ui, np.arange(uk.size))
+        cnt = np.bincount(ui, minlength=uk.size)
+        qn = np.flatnonzero(ok & (cnt[inv] > 0))                 # query positions with stored partners
+        reps = cnt[inv[qn]]
+        qi = np.repeat(qn, reps)
+        hr = hr[np.repeat(first[inv[qn]], reps) + (np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps))]
+        sel = firms_n[q[qi]] != firms_h[hr]
         a_new, b_hist = q[qi[sel]], hr[sel]
         # new x new (within one bucket of this band)
         order = np.argsort(inv, kind="stable")
@@ -189,20 +199,28 @@ def links_for(con: duckdb.DuckDBPyConnection, run_id: str, app_ids: list[int]) -
         return pd.DataFrame(columns=LINK_COLUMNS)
     stats = run.get("stats", {})
     m = stats.get("weights", {}).get("m", {})
-    best = ids.sort_values("weight", ascending=False).drop_duplicates(["app_a", "app_b", "grp"])
-    idp = best.groupby(["app_a", "app_b"]).agg(id_weight=("weight", "sum"), id_groups=("grp", lambda s: sorted(s)))
     single = ids[~ids["kind"].isin(p.weak_kinds)].assign(
         bits=lambda d: d["weight"] + np.log2(d["grp"].map(m).fillna(p.m_prob).astype(float) / p.m_prob))
     single_pairs = set(map(tuple, single.loc[single["bits"] >= p.single_bits, ["app_a", "app_b"]].to_numpy().tolist()))
-    ev = ids.sort_values(["weight", "kind", "value"], ascending=[False, True, True]).groupby(["app_a", "app_b"]).apply(
-        lambda d: [{"kind": k, "value": v, "firms": int(f), "weight": round(float(w), 2)}
-                   for k, v, f, w in zip(d["kind"], d["value"], d["firms"], d["weight"])], include_groups=False
-    ).rename("ids") if len(ids) else pd.Series(name="ids", dtype=object)
-    out = idp.join(ev).reset_index().merge(plans, on=["app_a", "app_b"], how="outer") if len(idp) else \
-        plans.assign(id_weight=0.0, id_groups=[[] for _ in range(len(plans))], ids=[[] for _ in range(len(plans))])
-    out["id_weight"] = out["id_weight"].fillna(0.0)
-    out["ids"] = [x if isinstance(x, list) else [] for x in out["ids"]]
-    out["id_groups"] = [x if isinstance(x, list) else [] for x in out["id_groups"]]
+    # per pair: the best weight of each group and the evidence list, heaviest first (plain loops:
+    # a pandas apply per pair costs a millisecond each)
+    ids = ids.sort_values(["app_a", "app_b", "weight", "kind", "value"], ascending=[True, True, False, True, True])
+    agg: dict[tuple[int, int], tuple[dict[str, float], list[dict]]] = {}
+    for a, b, kind, grp, value, firms, w in zip(ids["app_a"].tolist(), ids["app_b"].tolist(), ids["kind"].tolist(),
+                                                ids["grp"].tolist(), ids["value"].tolist(), ids["firms"].tolist(),
+                                                ids["weight"].tolist()):
+        best, ev = agg.setdefault((a, b), ({}, []))
+        best.setdefault(grp, w)
+        ev.append({"kind": kind, "value": value, "firms": int(firms), "weight": round(float(w), 2)})
+    plan_sim = dict(zip(zip(plans["app_a"].tolist(), plans["app_b"].tolist()), plans["plan_similarity"].tolist()))
+    keys = sorted(set(agg) | set(plan_sim))
+    none: tuple[dict[str, float], list[dict]] = ({}, [])
+    out = pd.DataFrame({
+        "app_a": pd.Series([k[0] for k in keys], dtype="int64"), "app_b": pd.Series([k[1] for k in keys], dtype="int64"),
+        "id_weight": [float(sum(agg.get(k, none)[0].values())) for k in keys],
+        "id_groups": [sorted(agg.get(k, none)[0]) for k in keys],
+        "ids": [agg.get(k, none)[1] for k in keys],
+        "plan_similarity": [plan_sim.get(k, np.nan) for k in keys]})
     sims = out["plan_similarity"].astype(float)
     has_plan = sims.notna().to_numpy()
     t = dict(con.execute("SELECT application_id, epoch(submitted_at) FROM applications WHERE application_id IN "
@@ -261,10 +279,18 @@ def screen(con: duckdb.DuckDBPyConnection, run_id: str, app_ids: list[int], *, m
     ends = pd.concat([ends, _trace_hits(con, run_id)], ignore_index=True)
     if ends.empty:
         return pd.DataFrame(columns=cols)
-    out = ends.groupby(["application_id", "cluster_id"]).agg(
-        groups=("groups", lambda s: sorted({g for gs in s for g in gs if g != "timing"})),
-        values=("values", lambda s: sorted({v for vs in s for v in vs})),
-        plan_similarity=("plan_similarity", "max")).reset_index()
+    acc: dict[tuple[int, int], tuple[set, set, list]] = {}
+    sims = ends["plan_similarity"] if "plan_similarity" in ends else pd.Series(np.nan, index=ends.index)
+    for app, cid, groups, values, sim in zip(ends["application_id"].tolist(), ends["cluster_id"].tolist(),
+                                             ends["groups"].tolist(), ends["values"].tolist(), sims.tolist()):
+        g, v, s = acc.setdefault((int(app), int(cid)), (set(), set(), []))
+        g.update(x for x in groups if x != "timing")
+        v.update(values)
+        if sim == sim and sim is not None:   # not NaN
+            s.append(sim)
+    out = pd.DataFrame({"application_id": [k[0] for k in acc], "cluster_id": [k[1] for k in acc],
+                        "groups": [sorted(x[0]) for x in acc.values()], "values": [sorted(x[1]) for x in acc.values()],
+                        "plan_similarity": [max(x[2]) if x[2] else np.nan for x in acc.values()]})
     flagged = dict(con.execute("SELECT cluster_id, flagged FROM broker_clusters WHERE run_id = ?", [run_id]).fetchall())
     out["flagged"] = out["cluster_id"].map(flagged).fillna(False).astype(bool)
     out["hold"] = out["flagged"] & (out["groups"].apply(len) >= min_groups)
