@@ -274,7 +274,7 @@ def _verify(sig: np.ndarray, i: np.ndarray, j: np.ndarray, threshold: float, ver
 
 
 def similar_pairs(
-    sig: np.ndarray, *, threshold: float, rows: int = 4, bucket_cap: int = 40, batch: int = 1_000_000,
+    sig: np.ndarray, *, threshold: float, rows: int = 4, bucket_cap: int = 40, batch: int = 200_000,
     owner: np.ndarray | None = None, verify_bins: int = 64, workers: int = 2,
     keep_order: Callable[[int, np.ndarray], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -290,7 +290,8 @@ def similar_pairs(
 
     The loops run compiled (:mod:`analytics.brokers.lsh`), ``workers`` bands at a time.
     ``keep_order(band, rows)`` receives each band's rows in bucket order (int32), the band index
-    that screening later searches (:mod:`analytics.brokers.index`). ``batch`` is unused (kept for callers).
+    that screening later searches (:mod:`analytics.brokers.index`). The final estimates are
+    gathered ``batch`` pairs at a time.
     """
     from analytics.brokers import lsh
 
@@ -312,4 +313,7 @@ def similar_pairs(
         found = list(pool.map(band_pairs, range(sig.shape[1] // rows)))
     i, j = _union([a for a, _, _ in found], [b for _, b, _ in found], n)
     skipped = sum(k for _, _, k in found)
-    return i, j, estimate_jaccard(sig[i], sig[j]) if i.size else np.empty(0), skipped
+    sims = np.empty(i.size)
+    for lo in range(0, i.size, batch):   # in batches: two gathers of bins x 4 bytes per pair (4 GB at 4 M pairs)
+        sims[lo : lo + batch] = estimate_jaccard(sig[i[lo : lo + batch]], sig[j[lo : lo + batch]])
+    return i, j, sims, skipped
