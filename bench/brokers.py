@@ -6,7 +6,9 @@ text step beside datasketch's MinHash + LSH on the same plans.
 Builds ``var/bench/scale<S>.duckdb`` if missing, runs the batch job on it (each run adds one
 broker run to the file, which nothing else benchmarked reads; a private copy would need another
 16 GB of disk at scale 10, beside the copy the job's writer makes), evaluates against
-``truth_broker_rings``, times the auditor page's queries and a rerun of the real page in AppTest. Run one benchmark at a time,
+``truth_broker_rings``, times the auditor page's queries, the screening of the 5,000 latest applications
+against the run's index (analytics.brokers.index, written beside the data file: about 1 GB per
+million plans) and a rerun of the real page in AppTest. Run one benchmark at a time,
 under the lock. Peak RSS is the process's high-water mark, so with several scales run the smallest first.
 """
 from __future__ import annotations
