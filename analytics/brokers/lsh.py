@@ -132,9 +132,10 @@ def verify_buckets(packed: np.ndarray, sig: np.ndarray, band: int, rows: int, id
 def lookup(order: np.ndarray, sig: np.ndarray, band: int, rows: int, idx_bits: int, queries: np.ndarray,
            excluded: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """In a stored band (``order``: rows sorted by packed key), the rows whose exact key equals each
-    (distinct) query's, leaving out ``excluded`` rows: per query the number of such rows (exact, also
-    beyond ``cap``) and, for the queries with at most ``cap`` of them, the (query index, row) pairs.
-    A bucket over the cap is never expanded: common phrases fill buckets of thousands of plans."""
+    (distinct) query's, leaving out ``excluded`` rows: per query the number of such rows (exact up to
+    ``cap``; ``cap + 1`` means more) and, for the queries with at most ``cap`` of them, the (query
+    index, row) pairs. A bucket over the cap is read no further than its first ``cap + 1`` rows:
+    common phrases fill buckets of a million plans, whose signature rows are gigabytes on disk."""
     low = np.uint64((1 << idx_bits) - 1)
     n = order.size
     qi = np.empty(16, dtype=np.int64)
@@ -160,8 +161,9 @@ def lookup(order: np.ndarray, sig: np.ndarray, band: int, rows: int, idx_bits: i
             if (_mix(k) & ~low) != target:
                 break
             if k == queries[q] and not excluded[r]:
-                if c <= cap:
-                    got[c] = r
+                if c == cap + 1:
+                    break         # over the cap: never expanded, and never read further
+                got[c] = r
                 c += 1
             p += 1
         sizes[q] = c
