@@ -155,8 +155,11 @@ def _identifier_links(con: duckdb.DuckDBPyConnection, idx: brokers_index.RunInde
     totals = run.get("stats", {}).get("kind_totals", {})
     total = {}
     for kind, g in nf.groupby("kind"):
-        fresh = np.setdiff1d(g["firm_id"].unique(), np.asarray(idx.kind_firms(str(kind))))
-        total[kind] = int(totals.get(kind, 0)) + int(fresh.size)
+        known = idx.kind_firms(str(kind))          # sorted, distinct: a binary search, not a set operation
+        firms_k = g["firm_id"].unique()
+        pos = np.minimum(np.searchsorted(known, firms_k), max(known.size - 1, 0))
+        seen = (known[pos] == firms_k) if known.size else np.zeros(firms_k.size, dtype=bool)
+        total[kind] = int(totals.get(kind, 0)) + int((~seen).sum())
     vals["total"] = vals["kind"].map(total)
     vals["limit"] = np.minimum(p.df_cap, np.maximum(p.df_cap_floor, p.df_cap_share * vals["total"]))
     # only values whose stored count leaves room under the cap can link; their carriers are stored
