@@ -28,6 +28,7 @@ changes a stored run.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
 import numpy as np
@@ -81,13 +82,17 @@ def _plan_links(con: duckdb.DuckDBPyConnection, idx: brokers_index.RunIndex, p: 
     found_a: list[np.ndarray] = []
     found_b: list[np.ndarray] = []
     found_s: list[np.ndarray] = []
-    for band in range(sig_n.shape[1] // rows):
+    def looked_up(band: int) -> tuple:
         keys, valid = minhash._band_key(sig_n, band, rows)
         q = np.flatnonzero(valid)
+        uk, inv, n_new = np.unique(keys[q], return_inverse=True, return_counts=True)
+        return (q, uk, inv, n_new, *lsh.lookup(order_of(band), sig_h, band, rows, bits, uk, excluded, cap))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:     # the look-ups run compiled without the GIL
+        per_band = list(pool.map(looked_up, range(sig_n.shape[1] // rows)))
+    for q, uk, inv, n_new, ui, hr, n_hist in per_band:
         if not q.size:
             continue
-        uk, inv, n_new = np.unique(keys[q], return_inverse=True, return_counts=True)
-        ui, hr, n_hist = lsh.lookup(order_of(band), sig_h, band, rows, bits, uk, excluded, cap)
         size = n_hist[inv] + n_new[inv]
         ok = (size >= 2) & (size <= cap)
         # new x stored: each new plan with the stored rows of its (distinct) key
