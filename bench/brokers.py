@@ -6,7 +6,9 @@ text step beside datasketch's MinHash + LSH on the same plans.
 Builds ``var/bench/scale<S>.duckdb`` if missing, runs the batch job on it (each run adds one
 broker run to the file, which nothing else benchmarked reads; a private copy would need another
 16 GB of disk at scale 10, beside the copy the job's writer makes), evaluates against
-``truth_broker_rings``, times the auditor page's queries and a rerun of the real page in AppTest. Run one benchmark at a time,
+``truth_broker_rings``, times the auditor page's queries, the screening of the 5,000 latest applications
+against the run's index (analytics.brokers.index, written beside the data file: about 1 GB per
+million plans) and a rerun of the real page in AppTest. Run one benchmark at a time,
 under the lock. Peak RSS is the process's high-water mark, so with several scales run the smallest first.
 """
 from __future__ import annotations
@@ -28,6 +30,7 @@ from analytics.brokers import evaluation as broker_eval
 from analytics.brokers import plots as broker_plots
 from analytics.brokers import views as broker_views
 from analytics.brokers.links import LinkParams
+from bench.harness import write_json
 from data.db import PROJECT_ROOT
 from ui import i18n, names
 
@@ -101,11 +104,19 @@ def detection(db: Path, reruns: int, memory_limit: str = brokers.MEMORY_LIMIT) -
 
 
 def screening(con: duckdb.DuckDBPyConnection, run_id: str, n: int = 5_000) -> dict:
-    """Seconds to screen the ``n`` latest applications (a day's intake) against the stored run."""
+    """Seconds to screen the ``n`` latest applications (a day's intake) against the stored run's
+    index (analytics.brokers.index: no history recomputed, no stored plan text read), and the
+    index's size on disk."""
+    from analytics.brokers import index as brokers_index
+
     apps = [a for (a,) in con.execute("SELECT application_id FROM applications ORDER BY submitted_at DESC LIMIT ?", [n]).fetchall()]
     t = time.perf_counter()
     got = screen.screen(con, run_id, apps)
-    return {"seconds": round(time.perf_counter() - t, 2), "held": int(got.loc[got["hold"], "application_id"].nunique())}
+    seconds = time.perf_counter() - t
+    idx = brokers_index.open_index(brokers_index.db_path_of(con), run_id)
+    size = sum(f.stat().st_size for f in idx.path.iterdir()) if idx is not None else 0
+    return {"seconds": round(seconds, 2), "held": int(got.loc[got["hold"], "application_id"].nunique()),
+            "index_mb": round(size / 2**20)}
 
 
 def page_rerun(db: Path, reruns: int) -> float:
@@ -232,11 +243,13 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=50_000, help="plans for the datasketch comparison")
     ap.add_argument("--reruns", type=int, default=5, help="page reruns (median is printed)")
     ap.add_argument("--skip-text", action="store_true")
+    ap.add_argument("--skip-baseline", action="store_true", help="leave out the simple baseline on the scale's data")
     ap.add_argument("--memory-limit", default=brokers.MEMORY_LIMIT, help="DuckDB's cap in the job's SQL steps")
     ap.add_argument("--outside", type=int, default=40_000,
                     help="firms of the independent generator's set (0: skip it)")
     args = ap.parse_args()
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    figures: dict = {}
     if args.outside:
         outside(args.outside)
     for scale in (float(s) for s in args.scales.split(",") if s):
@@ -245,16 +258,23 @@ def main() -> None:
         res = detection(db, args.reruns, args.memory_limit)
         q = res["quality"]
         print(json.dumps(res, indent=1, default=str, ensure_ascii=False))
+        figures[f"scale{scale:g}"] = res
+        write_json("brokers", figures)
         print(f"\nscale {scale:g}: job {res['seconds']} s, peak RSS {res['peak_rss_mb']} MB "
               f"(DuckDB cap {args.memory_limit} in the SQL steps, {brokers.PLAN_MEMORY_LIMIT} in the plan step)")
         print(f"ring recall {q['recall']:.3f} ({q['rings_found']}/{q['rings']}), precision {q['precision']:.3f} "
               f"({q['correct_flagged']}/{q['flagged_clusters']}), decoys flagged {q['decoy_flag_rate']:.3f} "
               f"({q['decoys_flagged']}/{q['decoy_groups']})")
-        print(f"screening the {5000:,} latest applications against the run: {res['page']['screen_5000']['seconds']} s "
+        print(f"screening the {5000:,} latest applications against the run's index "
+              f"({res['page']['screen_5000']['index_mb']:,} MB beside the data file): {res['page']['screen_5000']['seconds']} s "
               f"({res['page']['screen_5000']['held']} held; target <= 10 s at scale 10)")
+        st = res["stats"]
+        print("steps (s): " + ", ".join(f"{k[2:]} {st[k]}" for k in ("t_plans", "t_signatures", "t_index_plans", "t_lsh",
+              "t_identifiers", "t_index_identifiers", "t_clusters", "t_store") if k in st))
         print(f"top-50 precision: by risk {q['top50_precision_by_risk']:.2f}, by size {q['top50_precision_by_size']:.2f}")
-        with duckdb.connect(str(db), read_only=True) as con:
-            versus_baseline(db, broker_eval.truth(con), q)
+        if not args.skip_baseline:
+            with duckdb.connect(str(db), read_only=True) as con:
+                versus_baseline(db, broker_eval.truth(con), q)
         print(f"page queries (s): {res['page']}; page rerun (AppTest, median) {res['page']['rerun']:.3f} s "
               f"(target <= {RERUN_TARGET_S} s) {'OK' if res['page']['rerun'] <= RERUN_TARGET_S else 'MISSED'}")
         if not args.skip_text:

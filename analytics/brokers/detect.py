@@ -24,6 +24,7 @@ import duckdb
 import pandas as pd
 
 from analytics.brokers import cases, clusters, links, suppressions, weights
+from analytics.brokers import index as brokers_index
 from analytics.brokers.clusters import ClusterParams
 from analytics.brokers.links import LinkParams
 from data import export
@@ -99,20 +100,22 @@ def seed_sets(con: duckdb.DuckDBPyConnection, confirmed: list[tuple[str, int]]) 
 
 def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: LinkParams = LinkParams(),
            cluster_params: ClusterParams = ClusterParams(), progress: Progress = lambda _: None,
-           chunk: int = 200_000, memory_limit: str | None = None, seeds: list[list[int]] | None = None) -> Detection:
+           chunk: int = 200_000, memory_limit: str | None = None, seeds: list[list[int]] | None = None,
+           index: brokers_index.Writer | None = None) -> Detection:
     """Run detection on an open data connection (read-only use) with the given suppression list.
 
     ``chunk`` bounds how many plans are read and hashed at once; it never changes the result.
     ``memory_limit`` (when given) caps DuckDB in the SQL steps; the plan step runs under
     :data:`PLAN_MEMORY_LIMIT`, as Python's signatures are the memory then. ``seeds``: the
     applications of confirmed cases (:func:`seed_sets`), from which m is counted when they hold
-    enough pairs (:func:`analytics.brokers.weights.estimate`)."""
+    enough pairs (:func:`analytics.brokers.weights.estimate`). With ``index``, what screening
+    needs later is written beside the data file (:mod:`analytics.brokers.index`)."""
     stats: dict = {}
     t0 = time.perf_counter()
     templates = supp.loc[supp["kind"] == "plan", "value"].tolist() if len(supp) else []
     if memory_limit:
         con.execute(f"SET memory_limit = '{PLAN_MEMORY_LIMIT}'")
-    pl, plan_stats = links.plan_pairs(con, templates, link_params, chunk=chunk)
+    pl, plan_stats = links.plan_pairs(con, templates, link_params, chunk=chunk, index=index)
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
     stats.update(plan_stats)
@@ -124,6 +127,10 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     stats["timing_weight"] = round(links.timing_weight(chance, link_params), 2)
     links.value_frequencies(con, supp)
     stats["kind_totals"] = dict(con.execute("SELECT kind, total FROM _tot").fetchall())  # for why-linked views
+    if index is not None:
+        ti = time.perf_counter()
+        index.identifiers(con, link_params.df_cap)
+        stats["t_index_identifiers"] = round(time.perf_counter() - ti, 2)
     stats["identifier_pairs"] = len(links.identifier_pairs(con, link_params, pl, chance=chance))
     stats["t_identifiers"] = round(time.perf_counter() - t1, 2)
     progress(f"identifiers: {stats['identifier_pairs']:,} shared-value pairs ({stats['t_identifiers']} s)")
@@ -143,7 +150,8 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     for _ in range(2):  # twice: a member attached in the first pass may carry another member's trace
         assignment = links.attach_by_traces(con, assignment, min_firms=cluster_params.trace_firms,
                                             min_share=cluster_params.trace_share, weak_kinds=link_params.weak_kinds)
-        assignment = clusters.attach_by_links(assignment, links.touching(con, assignment), min_firms=cluster_params.trace_firms)
+        assignment = clusters.attach_by_links(assignment, links.touching(con, assignment, evidence=False),
+                                              min_firms=cluster_params.trace_firms)
     near = links.touching(con, assignment)  # the only links Python holds: those of clustered applications
     assignment = clusters.merge_linked(assignment, near)
     assignment = clusters.split_blocks(assignment, near, household, min_households=cluster_params.min_firms)
@@ -158,6 +166,8 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     in_cluster = near[near["strong"] & near["cluster_id"].notna()]
     traces = links.cluster_traces(con, assignment, alpha=link_params.trace_alpha, min_firms=cluster_params.trace_firms)
     stats["cluster_traces"] = int(traces[["cluster_id", "kind", "value"]].drop_duplicates().shape[0])
+    if index is not None:
+        index.traces(con, traces)
     cl = clusters.risk(members, in_cluster, cluster_params, household, traces) if len(members) else pd.DataFrame(
         columns=["cluster_id", "size", "n_firms", "risk", "flagged", "reasons"])
     stats.update(links=len(all_links), strong_links=len(st["app_a"]), clusters=len(cl),
@@ -233,18 +243,26 @@ def run(db_path: Path | str, *, out: Path | None = None, link_params: LinkParams
     params = {"links": link_params.to_json(), "clusters": cluster_params.to_json(), "suppressions": len(supp),
               "suppressed_identifiers": ids[["kind", "value"]].values.tolist() if len(ids) else []}
     confirmed = cases.confirmed_clusters(db_path)
-    with connect_read_only(db_path) as con:
-        version = get_meta(con).get("data_version")
-        seeds = seed_sets(con, confirmed)
-        if seeds:
-            progress(f"weights: {len(seeds)} confirmed cases as the labelled seed set")
-        det = detect(con, supp, link_params=link_params, cluster_params=cluster_params, progress=progress,
-                     memory_limit=memory_limit, seeds=seeds)
-    with writer(db_path) as con:
-        if get_meta(con).get("data_version") != version:
-            raise RuntimeError(f"{db_path} was replaced while the detection ran (an import or a rebuild): "
-                               "nothing was stored; run the job again")
-        store(con, det, run_id=run_id, params=params, link_params=link_params)
+    idx = brokers_index.Writer(db_path, run_id)
+    try:
+        with connect_read_only(db_path) as con:
+            version = get_meta(con).get("data_version")
+            seeds = seed_sets(con, confirmed)
+            if seeds:
+                progress(f"weights: {len(seeds)} confirmed cases as the labelled seed set")
+            det = detect(con, supp, link_params=link_params, cluster_params=cluster_params, progress=progress,
+                         memory_limit=memory_limit, seeds=seeds, index=idx)
+        t = time.perf_counter()
+        with writer(db_path, summaries=False) as con:
+            if get_meta(con).get("data_version") != version:
+                raise RuntimeError(f"{db_path} was replaced while the detection ran (an import or a rebuild): "
+                                   "nothing was stored; run the job again")
+            store(con, det, run_id=run_id, params=params, link_params=link_params)
+        idx.commit()   # after the run is stored: a run that fails leaves no index
+        det.stats["t_store"] = round(time.perf_counter() - t, 2)
+        progress(f"stored run {run_id} and its screening index ({det.stats['t_store']} s)")
+    finally:
+        idx.discard()
     if out is not None:
         write_csv(det, out)
     return run_id, det

@@ -17,6 +17,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from analytics.brokers import index as brokers_index
 from analytics.brokers import links, minhash
 from analytics.brokers.links import GROUPS, LinkParams
 from data import access, privacy
@@ -46,22 +47,40 @@ def _params(con: duckdb.DuckDBPyConnection, run_id: str) -> LinkParams:
     return LinkParams(**values)
 
 
+def _shared_values(con: duckdb.DuckDBPyConnection, run_id: str, app_a: int, app_b: int) -> pd.DataFrame:
+    """The values two applications share with the number of firms using each (kind, value, firms).
+
+    Firms per value come from the run's stored frequencies (:mod:`analytics.brokers.index`: the
+    counts the run weighed the links with); only a value the run did not count (suppressed, or a
+    representative's own name) and a run without an index fall back to counting in the data, a
+    scan of every fingerprint (seconds at national scale)."""
+    shared = con.execute("""
+        SELECT kind, value, hash(kind, value) AS h FROM (
+            SELECT kind::VARCHAR AS kind, value FROM app_fingerprints WHERE application_id = ?
+            INTERSECT SELECT kind::VARCHAR, value FROM app_fingerprints WHERE application_id = ?)
+    """, [app_a, app_b]).df()
+    idx = brokers_index.open_index(brokers_index.db_path_of(con), run_id)
+    shared["firms"] = idx.value_firms(shared["h"].to_numpy(np.uint64)) if idx is not None and len(shared) else 0
+    missing = shared[shared["firms"] == 0]
+    if len(missing):
+        con.register("_why_missing", missing[["kind", "value"]])
+        counted = dict(((k, v), n) for k, v, n in con.execute("""
+            SELECT f.kind::VARCHAR AS kind, f.value, count(DISTINCT a.firm_id)
+            FROM app_fingerprints f JOIN applications a USING (application_id)
+            SEMI JOIN _why_missing m ON m.kind = f.kind::VARCHAR AND m.value = f.value GROUP BY ALL
+        """).fetchall())
+        shared.loc[missing.index, "firms"] = [counted.get((k, v), 0) for k, v in zip(missing["kind"], missing["value"])]
+    shared["firms"] = shared["firms"].astype(np.int64)
+    return shared.drop(columns="h").sort_values(["firms", "kind", "value"]).reset_index(drop=True)
+
+
 def why_linked(con: duckdb.DuckDBPyConnection, run_id: str, app_a: int, app_b: int, *, role: str) -> WhyLinked:
     """Every shared identifier of two applications with its rarity and weight, plans and time gap."""
     access.require(role, "brokers")
     p = _params(con, run_id)
     run = json.loads(con.execute("SELECT params FROM broker_runs WHERE run_id = ?", [run_id]).fetchall()[0][0])
     stats, suppressed = run.get("stats", {}), {tuple(x) for x in run.get("suppressed_identifiers", [])}
-    shared = con.execute("""
-        WITH s AS (
-            SELECT kind::VARCHAR AS kind, value FROM app_fingerprints WHERE application_id = ?
-            INTERSECT SELECT kind::VARCHAR, value FROM app_fingerprints WHERE application_id = ?
-        )
-        SELECT s.kind, s.value, count(DISTINCT a.firm_id) AS firms
-        FROM s JOIN app_fingerprints f ON f.kind::VARCHAR = s.kind AND f.value = s.value
-        JOIN applications a USING (application_id)
-        GROUP BY ALL ORDER BY firms
-    """, [app_a, app_b]).df()
+    shared = _shared_values(con, run_id, app_a, app_b)
     # firms per kind as the run counted them (a full scan per view would cost seconds at scale)
     shared["total"] = shared["kind"].map(stats.get("kind_totals", {})).fillna(shared["firms"]).astype(float)
     rows = con.execute("""SELECT a.application_id, a.firm_id, a.submitted_at, coalesce(p.plan_text, '') AS plan_text

@@ -28,6 +28,7 @@ import math
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -287,12 +288,17 @@ def plan_signatures(con: duckdb.DuckDBPyConnection, params: LinkParams, *, chunk
     return apps[:lo], firms[:lo], sig[:lo]
 
 
-def template_copies(sig: np.ndarray, templates: list[str], params: LinkParams, step: int = 1_000_000) -> np.ndarray:
-    """Boolean mask of plans whose estimated similarity to any suppressed template reaches the threshold."""
+def template_signatures(templates: list[str], params: LinkParams) -> np.ndarray:
+    return minhash.signatures(templates, bins=params.bins, k=params.shingle_k, seed=params.seed) if templates else \
+        np.empty((0, params.bins), dtype=np.uint32)
+
+
+def template_copies(sig: np.ndarray, templates: list[str] | np.ndarray, params: LinkParams, step: int = 1_000_000,
+                    ) -> np.ndarray:
+    """Boolean mask of plans whose estimated similarity to any suppressed template (texts, or their
+    signatures) reaches the threshold."""
     mask = np.zeros(sig.shape[0], dtype=bool)
-    if not templates:
-        return mask
-    tsig = minhash.signatures(templates, bins=params.bins, k=params.shingle_k, seed=params.seed)
+    tsig = templates if isinstance(templates, np.ndarray) else template_signatures(templates, params)
     for lo in range(0, sig.shape[0], step):  # in blocks: each comparison makes bins bytes per plan
         block = sig[lo : lo + step]
         for row in tsig:
@@ -300,26 +306,41 @@ def template_copies(sig: np.ndarray, templates: list[str], params: LinkParams, s
     return mask
 
 
+def bucket_cap(params: LinkParams, plans: int) -> int:
+    """The LSH bucket cap for this many plans (it grows with the data, see LinkParams.bucket_share)."""
+    return max(params.bucket_cap, round(params.bucket_share * plans))
+
+
 def plan_pairs(con: duckdb.DuckDBPyConnection, templates: list[str], params: LinkParams, *,
-               chunk: int = 200_000) -> tuple[pd.DataFrame, dict]:
+               chunk: int = 200_000, index: Any = None) -> tuple[pd.DataFrame, dict]:
     """Pairs of applications of different firms with near-duplicate plans: (app_a, app_b, plan_similarity).
 
     Memory is the signatures (bins x 4 bytes per plan) plus one chunk of texts (see :func:`plan_signatures`).
+    With ``index`` (an :class:`analytics.brokers.index.Writer`) the signatures and each LSH band's
+    bucket order are kept for screening.
     """
+    from analytics.brokers import lsh
+
     t0 = time.perf_counter()
     apps, firms, sig = plan_signatures(con, params, chunk=chunk)
     t_sig = time.perf_counter() - t0
-    copies = template_copies(sig, templates, params)
+    tsig = template_signatures(templates, params)
+    copies = template_copies(sig, tsig, params)
     # Public-template copies get an all-empty signature: they can never share a bucket.
     sig[copies] = minhash.EMPTY
-    cap = max(params.bucket_cap, round(params.bucket_share * len(apps)))
+    cap = bucket_cap(params, len(apps))
+    if index is not None:
+        index.plans(apps, firms, sig, tsig, rows=params.band_rows, idx_bits=lsh.idx_bits(len(apps)))
+    t_lsh = time.perf_counter()
     i, j, sims, skipped = minhash.similar_pairs(
-        sig, threshold=params.plan_threshold, rows=params.band_rows, bucket_cap=cap, owner=firms)
+        sig, threshold=params.plan_threshold, rows=params.band_rows, bucket_cap=cap, owner=firms,
+        keep_order=index.band if index is not None else None)
     del sig
     a, b = apps[i], apps[j]
     out = pd.DataFrame({"app_a": np.minimum(a, b), "app_b": np.maximum(a, b), "plan_similarity": sims})
     stats = {"plans": len(apps), "template_copies": int(copies.sum()), "bucket_cap": cap, "skipped_buckets": skipped,
-             "plan_pairs": len(out), "t_signatures": round(t_sig, 2), "t_lsh": round(time.perf_counter() - t0 - t_sig, 2)}
+             "plan_pairs": len(out), "t_signatures": round(t_sig, 2), "t_lsh": round(time.perf_counter() - t_lsh, 2),
+             "t_index_plans": round(t_lsh - t0 - t_sig, 2)}
     return out, stats
 
 
@@ -465,18 +486,22 @@ def related_firms(con: duckdb.DuckDBPyConnection, params: LinkParams) -> pd.Data
     return pd.DataFrame(rows, columns=["firm_id", "household", "basis"])
 
 
-def touching(con: duckdb.DuckDBPyConnection, apps: Iterable[int]) -> pd.DataFrame:
+def touching(con: duckdb.DuckDBPyConnection, apps: Iterable[int], *, evidence: bool = True) -> pd.DataFrame:
     """The links of ``_links`` with at least one end in ``apps`` (clustered applications), each
     with ``ids``: its shared identifiers as {kind, value, firms, weight, trace} dicts, rarest
-    (heaviest) first (the plan is its own column)."""
+    (heaviest) first (the plan is its own column). ``evidence=False`` leaves ``ids`` out: building
+    those lists is most of the cost, and attaching members needs only the links themselves."""
     con.register("_touch", pd.DataFrame({"application_id": pd.Series(list(apps), dtype="int64")}))
-    return con.execute("""
-        WITH near AS (
+    near = """
             SELECT * FROM _links WHERE app_a IN (SELECT application_id FROM _touch)
-                                    OR app_b IN (SELECT application_id FROM _touch)
+                                    OR app_b IN (SELECT application_id FROM _touch)"""
+    if not evidence:
+        return con.execute(near + " ORDER BY app_a, app_b").df()
+    return con.execute(f"""
+        WITH near AS ({near}
         ), ev AS (
             SELECT app_a, app_b,
-                   list({'kind': kind, 'value': value, 'firms': firms, 'weight': round(weight, 2), 'trace': trace}
+                   list({{'kind': kind, 'value': value, 'firms': firms, 'weight': round(weight, 2), 'trace': trace}}
                         ORDER BY weight DESC, kind, value) AS ids
             FROM _ids SEMI JOIN near USING (app_a, app_b) GROUP BY ALL
         )

@@ -17,7 +17,7 @@ Candidates are then verified on the whole signature.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -139,6 +139,15 @@ def _densify(sig: np.ndarray) -> np.ndarray:
 
 
 def _chunk_signatures(texts: Sequence[str], bins: int, k: int, seed: int) -> np.ndarray:
+    """One chunk's signatures, compiled (:func:`analytics.brokers.lsh.chunk_signatures`)."""
+    from analytics.brokers import lsh
+
+    codes, lengths = _normalised_codes(texts)
+    return lsh.chunk_signatures(np.ascontiguousarray(codes), lengths, bins, k, seed)
+
+
+def _chunk_signatures_numpy(texts: Sequence[str], bins: int, k: int, seed: int) -> np.ndarray:
+    """The numpy reference of :func:`_chunk_signatures` (the same values)."""
     h, doc = _chunk_hashes(texts, k, seed)
     bits = bins.bit_length() - 1
     out = np.full(len(texts) * bins, EMPTY, dtype=np.uint32)
@@ -171,16 +180,20 @@ def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> np.ndarray:
     return ((a == b) & (a != EMPTY)).mean(axis=1)
 
 
-def _band_key(sig: np.ndarray, band: int, rows: int) -> np.ndarray:
-    """(n,) uint64 bucket keys of one band; 0 where the band has an empty bin (such bands never match).
+def _band_key(sig: np.ndarray, band: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n,) uint64 bucket keys of one band and whether the band has no empty bin (only such bands
+    ever match). With two rows the key is the two minima side by side (exact: equal keys are equal
+    bands); with other row counts a splitmix64 chain over them (collisions at 2^-64).
     One band at a time: all bands at once would be 8 bytes x bands per text (5 GB at 10 M texts)."""
     block = sig[:, band * rows : (band + 1) * rows]
-    key = np.full(sig.shape[0], _mix(np.array([band + 1], dtype=np.uint64))[0], dtype=np.uint64)
-    for r in range(rows):
-        key = _mix(key ^ block[:, r].astype(np.uint64))
-    key[key == 0] = 1
-    key[(block == EMPTY).any(axis=1)] = 0
-    return key
+    valid = ~(block == EMPTY).any(axis=1)
+    if rows == 2:
+        key = (block[:, 0].astype(np.uint64) << np.uint64(32)) | block[:, 1].astype(np.uint64)
+    else:
+        key = np.full(sig.shape[0], _mix(np.array([band + 1], dtype=np.uint64))[0], dtype=np.uint64)
+        for r in range(rows):
+            key = _mix(key ^ block[:, r].astype(np.uint64))
+    return key, valid
 
 
 def _pairs_in_runs(order: np.ndarray, run_start: np.ndarray, run_len: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -201,17 +214,21 @@ def _pairs_in_runs(order: np.ndarray, run_start: np.ndarray, run_len: np.ndarray
 def _band_pairs(sig: np.ndarray, rows: int, bucket_cap: int, owner: np.ndarray | None,
                 ) -> Iterator[tuple[np.ndarray, np.ndarray, int]]:
     """Per LSH band: the pairs (i < j) sharing one of its buckets of at most ``bucket_cap`` texts,
-    and how many over-full buckets it skipped. With ``owner``, pairs of one owner are dropped."""
-    n, bins = sig.shape
+    and how many over-full buckets it skipped. With ``owner``, pairs of one owner are dropped.
+    (The numpy reference of :func:`similar_pairs`, which does the same in compiled code.)"""
+    bins = sig.shape[1]
     for band in range(bins // rows):
-        col = _band_key(sig, band, rows)
-        order = np.argsort(col, kind="stable")
-        sorted_keys = col[order]
+        col, valid_row = _band_key(sig, band, rows)
+        rows_in = np.flatnonzero(valid_row)
+        col = col[rows_in]
+        order = rows_in[np.argsort(col, kind="stable")]
+        sorted_keys = np.sort(col)
         del col
+        m = sorted_keys.size
         boundary = np.flatnonzero(np.diff(sorted_keys)) + 1
-        run_start = np.concatenate(([0], boundary))
-        run_len = np.diff(np.concatenate((run_start, [n])))
-        valid = (run_len >= 2) & (sorted_keys[run_start] != 0)
+        run_start = np.concatenate(([0], boundary)) if m else np.empty(0, np.int64)
+        run_len = np.diff(np.concatenate((run_start, [m])))
+        valid = run_len >= 2
         keep = valid & (run_len <= bucket_cap)
         a, b = _pairs_in_runs(order, run_start[keep], run_len[keep])
         if owner is not None:
@@ -257,25 +274,46 @@ def _verify(sig: np.ndarray, i: np.ndarray, j: np.ndarray, threshold: float, ver
 
 
 def similar_pairs(
-    sig: np.ndarray, *, threshold: float, rows: int = 4, bucket_cap: int = 40, batch: int = 1_000_000,
-    owner: np.ndarray | None = None, verify_bins: int = 64,
+    sig: np.ndarray, *, threshold: float, rows: int = 4, bucket_cap: int = 40, batch: int = 200_000,
+    owner: np.ndarray | None = None, verify_bins: int = 64, workers: int = 2,
+    keep_order: Callable[[int, np.ndarray], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """LSH candidates verified on the whole signature: (i < j unique, estimated Jaccard, skipped buckets).
 
     Candidates are verified band by band and only the similar pairs are kept: almost all
     candidates are chance collisions in one band, and holding them all until the union would be
     16 bytes each (hundreds of millions at 10 M texts). A pair found in several bands is verified
-    each time, with the same result, so this equals verifying :func:`lsh_candidates`.
+    each time, with the same result, so this equals verifying :func:`lsh_candidates` (two stages:
+    the first ``verify_bins`` bins at 0.6 x ``threshold``, then all bins at ``threshold``).
     With ``owner`` (e.g. the firm of each text), pairs of one owner are dropped before verifying:
     a firm re-using its own plan is not evidence, and such pairs are most of the candidates.
+
+    The loops run compiled (:mod:`analytics.brokers.lsh`), ``workers`` bands at a time.
+    ``keep_order(band, rows)`` receives each band's rows in bucket order (int32), the band index
+    that screening later searches (:mod:`analytics.brokers.index`). The final estimates are
+    gathered ``batch`` pairs at a time.
     """
-    if sig.shape[0] < 2:
+    from analytics.brokers import lsh
+
+    n = sig.shape[0]
+    if n < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0), 0
-    found_i, found_j, skipped = [], [], 0
-    for a, b, k in _band_pairs(sig, rows, bucket_cap, owner):
-        a, b, _ = _verify(sig, a, b, threshold, verify_bins, batch)
-        found_i.append(a)
-        found_j.append(b)
-        skipped += k
-    i, j = _union(found_i, found_j, sig.shape[0])
-    return i, j, estimate_jaccard(sig[i], sig[j]) if i.size else np.empty(0), skipped
+    sig = np.ascontiguousarray(sig)
+    bits = lsh.idx_bits(n)
+    own = np.zeros(n, dtype=np.int64) if owner is None else np.ascontiguousarray(owner, dtype=np.int64)
+
+    def band_pairs(band: int) -> tuple[np.ndarray, np.ndarray, int]:
+        packed = lsh.band_sorted(sig, band, rows, bits)
+        if keep_order is not None:
+            keep_order(band, (packed & np.uint64((1 << bits) - 1)).astype(np.int32))
+        return lsh.verify_buckets(packed, sig, band, rows, bits, bucket_cap, own, owner is not None,
+                                  threshold * 0.6, threshold, verify_bins)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        found = list(pool.map(band_pairs, range(sig.shape[1] // rows)))
+    i, j = _union([a for a, _, _ in found], [b for _, b, _ in found], n)
+    skipped = sum(k for _, _, k in found)
+    sims = np.empty(i.size)
+    for lo in range(0, i.size, batch):   # in batches: two gathers of bins x 4 bytes per pair (4 GB at 4 M pairs)
+        sims[lo : lo + batch] = estimate_jaccard(sig[i[lo : lo + batch]], sig[j[lo : lo + batch]])
+    return i, j, sims, skipped

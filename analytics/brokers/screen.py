@@ -1,92 +1,305 @@
-"""Screening at submission time: new applications against a stored detection run, without
-recomputing the history.
+"""Screening at submission time: a day's new applications against everything a stored run indexed,
+without recomputing the history.
 
-A day's applications are compared only with the members of the run's clusters: their shared
-identifiers (a value's rarity read from the data for those values alone) and their plans (MinHash
-signatures of the flagged clusters' plans, computed once per call, a few thousand texts). An
-application is **held** when it shares at least ``min_groups`` independent evidence groups with the
-members of one flagged cluster: the broker's phone and its template, its account and its writer.
-The held list is for a person to look at before selection; it never changes a stored run.
+The run keeps an index beside the data file (:mod:`analytics.brokers.index`): every plan's MinHash
+signature with each LSH band's buckets, and every identifier value's document frequency with its
+carriers. :func:`links_for` finds the links a full re-run would make for the new applications:
+
+* **plans**: the new plans are hashed (their texts are the only ones read), looked up band by
+  band in the stored buckets, subject to the same bucket cap (counted over history and new plans)
+  and the same two-stage verification as :func:`analytics.brokers.minhash.similar_pairs`;
+* **identifiers**: a value's firms are the run's count plus the new firms that carry it; values
+  under the run's DF cap link the new application with every stored carrier of another firm, with
+  the run's rarity weight (names, as in the run, only when rare or beside other evidence; the
+  run's name bursts and traces need the whole calendar and are not recomputed here);
+* each link is weighed and called strong as the run does (groups, weights, timing, the learned
+  single-value weight).
+
+Beside the links, a new application that carries one of a cluster's *traces* (a value on more of
+its firms than chance, :func:`analytics.brokers.links.cluster_traces`, kept with the run: the
+broker's writer, whose name is too common to link any pair) shares that evidence with the cluster.
+
+:func:`screen` turns those links into one row per (new application, cluster of the run): an
+application is **held** when its links share at least ``min_groups`` independent evidence groups
+(not timing; from its links or the cluster's traces) with the members of one flagged cluster: the broker's phone and its template, its
+account and its writer. The held list is for a person to look at before selection; it never
+changes a stored run.
 """
 from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from analytics.brokers import minhash
+from analytics.brokers import index as brokers_index
+from analytics.brokers import links, lsh, minhash
 from analytics.brokers.links import GROUPS, LinkParams
 
+LINK_COLUMNS = ["app_a", "app_b", "weight", "groups", "plan_similarity", "time_gap_hours", "strong", "ids"]
 
-def screen(con: duckdb.DuckDBPyConnection, run_id: str, app_ids: list[int], *, params: LinkParams = LinkParams(),
-           min_groups: int = 2) -> pd.DataFrame:
-    """One row per (new application, cluster) it touches: application_id, cluster_id, flagged,
-    groups (shared evidence groups), values (shared identifiers), plan_similarity, hold.
-    Applications already in the run are compared with the cluster's *other* members."""
-    con.register("_new", pd.DataFrame({"application_id": pd.Series(app_ids, dtype="int64")}))
-    con.register("_grp", pd.DataFrame({"kind": list(GROUPS), "grp": list(GROUPS.values())}))
-    ids = con.execute("""
-        WITH nf AS (
-            SELECT f.application_id, a.firm_id, f.kind::VARCHAR AS kind, f.value
-            FROM app_fingerprints f JOIN _new USING (application_id) JOIN applications a USING (application_id)
-        ), mem AS (
-            SELECT m.cluster_id, m.application_id, a.firm_id FROM broker_cluster_members m
-            JOIN applications a USING (application_id) WHERE m.run_id = $run
-        ), hit AS (
-            SELECT nf.application_id, mem.cluster_id, nf.kind, nf.value, count(DISTINCT mem.firm_id) AS member_firms
-            FROM nf JOIN app_fingerprints f ON f.kind::VARCHAR = nf.kind AND f.value = nf.value
-            JOIN mem ON mem.application_id = f.application_id AND mem.application_id <> nf.application_id
-                    AND mem.firm_id <> nf.firm_id
-            GROUP BY ALL
-        ), df AS (    -- rarity of the shared values only (no pass over every value)
-            SELECT f.kind::VARCHAR AS kind, f.value, count(DISTINCT a.firm_id) AS firms
-            FROM app_fingerprints f JOIN applications a USING (application_id)
-            SEMI JOIN (SELECT DISTINCT kind, value FROM hit) h ON h.kind = f.kind::VARCHAR AND h.value = f.value
-            GROUP BY ALL
-        )
-        SELECT hit.*, df.firms, g.grp FROM hit JOIN df USING (kind, value) JOIN _grp g USING (kind)
-        -- a rare value, or one most of the cluster carries (the broker's writer on many members)
-        WHERE (df.firms <= $cap AND NOT list_contains($weak, hit.kind)) OR hit.member_firms >= $trace
-    """, {"run": run_id, "cap": params.df_cap, "weak": list(params.weak_kinds), "trace": params.trace_firms}).df()
-    plans = _plan_hits(con, run_id, app_ids, params)
-    rows = pd.concat([
-        ids.groupby(["application_id", "cluster_id"]).agg(
-            groups=("grp", lambda s: sorted(set(s))),
-            values=("value", lambda s: sorted(set(s)))).reset_index(),
-        plans.assign(groups=[["plan"]] * len(plans), values=[[]] * len(plans)),
-    ], ignore_index=True)
-    cols = ["application_id", "cluster_id", "flagged", "groups", "values", "plan_similarity", "hold"]
-    if rows.empty:
+
+def _run(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[LinkParams, dict]:
+    from analytics.brokers.evidence import _params
+
+    rows = con.execute("SELECT params FROM broker_runs WHERE run_id = ?", [run_id]).fetchall()
+    if not rows:
+        raise LookupError(f"no broker run {run_id}")
+    return _params(con, run_id), json.loads(rows[0][0])
+
+
+def open_run_index(con: duckdb.DuckDBPyConnection, run_id: str) -> brokers_index.RunIndex:
+    idx = brokers_index.open_index(brokers_index.db_path_of(con), run_id)
+    if idx is None:
+        raise LookupError(f"run {run_id} has no screening index beside the data file (an older run, or a copied "
+                          "file): run broker detection again")
+    return idx
+
+
+def _plan_links(con: duckdb.DuckDBPyConnection, idx: brokers_index.RunIndex, p: LinkParams,
+                verify_bins: int = 64) -> pd.DataFrame:
+    """(app_a, app_b, plan_similarity) of the new plans (``_new``) as a full re-run would pair them."""
+    new = con.execute("""SELECT p.application_id, a.firm_id, p.plan_text FROM business_plans p
+                         JOIN _new USING (application_id) JOIN applications a USING (application_id)
+                         ORDER BY p.application_id""").df()
+    cols = ["app_a", "app_b", "plan_similarity"]
+    if new.empty or idx.meta.get("plans") is None:
         return pd.DataFrame(columns=cols)
-    out = rows.groupby(["application_id", "cluster_id"]).agg(
-        groups=("groups", lambda s: sorted({g for gs in s for g in gs})),
-        values=("values", lambda s: sorted({v for vs in s for v in vs})),
-        plan_similarity=("plan_similarity", "max")).reset_index()
+    sig_n = minhash.signatures(new["plan_text"].tolist(), bins=p.bins, k=p.shingle_k, seed=p.seed)
+    sig_n[links.template_copies(sig_n, np.asarray(idx.load("template_sig")), p)] = minhash.EMPTY
+    apps_n, firms_n = new["application_id"].to_numpy(np.int64), new["firm_id"].to_numpy(np.int64)
+    apps_h, firms_h, sig_h = idx.load("plan_apps"), idx.load("plan_firms"), idx.load("plan_sig")
+    excluded = np.isin(apps_h, apps_n)          # new applications the run already hashed count once
+
+    def order_of(band: int) -> np.ndarray:
+        return np.asarray(idx.band(band))
+
+    cap = links.bucket_cap(p, int(apps_h.size - excluded.sum() + apps_n.size))
+    rows, bits = int(idx.meta["rows"]), int(idx.meta["idx_bits"])
+    vb = min(verify_bins, sig_n.shape[1])
+    found_a: list[np.ndarray] = []
+    found_b: list[np.ndarray] = []
+    found_s: list[np.ndarray] = []
+    def looked_up(band: int) -> tuple:
+        keys, valid = minhash._band_key(sig_n, band, rows)
+        q = np.flatnonzero(valid)
+        uk, inv, n_new = np.unique(keys[q], return_inverse=True, return_counts=True)
+        return (q, uk, inv, n_new, *lsh.lookup(order_of(band), sig_h, band, rows, bits, uk, excluded, cap))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:     # the look-ups run compiled without the GIL
+        per_band = list(pool.map(looked_up, range(sig_n.shape[1] // rows)))
+    for q, uk, inv, n_new, ui, hr, n_hist in per_band:
+        if not q.size:
+            continue
+        size = n_hist[inv] + n_new[inv]
+        ok = (size >= 2) & (size <= cap)
+        # new x stored: each new plan with the stored rows of its (distinct) key
+        by_key = np.argsort(ui, kind="stable")
+        ui, hr = ui[by_key], hr[by_key]
+        first = np.searchsorted(ui, np.arange(uk.size))
+        cnt = np.bincount(ui, minlength=uk.size)
+        qn = np.flatnonzero(ok & (cnt[inv] > 0))                 # query positions with stored partners
+        reps = cnt[inv[qn]]
+        qi = np.repeat(qn, reps)
+        hr = hr[np.repeat(first[inv[qn]], reps) + (np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps))]
+        sel = firms_n[q[qi]] != firms_h[hr]
+        a_new, b_hist = q[qi[sel]], hr[sel]
+        # new x new (within one bucket of this band)
+        order = np.argsort(inv, kind="stable")
+        starts = np.flatnonzero(np.r_[True, inv[order][1:] != inv[order][:-1]])
+        lens = np.diff(np.r_[starts, order.size])
+        okb = ok[order[starts]] & (lens >= 2)
+        na, nb = minhash._pairs_in_runs(q[order], starts[okb], lens[okb])
+        other = firms_n[na] != firms_n[nb]
+        na, nb = na[other], nb[other]
+        for xa, other_sig, other_apps in ((a_new, np.asarray(sig_h[b_hist]), np.asarray(apps_h[b_hist])),
+                                          (na, sig_n[nb], apps_n[nb])):
+            if not xa.size:
+                continue
+            a_sig = sig_n[xa]    # the same two stages as minhash.similar_pairs
+            near = minhash.estimate_jaccard(a_sig[:, :vb], other_sig[:, :vb]) >= p.plan_threshold * 0.6
+            sims = minhash.estimate_jaccard(a_sig[near], other_sig[near])
+            good = sims >= p.plan_threshold
+            found_a.append(apps_n[xa][near][good])
+            found_b.append(other_apps[near][good])
+            found_s.append(sims[good])      # all bins: the similarity a full run reports
+    if not found_a:
+        return pd.DataFrame(columns=cols)
+    a, b = np.concatenate(found_a), np.concatenate(found_b)
+    out = pd.DataFrame({"app_a": np.minimum(a, b), "app_b": np.maximum(a, b), "plan_similarity": np.concatenate(found_s)})
+    return out.drop_duplicates(["app_a", "app_b"]).reset_index(drop=True)
+
+
+def _identifier_links(con: duckdb.DuckDBPyConnection, idx: brokers_index.RunIndex, p: LinkParams, run: dict,
+                      ) -> pd.DataFrame:
+    """One row per (pair with a new application, shared value) under the DF cap, as the run weighs it:
+    app_a, app_b, kind, grp, value, firms, weight (names not yet filtered, see :func:`links_for`)."""
+    supp = run.get("suppressed_identifiers", [])
+    con.register("_supp_s", pd.DataFrame(supp, columns=["kind", "value"]) if supp else
+                 pd.DataFrame({"kind": ["-"], "value": ["-"]}))
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _new_fp AS   -- the new applications' values as the run's _fp keeps them
+        SELECT DISTINCT f.application_id, a.firm_id, f.kind::VARCHAR AS kind, f.value,
+               hash(f.kind::VARCHAR, f.value) AS h   -- as index.VALUE_HASH over the run's _fp
+        FROM app_fingerprints f JOIN _new USING (application_id) JOIN applications a USING (application_id)
+        JOIN firms fi USING (firm_id)
+        ANTI JOIN _supp_s s ON s.kind = f.kind::VARCHAR AND s.value = f.value
+        WHERE NOT (f.kind = 'doc_author' AND f.value = coalesce(fi.ceo_name, ''))
+    """)
+    nf = con.execute("SELECT * FROM _new_fp").df()
+    cols = ["app_a", "app_b", "kind", "grp", "value", "firms", "weight"]
+    if nf.empty:
+        return pd.DataFrame(columns=cols)
+    nf["h"] = nf["h"].astype(np.uint64)
+    vals = nf[["kind", "value", "h"]].drop_duplicates("h").reset_index(drop=True)
+    hs = vals["h"].to_numpy(np.uint64)
+    vals["hist_firms"] = idx.value_firms(hs)
+    # firms of each kind, history and new (the weights divide by them; the cap is a share of them)
+    totals = run.get("stats", {}).get("kind_totals", {})
+    total = {}
+    for kind, g in nf.groupby("kind"):
+        known = idx.kind_firms(str(kind))          # sorted, distinct: a binary search, not a set operation
+        firms_k = g["firm_id"].unique()
+        pos = np.minimum(np.searchsorted(known, firms_k), max(known.size - 1, 0))
+        seen = (known[pos] == firms_k) if known.size else np.zeros(firms_k.size, dtype=bool)
+        total[kind] = int(totals.get(kind, 0)) + int((~seen).sum())
+    vals["total"] = vals["kind"].map(total)
+    vals["limit"] = np.minimum(p.df_cap, np.maximum(p.df_cap_floor, p.df_cap_share * vals["total"]))
+    # only values whose stored count leaves room under the cap can link; their carriers are stored
+    room = vals[vals["hist_firms"] <= vals["limit"]].reset_index(drop=True)
+    q, capp, cfirm = idx.carriers(room["h"].to_numpy(np.uint64))
+    hist = pd.DataFrame({"h": room["h"].to_numpy(np.uint64)[q], "application_id": capp, "firm_id": cfirm})
+    newc = nf.loc[nf["h"].isin(room["h"]), ["h", "application_id", "firm_id"]]
+    carriers = pd.concat([hist, newc], ignore_index=True).drop_duplicates(["h", "application_id"])
+    firms = carriers.groupby("h")["firm_id"].nunique().rename("firms")
+    room = room.join(firms, on="h")
+    room = room[(room["firms"] >= 2) & (room["firms"] <= room["limit"])]
+    pairs = newc.merge(carriers, on="h", suffixes=("", "_o"))
+    pairs = pairs[(pairs["firm_id"] != pairs["firm_id_o"]) & pairs["h"].isin(room["h"])]
+    if pairs.empty:
+        return pd.DataFrame(columns=cols)
+    pairs = pairs.merge(room[["h", "kind", "value", "firms", "total"]], on="h")
+    out = pd.DataFrame({
+        "app_a": np.minimum(pairs["application_id"], pairs["application_id_o"]),
+        "app_b": np.maximum(pairs["application_id"], pairs["application_id_o"]),
+        "kind": pairs["kind"], "grp": pairs["kind"].map(GROUPS), "value": pairs["value"],
+        "firms": pairs["firms"].astype(np.int64),
+        "weight": np.log2(p.m_prob * pairs["total"].to_numpy(float) / pairs["firms"].to_numpy(float))})
+    return out.drop_duplicates(["app_a", "app_b", "kind", "value"]).reset_index(drop=True)
+
+
+def links_for(con: duckdb.DuckDBPyConnection, run_id: str, app_ids: list[int]) -> pd.DataFrame:
+    """The links a full re-run would make for ``app_ids`` (new applications), from the run's index:
+    app_a, app_b, weight, groups, plan_similarity, time_gap_hours, strong, ids (shared values as
+    {kind, value, firms, weight} dicts, heaviest first). Reads no stored plan text."""
+    p, run = _run(con, run_id)
+    idx = open_run_index(con, run_id)
+    con.register("_new", pd.DataFrame({"application_id": pd.Series(sorted(set(app_ids)), dtype="int64")}))
+    ids = _identifier_links(con, idx, p, run)
+    plans = _plan_links(con, idx, p)
+    weak = ids["kind"].isin(p.weak_kinds)
+    other = pd.concat([ids.loc[~weak, ["app_a", "app_b"]], plans[["app_a", "app_b"]]]).drop_duplicates()
+    beside = ids[weak].merge(other, on=["app_a", "app_b"], how="left", indicator=True)["_merge"].eq("both").to_numpy()
+    ids = pd.concat([ids[~weak], ids[weak][(ids.loc[weak, "firms"] <= p.weak_df_cap).to_numpy() | beside]])
+    if ids.empty and plans.empty:
+        return pd.DataFrame(columns=LINK_COLUMNS)
+    stats = run.get("stats", {})
+    m = stats.get("weights", {}).get("m", {})
+    single = ids[~ids["kind"].isin(p.weak_kinds)].assign(
+        bits=lambda d: d["weight"] + np.log2(d["grp"].map(m).fillna(p.m_prob).astype(float) / p.m_prob))
+    single_pairs = set(map(tuple, single.loc[single["bits"] >= p.single_bits, ["app_a", "app_b"]].to_numpy().tolist()))
+    # per pair: the best weight of each group and the evidence list, heaviest first (plain loops:
+    # a pandas apply per pair costs a millisecond each)
+    ids = ids.sort_values(["app_a", "app_b", "weight", "kind", "value"], ascending=[True, True, False, True, True])
+    agg: dict[tuple[int, int], tuple[dict[str, float], list[dict]]] = {}
+    for a, b, kind, grp, value, firms, w in zip(ids["app_a"].tolist(), ids["app_b"].tolist(), ids["kind"].tolist(),
+                                                ids["grp"].tolist(), ids["value"].tolist(), ids["firms"].tolist(),
+                                                ids["weight"].tolist()):
+        best, ev = agg.setdefault((a, b), ({}, []))
+        best.setdefault(grp, w)
+        ev.append({"kind": kind, "value": value, "firms": int(firms), "weight": round(float(w), 2)})
+    plan_sim = dict(zip(zip(plans["app_a"].tolist(), plans["app_b"].tolist()), plans["plan_similarity"].tolist()))
+    keys = sorted(set(agg) | set(plan_sim))
+    none: tuple[dict[str, float], list[dict]] = ({}, [])
+    out = pd.DataFrame({
+        "app_a": pd.Series([k[0] for k in keys], dtype="int64"), "app_b": pd.Series([k[1] for k in keys], dtype="int64"),
+        "id_weight": [float(sum(agg.get(k, none)[0].values())) for k in keys],
+        "id_groups": [sorted(agg.get(k, none)[0]) for k in keys],
+        "ids": [agg.get(k, none)[1] for k in keys],
+        "plan_similarity": [plan_sim.get(k, np.nan) for k in keys]})
+    sims = out["plan_similarity"].astype(float)
+    has_plan = sims.notna().to_numpy()
+    t = dict(con.execute("SELECT application_id, epoch(submitted_at) FROM applications WHERE application_id IN "
+                         "(SELECT unnest(?))", [sorted(set(out["app_a"]) | set(out["app_b"]))]).fetchall())
+    gap = np.abs(out["app_a"].map(t).to_numpy(float) - out["app_b"].map(t).to_numpy(float)) / 3600.0
+    timed = gap <= p.burst_hours
+    out["groups"] = [g + (["plan"] if hp else []) + (["timing"] if tm else [])
+                     for g, hp, tm in zip(out["id_groups"], has_plan, timed)]
+    out["weight"] = out["id_weight"] + np.where(has_plan, links.plan_weight(sims.fillna(0).to_numpy(), p), 0.0) + \
+        np.where(timed, float(stats.get("timing_weight", 0.0)), 0.0)
+    out["time_gap_hours"] = gap
+    plan_strong = min((lv for lv, w in p.plan_levels if w >= p.single_bits), default=2.0)
+    out["strong"] = ((out["groups"].apply(len) >= p.min_groups) & (out["weight"] >= p.min_weight)) | \
+        pd.Series([(a, b) in single_pairs for a, b in zip(out["app_a"], out["app_b"])], index=out.index) | \
+        (sims.fillna(0) >= plan_strong)
+    return out[LINK_COLUMNS].sort_values(["app_a", "app_b"]).reset_index(drop=True)
+
+
+def _trace_hits(con: duckdb.DuckDBPyConnection, run_id: str) -> pd.DataFrame:
+    """New applications (``_new_fp`` of :func:`links_for`) carrying a trace of a run's cluster:
+    application_id, cluster_id, groups ([its group]), values ([the value]), as the run's clusters
+    count a trace."""
+    idx = open_run_index(con, run_id)
+    cols = ["application_id", "cluster_id", "groups", "values"]
+    if not (idx.path / "trace_hash.npy").exists():
+        return pd.DataFrame(columns=cols)
+    th, tc = np.asarray(idx.load("trace_hash")), np.asarray(idx.load("trace_cluster"))
+    nf = con.execute("SELECT application_id, kind, value, h FROM _new_fp").df()
+    if nf.empty or not th.size:
+        return pd.DataFrame(columns=cols)
+    h = nf["h"].to_numpy(np.uint64)
+    lo, hi = np.searchsorted(th, h, "left"), np.searchsorted(th, h, "right")
+    n = hi - lo
+    rows = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + np.repeat(lo, n)
+    hit = nf.iloc[np.repeat(np.arange(len(nf)), n)].reset_index(drop=True)
+    hit["cluster_id"] = tc[rows]
+    return pd.DataFrame({"application_id": hit["application_id"], "cluster_id": hit["cluster_id"],
+                         "groups": [[GROUPS[k]] for k in hit["kind"]], "values": [[v] for v in hit["value"]]})
+
+
+def screen(con: duckdb.DuckDBPyConnection, run_id: str, app_ids: list[int], *, min_groups: int = 2) -> pd.DataFrame:
+    """One row per (new application, cluster of the run) its links reach: application_id, cluster_id,
+    flagged, groups (evidence groups shared with the cluster's members, timing left out), values
+    (shared identifiers), plan_similarity, hold. Applications already in the run are compared
+    with everything else."""
+    cols = ["application_id", "cluster_id", "flagged", "groups", "values", "plan_similarity", "hold"]
+    lk = links_for(con, run_id, app_ids)
+    new = set(int(a) for a in app_ids)
+    ends = pd.concat([lk.assign(application_id=lk["app_a"], other=lk["app_b"]),
+                      lk.assign(application_id=lk["app_b"], other=lk["app_a"])], ignore_index=True)
+    ends = ends[ends["application_id"].isin(new)]
+    mem = con.execute("SELECT application_id AS other, cluster_id FROM broker_cluster_members WHERE run_id = ?",
+                      [run_id]).df()
+    ends = ends.merge(mem, on="other")
+    ends["values"] = [[e["value"] for e in ids] for ids in ends["ids"]]
+    ends = pd.concat([ends, _trace_hits(con, run_id)], ignore_index=True)
+    if ends.empty:
+        return pd.DataFrame(columns=cols)
+    acc: dict[tuple[int, int], tuple[set, set, list]] = {}
+    sims = ends["plan_similarity"] if "plan_similarity" in ends else pd.Series(np.nan, index=ends.index)
+    for app, cid, groups, values, sim in zip(ends["application_id"].tolist(), ends["cluster_id"].tolist(),
+                                             ends["groups"].tolist(), ends["values"].tolist(), sims.tolist()):
+        g, v, s = acc.setdefault((int(app), int(cid)), (set(), set(), []))
+        g.update(x for x in groups if x != "timing")
+        v.update(values)
+        if sim == sim and sim is not None:   # not NaN
+            s.append(sim)
+    out = pd.DataFrame({"application_id": [k[0] for k in acc], "cluster_id": [k[1] for k in acc],
+                        "groups": [sorted(x[0]) for x in acc.values()], "values": [sorted(x[1]) for x in acc.values()],
+                        "plan_similarity": [max(x[2]) if x[2] else np.nan for x in acc.values()]})
     flagged = dict(con.execute("SELECT cluster_id, flagged FROM broker_clusters WHERE run_id = ?", [run_id]).fetchall())
     out["flagged"] = out["cluster_id"].map(flagged).fillna(False).astype(bool)
     out["hold"] = out["flagged"] & (out["groups"].apply(len) >= min_groups)
     return out[cols].sort_values(["hold", "application_id"], ascending=[False, True]).reset_index(drop=True)
-
-
-def _plan_hits(con: duckdb.DuckDBPyConnection, run_id: str, app_ids: list[int], params: LinkParams) -> pd.DataFrame:
-    """(application_id, cluster_id, plan_similarity) of new plans near a flagged cluster member's plan."""
-    new = con.execute("""SELECT p.application_id, a.firm_id, p.plan_text FROM business_plans p JOIN _new USING (application_id)
-                         JOIN applications a USING (application_id)""").df()
-    old = con.execute("""
-        SELECT m.cluster_id, p.application_id, a.firm_id, p.plan_text FROM broker_cluster_members m
-        JOIN broker_clusters c USING (run_id, cluster_id) JOIN business_plans p USING (application_id)
-        JOIN applications a USING (application_id) WHERE m.run_id = ? AND c.flagged
-    """, [run_id]).df()
-    if new.empty or old.empty:
-        return pd.DataFrame(columns=["application_id", "cluster_id", "plan_similarity"])
-    kw = {"bins": params.bins, "k": params.shingle_k, "seed": params.seed}
-    sn, so = minhash.signatures(new["plan_text"].tolist(), **kw), minhash.signatures(old["plan_text"].tolist(), **kw)
-    out = []
-    for i in range(len(new)):   # a day's plans, one row of comparisons each
-        sim = minhash.estimate_jaccard(so, np.broadcast_to(sn[i], so.shape))
-        near = (sim >= params.plan_threshold) & (old["firm_id"].to_numpy() != new.at[i, "firm_id"]) & (
-            old["application_id"].to_numpy() != new.at[i, "application_id"])
-        if near.any():
-            best = pd.DataFrame({"cluster_id": old["cluster_id"].to_numpy()[near], "sim": sim[near]}).groupby("cluster_id")["sim"].max()
-            out += [(int(new.at[i, "application_id"]), int(c), float(s)) for c, s in best.items()]
-    return pd.DataFrame(out, columns=["application_id", "cluster_id", "plan_similarity"])

@@ -122,3 +122,9 @@ def test_verifying_band_by_band_equals_verifying_all_candidates() -> None:
                                                         verify_bins=16)
     assert len(want) > 20 and got_skipped == skipped
     assert dict(zip(zip(i.tolist(), j.tolist()), got_sims.tolist())) == want
+
+
+@pytest.mark.parametrize(("bins", "k"), [(128, 12), (64, 6), (16, 3)])
+def test_compiled_signatures_equal_the_numpy_reference(bins: int, k: int) -> None:
+    texts = _texts(300, 11) + ["", " ", "짧다", "가 나 다 라 마 바 사 아 자 차 카 타 파 하", "  a  b\tc  ", "x" * 5]
+    assert np.array_equal(minhash._chunk_signatures(texts, bins, k, 3), minhash._chunk_signatures_numpy(texts, bins, k, 3))

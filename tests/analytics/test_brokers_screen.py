@@ -5,6 +5,8 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pandas as pd
 import pytest
 
 from analytics.brokers import detect, screen
@@ -44,3 +46,79 @@ def test_unclustered_applications_are_rarely_held(stored) -> None:
                                          ORDER BY hash(application_id) LIMIT 2000""", [run_id]).fetchall()]
     got = screen.screen(con, run_id, apps)
     assert got.loc[got["hold"], "application_id"].nunique() <= 0.02 * len(apps)
+
+
+@pytest.fixture(scope="module")
+def day(tiny_db: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, list[int]]:
+    """The history (all but the latest 300 applications) detected and indexed; then the day's
+    applications arrive in the data file, and the history's plan texts are blanked (screening
+    must not read them)."""
+    folder = tmp_path_factory.mktemp("day")
+    full, path = folder / "full.duckdb", folder / "madang.duckdb"
+    shutil.copyfile(tiny_db, full)
+    shutil.copyfile(tiny_db, path)
+    con = duckdb.connect(str(path))
+    new = [a for (a,) in con.execute("""SELECT application_id FROM applications
+                                        ORDER BY submitted_at DESC, application_id LIMIT 300""").fetchall()]
+    for table in ("app_fingerprints", "business_plans", "applications"):
+        con.execute(f"DELETE FROM {table} WHERE application_id IN (SELECT unnest(?))", [new])
+    con.close()
+    run_id, _ = detect.run(path)
+    con = duckdb.connect(str(path))
+    con.execute(f"ATTACH '{full}' AS src (READ_ONLY)")
+    for table in ("applications", "app_fingerprints", "business_plans"):
+        con.execute(f"INSERT INTO {table} SELECT * FROM src.{table} WHERE application_id IN (SELECT unnest(?))", [new])
+    con.execute("UPDATE business_plans SET plan_text = '-' WHERE application_id NOT IN (SELECT unnest(?))", [new])
+    con.close()
+    return full, path, run_id, new
+
+
+def test_screening_links_the_day_as_a_full_rerun_would(day) -> None:
+    """Oracle: the links a full detection over history + the day makes for the day's applications
+    (plans; identifiers, names aside) are the ones screening finds from the stored index alone."""
+    from analytics.brokers import links, suppressions
+    from analytics.brokers.links import LinkParams
+
+    full, path, run_id, new = day
+    p = LinkParams()
+    supp = suppressions.load(path)
+    con = duckdb.connect(str(full), read_only=True)
+    pl, _ = links.plan_pairs(con, supp.loc[supp["kind"] == "plan", "value"].tolist(), p)
+    links.value_frequencies(con, supp)
+    links.identifier_pairs(con, p, pl, chance=links.chance_within(con, p))
+    want_ids = con.execute("""SELECT app_a, app_b, kind, value, firms, weight FROM _ids
+                              WHERE (app_a IN (SELECT unnest($new)) OR app_b IN (SELECT unnest($new)))""",
+                           {"new": new}).df()
+    con.close()
+    newset = set(new)
+    want_plans = pl[pl["app_a"].isin(newset) | pl["app_b"].isin(newset)]
+
+    con = duckdb.connect(str(path), read_only=True)
+    got = screen.links_for(con, run_id, new)
+    con.close()
+    got_plans = got[got["plan_similarity"].notna()]
+    assert len(want_plans) >= 5
+    assert dict(zip(zip(got_plans["app_a"], got_plans["app_b"]), got_plans["plan_similarity"])) == \
+        dict(zip(zip(want_plans["app_a"], want_plans["app_b"]), want_plans["plan_similarity"]))
+    got_ids = pd.DataFrame([dict(e, app_a=a, app_b=b) for a, b, ids in zip(got["app_a"], got["app_b"], got["ids"])
+                            for e in ids], columns=["app_a", "app_b", "kind", "value", "firms", "weight"])
+    strict = ~want_ids["kind"].isin(p.weak_kinds)
+    key = ["app_a", "app_b", "kind", "value", "firms"]
+    want_strict = want_ids.loc[strict, key].sort_values(key).reset_index(drop=True)
+    got_strict = got_ids.loc[~got_ids["kind"].isin(p.weak_kinds), key].sort_values(key).reset_index(drop=True)
+    assert len(want_strict) >= 20
+    pd.testing.assert_frame_equal(got_strict.astype(want_strict.dtypes.to_dict()), want_strict)
+    weights = want_ids.loc[strict].merge(got_ids, on=key, suffixes=("", "_got"))
+    assert np.allclose(weights["weight"].round(2), weights["weight_got"], atol=0.011)
+    # names: screening leaves out the run's bursts and traces, never adds one
+    got_weak = set(map(tuple, got_ids.loc[got_ids["kind"].isin(p.weak_kinds), key[:4]].to_numpy().tolist()))
+    assert got_weak <= set(map(tuple, want_ids.loc[~strict, key[:4]].to_numpy().tolist()))
+
+
+def test_screening_without_an_index_says_so(day, tmp_path: Path) -> None:
+    _, path, run_id, new = day
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(path, copy)      # the index stays beside the original
+    con = duckdb.connect(str(copy), read_only=True)
+    with pytest.raises(LookupError, match="no screening index"):
+        screen.screen(con, run_id, new)

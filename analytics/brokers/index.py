@@ -1,0 +1,173 @@
+"""A detection run's index, kept beside the data file so that screening a day's applications and
+the why-linked view need not recompute the history (``<data file>.brokers/<run_id>/``).
+
+* **plans**: the application, firm and MinHash signature of every plan the run hashed (public
+  template copies already emptied), the signatures of the suppressed templates, and per LSH band
+  the rows in bucket order (:func:`analytics.brokers.minhash.similar_pairs`' ``keep_order``), which
+  :func:`analytics.brokers.lsh.lookup` searches. A new plan's candidates are found without reading
+  a single stored plan text.
+* **traces**: each cluster's traces (value hashes), so that a new application carrying the
+  broker's writer counts that evidence towards the cluster as the run's clusters did.
+* **identifiers**: the run's document frequencies (firms per value, :func:`links.value_frequencies`'s
+  ``_df``) keyed by a 64-bit hash of (kind, value), DuckDB's ``hash``; the carriers (application,
+  firm) of every value at most ``df_cap`` firms use (only those can link); and the firms of each
+  kind (for the kind totals the weights divide by).
+
+Numpy files, read memory-mapped: at national scale the plan part is gigabytes (5 GB of signatures
+at 10 M plans), which as rows of the data file would go through the writer's copy on every run.
+The index is written into a work folder during detection and renamed into place only after the
+run is stored (a failed run leaves none); only the newest ``KEEP`` runs keep theirs.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from data.db import remove_stale_temp
+
+KEEP = 2
+VERSION = 1
+# the hash both sides compute (DuckDB's, so the data never leaves SQL to be hashed)
+VALUE_HASH = "hash(kind::VARCHAR, value)"
+
+
+def root(db_path: Path | str) -> Path:
+    p = Path(db_path)
+    return p.with_name(p.name + ".brokers")
+
+
+def db_path_of(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The file behind an open connection (None in memory)."""
+    rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return Path(rows[0][0]) if rows and rows[0][0] else None
+
+
+class Writer:
+    """Collects one run's index in a work folder; :meth:`commit` moves it into place."""
+
+    def __init__(self, db_path: Path | str, run_id: str) -> None:
+        self.final = root(db_path) / run_id
+        self.work = root(db_path) / f".{os.getpid()}.{run_id}.tmp"
+        self.work.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temp(self.work.parent, ".")   # what killed jobs left
+        self.work.mkdir(mode=0o700)
+        self.meta: dict[str, Any] = {"version": VERSION, "run_id": run_id, "duckdb": duckdb.__version__}
+
+    def save(self, name: str, arr: np.ndarray) -> None:
+        np.save(self.work / f"{name}.npy", arr)
+
+    def band(self, band: int, rows: np.ndarray) -> None:
+        """One LSH band's rows in bucket order (called from the LSH worker threads)."""
+        np.save(self.work / f"band{band:04d}.npy", rows)
+
+    def plans(self, apps: np.ndarray, firms: np.ndarray, sig: np.ndarray, template_sig: np.ndarray, *,
+              rows: int, idx_bits: int) -> None:
+        self.save("plan_apps", apps)
+        self.save("plan_firms", firms)
+        self.save("plan_sig", sig)
+        self.save("template_sig", template_sig)
+        self.meta.update(plans=int(len(apps)), bins=int(sig.shape[1]), rows=rows, idx_bits=idx_bits)
+
+    def identifiers(self, con: duckdb.DuckDBPyConnection, df_cap: int) -> None:
+        """From the run's ``_fp``/``_df`` temp tables (read-only connection)."""
+        d = con.execute(f"SELECT {VALUE_HASH} AS h, firms FROM _df").fetchnumpy()
+        order = np.argsort(d["h"])
+        self.save("value_hash", d["h"][order].astype(np.uint64))
+        self.save("value_firms", d["firms"][order].astype(np.int64))
+        del d, order
+        c = con.execute(f"""SELECT {VALUE_HASH} AS h, application_id, firm_id FROM _fp
+                            SEMI JOIN (SELECT kind, value FROM _df WHERE firms <= $cap) USING (kind, value)""",
+                        {"cap": df_cap}).fetchnumpy()
+        order = np.argsort(c["h"])
+        for name, col, dtype in (("carrier_hash", "h", np.uint64), ("carrier_app", "application_id", np.int64),
+                                 ("carrier_firm", "firm_id", np.int64)):
+            self.save(name, c[col][order].astype(dtype))
+        del c, order
+        kf = con.execute("SELECT DISTINCT kind, firm_id FROM _fp ORDER BY kind, firm_id").fetchnumpy()
+        kind_col = np.asarray(kf["kind"], dtype=object)
+        kinds = sorted(set(kind_col.tolist()))
+        for kind in kinds:
+            self.save(f"kind_firms_{kind}", kf["firm_id"][kind_col == kind].astype(np.int64))
+        self.meta.update(kinds=kinds, carriers_cap=df_cap)
+
+    def traces(self, con: duckdb.DuckDBPyConnection, traces: Any) -> None:
+        """Each cluster's traces (values on more of its firms than chance, links.cluster_traces)."""
+        con.register("_traces_ix", traces[["cluster_id", "kind", "value"]].drop_duplicates())
+        t = con.execute(f"SELECT {VALUE_HASH} AS h, cluster_id, kind FROM _traces_ix ORDER BY h").fetchnumpy()
+        self.save("trace_hash", t["h"].astype(np.uint64))
+        self.save("trace_cluster", t["cluster_id"].astype(np.int64))
+        self.save("trace_kind", np.asarray(t["kind"], dtype=str))
+
+    def commit(self) -> Path:
+        (self.work / "meta.json").write_text(json.dumps(self.meta), encoding="utf-8")
+        if self.final.exists():
+            shutil.rmtree(self.final)
+        os.replace(self.work, self.final)
+        prune(self.final.parent)
+        return self.final
+
+    def discard(self) -> None:
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def prune(folder: Path, keep: int = KEEP) -> None:
+    """Keep the newest ``keep`` committed indexes (each is gigabytes at national scale)."""
+    done = sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                  key=lambda p: p.stat().st_mtime, reverse=True)
+    for p in done[keep:]:
+        shutil.rmtree(p, ignore_errors=True)
+
+
+@dataclass
+class RunIndex:
+    """A committed index, memory-mapped."""
+
+    path: Path
+    meta: dict[str, Any]
+
+    def load(self, name: str) -> np.ndarray:
+        return np.load(self.path / f"{name}.npy", mmap_mode="r")
+
+    def band(self, band: int) -> np.ndarray:
+        return self.load(f"band{band:04d}")
+
+    def value_firms(self, hashes: np.ndarray) -> np.ndarray:
+        """Firms per value as the run counted them (0 for a value it did not see)."""
+        h, f = self.load("value_hash"), self.load("value_firms")
+        pos = np.searchsorted(h, hashes)
+        ok = pos < h.size
+        ok[ok] = h[pos[ok]] == hashes[ok]
+        return np.where(ok, f[np.minimum(pos, h.size - 1)] if h.size else 0, 0).astype(np.int64)
+
+    def carriers(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(query index, application, firm) of every stored carrier of each value hash."""
+        h = self.load("carrier_hash")
+        lo, hi = np.searchsorted(h, hashes, "left"), np.searchsorted(h, hashes, "right")
+        n = hi - lo
+        q = np.repeat(np.arange(hashes.size), n)
+        rows = (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + np.repeat(lo, n)).astype(np.int64)
+        return q, np.asarray(self.load("carrier_app")[rows]), np.asarray(self.load("carrier_firm")[rows])
+
+    def kind_firms(self, kind: str) -> np.ndarray:
+        return self.load(f"kind_firms_{kind}") if kind in self.meta.get("kinds", []) else np.empty(0, np.int64)
+
+
+def open_index(db_path: Path | str | None, run_id: str) -> RunIndex | None:
+    """The run's committed index, or None (an older run, a copied data file, a pruned run)."""
+    if db_path is None:
+        return None
+    path = root(db_path) / run_id
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if meta.get("version") != VERSION or meta.get("duckdb") != duckdb.__version__:
+        return None   # another hash function: the stored hashes would not match
+    return RunIndex(path, meta)

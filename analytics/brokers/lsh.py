@@ -1,0 +1,242 @@
+"""The compiled inner loops of LSH banding (numba, nogil): bucket keys, grouping, verification,
+and look-ups in a stored band index. :mod:`analytics.brokers.minhash` holds the numpy reference
+they are tested against; results are the same pairs with the same estimates.
+
+Why compiled: at national scale most of the work is chance collisions in buckets of common
+phrases (hundreds of millions of candidate pairs). Numpy verifies them with two gathers of a
+signature row per pair (random reads across gigabytes); here a bucket's rows are read once and
+all its pairs are compared while they sit in cache, and sorting packs (key hash, row) into one
+integer, which ``np.sort`` orders several times faster than ``np.argsort`` orders keys.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+EMPTY = np.uint32(0xFFFFFFFF)
+
+
+@numba.njit(inline="always")
+def _mix(x: np.uint64) -> np.uint64:
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+@numba.njit(inline="always")
+def _key(sig: np.ndarray, r: int, band: int, rows: int) -> tuple[np.uint64, bool]:
+    """The band's key of row ``r`` (as minhash._band_key) and whether the band has no empty bin."""
+    c0 = band * rows
+    for c in range(c0, c0 + rows):
+        if sig[r, c] == EMPTY:
+            return np.uint64(0), False
+    if rows == 2:
+        return (np.uint64(sig[r, c0]) << np.uint64(32)) | np.uint64(sig[r, c0 + 1]), True
+    k = _mix(np.uint64(band + 1))
+    for c in range(c0, c0 + rows):
+        k = _mix(k ^ np.uint64(sig[r, c]))
+    return k, True
+
+
+@numba.njit(nogil=True, cache=True)
+def packed_band(sig: np.ndarray, band: int, rows: int, idx_bits: int) -> np.ndarray:
+    """Rows with a full band as (hash of key) high bits | row index low bits, unsorted."""
+    n = sig.shape[0]
+    out = np.empty(n, dtype=np.uint64)
+    m = 0
+    low = np.uint64((1 << idx_bits) - 1)
+    for r in range(n):
+        k, ok = _key(sig, r, band, rows)
+        if ok:
+            out[m] = (_mix(k) & ~low) | np.uint64(r)
+            m += 1
+    return out[:m]
+
+
+@numba.njit(inline="always")
+def _agree(sig: np.ndarray, a: int, b: int, lo: int, hi: int) -> int:
+    c = 0
+    for k in range(lo, hi):
+        x = sig[a, k]
+        if x == sig[b, k] and x != EMPTY:
+            c += 1
+    return c
+
+
+@numba.njit(nogil=True, cache=True)
+def verify_buckets(packed: np.ndarray, sig: np.ndarray, band: int, rows: int, idx_bits: int, cap: int,
+                   owner: np.ndarray, use_owner: bool, rough_at: float, full_at: float, verify_bins: int,
+                   ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Over the sorted ``packed`` rows of one band: every pair (i < j) in an exact bucket of 2..``cap``
+    rows (of different owners) whose agreement on the first ``verify_bins`` bins reaches ``rough_at``
+    and on all bins ``full_at``; and the number of buckets over the cap. The same arithmetic as
+    minhash._verify (agreeing bins / bins, compared in float64)."""
+    n = packed.size
+    bins = sig.shape[1]
+    vb = min(verify_bins, bins)
+    low = np.uint64((1 << idx_bits) - 1)
+    out_i = np.empty(1024, dtype=np.int64)
+    out_j = np.empty(1024, dtype=np.int64)
+    m = 0
+    skipped = 0
+    s = 0
+    while s < n:
+        hi_bits = packed[s] & ~low
+        e = s + 1
+        while e < n and (packed[e] & ~low) == hi_bits:
+            e += 1
+        if e - s >= 2:
+            idx = (packed[s:e] & low).astype(np.int64)
+            keys = np.empty(e - s, dtype=np.uint64)
+            for t in range(e - s):
+                keys[t], _ = _key(sig, idx[t], band, rows)
+            if (keys != keys[0]).any():       # one key almost always: the hash split them already
+                order = np.argsort(keys, kind="mergesort")
+                idx, keys = idx[order], keys[order]
+            u = 0
+            while u < idx.size:
+                w = u + 1
+                while w < idx.size and keys[w] == keys[u]:
+                    w += 1
+                size = w - u
+                if size > cap:
+                    skipped += 1
+                elif size >= 2:
+                    for p in range(u, w):
+                        a = idx[p]
+                        for q in range(p + 1, w):
+                            b = idx[q]
+                            if use_owner and owner[a] == owner[b]:
+                                continue
+                            c = _agree(sig, a, b, 0, vb)
+                            if not c / vb >= rough_at:
+                                continue
+                            if vb < bins:
+                                c += _agree(sig, a, b, vb, bins)
+                                if not c / bins >= full_at:
+                                    continue
+                            elif not c / vb >= full_at:
+                                continue
+                            if m == out_i.size:
+                                out_i = np.concatenate((out_i, np.empty(m, dtype=np.int64)))
+                                out_j = np.concatenate((out_j, np.empty(m, dtype=np.int64)))
+                            out_i[m] = min(a, b)
+                            out_j[m] = max(a, b)
+                            m += 1
+                u = w
+        s = e
+    return out_i[:m], out_j[:m], skipped
+
+
+@numba.njit(nogil=True, cache=True)
+def lookup(order: np.ndarray, sig: np.ndarray, band: int, rows: int, idx_bits: int, queries: np.ndarray,
+           excluded: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """In a stored band (``order``: rows sorted by packed key), the rows whose exact key equals each
+    (distinct) query's, leaving out ``excluded`` rows: per query the number of such rows (exact up to
+    ``cap``; ``cap + 1`` means more) and, for the queries with at most ``cap`` of them, the (query
+    index, row) pairs. A bucket over the cap is read no further than its first ``cap + 1`` rows:
+    common phrases fill buckets of a million plans, whose signature rows are gigabytes on disk."""
+    low = np.uint64((1 << idx_bits) - 1)
+    n = order.size
+    qi = np.empty(16, dtype=np.int64)
+    rr = np.empty(16, dtype=np.int64)
+    sizes = np.zeros(queries.size, dtype=np.int64)
+    got = np.empty(cap + 1, dtype=np.int64)
+    m = 0
+    for q in range(queries.size):
+        target = _mix(queries[q]) & ~low
+        lo, hi = 0, n
+        while lo < hi:            # first stored row whose hash is >= the query's
+            mid = (lo + hi) >> 1
+            k, _ = _key(sig, order[mid], band, rows)
+            if (_mix(k) & ~low) < target:
+                lo = mid + 1
+            else:
+                hi = mid
+        c = 0
+        p = lo
+        while p < n:
+            r = order[p]
+            k, _ = _key(sig, r, band, rows)
+            if (_mix(k) & ~low) != target:
+                break
+            if k == queries[q] and not excluded[r]:
+                if c == cap + 1:
+                    break         # over the cap: never expanded, and never read further
+                got[c] = r
+                c += 1
+            p += 1
+        sizes[q] = c
+        if c <= cap:
+            while m + c > qi.size:
+                qi = np.concatenate((qi, np.empty(qi.size, dtype=np.int64)))
+                rr = np.concatenate((rr, np.empty(rr.size, dtype=np.int64)))
+            for t in range(c):
+                qi[m + t] = q
+                rr[m + t] = got[t]
+            m += c
+    return qi[:m], rr[:m], sizes
+
+
+def idx_bits(n: int) -> int:
+    """Low bits that hold a row index of ``n`` rows (the rest of 64 hold the key's hash)."""
+    return max(1, int(n - 1).bit_length())
+
+
+def band_sorted(sig: np.ndarray, band: int, rows: int, bits: int) -> np.ndarray:
+    """The band's rows with a full band, packed and sorted (np.sort releases the GIL)."""
+    p = packed_band(sig, band, rows, bits)
+    p.sort()
+    return p
+
+
+@numba.njit(nogil=True, cache=True)
+def chunk_signatures(codes: np.ndarray, lengths: np.ndarray, bins: int, k: int, seed: int) -> np.ndarray:
+    """Densified one-permutation MinHash signatures of normalised texts (code points ``codes``, one
+    text after another, ``lengths`` each): minhash._chunk_signatures' arithmetic in one pass per
+    text, without the per-shingle arrays (the same uint32 values, wrapping as numpy's do)."""
+    n = lengths.size
+    bits = 0
+    while (1 << (bits + 1)) <= bins:
+        bits += 1
+    shift = 32 - bits
+    vmask = np.uint64((1 << shift) - 1)
+    m32 = np.uint64(0xFFFFFFFF)
+    out = np.full((n, bins), EMPTY, dtype=np.uint32)
+    seed32 = np.uint64(seed) & m32
+    start = 0
+    for d in range(n):
+        end = start + lengths[d]
+        row = out[d]
+        any_shingle = False
+        for pos in range(start, end - k + 1):
+            if pos != start and codes[pos - 1] != 32:
+                continue
+            h = seed32
+            for j in range(k):
+                h = (h * np.uint64(16777619) + np.uint64(codes[pos + j])) & m32
+            h ^= h >> np.uint64(16)
+            h = (h * np.uint64(0x85EBCA6B)) & m32
+            h ^= h >> np.uint64(13)
+            h = (h * np.uint64(0xC2B2AE35)) & m32
+            h ^= h >> np.uint64(16)
+            b = int(h >> np.uint64(shift))
+            v = np.uint32(h & vmask)
+            if v < row[b]:
+                row[b] = v
+            any_shingle = True
+        if any_shingle:   # densify: empty bins from the next filled bin to the right, circularly
+            filled = np.empty(bins, dtype=np.bool_)
+            for c in range(bins):
+                filled[c] = row[c] != EMPTY
+            if not filled.all():
+                orig = row.copy()
+                nxt = 2 * bins
+                for c in range(2 * bins - 1, -1, -1):   # nearest filled at or after c in the doubled row
+                    if filled[c % bins]:
+                        nxt = c
+                    if c < bins and not filled[c]:
+                        dist = np.uint64(nxt - c)
+                        row[c] = np.uint32((np.uint64(orig[nxt % bins]) + dist * np.uint64(0x9E3779B1)) & m32)
+        start = end
+    return out
