@@ -17,6 +17,7 @@ import os
 import resource
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -28,6 +29,7 @@ from analytics.brokers import plots as broker_plots
 from analytics.brokers import views as broker_views
 from analytics.brokers.links import LinkParams
 from data.db import PROJECT_ROOT
+from ui import i18n, names
 
 BENCH_DIR = PROJECT_ROOT / "var" / "bench"
 RERUN_TARGET_S = 0.3
@@ -127,13 +129,14 @@ def page_timings(con: duckdb.DuckDBPyConnection, run_id: str, det: brokers.Detec
     big = int(det.clusters.sort_values(["size", "cluster_id"], ascending=[False, True])["cluster_id"].iloc[0])
     big_focus = int(det.members[det.members["cluster_id"] == big]["application_id"].min())
     out: dict[str, float | int] = {}
+    label, term = partial(i18n.t, lang="ko"), partial(names.term, lang="ko")   # the page's words, in Korean
     for name, fn in {
         "cluster_list": lambda: broker_views.cluster_list(con, run_id, role="auditor"),
-        "cluster_graph": lambda: graph_draw.elements(graph.cluster_graph(con, run_id, top, role="auditor")),
+        "cluster_graph": lambda: graph_draw.elements(graph.cluster_graph(con, run_id, top, role="auditor"), label, term),
         "largest_graph_hops2": lambda: graph_draw.elements(graph.cluster_graph(con, run_id, big, role="auditor",
-                                                                               focus=big_focus, hops=2)),
+                                                                               focus=big_focus, hops=2), label, term),
         "why_linked": lambda: evidence.why_linked(con, run_id, members[0], members[1], role="auditor"),
-        "timeline": lambda: broker_plots.plot_timeline(evidence.timeline(con, run_id, top, role="auditor")),
+        "timeline": lambda: broker_plots.plot_timeline(evidence.timeline(con, run_id, top, role="auditor"), label, term),
     }.items():
         t = time.perf_counter()
         fn()

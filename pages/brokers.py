@@ -5,6 +5,7 @@ The main body picks a run and a cluster; each tab and panel below is one functio
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -17,12 +18,13 @@ from analytics.brokers import pack as evidence_pack
 from analytics.brokers import plots as broker_plots
 from analytics.brokers import views as broker_views
 from ui import jobs as job_view
-from ui.names import term
+from ui import names
 from ui.shell import page
 
 TABS = ("graph", "why", "timeline", "case", "suppress")
 ctx = page("brokers", filters=(), params=("cluster", "tab"))
 ctx.require_data("applications")
+term = partial(names.term, lang=ctx.lang)   # an evidence kind, group or status in the user's language
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ def _ranked_list(run_id: str) -> pd.DataFrame:
     if ranked.empty:
         ctx.empty("brokers.no_clusters")
         st.stop()
-    ranked = ranked.assign(evidence=ranked["evidence"].map(lambda g: broker_views.terms(g, ctx.lang)))
+    ranked = ranked.assign(evidence=ranked["evidence"].map(lambda g: names.terms(g, ctx.lang)))
     ctx.table(ranked.head(500), {
         "cluster_id": ("brokers.col.cluster", "text"), "risk": ("brokers.col.risk", "dec:2"),
         "flagged": ("brokers.col.flagged", "check"), "size": ("brokers.col.size", "num"),
@@ -132,7 +134,7 @@ def _graph_tab(c: Cluster) -> None:
 
     picked = c3.pills(ctx.t("brokers.graph.kinds"), kinds, selection_mode="multi", key=kinds_key,
                       default=[k for k in kinds if k not in hidden], on_change=_kinds_changed,
-                      format_func=lambda k: broker_views.term(k, ctx.lang))
+                      format_func=term)
     shown = full.only(picked or [])
     shown_apps = shown.applications()
     outside = int((~shown_apps["in_cluster"]).sum())
@@ -142,8 +144,8 @@ def _graph_tab(c: Cluster) -> None:
         near = int(shown_apps["hop"].between(1, hops).sum())
         st.caption(ctx.t("brokers.graph.expanded", hops=hops, near=ctx.num(near), outside=ctx.num(outside))
                    if near else ctx.t("brokers.graph.nothing_new", hops=hops))
-    st.markdown(network_draw.legend_html(shown, lang=ctx.lang), unsafe_allow_html=True)
-    clicked = cytoscape(network_draw.elements(shown, lang=ctx.lang, focus=focus), network_draw.stylesheet(),
+    st.markdown(network_draw.legend_html(shown, term), unsafe_allow_html=True)
+    clicked = cytoscape(network_draw.elements(shown, ctx.t, term, focus=focus), network_draw.stylesheet(),
                         layout=network_draw.layout(), height="620px", selection_type="single",
                         key=f"network_{c.cid}_{focus}_{hops}_{'-'.join(picked or [])}")
     st.caption(ctx.t("brokers.graph_note"))
@@ -157,14 +159,14 @@ def _graph_tab(c: Cluster) -> None:
 
 def _node_detail(shown: network.Graph, r: pd.Series, focus: int, hops: int) -> None:
     """A clicked application (its identifiers, and a button to expand from it) or identifier (its applications)."""
-    rows = network_draw.detail_rows(shown, str(r["node_id"]), lang=ctx.lang)
+    rows = network_draw.detail_rows(shown, str(r["node_id"]), ctx.t, term)
     with st.container(border=True):
         if r["node_type"] == network.APPLICATION:
             where = (ctx.t("brokers.graph.member") if r["in_cluster"] else
                      ctx.t("brokers.graph.outside", hop=int(r["hop"]) if pd.notna(r["hop"]) else "–"))
             st.markdown(ctx.t("brokers.graph.app_detail", app=int(r["application_id"]), firm=r["firm_name"],
                               biz=r["biz_no"], program=r["program"], region=r["region"],
-                              status=broker_views.term(r["status"], ctx.lang), when=f"{r['submitted_at']:%Y-%m-%d %H:%M}",
+                              status=term(r["status"]), when=f"{r['submitted_at']:%Y-%m-%d %H:%M}",
                               amount=ctx.money(r["amount_awarded_krw"]), where=where))
             ctx.table(rows, {"kind": ("brokers.col.kind", "text"), "value": ("brokers.col.value", "text"),
                              "firms": ("brokers.col.df", "num"), "edge_weight": ("brokers.col.weight", "num")})
@@ -172,7 +174,7 @@ def _node_detail(shown: network.Graph, r: pd.Series, focus: int, hops: int) -> N
                 st.button(ctx.t("brokers.graph.expand_here"), on_click=_expand_from, args=(int(r["application_id"]),),
                           key="expand_here", icon=":material/open_in_full:")
         else:
-            head = network_draw.ident_label(r, ctx.lang).replace("\n", " · ")
+            head = network_draw.ident_label(r, ctx.t, term).replace("\n", " · ")
             st.markdown(ctx.t("brokers.graph.plan_detail" if r["kind"] == "plan" else "brokers.graph.ident_detail",
                               what=head, firms=ctx.num(r["firms"]), weight=f"{r['weight']:.1f}"))
             ctx.table(rows, {"app": ("brokers.graph.col.app", "text"), "firm_name": ("brokers.graph.col.firm", "text"),
@@ -194,13 +196,13 @@ def _why_tab(c: Cluster, learned: dict) -> None:
     if why.evidence.empty:
         ctx.empty("brokers.no_shared")
     else:
-        st.plotly_chart(broker_plots.plot_waterfall(why, lang=ctx.lang), key="waterfall")
+        st.plotly_chart(broker_plots.plot_waterfall(why, ctx.t, term), key="waterfall")
         if learned:
             st.caption(ctx.t("brokers.weights.waterfall"))
             fs = weights.waterfall(learned, why.evidence[why.evidence["counted"].astype(bool)])
-            st.plotly_chart(broker_plots.plot_bits(fs, lang=ctx.lang), key="fs_waterfall")
-        shown = why.evidence.assign(kind=why.evidence["kind"].map(lambda k: broker_views.term(k, ctx.lang)),
-                                    note=why.evidence["note"].map(lambda n: broker_views.term(n, ctx.lang)),
+            st.plotly_chart(broker_plots.plot_bits(fs, ctx.t, term), key="fs_waterfall")
+        shown = why.evidence.assign(kind=why.evidence["kind"].map(term),
+                                    note=why.evidence["note"].map(term),
                                     counted=why.evidence["counted"].astype(bool))
         ctx.table(shown, {"kind": ("brokers.col.kind", "text"), "value": ("brokers.col.value", "text"),
                           "firms": ("brokers.col.df", "num"), "weight": ("brokers.col.weight", "num"),
@@ -214,7 +216,7 @@ def _why_tab(c: Cluster, learned: dict) -> None:
 
 def _timeline_tab(c: Cluster) -> None:
     tl = ctx.query(evidence.timeline, c.run_id, c.cid, role=ctx.role)
-    st.plotly_chart(broker_plots.plot_timeline(tl, lang=ctx.lang), key="timeline")
+    st.plotly_chart(broker_plots.plot_timeline(tl, ctx.t, term), key="timeline")
 
 
 def _case_tab(c: Cluster) -> None:
@@ -256,8 +258,8 @@ def _case_tab(c: Cluster) -> None:
               {"event_id": ("brokers.col.event", "text"), "at_time": ("brokers.col.at", "datetime"),
                "by_user": ("brokers.col.by", "text"), "status": ("brokers.col.status", "text"),
                "assignee": ("brokers.case.assignee", "text"), "note": ("brokers.case.note", "text")})
-    pack = evidence_pack.EvidencePack(ctx.db_path, c.run_id, c.cid, int(case_id), role=ctx.role, lang=ctx.lang,
-                                      title=str(state["title"]))
+    pack = evidence_pack.EvidencePack(ctx.db_path, c.run_id, c.cid, int(case_id), role=ctx.role, t=ctx.t,
+                                      term=term, title=str(state["title"]))
     c1, c2 = st.columns(2)
     if c1.download_button(ctx.t("brokers.pack_csv"), data=pack.csv, file_name=f"case{case_id}_evidence.csv",
                           mime="text/csv", key="pack_csv"):
@@ -281,7 +283,7 @@ def _suppress_tab() -> None:
             suppressions.remove(ctx.db_path, supp.iloc[r]["kind"], supp.iloc[r]["value"], user=ctx.user, role=ctx.role)
         st.rerun()
     with st.form("supp_add", clear_on_submit=True):
-        kind = st.selectbox(ctx.t("brokers.supp.kind"), suppressions.KINDS, format_func=lambda k: term(k, ctx.lang))
+        kind = st.selectbox(ctx.t("brokers.supp.kind"), suppressions.KINDS, format_func=term)
         value = st.text_area(ctx.t("brokers.supp.value"))
         reason = st.text_input(ctx.t("brokers.supp.reason"))
         if st.form_submit_button(ctx.t("brokers.supp.add")):
@@ -297,8 +299,10 @@ def _weights_panel(learned: dict) -> None:
     with st.expander(ctx.t("brokers.weights.title")):
         st.caption(ctx.t("brokers.weights.note", pairs=ctx.num(learned.get("pairs", 0)),
                          iterations=learned.get("iterations", 0), prior=learned.get("prior", 0.0)))
+        if learned.get("source") == "cases":
+            st.caption(ctx.t("brokers.weights.cases", pairs=ctx.num(learned.get("seed_pairs", 0))))
         wt = weights.table(learned)
-        ctx.table(wt.assign(group=wt["group"].map(lambda g: broker_views.term(g, ctx.lang)),
+        ctx.table(wt.assign(group=wt["group"].map(term),
                             m=wt["m"].map("{:.3f}".format), u=wt["u"].map("{:.2g}".format)), {
             "group": ("brokers.weights.group", "text"), "m": ("brokers.weights.m", "text"), "u": ("brokers.weights.u", "text"),
             "agree_bits": ("brokers.weights.agree", "num"), "disagree_bits": ("brokers.weights.disagree", "num")})
@@ -310,7 +314,7 @@ def _related_panel(run_id: str) -> None:
     with st.expander(ctx.t("brokers.related.title")):
         st.caption(ctx.t("brokers.related.note", n=ctx.num(len(related))))
         if len(related):
-            ctx.table(related.head(500).assign(basis=related["basis"].map(lambda b: broker_views.term(b, ctx.lang))), {
+            ctx.table(related.head(500).assign(basis=related["basis"].map(term)), {
                 "firms": ("brokers.related.firms", "text"), "biz_nos": ("brokers.related.biz", "text"),
                 "basis": ("brokers.related.basis", "text"), "applications": ("brokers.related.apps", "num"),
                 "programs": ("brokers.related.programs", "num")}, height=220)

@@ -10,7 +10,6 @@ from datetime import datetime
 import streamlit as st
 
 from scoring import decisions, drift, report, store, views
-from scoring.features import KTOP_PART_KO
 from ui import jobs as job_view
 from ui.i18n import CATALOGUE
 from ui.shell import page
@@ -18,8 +17,9 @@ from ui.shell import page
 TABS = ("applicant", "global", "card")
 ctx = page("scoring", filters=(), params=("model", "app", "tab"))
 ctx.require_data("applications")
-# the figure labels in this language, passed to the cached figure builders (scoring never imports ui)
-FIG_LABELS = tuple((k, ctx.t(k)) for k in CATALOGUE if k.startswith("scoring."))
+# the scoring labels in this language (figures, driver names, units, sentences), passed to the cached
+# builders (scoring never imports ui)
+LABELS = tuple((k, ctx.t(k)) for k in CATALOGUE if k.startswith("scoring."))
 
 
 def _find_applicant(model: str, version: store.Version) -> tuple[int, views.Explanation] | None:
@@ -36,7 +36,7 @@ def _find_applicant(model: str, version: store.Version) -> tuple[int, views.Expl
     shown = {r.application_id: f"#{r.application_id} · {r.biz_no} · {r.firm_name} · {r.program_title}"
              for r in found.itertuples()}
     app_id = int(st.selectbox(ctx.t("scoring.pick"), found["application_id"].tolist(), format_func=shown.get, key="pick"))
-    ex = ctx.query(views.explanation, app_id, model, version.version, ctx.lang, FIG_LABELS, role=ctx.role)
+    ex = ctx.query(views.explanation, app_id, model, version.version, ctx.lang, LABELS, role=ctx.role)
     if ex is None:
         ctx.empty("scoring.not_scored")
         return None
@@ -64,10 +64,9 @@ def _contributions(ex: views.Explanation) -> None:
     """The waterfall of the drivers' points, and their sums by block and by K-TOP part."""
     st.subheader(ctx.t("scoring.waterfall"))
     st.plotly_chart(ex.waterfall, key="waterfall")
-    st.caption(ctx.t("scoring.blocks") + " · " + " · ".join(f"{r.group} {r.points:+.1f}" for r in ex.blocks.itertuples()))
+    st.caption(ctx.t("scoring.blocks") + " · " + " · ".join(f"{r.name} {r.points:+.1f}" for r in ex.blocks.itertuples()))
     if ex.parts is not None:
-        st.caption(ctx.t("scoring.parts") + " · " + " · ".join(
-            f"{KTOP_PART_KO[r.group] if ctx.lang == 'ko' else r.group} {r.points:+.1f}" for r in ex.parts.itertuples()))
+        st.caption(ctx.t("scoring.parts") + " · " + " · ".join(f"{r.name} {r.points:+.1f}" for r in ex.parts.itertuples()))
 
 
 def _reasons(ex: views.Explanation) -> None:
@@ -126,8 +125,8 @@ def _what_if(model: str, version: str, app_id: int, ex: views.Explanation) -> No
             f"{d.label} · " + ctx.t("scoring.whatif_value", lo=d.lo, hi=d.hi),
             min_value=float(d.lo), max_value=float(d.hi), value=d.start, key=f"whatif_{model}_{app_id}_{name}")
     if changes_in:
-        wi = ctx.query(views.what_if, app_id, model, version, tuple(sorted(changes_in.items())),
-                       ctx.lang, FIG_LABELS, role=ctx.role)
+        wi = ctx.query(views.what_if, app_id, model, version, tuple(sorted(changes_in.items())), LABELS,
+                       role=ctx.role)
         st.metric(ctx.t("scoring.whatif_result"), f"{wi['score']:.0f} ({wi['grade']})", delta=f"{wi['delta']:+.1f}")
         st.caption(ctx.t("scoring.whatif_waterfall"))
         st.plotly_chart(wi["waterfall"], key="whatif_waterfall")
@@ -181,7 +180,7 @@ def _export(model: str, version: str, app_id: int, ex: views.Explanation) -> Non
                              score=a.score, grade=a.grade, percentile=a.percentile, probability=a.probability,
                              base=ex.base, table=ex.table, reasons=ex.reasons,
                              generated_at=datetime.now().isoformat(timespec="seconds"),
-                             synthetic=ctx.meta.get("source", "synthetic") == "synthetic", t=ctx.t, lang=ctx.lang)
+                             synthetic=ctx.meta.get("source", "synthetic") == "synthetic", t=ctx.t)
     st.download_button(ctx.t("scoring.export"), data=_html, file_name=f"explanation_{model}_{app_id}.html",
                        mime="text/html", key="export_html")
 
@@ -203,7 +202,7 @@ def _applicant_tab(model: str, version: store.Version) -> None:
 
 def _global_tab(model: str, version: store.Version) -> None:
     """Importance, beeswarm and the dependence of one chosen driver, over the stored SHAP sample."""
-    g = ctx.query(views.global_figures, model, version.version, ctx.lang, FIG_LABELS, role=ctx.role)
+    g = ctx.query(views.global_figures, model, version.version, LABELS, role=ctx.role)
     st.subheader(ctx.t("scoring.importance"))
     st.plotly_chart(g["importance"])
     st.subheader(ctx.t("scoring.beeswarm", n=g["n"]))
@@ -216,7 +215,7 @@ def _global_tab(model: str, version: store.Version) -> None:
 def _card_tab(model: str, version: store.Version) -> None:
     """The model card judged out of time: accuracy against the truth, calibration, grades, fairness, drift."""
     m = version.metrics
-    card = ctx.query(views.card_figures, model, version.version, ctx.lang, FIG_LABELS)
+    card = ctx.query(views.card_figures, model, version.version, ctx.lang, LABELS)
     ci = m.get("intervals", {})
     k1, k2, k3, k4 = st.columns(4)
     auc_ci = ci.get("auc", [float("nan")] * 2)

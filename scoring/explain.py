@@ -3,6 +3,8 @@
 All functions are pure: they take what :mod:`scoring.store` read (stored exact SHAP values) and turn
 it into tables. Points come from the linear score scale (:mod:`scoring.grades`), so
 ``base_points + sum(driver points) == score`` holds exactly (before the 0..1000 display clip).
+Words (driver names, units, sentences) come from ``t``, the label catalogue in the page's language
+(``scoring.*`` in ui/labels/scoring.toml), which the page passes in.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from scoring import grades
-from scoring.features import DRIVER_BY_NAME, Driver
+from scoring.features import BLOCK_KEYS, DRIVER_BY_NAME, Driver
 from scoring.models import ScoringModel
 
 MAX_REASONS = 4
@@ -33,42 +35,58 @@ def what_if_drivers(names: list[str]) -> list[str]:
             and not DRIVER_BY_NAME[n].categorical]
 
 
-def label(d: Driver, lang: str) -> str:
-    return d.ko if lang == "ko" else d.en
+def label(d: Driver, t: Label) -> str:
+    """The driver's name (label ``scoring.driver.<name>``)."""
+    return t(f"scoring.driver.{d.name}")
 
 
-def value_text(name: str, value: Any, lang: str = "ko") -> str:
+def block_name(block: str, t: Label) -> str:
+    """A KTRS-like block's name (label ``scoring.block.<key>``); an unknown block shows as it is."""
+    return t(f"scoring.block.{BLOCK_KEYS[block]}") if block in BLOCK_KEYS else block
+
+
+class Won(float):
+    """An amount in won that a label formats in its language's unit: ``{won:eok}`` in 억 (one
+    decimal), ``{won:m}`` in millions (none), so one placeholder serves both languages."""
+
+    def __format__(self, spec: str) -> str:
+        if spec == "eok":
+            return f"{self / 1e8:,.1f}"
+        if spec == "m":
+            return f"{self / 1e6:,.0f}"
+        return super().__format__(spec)
+
+
+def value_text(name: str, value: Any, t: Label) -> str:
     """A driver's value as an evaluator reads it (23.5%, 12건, 있음, 4.3억원 ...)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "없음" if lang == "ko" else "missing"
+        return t("scoring.value.missing")
     d = DRIVER_BY_NAME[name]
     if d.categorical:
         return str(value)
     v = float(value)
     if name.startswith("cert_"):
-        return ("있음" if v >= 0.5 else "없음") if lang == "ko" else ("yes" if v >= 0.5 else "no")
+        return t("scoring.value.yes" if v >= 0.5 else "scoring.value.no")
     if name in _PCT:
         return f"{v * 100:.1f}%"
     if name == "log_employees":
-        return f"{math.expm1(v):,.0f}" + ("명" if lang == "ko" else "")
+        return t("scoring.value.employees", v=f"{math.expm1(v):,.0f}")
     if name in ("log_revenue", "log_avg_wage"):
-        won = math.expm1(v) if name == "log_revenue" else math.exp(v)
-        return f"{won / 1e8:,.1f}억원" if lang == "ko" else f"KRW {won / 1e6:,.0f}M"
+        return t("scoring.value.won", won=Won(math.expm1(v) if name == "log_revenue" else math.exp(v)))
     if name == "patent_grade" and v == 0:
-        return "특허 없음" if lang == "ko" else "no patents"
-    unit = d.unit if lang == "ko" else ""
-    return f"{v:,.2f}".rstrip("0").rstrip(".") + unit
+        return t("scoring.value.no_patents")
+    text = f"{v:,.2f}".rstrip("0").rstrip(".")
+    return t(f"scoring.unit.{d.unit}", v=text) if d.unit else text
 
 
-def driver_table(model: str, names: list[str], contrib: np.ndarray, frame_row: pd.Series,
-                 lang: str = "ko") -> pd.DataFrame:
+def driver_table(model: str, names: list[str], contrib: np.ndarray, frame_row: pd.Series, t: Label) -> pd.DataFrame:
     """One row per driver: label, block, value, contribution in points (sorted by |points|)."""
     ppl = grades.points_per_log_odds(model)
     rows = []
     for name, c in zip(names, contrib):
         d = DRIVER_BY_NAME[name]
-        rows.append({"driver": name, "label": label(d, lang), "block": d.block, "value": frame_row[name],
-                     "value_text": value_text(name, frame_row[name], lang), "points": float(c) * ppl})
+        rows.append({"driver": name, "label": label(d, t), "block": block_name(d.block, t), "value": frame_row[name],
+                     "value_text": value_text(name, frame_row[name], t), "points": float(c) * ppl})
     df = pd.DataFrame(rows)
     return df.reindex(df["points"].abs().sort_values(ascending=False, kind="stable").index).reset_index(drop=True)
 
@@ -133,7 +151,7 @@ def sentence(row: dict, t: Label) -> str:
 
 
 def reason_codes(model: str, table: pd.DataFrame, sample: pd.DataFrame, frame_row: pd.Series, used: set[str],
-                 t: Label, lang: str = "ko", k: int = MAX_REASONS) -> pd.DataFrame:
+                 t: Label, k: int = MAX_REASONS) -> pd.DataFrame:
     """Reason codes as adverse-action practice reads them.
 
     ``role`` is ``principal`` for the (at most k) largest actionable drivers that lowered the score:
@@ -161,7 +179,7 @@ def reason_codes(model: str, table: pd.DataFrame, sample: pd.DataFrame, frame_ro
                       "direction": "raised" if r["points"] > 0 else "lowered",
                       "code": f"{model.upper()}-{order[n]:02d}", "percentile": pct.get(n), "median": med.get(n),
                       "median_text": "" if m is None else f"{100 * m:.0f}%" if n.startswith("cert_")
-                      else value_text(n, m, lang)})
+                      else value_text(n, m, t)})
             r["sentence"] = sentence(r, t)
             rows.append(r)
     cols = ["code", "role", "kind", "direction", "driver", "label", "value_text", "median_text", "percentile",
@@ -190,12 +208,12 @@ def what_if(sm: ScoringModel, frame_row: pd.DataFrame, changes: dict[str, float]
 
 
 def what_if_table(sm: ScoringModel, frame_row: pd.DataFrame, changes: dict[str, float],
-                  lang: str = "ko") -> tuple[pd.DataFrame, float]:
+                  t: Label) -> tuple[pd.DataFrame, float]:
     """The driver table (exact SHAP in points) after the changes, for redrawing the waterfall, and
     the unclipped points it adds up to."""
     row = apply_changes(frame_row, changes)
     contrib, base = sm.contributions(row)
-    table = driver_table(sm.model, sm.driver_names, contrib[0], row.iloc[0], lang)
+    table = driver_table(sm.model, sm.driver_names, contrib[0], row.iloc[0], t)
     return table, float(grades.points(sm.model, base + contrib[0].sum()))
 
 
@@ -206,12 +224,12 @@ def what_if_start(frame_row: pd.Series, name: str) -> float:
     return float(d.lo) if v is None or pd.isna(v) else float(np.clip(float(v), d.lo, d.hi))
 
 
-def importance_table(metrics: dict, lang: str = "ko") -> pd.DataFrame:
+def importance_table(metrics: dict, t: Label) -> pd.DataFrame:
     """Global importance (mean |SHAP| in points over all applications), largest first."""
     imp = metrics["importance"]["drivers"]
     df = pd.DataFrame({"driver": list(imp), "points": list(imp.values())})
-    df["label"] = [label(DRIVER_BY_NAME[n], lang) for n in df["driver"]]
-    df["block"] = [DRIVER_BY_NAME[n].block for n in df["driver"]]
+    df["label"] = [label(DRIVER_BY_NAME[n], t) for n in df["driver"]]
+    df["block"] = [block_name(DRIVER_BY_NAME[n].block, t) for n in df["driver"]]
     return df.sort_values("points", ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -220,14 +238,14 @@ def used_drivers(metrics: dict) -> set[str]:
     return {n for n, v in metrics["importance"]["drivers"].items() if v > 0}
 
 
-def compare_table(similar: pd.DataFrame, model: str, names: list[str], lang: str = "ko", k: int = 2) -> pd.DataFrame:
+def compare_table(similar: pd.DataFrame, model: str, names: list[str], t: Label, k: int = 2) -> pd.DataFrame:
     """Similar applicants with their score and the k drivers that moved each score most."""
     ppl = grades.points_per_log_odds(model)
     tops = []
     for contrib in similar["contrib"]:
         pts = np.asarray(contrib, dtype=float) * ppl
         idx = np.argsort(-np.abs(pts), kind="stable")[:k]
-        tops.append(", ".join(f"{label(DRIVER_BY_NAME[names[i]], lang)} {pts[i]:+.0f}" for i in idx))
+        tops.append(", ".join(f"{label(DRIVER_BY_NAME[names[i]], t)} {pts[i]:+.0f}" for i in idx))
     out = similar.drop(columns=["contrib"]).copy()
     out["top_factors"] = tops
     return out
@@ -240,13 +258,13 @@ def sample_points(sample: pd.DataFrame, model: str) -> np.ndarray:
     return np.vstack([np.asarray(c, dtype=float) for c in sample["contrib"]]) * grades.points_per_log_odds(model)
 
 
-def fairness_table(fair: dict[str, list[dict]], names: dict[str, dict[str, str]], lang: str = "ko") -> pd.DataFrame:
-    """Both fairness breakdowns in one table with display names (groups too small have no rates)."""
-    dims = {"region": ("시도", "Region"), "size": ("기업 규모", "Size class")}
+def fairness_table(fair: dict[str, list[dict]], names: dict[str, dict[str, str]], t: Label) -> pd.DataFrame:
+    """Both fairness breakdowns (``region``, ``size``: labels ``scoring.dim.*``) in one table with
+    display names (groups too small have no rates)."""
     parts = []
     for dim, rows in fair.items():
         df = pd.DataFrame(rows)
-        df.insert(0, "dimension", dims.get(dim, (dim, dim))[0 if lang == "ko" else 1])
+        df.insert(0, "dimension", t(f"scoring.dim.{dim}"))
         lookup = names.get(dim, {})
         df["group"] = [lookup.get(g, g) for g in df["group"]]
         parts.append(df)

@@ -28,11 +28,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-# KTRS-like evaluation blocks (SHAP values add up within a block).
+# KTRS-like evaluation blocks (SHAP values add up within a block). The Korean names are the codes
+# trained versions store; each is shown by its label scoring.block.<key>.
 BLOCKS = ("경영주 역량", "기술성", "시장성", "사업성")
+BLOCK_KEYS = dict(zip(BLOCKS, ("management", "technology", "market", "business")))
 # K-TOP's three sub-models (innovation-growth capacity, technology commercial viability, originality).
 KTOP_PARTS = ("innovation", "viability", "originality")
-KTOP_PART_KO = {"innovation": "기업혁신역량", "viability": "기술 사업성", "originality": "기술 원천성"}
 
 SIZE_CLASSES = ("micro", "small", "medium", "midsize", "large")
 KSIC_SECTIONS = tuple("ABCDEFGHIJKLMNOPQRSTU")
@@ -40,14 +41,12 @@ KSIC_SECTIONS = tuple("ABCDEFGHIJKLMNOPQRSTU")
 
 @dataclass(frozen=True)
 class Driver:
-    name: str                 # column in the feature frame
-    en: str                   # English name
-    ko: str                   # Korean name shown to evaluators
+    name: str                 # column in the feature frame; its name is the label scoring.driver.<name>
     block: str                # one of BLOCKS
     good: int                 # +1: higher is better, -1: higher is worse, 0: no known direction
     lo: float                 # valid range for what-if
     hi: float
-    unit: str = ""            # shown after the value
+    unit: str = ""            # the unit shown with the value: label scoring.unit.<unit> ("" for none)
     ktop_part: str | None = None   # K-TOP sub-model, None: not a K-TOP input
     kvalue: bool = True       # a K-value input
     categories: tuple[str, ...] = ()   # non-empty: categorical, one-hot encoded
@@ -60,32 +59,28 @@ class Driver:
 
 
 DRIVERS: tuple[Driver, ...] = (
-    Driver("ceo_experience_years", "CEO's industry experience", "대표자 업력", "경영주 역량", +1, 0, 50, "년", "innovation"),
-    Driver("firm_age_years", "Firm age", "업력(창업 후 경과)", "경영주 역량", 0, 0, 60, "년", "innovation",
-           as_of="application"),
-    Driver("tech_staff_share", "Technical staff share", "기술인력 비중", "기술성", +1, 0, 1, "", "innovation",
-           actionable=True),
-    Driver("cert_venture", "Venture certification", "벤처기업 인증", "기술성", +1, 0, 1, "", "innovation", actionable=True),
-    Driver("cert_innobiz", "Inno-Biz certification", "이노비즈 인증", "기술성", +1, 0, 1, "", "innovation", actionable=True),
-    Driver("cert_mainbiz", "Main-Biz certification", "메인비즈 인증", "사업성", +1, 0, 1, "", "innovation", actionable=True),
+    Driver("ceo_experience_years", "경영주 역량", +1, 0, 50, "years", "innovation"),
+    Driver("firm_age_years", "경영주 역량", 0, 0, 60, "years", "innovation", as_of="application"),
+    Driver("tech_staff_share", "기술성", +1, 0, 1, "", "innovation", actionable=True),
+    Driver("cert_venture", "기술성", +1, 0, 1, "", "innovation", actionable=True),
+    Driver("cert_innobiz", "기술성", +1, 0, 1, "", "innovation", actionable=True),
+    Driver("cert_mainbiz", "사업성", +1, 0, 1, "", "innovation", actionable=True),
     # past growth: the truth rewards it in both targets, so it is monotone, but it cannot be changed now
-    Driver("sales_growth", "Sales growth", "매출 성장률", "시장성", +1, -1, 3, "", "innovation"),
-    Driver("log_employees", "Employees (log)", "종업원 수(로그)", "사업성", 0, 0, 10, "", "innovation"),
-    Driver("size_class", "Size class", "기업 규모", "사업성", 0, 0, 0, "", "innovation", categories=SIZE_CLASSES),
-    Driver("patents", "Patents", "특허 수", "기술성", +1, 0, 500, "건", "originality", actionable=True),
-    Driver("patent_grade", "Patent quality (10 - KPAS grade)", "특허 품질(10-KPAS 등급)", "기술성", +1, 0, 9, "",
-           "originality", actionable=True),
-    Driver("rnd_intensity", "R&D intensity", "R&D 집약도", "기술성", +1, 0, 0.6, "", "originality", actionable=True),
-    Driver("market_growth", "Market growth", "시장 성장률", "시장성", 0, -0.2, 0.3, "", "viability"),
-    Driver("export_share", "Export share", "수출 비중", "시장성", +1, 0, 1, "", "viability", actionable=True),
-    Driver("ksic_section", "Industry (KSIC section)", "업종(KSIC 대분류)", "시장성", 0, 0, 0, "", "viability", categories=KSIC_SECTIONS),
-    Driver("operating_margin", "Operating margin", "영업이익률", "사업성", +1, -1, 1, "", "viability", actionable=True),
-    Driver("debt_ratio", "Debt ratio", "부채비율", "사업성", -1, 0, 20, "배", "viability", actionable=True),
-    Driver("log_revenue", "Revenue (log)", "매출액(로그)", "사업성", 0, 0, 30, "", "viability"),
+    Driver("sales_growth", "시장성", +1, -1, 3, "", "innovation"),
+    Driver("log_employees", "사업성", 0, 0, 10, "", "innovation"),
+    Driver("size_class", "사업성", 0, 0, 0, "", "innovation", categories=SIZE_CLASSES),
+    Driver("patents", "기술성", +1, 0, 500, "count", "originality", actionable=True),
+    Driver("patent_grade", "기술성", +1, 0, 9, "", "originality", actionable=True),
+    Driver("rnd_intensity", "기술성", +1, 0, 0.6, "", "originality", actionable=True),
+    Driver("market_growth", "시장성", 0, -0.2, 0.3, "", "viability"),
+    Driver("export_share", "시장성", +1, 0, 1, "", "viability", actionable=True),
+    Driver("ksic_section", "시장성", 0, 0, 0, "", "viability", categories=KSIC_SECTIONS),
+    Driver("operating_margin", "사업성", +1, -1, 1, "", "viability", actionable=True),
+    Driver("debt_ratio", "사업성", -1, 0, 20, "times", "viability", actionable=True),
+    Driver("log_revenue", "사업성", 0, 0, 30, "", "viability"),
     # the amount asked for is the applicant's choice; a larger burden never lowers the risk
-    Driver("request_to_revenue", "Request / revenue", "신청액/매출액", "사업성", -1, 0, 10, "", "viability",
-           actionable=True, as_of="application"),
-    Driver("log_avg_wage", "Average wage (log)", "평균임금(로그)", "사업성", +1, 14, 20, "", "viability"),
+    Driver("request_to_revenue", "사업성", -1, 0, 10, "", "viability", actionable=True, as_of="application"),
+    Driver("log_avg_wage", "사업성", +1, 14, 20, "", "viability"),
 )
 DRIVER_BY_NAME = {d.name: d for d in DRIVERS}
 

@@ -1,7 +1,8 @@
 """An applicant's explanation as one self-contained HTML file (no scripts, no external files).
 
 The waterfall is drawn with CSS bars, so the file opens offline, prints, and stays small; personal
-data appears only as the caller passes it (masked for evaluators).
+data appears only as the caller passes it (masked for evaluators). Every word comes from ``t``, the
+label catalogue in the reader's language.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from html import escape
 
 import pandas as pd
 
-from scoring.features import KTOP_PART_KO
+from scoring.features import KTOP_PARTS
 
 _CSS = """
 body{font-family:'Nanum Gothic','Malgun Gothic',sans-serif;margin:2em;color:#222;max-width:960px}
@@ -31,12 +32,11 @@ def _bar(points: float, scale: float) -> str:
 
 def render(*, model: str, version: str, info: dict, score: float, grade: str, percentile: float,
            probability: float, base: float, table: pd.DataFrame, reasons: pd.DataFrame,
-           generated_at: str, synthetic: bool, t: Callable[..., str], lang: str = "ko") -> str:
+           generated_at: str, synthetic: bool, t: Callable[..., str]) -> str:
     """The HTML text of one applicant's explanation: every reason sentence in full, principal reasons
     (actionable) apart from context."""
-    ko = lang == "ko"
-    title = ("평가 설명서" if ko else "Score explanation") + f" · {model.upper()}"
-    target = ("부실 확률" if ko else "P(default)") if model == "ktop" else ("성공 확률" if ko else "P(success)")
+    title = t("scoring.report.title") + f" · {model.upper()}"
+    target = t(f"scoring.report.p.{model}")
     scale = float(table["points"].abs().max()) if len(table) else 1.0
     rows = "".join(
         f"<tr><td>{escape(str(r.label))}</td><td>{escape(str(r.block))}</td><td>{escape(str(r.value_text))}</td>"
@@ -52,21 +52,18 @@ def render(*, model: str, version: str, info: dict, score: float, grade: str, pe
         sections.append(f"<h3>{escape(t(f'scoring.reasons.{role}'))}</h3><table>{items}</table>")
     reason_rows = "".join(sections)
     ident = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>" for k, v in info.items())
-    parts = " · ".join(KTOP_PART_KO.values()) if model == "ktop" else ""
-    note = ("합성 데이터로 학습한 시연용 모델입니다. " if synthetic and ko else
-            "Demonstration model trained on synthetic data. " if synthetic else "")
-    note += (f"점수는 기준 점수 {base:.1f}점에 요인별 기여(SHAP, 점)를 더한 값입니다 (0–1000 범위로 표시)." if ko else
-             f"The score is the base score {base:.1f} plus each driver's contribution (SHAP, points), shown within 0–1000.")
-    return f"""<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(title)}</title>
+    parts = " · ".join(t(f"scoring.part.{p}") for p in KTOP_PARTS) if model == "ktop" else ""
+    note = (t("scoring.report.synthetic") + " " if synthetic else "") + t("scoring.report.base", base=base)
+    return f"""<!DOCTYPE html><html lang="{t('scoring.report.html_lang')}"><head><meta charset="utf-8"><title>{escape(title)}</title>
 <style>{_CSS}</style></head><body>
 <h1>{escape(title)}</h1><p class="note">{escape(version)} · {escape(generated_at)} {escape(parts)}</p>
-<div><span class="kpi">{'점수' if ko else 'Score'}<b>{score:.0f}</b></span>
-<span class="kpi">{'등급' if ko else 'Grade'}<b>{escape(grade)}</b></span>
-<span class="kpi">{'백분위' if ko else 'Percentile'}<b>{percentile:.0f}</b></span>
+<div><span class="kpi">{escape(t('scoring.score'))}<b>{score:.0f}</b></span>
+<span class="kpi">{escape(t('scoring.grade'))}<b>{escape(grade)}</b></span>
+<span class="kpi">{escape(t('scoring.percentile'))}<b>{percentile:.0f}</b></span>
 <span class="kpi">{escape(target)}<b>{probability:.2%}</b></span></div>
 <table>{ident}</table>
 <h2>{escape(t('scoring.reasons'))}</h2>{reason_rows}
-<h2>{'요인별 기여' if ko else 'Contributions'}</h2>
-<table><tr><th>{'요인' if ko else 'Driver'}</th><th>{'영역' if ko else 'Block'}</th><th>{'값' if ko else 'Value'}</th>
-<th class='num'>{'점' if ko else 'Points'}</th><th></th></tr>{rows}</table>
+<h2>{escape(t('scoring.report.contributions'))}</h2>
+<table><tr><th>{escape(t('scoring.report.driver'))}</th><th>{escape(t('scoring.report.block'))}</th>
+<th>{escape(t('scoring.report.value'))}</th><th class='num'>{escape(t('scoring.report.points'))}</th><th></th></tr>{rows}</table>
 <p class="note">{escape(note)}</p></body></html>"""

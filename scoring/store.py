@@ -177,9 +177,13 @@ def similar(con: duckdb.DuckDBPyConnection, application_id: int, model: str, ver
     return _masked(df, role)
 
 
-def group_names(con: duckdb.DuckDBPyConnection, lang: str = "ko") -> dict[str, dict[str, str]]:
+# the data's name column per language: a fixed map, so no other text reaches the SQL
+_NAME_COLUMN = {"ko": "name_ko", "en": "name_en"}
+
+
+def group_names(con: duckdb.DuckDBPyConnection, lang: str) -> dict[str, dict[str, str]]:
     """Display names of the fairness groups: region codes and size classes."""
-    col = "name_ko" if lang == "ko" else "name_en"
+    col = _NAME_COLUMN[lang]
     return {"region": dict(con.execute(f"SELECT region_code, {col} FROM regions").fetchall()),
             "size": dict(con.execute(f"SELECT size_class::VARCHAR, {col} FROM size_classes").fetchall())}
 

@@ -186,7 +186,7 @@ def features_doc(sm: ScoringModel) -> list[dict[str, object]]:
     out = []
     for part in sm.parts:
         for d in part.drivers:
-            out.append({"name": d.name, "ko": d.ko, "block": d.block, "part": part.part, "good": d.good,
+            out.append({"name": d.name, "block": d.block, "part": part.part, "good": d.good,
                         "columns": columns_of([d])[0], "range": [d.lo, d.hi], "unit": d.unit,
                         "actionable": d.actionable, "as_of": d.as_of})
     return out

@@ -30,7 +30,7 @@ def label_function(labels: Labels) -> Callable[..., str]:
     return t
 
 
-def global_figures(con: duckdb.DuckDBPyConnection, model: str, version: str, lang: str, labels: Labels, *,
+def global_figures(con: duckdb.DuckDBPyConnection, model: str, version: str, labels: Labels, *,
                    role: str) -> dict[str, object]:
     """Importance, beeswarm and one dependence figure per driver, from the stored SHAP sample."""
     v = store.current_version(con, model)
@@ -39,11 +39,11 @@ def global_figures(con: duckdb.DuckDBPyConnection, model: str, version: str, lan
     sample = store.shap_sample(con, model, version, role=role)
     t = label_function(labels)
     names = v.driver_names
-    labels_ = [explain.label(DRIVER_BY_NAME[n], lang) for n in names]
+    labels_ = [explain.label(DRIVER_BY_NAME[n], t) for n in names]
     pts = explain.sample_points(sample, model)
     return {
         "n": len(sample), "names": names, "labels": labels_,
-        "importance": plots.importance(explain.importance_table(v.metrics, lang), t).to_plotly_json(),
+        "importance": plots.importance(explain.importance_table(v.metrics, t), t).to_plotly_json(),
         "beeswarm": plots.beeswarm(sample, pts, names, labels_, t).to_plotly_json(),
         "dependence": [plots.dependence(sample[n], pts[:, j], xlabel=labels_[j], t=t).to_plotly_json()
                        for j, n in enumerate(names)],
@@ -54,14 +54,14 @@ def card_figures(con: duckdb.DuckDBPyConnection, model: str, version: str, lang:
                  labels: Labels) -> dict[str, object]:
     """The model card: calibration, grade rates with intervals, grade confusion, fairness (score
     distribution and equal opportunity beside the truth's grades), and drift against the previous
-    version."""
+    version. ``lang`` picks the data's names of the regions and size classes."""
     v = store.current_version(con, model)
     if v is None or v.version != version:
         raise LookupError(f"{model}/{version} is not the current version")
     m = v.metrics
     t = label_function(labels)
     groups = store.group_names(con, lang)
-    fair: pd.DataFrame = explain.fairness_table(m["fairness"], groups, lang)
+    fair: pd.DataFrame = explain.fairness_table(m["fairness"], groups, t)
     grade_labels = [g["grade"] for g in m["grades"]]
     out: dict[str, object] = {
         "calibration": plots.calibration(m["calibration"], t, m.get("calibration_truth")).to_plotly_json(),
@@ -76,7 +76,7 @@ def card_figures(con: duckdb.DuckDBPyConnection, model: str, version: str, lang:
     }
     d = m.get("drift")
     if d:
-        names = {n: explain.label(DRIVER_BY_NAME[n], lang) for n in d["psi_features"]}
+        names = {n: explain.label(DRIVER_BY_NAME[n], t) for n in d["psi_features"]}
         out["psi"] = plots.psi_bars(d["psi_features"], names, d["psi_score"], t).to_plotly_json()
     return out
 
@@ -129,7 +129,7 @@ class Explanation:
     base: float
     waterfall: dict
     blocks: pd.DataFrame
-    parts: pd.DataFrame | None        # K-TOP's sub-models (None for K-value)
+    parts: pd.DataFrame | None        # K-TOP's sub-models (None for K-value); blocks and parts: group, name, points
     reasons: pd.DataFrame
     cutoff: str                       # the grade that passes
     advice: list[dict[str, object]]   # see advice(); each reached item with "change_text" and "points"
@@ -145,7 +145,8 @@ class Explanation:
 
 def explanation(con: duckdb.DuckDBPyConnection, application_id: int, model: str, version: str, lang: str,
                 labels: Labels, *, role: str) -> Explanation | None:
-    """One applicant's explanation under the current version (None: not scored), cached per applicant."""
+    """One applicant's explanation under the current version (None: not scored), cached per applicant.
+    ``lang`` picks the data's names of the applicant's region, size class and industry."""
     v = store.current_version(con, model)
     if v is None or v.version != version:
         raise LookupError(f"{model}/{version} is not the current version")
@@ -156,7 +157,7 @@ def explanation(con: duckdb.DuckDBPyConnection, application_id: int, model: str,
     row = a.frame.iloc[0]
     info = explain.info_fields(a.info, lang)
     info["history"] = t("scoring.info.history_value", apps=int(row["prior_applications"]), awards=int(row["prior_awards"]))
-    table = explain.driver_table(model, v.driver_names, a.contrib, row, lang)
+    table = explain.driver_table(model, v.driver_names, a.contrib, row, t)
     base = explain.base_points(model, v.base)
     now = float(grades.points(model, a.log_odds))
     sample = store.shap_sample(con, model, version, role=role)
@@ -165,29 +166,31 @@ def explanation(con: duckdb.DuckDBPyConnection, application_id: int, model: str,
         if item.get("reached"):
             changes = cast(dict[str, tuple[float, float]], item["changes"])
             item["change_text"] = ", ".join(
-                t("scoring.advice.change", label=explain.label(DRIVER_BY_NAME[n], lang),
-                  a=explain.value_text(n, x0, lang), b=explain.value_text(n, x1, lang)) for n, (x0, x1) in changes.items())
+                t("scoring.advice.change", label=explain.label(DRIVER_BY_NAME[n], t),
+                  a=explain.value_text(n, x0, t), b=explain.value_text(n, x1, t)) for n, (x0, x1) in changes.items())
             item["points"] = cast(float, item["points_after"]) - now
     first = next((cast(dict[str, tuple[float, float]], i["changes"]) for i in items if i.get("reached")), {})
     advised = {n: x1 for n, (_, x1) in first.items()}
     offered = explain.what_if_drivers(v.driver_names)
-    what_if = {n: WhatIfInput(explain.label(DRIVER_BY_NAME[n], lang), DRIVER_BY_NAME[n].lo, DRIVER_BY_NAME[n].hi,
+    what_if = {n: WhatIfInput(explain.label(DRIVER_BY_NAME[n], t), DRIVER_BY_NAME[n].lo, DRIVER_BY_NAME[n].hi,
                               float(advised.get(n, explain.what_if_start(row, n))))
                for n in offered}
     similar = store.similar(con, application_id, model, version, role=role)
+    blocks = explain.group_points(table, v.features, "block")
+    parts = explain.group_points(table, v.features, "part") if model == "ktop" else None
     return Explanation(
         applicant=a, info=info, table=table, base=base,
         waterfall=plots.waterfall(table, base, now, t).to_plotly_json(),
-        blocks=explain.group_points(table, v.features, "block"),
-        parts=explain.group_points(table, v.features, "part") if model == "ktop" else None,
-        reasons=explain.reason_codes(model, table, sample, row, explain.used_drivers(v.metrics), t, lang),
+        blocks=blocks.assign(name=[explain.block_name(g, t) for g in blocks["group"]]),
+        parts=None if parts is None else parts.assign(name=[t(f"scoring.part.{g}") for g in parts["group"]]),
+        reasons=explain.reason_codes(model, table, sample, row, explain.used_drivers(v.metrics), t),
         cutoff=counterfactual.cutoff_grade(v.ladder, v.metrics["cutoff_grade"]), advice=items,
         what_if=what_if, what_if_default=tuple(n for n in advised if n in offered),
-        similar=similar if similar.empty else explain.compare_table(similar, model, v.driver_names, lang))
+        similar=similar if similar.empty else explain.compare_table(similar, model, v.driver_names, t))
 
 
 def what_if(con: duckdb.DuckDBPyConnection, application_id: int, model: str, version: str,
-            changes: tuple[tuple[str, float], ...], lang: str, labels: Labels, *, role: str) -> dict[str, object]:
+            changes: tuple[tuple[str, float], ...], labels: Labels, *, role: str) -> dict[str, object]:
     """Score, grade and the redrawn waterfall (SHAP recomputed) after changing several drivers at once."""
     v = store.current_version(con, model)
     a = store.applicant(con, application_id, model, version, role=role)
@@ -195,7 +198,7 @@ def what_if(con: duckdb.DuckDBPyConnection, application_id: int, model: str, ver
         raise LookupError(f"{model}/{version}: no application {application_id}")
     sm = store.load_model(con, model, version)
     wi = explain.what_if(sm, a.frame, dict(changes), v.ladder)
-    table, pts = explain.what_if_table(sm, a.frame, dict(changes), lang)
+    t = label_function(labels)
+    table, pts = explain.what_if_table(sm, a.frame, dict(changes), t)
     return {**wi, "delta": float(wi["points"]) - float(grades.points(model, a.log_odds)),
-            "waterfall": plots.waterfall(table, explain.base_points(model, v.base), pts,
-                                         label_function(labels)).to_plotly_json()}
+            "waterfall": plots.waterfall(table, explain.base_points(model, v.base), pts, t).to_plotly_json()}

@@ -105,3 +105,31 @@ def test_no_role_set_is_written_outside_the_access_policy() -> None:
                                                      for c in node.comparators):
                 offenders.append(f"{rel}:{node.lineno}")
     assert offenders == []
+
+
+def _compares_a_language(node: ast.AST) -> bool:
+    """``lang == "ko"``, ``"en" != code``, ``self.lang in (...)``: a comparison with a language code or
+    with something called ``lang``."""
+    if not isinstance(node, ast.Compare):
+        return False
+    sides = [node.left, *node.comparators]
+    return any((isinstance(s, ast.Constant) and s.value in ("ko", "en"))
+               or (isinstance(s, ast.Name) and s.id == "lang") or (isinstance(s, ast.Attribute) and s.attr == "lang")
+               for s in sides)
+
+
+def test_analytics_and_scoring_never_choose_words_by_language() -> None:
+    """Words come from the one catalogue (ui/labels): analytics and scoring take ``t`` or a names
+    lookup from the page and never compare a language code themselves, which would be a second
+    translation system."""
+    offenders = [f"{path.relative_to(ROOT)}:{node.lineno}" for folder in ("analytics", "scoring")
+                 for path in _sources(folder) for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                 if _compares_a_language(node)]
+    assert offenders == []
+
+
+def test_the_language_check_catches_the_usual_spellings() -> None:
+    for source in ('lang == "ko"', '"en" != code', 'a if self.lang == "ko" else b', "lang in LANGS",
+                   'f"{_PLANS[lang == \'ko\']}"'):
+        assert any(_compares_a_language(n) for n in ast.walk(ast.parse(source))), source
+    assert not any(_compares_a_language(n) for n in ast.walk(ast.parse('size == "small" and names[lang]')))

@@ -100,6 +100,10 @@ def domain_names(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
     }
 
 
+# the label of the whole population (no breakdown), in both languages like domain_names
+_ALL = {"ko": "전체", "en": "All"}
+
+
 def add_labels(df: pd.DataFrame, by: list[str], names: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Add label_ko / label_en: the domain's names joined with ' · ' (years as numbers)."""
     out = df.copy()
@@ -109,7 +113,7 @@ def add_labels(df: pd.DataFrame, by: list[str], names: dict[str, pd.DataFrame]) 
             lookup = {code: str(name) for code, name in zip(names[col]["code"], names[col][lang])}
             part = out[col].map(lambda v, lk=lookup: lk.get(v, str(v))).astype(object)
             text = part if text is None else text + " · " + part
-        out[f"label_{lang}"] = text if text is not None else ("전체" if lang == "ko" else "All")
+        out[f"label_{lang}"] = text if text is not None else _ALL[lang]
     return out
 
 

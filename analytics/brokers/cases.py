@@ -122,3 +122,13 @@ def history(db_path: Path | str, case_id: int, *, role: str) -> pd.DataFrame:
     with records(db_path, write=False) as tx:
         return tx.df("SELECT event_id, at_time, by_user, status, assignee, note FROM case_events "
                      "WHERE case_id = ? ORDER BY event_id", [case_id])
+
+
+def confirmed_clusters(db_path: Path | str) -> list[tuple[str, int]]:
+    """(run_id, cluster_id) of every case whose current status is ``referred``: a ring an auditor
+    confirmed and referred. The detection job (not a user) reads them as its labelled seed set
+    (:func:`analytics.brokers.weights.seeded_m`), so no role check and no access-log row."""
+    with records(db_path, write=False) as tx:
+        df = tx.df(_STATE_SQL.format(where="WHERE c.run_id IS NOT NULL AND c.cluster_id IS NOT NULL"))
+    df = df[df["status"] == "referred"]
+    return [(str(r), int(c)) for r, c in zip(df["run_id"], df["cluster_id"])]

@@ -4,10 +4,17 @@ Connected components of the strong-link graph (networkx); a component larger tha
 applications is split by Louvain community detection (seeded), run only there because it is
 two orders of magnitude slower than components on the whole graph.
 
+Each cluster is then split into the biconnected blocks of its households' graph
+(:func:`split_blocks`): a ring is many-to-many, what hangs on one household is judged apart.
+
 The risk score (0..1) is a weighted sum of parts, each 0..1 and each kept as a reason:
 evidence groups, link weight, plan similarity, submission burst, selection rate and amount
 awarded against applicants to the same programs, spread over programs and regions. A cluster is
-flagged when it holds at least ``min_firms`` firms and its risk reaches ``flag_at``.
+flagged when it holds at least ``min_firms`` households, several of them tied to the others by two
+independent groups (``multi_firms``, ``multi_share``), and it acts like a broker: its behaviour
+(the risk without the evidence part) reaches ``flag_at``, its members are spread over regions, it
+shares money no honest intermediary explains (:data:`UNEXPLAINED`) or it rotates a pool of
+identifiers (:func:`pool_kinds`). Every threshold is a field of :class:`ClusterParams`.
 """
 from __future__ import annotations
 
@@ -30,6 +37,15 @@ RISK_WEIGHTS: dict[str, float] = {
 # A shared address explains a shared landline and a shared Wi-Fi (one home, one building): on a
 # firm that shares its address with the cluster, those groups are not independent evidence.
 COLOCATION: dict[str, tuple[str, ...]] = {"place": ("contact", "network")}
+# Groups no honest intermediary explains when several households share them: an accountant, a PC
+# room, a building, a consultant or a franchisor legitimately carries many firms' contacts,
+# network, address, documents or plan, but grant money paid into one account for several
+# unrelated households is a fee collected (related firms, counted as one household, excepted).
+UNEXPLAINED: tuple[str, ...] = ("money",)
+# An honest intermediary has one phone, one e-mail, one PC, one address: its clients share *the*
+# office's value. A broker rotates a pool (several phones, e-mails, devices of one kind, so that
+# no two clients need share the same one); several values of one kind, each a trace of the
+# cluster on several households, are that pool.
 
 
 @dataclass(frozen=True)
@@ -46,6 +62,11 @@ class ClusterParams:
     multi_firms: int = 2         # ... this many of its households (and ...
     multi_share: float = 0.3     # ... this share of them) tied to the others by >= 2 independent groups
     burst_days: float = 1.0      # window for the burst share
+    unexplained_groups: tuple[str, ...] = UNEXPLAINED  # sharing these by min_firms households is itself
+                                 # a broker's act (no behaviour needed), see UNEXPLAINED
+    pool_values: int = 2         # this many values of one kind (not a name) ...
+    pool_households: int = 3     # ... each a trace of the cluster on this many households: a broker's pool,
+                                 # itself a broker's act (0 values: off)
     weights: dict[str, float] = field(default_factory=lambda: dict(RISK_WEIGHTS))
     seed: int = 0
 
@@ -112,6 +133,63 @@ def merge_linked(assignment: dict[int, int], links: pd.DataFrame, *, min_pairs: 
     return {app: root.get(cid, cid) for app, cid in assignment.items()}
 
 
+def split_blocks(assignment: dict[int, int], links: pd.DataFrame, household: dict[int, int], *,
+                 min_households: int) -> dict[int, int]:
+    """Split each cluster into the biconnected blocks of its households' graph.
+
+    A ring is many-to-many: its members share the broker's values with several other members, so
+    its households form a block that stays connected when any one household is taken out. What
+    hangs on one household only (the neighbour sharing a member's home phone, and its own dozen
+    applications; the other users of a PC room one member once used) is that household's tie,
+    not the ring's, and is judged apart: blocks of at least ``min_households`` households become
+    clusters of their own, smaller pieces leave. A household in several blocks (the one they
+    hang on) stays with the largest; a household with no link of its own in the cluster (it came
+    with a trace of the whole cluster) stays with the largest block too. Related firms count as
+    one household. Timing alone is no tie.
+
+    ``links``: app_a, app_b, firm_a, firm_b, groups (links touching clustered applications).
+    Returns a new assignment, numbered 0.. largest cluster first.
+    """
+    if not assignment:
+        return dict(assignment)
+    a_cl, b_cl = links["app_a"].map(assignment), links["app_b"].map(assignment)
+    ties = links["groups"].apply(lambda gs: any(g != "timing" for g in gs))
+    inside = links[a_cl.notna() & (a_cl == b_cl) & ties]
+    firm: dict[int, int] = dict(zip(links["app_a"], links["firm_a"])) | dict(zip(links["app_b"], links["firm_b"]))
+    hh: dict[int, int] = {}
+    for app in assignment:
+        f = firm.get(app, -app)
+        hh[app] = household.get(f, f)
+    graphs: dict[int, nx.Graph] = {}
+    for app, cid in assignment.items():
+        graphs.setdefault(cid, nx.Graph()).add_node(hh[app])
+    for x, y in zip(inside["app_a"].tolist(), inside["app_b"].tolist()):
+        if hh[x] != hh[y]:
+            graphs[assignment[x]].add_edge(hh[x], hh[y])
+    pieces: list[list[int]] = []
+    apps_of: dict[int, list[int]] = {}
+    for app, cid in assignment.items():
+        apps_of.setdefault(cid, []).append(app)
+    for cid, g in graphs.items():
+        blocks = sorted((b for b in nx.biconnected_components(g) if len(b) >= min_households),
+                        key=lambda b: (-len(b), min(b)))
+        if not blocks:
+            continue
+        owner: dict[int, int] = {}
+        for i, b in enumerate(blocks):
+            for h in b:
+                owner.setdefault(h, i)
+        for h in nx.isolates(g):
+            owner.setdefault(h, 0)
+        split: dict[int, list[int]] = {}
+        for app in apps_of[cid]:
+            if hh[app] in owner:
+                split.setdefault(owner[hh[app]], []).append(app)
+        pieces.extend(split.values())
+    pieces.sort(key=lambda c: (-len(c), min(c)))
+    return {app: new for new, piece in enumerate(pieces) for app in piece}
+
+
 def multi_evidence(links: pd.DataFrame, household: dict[int, int], params: ClusterParams,
                    traces: pd.DataFrame | None = None, timed: set | None = None) -> pd.Series:
     """Per cluster: households tied to other households of the cluster by at least two independent
@@ -140,6 +218,37 @@ def multi_evidence(links: pd.DataFrame, household: dict[int, int], params: Clust
         return len(gs - set(params.weak_groups)) + min(len(gs & set(params.weak_groups)), 1)
 
     return (sets.apply(independent) >= 2).groupby(level=0).sum().astype(float)
+
+
+def tied_households(links: pd.DataFrame, household: dict[int, int], groups: tuple[str, ...],
+                    traces: pd.DataFrame | None = None) -> pd.Series:
+    """Per cluster: households tied to another household of the cluster by one of ``groups`` (a
+    link between two households, or a trace of the cluster they carry)."""
+    if links.empty or "firm_a" not in links or not groups:
+        return pd.Series(dtype=float)
+    ha = links["firm_a"].map(lambda f: household.get(f, f))
+    hb = links["firm_b"].map(lambda f: household.get(f, f))
+    hit = (ha != hb) & links["groups"].apply(lambda gs: any(g in groups for g in gs))
+    side = pd.concat([pd.DataFrame({"cluster_id": links["cluster_id"], "h": ha})[hit],
+                      pd.DataFrame({"cluster_id": links["cluster_id"], "h": hb})[hit]])
+    if traces is not None and len(traces):
+        t = traces[traces["grp"].isin(groups)]
+        side = pd.concat([side, pd.DataFrame({"cluster_id": t["cluster_id"], "h": t["firm_id"].map(lambda f: household.get(f, f))})])
+    return side.drop_duplicates().groupby("cluster_id").size().astype(float)
+
+
+def pool_kinds(traces: pd.DataFrame | None, household: dict[int, int], params: ClusterParams) -> pd.Series:
+    """Per cluster: kinds of identifier (not names) of which at least ``pool_values`` values are
+    traces of the cluster (:func:`analytics.brokers.links.cluster_traces`) each carried by at least
+    ``pool_households`` households: a broker's rotating pool, not an office's one number."""
+    if traces is None or traces.empty or params.pool_values <= 0:
+        return pd.Series(dtype=float)
+    t = traces[~traces["grp"].isin(params.weak_groups)]
+    t = t.assign(h=t["firm_id"].map(lambda f: household.get(f, f)))
+    per_value = t.groupby(["cluster_id", "kind", "value"])["h"].nunique()
+    per_value = per_value[per_value >= params.pool_households]
+    per_kind = per_value.groupby(level=[0, 1]).size()
+    return (per_kind >= params.pool_values).groupby(level=0).sum().astype(float)
 
 
 def risk(members: pd.DataFrame, links: pd.DataFrame, params: ClusterParams,
@@ -188,6 +297,9 @@ def risk(members: pd.DataFrame, links: pd.DataFrame, params: ClusterParams,
     out["multi_households"] = multi_evidence(
         links, household, params, traces, set(out.index[out["burst_share"] >= params.burst_at])).reindex(out.index).fillna(0)
     multi_share = out["multi_households"] / out["n_households"].clip(lower=1)
+    out["unexplained_households"] = tied_households(
+        links, household, params.unexplained_groups, traces).reindex(out.index).fillna(0)
+    out["pool_kinds"] = pool_kinds(traces, household, params).reindex(out.index).fillna(0)
     parts = pd.DataFrame({
         "groups": np.clip((ident - 1) / 3, 0, 1),
         "burst": np.clip((out["burst_share"] - 0.2) / 0.5, 0, 1),
@@ -206,7 +318,9 @@ def risk(members: pd.DataFrame, links: pd.DataFrame, params: ClusterParams,
     multi = (out["multi_households"] >= params.multi_firms) & (multi_share >= params.multi_share)
     # two independent groups on several members, and a broker's behaviour (bursts, copied plans,
     # repeat clients, outcomes) or members spread over the country: an office's clients are local
-    acts = (out["behaviour"] >= params.flag_at) | (parts["spread"] >= params.spread_at)
+    # (or a tie no honest intermediary explains, on several households: see UNEXPLAINED)
+    acts = ((out["behaviour"] >= params.flag_at) | (parts["spread"] >= params.spread_at)
+            | (out["unexplained_households"] >= params.min_firms) | (out["pool_kinds"] >= 1))
     out["flagged"] = (out["n_households"] >= params.min_firms) & acts & multi & core
     out["reasons"] = [
         {k: round(float(parts.at[cid, k]), 3) for k in params.weights} | {
@@ -220,6 +334,8 @@ def risk(members: pd.DataFrame, links: pd.DataFrame, params: ClusterParams,
             "n_programs": int(out.at[cid, "n_programs"]), "n_regions": int(out.at[cid, "n_regions"]),
             "repeat_share": round(float(out.at[cid, "repeat_share"]), 3),
             "n_households": int(out.at[cid, "n_households"]), "multi_households": int(out.at[cid, "multi_households"]),
+            "unexplained_households": int(out.at[cid, "unexplained_households"]),
+            "pool_kinds": int(out.at[cid, "pool_kinds"]),
         }
         for cid in out.index
     ]

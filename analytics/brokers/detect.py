@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from analytics.brokers import clusters, links, suppressions, weights
+from analytics.brokers import cases, clusters, links, suppressions, weights
 from analytics.brokers.clusters import ClusterParams
 from analytics.brokers.links import LinkParams
 from data import export
@@ -82,14 +82,31 @@ def _members(con: duckdb.DuckDBPyConnection, assignment: dict[int, int]) -> pd.D
     """).df()
 
 
+def seed_sets(con: duckdb.DuckDBPyConnection, confirmed: list[tuple[str, int]]) -> list[list[int]]:
+    """The applications of each confirmed case's cluster (``broker_cluster_members`` of its run)
+    that are still in the data; cases of runs the data file no longer holds give nothing."""
+    if not confirmed:
+        return []
+    con.register("_confirmed", pd.DataFrame(confirmed, columns=["run_id", "cluster_id"]))
+    rows = con.execute("""
+        SELECT m.run_id, m.cluster_id, list(m.application_id ORDER BY m.application_id) AS apps
+        FROM broker_cluster_members m JOIN _confirmed c ON c.run_id = m.run_id AND c.cluster_id = m.cluster_id
+        SEMI JOIN applications a ON a.application_id = m.application_id
+        GROUP BY ALL ORDER BY ALL
+    """).fetchall()
+    return [[int(a) for a in apps] for _, _, apps in rows]
+
+
 def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: LinkParams = LinkParams(),
            cluster_params: ClusterParams = ClusterParams(), progress: Progress = lambda _: None,
-           chunk: int = 200_000, memory_limit: str | None = None) -> Detection:
+           chunk: int = 200_000, memory_limit: str | None = None, seeds: list[list[int]] | None = None) -> Detection:
     """Run detection on an open data connection (read-only use) with the given suppression list.
 
     ``chunk`` bounds how many plans are read and hashed at once; it never changes the result.
     ``memory_limit`` (when given) caps DuckDB in the SQL steps; the plan step runs under
-    :data:`PLAN_MEMORY_LIMIT`, as Python's signatures are the memory then."""
+    :data:`PLAN_MEMORY_LIMIT`, as Python's signatures are the memory then. ``seeds``: the
+    applications of confirmed cases (:func:`seed_sets`), from which m is counted when they hold
+    enough pairs (:func:`analytics.brokers.weights.estimate`)."""
     stats: dict = {}
     t0 = time.perf_counter()
     templates = supp.loc[supp["kind"] == "plan", "value"].tolist() if len(supp) else []
@@ -113,7 +130,7 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
 
     t2 = time.perf_counter()
     all_links = links.combine(con, pl, link_params, stats["timing_weight"])
-    fs = weights.estimate(con, len(pl), plan_stats["plans"])
+    fs = weights.estimate(con, len(pl), plan_stats["plans"], seeds=seeds, plan_links=pl)
     stats["weights"] = fs.to_json()
     links.strengthen(con, link_params, fs.m)
     all_links = con.table("_links")
@@ -129,6 +146,9 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
         assignment = clusters.attach_by_links(assignment, links.touching(con, assignment), min_firms=cluster_params.trace_firms)
     near = links.touching(con, assignment)  # the only links Python holds: those of clustered applications
     assignment = clusters.merge_linked(assignment, near)
+    assignment = clusters.split_blocks(assignment, near, household, min_households=cluster_params.min_firms)
+    kept = set(assignment)
+    near = near[near["app_a"].isin(kept) | near["app_b"].isin(kept)].reset_index(drop=True)
     members = _members(con, assignment) if assignment else pd.DataFrame(
         columns=["application_id", "cluster_id", "firm_id", "region_code", "program_id", "submitted_at", "status",
                  "amount_awarded_krw", "prog_selection_rate", "prog_mean_award"])
@@ -212,10 +232,14 @@ def run(db_path: Path | str, *, out: Path | None = None, link_params: LinkParams
     ids = supp[supp["kind"] != "plan"] if len(supp) else supp
     params = {"links": link_params.to_json(), "clusters": cluster_params.to_json(), "suppressions": len(supp),
               "suppressed_identifiers": ids[["kind", "value"]].values.tolist() if len(ids) else []}
+    confirmed = cases.confirmed_clusters(db_path)
     with connect_read_only(db_path) as con:
         version = get_meta(con).get("data_version")
+        seeds = seed_sets(con, confirmed)
+        if seeds:
+            progress(f"weights: {len(seeds)} confirmed cases as the labelled seed set")
         det = detect(con, supp, link_params=link_params, cluster_params=cluster_params, progress=progress,
-                     memory_limit=memory_limit)
+                     memory_limit=memory_limit, seeds=seeds)
     with writer(db_path) as con:
         if get_meta(con).get("data_version") != version:
             raise RuntimeError(f"{db_path} was replaced while the detection ran (an import or a rebuild): "

@@ -6,19 +6,24 @@ diamonds coloured by evidence group (a group of similar plans too); an edge has 
 group's colour, plan edges dashed. Labels
 shrink away when zoomed out (Cytoscape's ``min-zoomed-font-size``), so 200 nodes stay readable and
 zooming in shows every name.
+
+Words come from the page: ``t`` (the label catalogue in the user's language) and ``term`` (an
+evidence kind, group or status by name, ui.names).
 """
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.brokers.graph import APPLICATION, Graph
 from analytics.brokers.links import GROUPS
-from analytics.brokers.views import GROUP_COLOURS, STATUS_COLOURS, term
+from analytics.brokers.views import GROUP_COLOURS, STATUS_COLOURS
 
-_PLANS = ("similar plans", "유사 사업계획서")   # (English, Korean): a group of near-copy plans
+Label = Callable[..., str]   # t(key, **kw): a label of the catalogue in the user's language
+Term = Callable[[str], str]  # term(word): an evidence kind, group or status in the user's language
 _SPREAD = 55.0   # pixels per node (square root): the seeded layout's [-1, 1] box scaled to the graph's size
 
 
@@ -31,17 +36,16 @@ def app_label(r: pd.Series | object) -> str:
     return f"{_short(str(getattr(r, 'firm_name')))}\n#{int(getattr(r, 'application_id'))}"
 
 
-def ident_label(r: pd.Series | object, lang: str) -> str:
+def ident_label(r: pd.Series | object, t: Label, term: Term) -> str:
     """What an identifier node says: its kind, then its value (masked for roles that must not see
     it); a group of similar plans says how many applications it holds."""
     kind = str(getattr(r, "kind"))
     if kind == "plan":
-        n = int(getattr(r, "firms"))
-        return f"{_PLANS[lang == 'ko']}\n{n}{'건' if lang == 'ko' else ' applications'}"
-    return f"{term(kind, lang)}\n{_short(str(getattr(r, 'value')), 18)}"
+        return t("brokers.graph.plans", n=int(getattr(r, "firms")))
+    return f"{term(kind)}\n{_short(str(getattr(r, 'value')), 18)}"
 
 
-def elements(graph: Graph, *, lang: str = "ko", focus: int | None = None) -> list[dict]:
+def elements(graph: Graph, t: Label, term: Term, *, focus: int | None = None) -> list[dict]:
     """Cytoscape.js elements: nodes with their seeded positions (the browser's layout refines them)
     and edges, with classes the :func:`stylesheet` colours. With ``focus``, nodes beyond the hops
     asked for are faded, so an expansion is visible even when it adds nothing from outside."""
@@ -58,7 +62,7 @@ def elements(graph: Graph, *, lang: str = "ko", focus: int | None = None) -> lis
             if focus is not None and r.application_id == focus:
                 classes.append("focus")
         else:
-            label = ident_label(r, lang)
+            label = ident_label(r, t, term)
             classes = ["identifier", f"group-{GROUPS.get(r.kind, r.kind)}"]
             data["size"] = round(18 + 5 * degree.get(r.node_id, 0) ** 0.5, 1)  # a hub reads as a hub
         if fade and pd.isna(r.hop):
@@ -73,15 +77,15 @@ def elements(graph: Graph, *, lang: str = "ko", focus: int | None = None) -> lis
     return out
 
 
-def detail_rows(graph: Graph, node_id: str, *, lang: str = "ko") -> pd.DataFrame:
+def detail_rows(graph: Graph, node_id: str, t: Label, term: Term) -> pd.DataFrame:
     """The table under a clicked node: for an application, what it shares (kind, value, firms,
     edge_weight), heaviest first; for a shared item, its applications (app, firm_name, biz_no,
-    status, program, in_cluster). Kinds and statuses in ``lang``."""
+    status, program, in_cluster). Kinds and statuses as ``term`` names them."""
     around = graph.neighbours(node_id)
     if node_id.startswith("a"):
-        return around.assign(kind=around["kind"].map(lambda k: term(k, lang)),
-                             value=[ident_label(r, lang).split("\n")[1] for r in around.itertuples()])
-    return around.assign(status=around["status"].map(lambda s: term(s, lang)),
+        return around.assign(kind=around["kind"].map(term),
+                             value=[ident_label(r, t, term).split("\n")[1] for r in around.itertuples()])
+    return around.assign(status=around["status"].map(term),
                          app=around["application_id"].map(lambda a: f"#{a}"))
 
 
@@ -120,14 +124,14 @@ def layout() -> dict:
             "packComponents": True, "fit": True, "padding": 20}
 
 
-def legend_html(graph: Graph, *, lang: str = "ko") -> str:
+def legend_html(graph: Graph, term: Term) -> str:
     """A one-line legend of what the drawing uses: application statuses, then evidence kinds."""
     items = []
     for s in sorted(set(graph.applications()["status"])):
-        items.append(_swatch(STATUS_COLOURS.get(s, "#333"), "50%", term(s, lang)))
+        items.append(_swatch(STATUS_COLOURS.get(s, "#333"), "50%", term(s)))
     for k in graph.kinds():
         g = GROUPS.get(k, k)
-        items.append(_swatch(GROUP_COLOURS.get(g, "#999"), "2px", term(k, lang), diamond=True))
+        items.append(_swatch(GROUP_COLOURS.get(g, "#999"), "2px", term(k), diamond=True))
     return " ".join(items)
 
 
@@ -138,7 +142,7 @@ def _swatch(colour: str, radius: str, text: str, *, diamond: bool = False) -> st
             f"{html.escape(text)}</span>")
 
 
-def plot_network(graph: Graph, *, lang: str = "ko") -> go.Figure:
+def plot_network(graph: Graph, t: Label, term: Term) -> go.Figure:
     """The same network as a static plotly figure at the seeded layout (for the evidence report)."""
     n, e = graph.nodes, graph.edges
     pos = dict(zip(n["node_id"], zip(n["x"], n["y"])))
@@ -150,25 +154,25 @@ def plot_network(graph: Graph, *, lang: str = "ko") -> go.Figure:
             (x0, y0), (x1, y1) = pos[r.source], pos[r.target]
             xs += [x0, x1, None]
             ys += [y0, y1, None]
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=term(kind, lang), hoverinfo="skip",
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=term(kind), hoverinfo="skip",
                                  line={"color": GROUP_COLOURS.get(group, "#999"), "width": 1.5,
                                        "dash": "dash" if kind == "plan" else "solid"}))
     ids = n[n["node_type"] != APPLICATION]
     if len(ids):
         fig.add_trace(go.Scatter(
             x=ids["x"], y=ids["y"], mode="markers", showlegend=False, hoverinfo="text",
-            hovertext=[ident_label(r, lang).replace("\n", " ") for r in ids.itertuples()],
+            hovertext=[ident_label(r, t, term).replace("\n", " ") for r in ids.itertuples()],
             marker={"symbol": "diamond", "size": 11, "line": {"width": 1, "color": "#555"},
                     "color": [GROUP_COLOURS.get(GROUPS.get(k, k), "#999") for k in ids["kind"]]}))
     apps = graph.applications()
     for status, part in apps.groupby("status", sort=True):
         fig.add_trace(go.Scatter(
-            x=part["x"], y=part["y"], mode="markers", name=term(status, lang), hoverinfo="text",
+            x=part["x"], y=part["y"], mode="markers", name=term(status), hoverinfo="text",
             hovertext=[f"#{r.application_id} · {r.firm_name} ({r.biz_no})<br>{r.program}<br>{r.region} · "
                        f"{r.submitted_at:%Y-%m-%d %H:%M}" for r in part.itertuples()],
             marker={"size": 12, "color": STATUS_COLOURS.get(status, "#333"), "line": {"width": 1, "color": "#222"},
                     "symbol": ["circle" if c else "circle-open" for c in part["in_cluster"]]}))
     fig.update_layout(showlegend=True, height=560, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       xaxis={"visible": False}, yaxis={"visible": False}, hovermode="closest",
-                      legend={"title": {"text": "상태 · 증거" if lang == "ko" else "status · evidence"}})
+                      legend={"title": {"text": t("brokers.graph.legend")}})
     return fig

@@ -14,6 +14,7 @@ from analytics.brokers import graph as network
 from analytics.brokers import graph_draw as network_draw
 from analytics.brokers import views as broker_views
 from analytics.brokers.evidence import timeline
+from analytics.brokers.graph_draw import Label, Term
 from analytics.brokers.plots import plot_timeline
 from data import access, export
 
@@ -64,14 +65,16 @@ def pack_html(title: str, tables: dict[str, pd.DataFrame], history: pd.DataFrame
 
 @dataclass(frozen=True)
 class EvidencePack:
-    """The evidence pack of one case, built only when asked for (download buttons take callables)."""
+    """The evidence pack of one case, built only when asked for (download buttons take callables).
+    ``t`` and ``term`` word its figures in the user's language (as in :mod:`analytics.brokers.plots`)."""
 
     db_path: str | Path
     run_id: str
     cluster_id: int
     case_id: int
     role: str
-    lang: str = "ko"
+    t: Label
+    term: Term
     title: str = ""
 
     def _parts(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, dict, list[str], duckdb.DuckDBPyConnection]:
@@ -96,8 +99,8 @@ class EvidencePack:
         try:
             figures = {
                 "network": network_draw.plot_network(network.cluster_graph(con, self.run_id, self.cluster_id, role=self.role),
-                                                     lang=self.lang),
-                "timeline": plot_timeline(timeline(con, self.run_id, self.cluster_id, role=self.role), lang=self.lang),
+                                                     self.t, self.term),
+                "timeline": plot_timeline(timeline(con, self.run_id, self.cluster_id, role=self.role), self.t, self.term),
             }
         finally:
             con.close()

@@ -1,5 +1,6 @@
 """What the auditor page reads from a detection run: the ranked cluster list, search, a cluster's
-risk reasons, and the names and colours the broker views share. The network of a cluster is
+risk reasons, and the colours the broker views share (their words are ``names.term.*`` in the
+label catalogue, passed in by the page as a ``term`` function). The network of a cluster is
 :mod:`analytics.brokers.graph` (data) and :mod:`analytics.brokers.graph_draw` (drawings).
 
 Every function returns application-level rows, so each checks the role first. Fingerprint values
@@ -19,33 +20,6 @@ from data import access
 STATUS_COLOURS = {"selected": "#d62728", "rejected": "#7f7f7f", "submitted": "#1f77b4", "withdrawn": "#bcbd22"}
 GROUP_COLOURS = {"contact": "#e377c2", "network": "#ff7f0e", "document": "#2ca02c", "plan": "#9467bd",
                  "money": "#8c564b", "place": "#17becf", "timing": "#bbbbbb"}
-# What an auditor reads for an evidence group, an identifier kind, an application status or why a
-# shared value did not count (Korean, English).
-TERMS: dict[str, tuple[str, str]] = {
-    "phone": ("전화번호", "phone"), "email": ("이메일", "e-mail"), "ip": ("IP", "IP"), "device": ("기기", "device"),
-    "bank_account": ("계좌번호", "bank account"), "address": ("주소", "address"), "doc_author": ("문서 작성자", "document author"),
-    "over_cap": ("너무 흔한 값 (상한 초과)", "too common (over the cap)"), "same_firm": ("같은 기업", "same firm"),
-    "suppressed": ("예외 목록", "suppressed"), "namesake": ("흔한 이름: 다른 근거나 집중 제출이 없어 제외", "a common name, without other evidence or a burst"),
-    "in_burst": ("흔한 이름이지만 몇 시간 안에 몰려 제출됨", "a common name, but in a burst of submissions"), "same_group": ("같은 증거 종류에 더 강한 값", "a stronger value of the same group"),
-    "contact": ("연락처", "contact"), "network": ("IP·기기", "IP/device"), "document": ("문서 작성자", "document author"),
-    "plan": ("사업계획서", "plan"), "money": ("계좌", "bank account"), "place": ("주소", "address"),
-    "timing": ("제출 시점", "timing"), "selected": ("선정", "selected"), "rejected": ("탈락", "rejected"),
-    "submitted": ("접수", "submitted"), "withdrawn": ("철회", "withdrawn"),
-    "home": ("같은 집 주소·전화", "same home address and phone"), "representative": ("같은 대표자", "same representative"),
-    "home+representative": ("같은 집·같은 대표자", "same home and representative"),
-    "prior": ("사전 비율", "prior"), "agree": ("일치", "agrees"), "disagree": ("불일치", "disagrees"), "total": ("합계", "total"),
-}
-
-
-def term(name: str, lang: str = "ko") -> str:
-    """``name`` (see :data:`TERMS`) in ``lang``; unknown names show as they are."""
-    pair = TERMS.get(name)
-    return name if pair is None else pair[0 if lang == "ko" else 1]
-
-
-def terms(names: str, lang: str = "ko") -> str:
-    """A ', '-joined list of names (as :func:`cluster_list` gives them) in ``lang``."""
-    return ", ".join(term(n, lang) for n in names.split(", ")) if names else names
 
 
 def latest_run(con: duckdb.DuckDBPyConnection, *, role: str) -> dict | None:

@@ -10,6 +10,10 @@ For each evidence group g (contact, network, money, place, document, plan):
   the agreement patterns of the candidate pairs (pairs that share at least one rare value or a
   near-duplicate plan): a two-class mixture with conditionally independent groups. As in Splink, EM
   only supplies m; u comes from random pairs, where the mixture's own u would describe candidates.
+  When the records hold **confirmed cases** (an auditor referred the cluster: a ring confirmed),
+  m comes from them instead, as Splink does with a labelled seed set: the share of pairs of
+  different firms inside one confirmed case that agree on g (:func:`seeded_m`, with a Jeffreys
+  prior ``(agree + 1/2) / (pairs + 1)``); EM then only estimates the prior (m held fixed).
 * **lambda** — the share of candidate pairs in the linked class (the prior).
 
 A shared value then weighs ``log2(m_g / u_v)`` bits (a bank account nobody else uses: strong on
@@ -38,8 +42,9 @@ class Weights:
     prior: float                      # lambda: share of candidate pairs in the linked class
     pairs: int                        # candidate pairs the EM saw
     iterations: int
-    source: str = "em"                # em, or the defaults when there were too few pairs
+    source: str = "em"                # em; cases (m from confirmed cases); or the defaults (too few pairs)
     per_kind_u: dict[str, float] = field(default_factory=dict)
+    seed_pairs: int = 0               # pairs of confirmed cases m was counted on (source 'cases')
 
     def agree(self, group: str) -> float:
         """Bits for agreeing on the group at its average value (no term-frequency adjustment)."""
@@ -69,12 +74,13 @@ def random_pair_u(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, float], dic
 
 
 def em(patterns: pd.DataFrame, groups: tuple[str, ...] = EM_GROUPS, *, iterations: int = 100,
-       tol: float = 1e-6) -> tuple[dict[str, float], dict[str, float], float, int]:
+       tol: float = 1e-6, fixed_m: dict[str, float] | None = None) -> tuple[dict[str, float], dict[str, float], float, int]:
     """Two-class EM on agreement patterns (one 0/1 column per group and ``n``, the pairs with that
-    pattern): (m, u within candidates, lambda, iterations run)."""
+    pattern): (m, u within candidates, lambda, iterations run). With ``fixed_m`` (m known from
+    confirmed cases) only u and lambda are estimated."""
     x = patterns[list(groups)].to_numpy(dtype=float)
     n = patterns["n"].to_numpy(dtype=float)
-    m = np.full(len(groups), 0.6)
+    m = np.full(len(groups), 0.6) if fixed_m is None else np.array([fixed_m[g] for g in groups], dtype=float)
     u = np.clip((x * n[:, None]).sum(0) / n.sum(), 0.01, 0.9) * 0.5
     lam = 0.1
     it = 0
@@ -83,7 +89,7 @@ def em(patterns: pd.DataFrame, groups: tuple[str, ...] = EM_GROUPS, *, iteration
         pu = (1 - lam) * np.prod(np.where(x > 0, u, 1 - u), axis=1)
         r = pm / np.maximum(pm + pu, 1e-300)
         w1, w0 = r * n, (1 - r) * n
-        new_m = np.clip((x * w1[:, None]).sum(0) / max(w1.sum(), 1e-12), 1e-4, 1 - 1e-4)
+        new_m = m if fixed_m is not None else np.clip((x * w1[:, None]).sum(0) / max(w1.sum(), 1e-12), 1e-4, 1 - 1e-4)
         new_u = np.clip((x * w0[:, None]).sum(0) / max(w0.sum(), 1e-12), 1e-4, 1 - 1e-4)
         new_lam = float(np.clip(w1.sum() / n.sum(), 1e-4, 1 - 1e-4))
         done = max(np.abs(new_m - m).max(), np.abs(new_u - u).max(), abs(new_lam - lam)) < tol
@@ -91,15 +97,48 @@ def em(patterns: pd.DataFrame, groups: tuple[str, ...] = EM_GROUPS, *, iteration
         if done:
             break
     # the linked class is the one whose pairs agree on more groups
-    if m.sum() < u.sum():
+    if fixed_m is None and m.sum() < u.sum():
         m, u, lam = u, m, 1 - lam
     return dict(zip(groups, m.round(4).tolist())), dict(zip(groups, u.round(4).tolist())), round(lam, 5), it
 
 
+def seeded_m(con: duckdb.DuckDBPyConnection, seeds: list[list[int]], plans: pd.DataFrame) -> tuple[dict[str, float], int]:
+    """(m per group, pairs): over the pairs of applications of different firms inside one confirmed
+    case (``seeds``: the application ids of each case), the share that agree on each group, with a
+    Jeffreys prior (``(agree + 1/2) / (pairs + 1)``). Agreement is what the links see: a shared
+    value under the DF cap (``_ids``, :func:`analytics.brokers.links.identifier_pairs`) or a similar
+    plan pair (``plans``: app_a, app_b)."""
+    rows = [(a, i) for i, apps in enumerate(seeds) for a in dict.fromkeys(apps)]
+    if not rows:
+        return {g: 0.5 for g in EM_GROUPS}, 0
+    con.register("_seed", pd.DataFrame(rows, columns=["application_id", "case_no"]).astype("int64"))
+    con.register("_seed_plans", plans[["app_a", "app_b"]] if len(plans) else pd.DataFrame({"app_a": [0], "app_b": [0]}))
+    pairs = con.execute("""
+        WITH s AS (SELECT s.application_id, s.case_no, a.firm_id FROM _seed s JOIN applications a USING (application_id))
+        SELECT count(*) FROM s x JOIN s y ON x.case_no = y.case_no AND x.application_id < y.application_id
+        WHERE x.firm_id <> y.firm_id
+    """).fetchall()[0][0]
+    agree = dict(con.execute("""
+        WITH ev AS (
+            SELECT DISTINCT app_a, app_b, grp FROM _ids
+            UNION SELECT app_a, app_b, 'plan' AS grp FROM _seed_plans
+        )
+        SELECT grp, count(DISTINCT (ev.app_a, ev.app_b)) FROM ev
+        JOIN _seed x ON x.application_id = ev.app_a JOIN _seed y ON y.application_id = ev.app_b AND x.case_no = y.case_no
+        GROUP BY grp
+    """).fetchall())
+    return {g: round((agree.get(g, 0) + 0.5) / (pairs + 1), 4) for g in EM_GROUPS}, int(pairs)
+
+
 def estimate(con: duckdb.DuckDBPyConnection, plan_pairs: int, plans: int, *, default_m: float = 0.9,
-             min_pairs: int = 50) -> Weights:
+             min_pairs: int = 50, seeds: list[list[int]] | None = None, plan_links: pd.DataFrame | None = None,
+             min_seed_pairs: int = 30) -> Weights:
     """m by EM over the candidate pairs in ``_links`` (:func:`analytics.brokers.links.combine`), u from
-    random pairs; ``plan_pairs`` similar plan pairs among ``plans`` plans give the plan group's u."""
+    random pairs; ``plan_pairs`` similar plan pairs among ``plans`` plans give the plan group's u.
+
+    ``seeds``: the applications of confirmed cases (see :func:`seeded_m`); when they hold at least
+    ``min_seed_pairs`` pairs of different firms, m is counted on them (source 'cases') and EM only
+    estimates the prior. ``plan_links``: the similar plan pairs (app_a, app_b) for that count."""
     u, per_kind = random_pair_u(con)
     u["plan"] = plan_pairs / max(plans * (plans - 1) / 2, 1)
     cols = ", ".join(f"list_contains(groups, '{g}')::INTEGER AS {g}" for g in EM_GROUPS)
@@ -108,6 +147,11 @@ def estimate(con: duckdb.DuckDBPyConnection, plan_pairs: int, plans: int, *, def
     u = {g: float(u.get(g, 1e-9)) for g in EM_GROUPS}
     if total < min_pairs:
         return Weights({g: default_m for g in EM_GROUPS}, u, 0.5, total, 0, source="default", per_kind_u=per_kind)
+    if seeds:
+        sm, seed_pairs = seeded_m(con, seeds, plan_links if plan_links is not None else pd.DataFrame(columns=["app_a", "app_b"]))
+        if seed_pairs >= min_seed_pairs:
+            _, _, lam, it = em(patterns, fixed_m=sm)
+            return Weights(sm, u, lam, total, it, source="cases", per_kind_u=per_kind, seed_pairs=seed_pairs)
     m, _, lam, it = em(patterns)
     return Weights(m, u, lam, total, it, per_kind_u=per_kind)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -20,6 +21,11 @@ from analytics.brokers import plots as broker_plots
 from analytics.brokers import views as broker_views
 from data import access
 from data.db import writer
+from ui import i18n, names
+
+# the words of the figures, as the page passes them: the catalogue and the term names in one language
+T = {lang: partial(i18n.t, lang=lang) for lang in i18n.LANGS}
+TERM = {lang: partial(names.term, lang=lang) for lang in i18n.LANGS}
 
 
 @pytest.fixture(scope="module")
@@ -131,12 +137,12 @@ def test_views_of_a_run(run_db) -> None:
             assert w[partner] == max(w.values())
     wider = network.cluster_graph(con, run_id, top, role="auditor", focus=min(members), hops=2)
     assert set(wider.applications()["application_id"]) >= members
-    fig = network_draw.plot_network(g)
+    fig = network_draw.plot_network(g, T["ko"], TERM["ko"])
     assert any(t.mode == "markers" for t in fig.data)
     legend = {t.name for t in fig.data if t.showlegend is not False}
     statuses = set(apps["status"])
-    assert {broker_views.TERMS[s][0] for s in statuses} <= legend and not statuses & legend  # Korean by default
-    english = {t.name for t in network_draw.plot_network(g, lang="en").data if t.showlegend is not False}
+    assert {TERM["ko"](s) for s in statuses} <= legend and not statuses & legend  # in Korean
+    english = {t.name for t in network_draw.plot_network(g, T["en"], TERM["en"]).data if t.showlegend is not False}
     assert statuses <= english
     # search by application id and by business number
     app = min(members)
@@ -159,7 +165,7 @@ def test_why_linked_matches_the_stored_link(run_db) -> None:
         assert set(counted["value"]) <= {e["value"] for e in stored}
         assert why.total_weight == pytest.approx(r.weight, abs=0.05) or why.plan_similarity > 0
         assert why.strong
-    fig = broker_plots.plot_waterfall(why)
+    fig = broker_plots.plot_waterfall(why, T["ko"], TERM["ko"])
     assert fig.data[0].measure[-1] == "total"
     marked = evidence.highlight_shared(why.plan_a, why.plan_b, 12)
     assert "<mark>" in marked or minhash.exact_jaccard(why.plan_a, why.plan_b, 12) == 0
@@ -179,7 +185,8 @@ def test_evidence_pack(run_db) -> None:
     cid = int(det.clusters.sort_values("risk", ascending=False)["cluster_id"].iloc[0])
     case_id = cases.open_case(path, run_id=run_id, cluster_id=cid, title="증거 테스트", user="kim", role="auditor")
     cases.add_event(path, case_id, user="kim", role="auditor", status="investigating", note="확인 중")
-    pack = evidence_pack.EvidencePack(path, run_id, cid, case_id, role="auditor", title="증거 테스트")
+    pack = evidence_pack.EvidencePack(path, run_id, cid, case_id, role="auditor", t=T["ko"], term=TERM["ko"],
+                                      title="증거 테스트")
     csv = pack.csv().decode("utf-8-sig")
     assert "# members" in csv and "# links" in csv and "# case_history" in csv and "확인 중" in csv
     html = pack.html()
@@ -200,3 +207,33 @@ def test_chunked_plan_step_gives_the_same_links_as_one_chunk(tiny_db: Path, chun
     assert len(whole.links) and whole.stats["plan_pairs"]
     pd.testing.assert_frame_equal(key(part), key(whole))
     assert part.stats["plan_pairs"] == whole.stats["plan_pairs"]
+
+
+def test_confirmed_cases_seed_the_weights_of_the_next_run(run_db, tmp_path: Path) -> None:
+    """An auditor refers three flagged clusters (confirmed rings): the next run counts m on their
+    pairs (source 'cases', stored with the run) instead of EM; a case only opened does not count."""
+    from analytics.brokers import cases
+
+    path, run_id, _, _ = run_db
+    db = tmp_path / "madang.duckdb"
+    shutil.copyfile(path, db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        top = [c for (c,) in con.execute("SELECT cluster_id FROM broker_clusters WHERE run_id = ? AND flagged "
+                                         "ORDER BY risk DESC LIMIT 4", [run_id]).fetchall()]
+    for cid in top[:3]:
+        case = cases.open_case(db, run_id=run_id, cluster_id=cid, title=f"#{cid}", user="kim", role="auditor")
+        cases.add_event(db, case, user="kim", role="auditor", status="investigating")
+        cases.add_event(db, case, user="kim", role="auditor", status="referred")
+    cases.open_case(db, run_id=run_id, cluster_id=top[3], title="open only", user="kim", role="auditor")
+    with duckdb.connect(str(db), read_only=True) as con:
+        seeds = brokers.seed_sets(con, cases.confirmed_clusters(db))
+        sizes = [n for (n,) in con.execute("SELECT size FROM broker_clusters WHERE run_id = ? AND cluster_id IN "
+                                           "(SELECT unnest(?)) ORDER BY cluster_id", [run_id, top[:3]]).fetchall()]
+    assert sorted(len(s) for s in seeds) == sorted(sizes)
+    new_run, det = brokers.run(db)
+    w = det.stats["weights"]
+    assert w["source"] == "cases" and w["seed_pairs"] > 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        stored = json.loads(con.execute("SELECT params FROM broker_runs WHERE run_id = ?", [new_run]).fetchall()[0][0])
+    assert stored["stats"]["weights"]["source"] == "cases"
+    assert det.clusters["flagged"].any()

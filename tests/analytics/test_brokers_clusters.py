@@ -107,3 +107,94 @@ def test_multi_evidence_counts_households_and_colocation() -> None:
     assert got[1] == 0
     # in a cluster submitted in a burst, timing counts: firm 4 now has contact and timing
     assert clusters.multi_evidence(links, {2: 1}, ClusterParams(), timed={0})[0] == 4
+
+
+def test_split_blocks_keeps_the_many_to_many_core_and_judges_what_hangs_on_one_household_apart() -> None:
+    """Ring: firms 1-5 all sharing the broker's phone (a clique). Firm 6, sharing a home phone
+    with firm 1 only, hangs on firm 1 with three applications; a PC room (firms 7-10, a clique)
+    hangs on firm 5; firm 11 came in with a trace and has no link of its own; firm 12 is firm 2's
+    related firm (one household); firm 13 is tied to the ring by timing alone, which is no tie of
+    its own: like firm 11 it stays with the largest block."""
+    rows = []
+    app_of = {f: 100 + f for f in range(1, 14)}
+
+    def link(fa: int, fb: int, groups: list[str], app_a: int | None = None) -> None:
+        rows.append({"app_a": app_a or app_of[fa], "app_b": app_of[fb], "firm_a": fa, "firm_b": fb, "groups": groups})
+
+    for i in range(1, 6):
+        for j in range(i + 1, 6):
+            link(i, j, ["contact"])
+    for extra in (100 + 1, 201, 202):   # firm 6's three applications share firm 1's home phone
+        rows.append({"app_a": app_of[1], "app_b": extra if extra != 101 else app_of[6], "firm_a": 1, "firm_b": 6,
+                     "groups": ["contact"]})
+    for i in range(7, 11):
+        link(5, i, ["network"])
+        for j in range(i + 1, 11):
+            link(i, j, ["network"])
+    link(2, 12, ["contact", "place"])
+    link(3, 13, ["timing"])
+    firm_of_extra = {201: 6, 202: 6}
+    df = pd.DataFrame(rows)
+    df["firm_b"] = [firm_of_extra.get(b, f) for b, f in zip(df["app_b"], df["firm_b"])]
+    assignment = {a: 0 for a in [*app_of.values(), 201, 202]}
+    got = clusters.split_blocks(assignment, df, {12: 2, 2: 2}, min_households=3)
+    ring = {app_of[f] for f in (1, 2, 3, 4, 5, 11, 12, 13)}
+    pc = {app_of[f] for f in (7, 8, 9, 10)}
+    by: dict[int, set[int]] = {}
+    for app, cid in got.items():
+        by.setdefault(cid, set()).add(app)
+    assert by[0] == ring           # firm 5 (the articulation) stays with the larger block
+    assert by[1] == pc             # the PC room is judged on its own
+    assert not {app_of[6], 201, 202} & set(got)   # one household's tie leaves
+    assert len(by) == 2
+
+
+def _quiet_cluster(groups: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Four firms of one region, one application each over a year, normal outcomes, plans of their
+    own: no behaviour at all. Every pair of firms shares ``groups`` (one clique)."""
+    base = pd.Timestamp("2025-01-06 10:00")
+    members = pd.DataFrame([(30 + k, 0, 40 + k, "11", f"P{k}", base + pd.Timedelta(days=90 * k), "rejected", 0, 0.3, 1e7)
+                            for k in range(4)], columns=_members().columns)
+    pairs = [(a, b) for a in range(40, 44) for b in range(a + 1, 44)]
+    links = pd.DataFrame({"cluster_id": 0, "weight": 30.0, "groups": [list(groups)] * len(pairs), "plan_similarity": np.nan,
+                          "firm_a": [a for a, _ in pairs], "firm_b": [b for _, b in pairs]})
+    return members, links
+
+
+def test_money_shared_by_several_households_needs_no_behaviour_other_shared_identifiers_do() -> None:
+    # a fee account and the ghost-writer's name on four unrelated firms: flagged without behaviour
+    out = clusters.risk(*_quiet_cluster(["money", "document"]), ClusterParams()).iloc[0]
+    assert out["behaviour"] < ClusterParams().flag_at and out["unexplained_households"] == 4 and out["flagged"]
+    # an accounting office's phone, its PC and its name on the same four: explained, not flagged
+    out = clusters.risk(*_quiet_cluster(["contact", "network", "document"]), ClusterParams()).iloc[0]
+    assert out["unexplained_households"] == 0 and not out["flagged"]
+    # one family's firms (one household) sharing an account are not several households
+    members, links = _quiet_cluster(["money", "document"])
+    out = clusters.risk(members, links, ClusterParams(), household={41: 40, 42: 40}).iloc[0]
+    assert out["unexplained_households"] == 2 and not out["flagged"]
+    # and the rule is a named parameter stored with the run
+    out = clusters.risk(*_quiet_cluster(["money", "document"]), ClusterParams(unexplained_groups=())).iloc[0]
+    assert not out["flagged"]
+
+
+def test_a_pool_of_several_values_of_one_kind_is_a_brokers_act_one_office_number_is_not() -> None:
+    members, links = _quiet_cluster(["contact", "network"])
+
+    def traces(values: dict[int, str]) -> pd.DataFrame:
+        return pd.DataFrame({"cluster_id": 0, "application_id": [30 + f - 40 for f in values], "firm_id": list(values),
+                             "kind": "phone", "grp": "contact", "value": list(values.values()), "k": 2, "firms": 2, "p": 1e-9})
+
+    # two phones rotated over six firms (three each): a pool
+    six_m = pd.concat([members, members.assign(application_id=members["application_id"] + 10,
+                                               firm_id=members["firm_id"] + 4)]).head(6)
+    six_l = pd.concat([links, links.assign(firm_a=links["firm_a"] + 2, firm_b=links["firm_b"] + 2)])
+    pool = traces({40: "010-1", 41: "010-1", 42: "010-1", 43: "010-2", 44: "010-2", 45: "010-2"})
+    out = clusters.risk(six_m, six_l, ClusterParams(), traces=pool).iloc[0]
+    assert out["behaviour"] < ClusterParams().flag_at and out["pool_kinds"] == 1 and out["flagged"]
+    # an office's one number on all six: not a pool, no behaviour, not flagged
+    office = traces(dict.fromkeys(range(40, 46), "02-555"))
+    out = clusters.risk(six_m, six_l, ClusterParams(), traces=office).iloc[0]
+    assert out["pool_kinds"] == 0 and not out["flagged"]
+    # names are never a pool (namesakes)
+    names = pool.assign(kind="doc_author", grp="document")
+    assert clusters.risk(six_m, six_l, ClusterParams(), traces=names).iloc[0]["pool_kinds"] == 0

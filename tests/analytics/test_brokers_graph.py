@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -14,6 +15,11 @@ import pytest
 from analytics import brokers
 from analytics.brokers import graph, graph_draw
 from data.access import AccessDenied
+from ui import i18n, names
+
+# the words of the drawings, as the page passes them: the catalogue and the term names in one language
+T = {lang: partial(i18n.t, lang=lang) for lang in i18n.LANGS}
+TERM = {lang: partial(names.term, lang=lang) for lang in i18n.LANGS}
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +159,7 @@ def test_values_masked_for_admin_and_never_in_what_reaches_the_browser(con, run_
         raw = set(full.identifiers()["value"].dropna())
         shown = set(masked.identifiers()["value"].dropna())
         assert raw and not raw & shown and all("*" in v for v in shown)
-        sent = json.dumps(graph_draw.elements(masked, lang="ko"), ensure_ascii=False)
+        sent = json.dumps(graph_draw.elements(masked, T["ko"], TERM["ko"]), ensure_ascii=False)
         assert not [v for v in raw if v in sent]
         assert all(e.get("value") in (None, *shown) for ev in masked.links["evidence"] for e in ev)
         kinds |= set(full.identifiers()["kind"])
@@ -163,7 +169,7 @@ def test_values_masked_for_admin_and_never_in_what_reaches_the_browser(con, run_
 def test_drawings(con, run_id, top) -> None:
     members = _members(con, run_id, top)
     g = graph.cluster_graph(con, run_id, top, role="auditor", focus=min(members), hops=1)
-    els = graph_draw.elements(g, lang="ko", focus=min(members))
+    els = graph_draw.elements(g, T["ko"], TERM["ko"], focus=min(members))
     nodes = [e for e in els if "source" not in e["data"]]
     edges = [e for e in els if "source" in e["data"]]
     assert len(nodes) == len(g.nodes) and len(edges) == len(g.edges)
@@ -174,7 +180,7 @@ def test_drawings(con, run_id, top) -> None:
     first = g.applications().iloc[0]
     label = next(e["data"]["label"] for e in nodes if e["data"]["id"] == first["node_id"])
     assert f"#{first['application_id']}" in label
-    kinds_ko = {graph_draw.term(k, "ko") for k in g.identifiers()["kind"]}
+    kinds_ko = {TERM["ko"](k) for k in g.identifiers()["kind"]}
     assert any(e["data"]["label"].split("\n")[0] in kinds_ko for e in nodes if "identifier" in e["classes"])
     # every class the elements use is styled
     styled = " ".join(s["selector"] for s in graph_draw.stylesheet())
@@ -182,18 +188,19 @@ def test_drawings(con, run_id, top) -> None:
     assert all(f".{c}" in styled for c in used)
     # nodes beyond the hops asked for are faded only when hops were asked for
     assert not any("faded" in e["classes"] for e in graph_draw.elements(
-        graph.cluster_graph(con, run_id, top, role="auditor", focus=min(members), hops=0), focus=min(members)))
+        graph.cluster_graph(con, run_id, top, role="auditor", focus=min(members), hops=0), T["ko"], TERM["ko"],
+        focus=min(members)))
     beyond = set(g.nodes.loc[g.nodes["hop"].isna(), "node_id"])
     if (g.nodes["hop"] > 0).any():
         assert {e["data"]["id"] for e in nodes if "faded" in e["classes"]} == beyond
     # the table under a clicked node: an identifier lists its applications, an application what it shares
     ident = g.identifiers().iloc[0]
-    rows = graph_draw.detail_rows(g, ident["node_id"], lang="ko")
+    rows = graph_draw.detail_rows(g, ident["node_id"], T["ko"], TERM["ko"])
     assert sorted(rows["app"]) == sorted(f"#{a}" for a in g.neighbours(ident["node_id"])["application_id"])
-    assert set(rows["status"]) <= {graph_draw.term(s, "ko") for s in g.applications()["status"]}
-    shares = graph_draw.detail_rows(g, f"a{min(members)}", lang="en")
+    assert set(rows["status"]) <= {TERM["ko"](s) for s in g.applications()["status"]}
+    shares = graph_draw.detail_rows(g, f"a{min(members)}", T["en"], TERM["en"])
     mine = g.edges[g.edges["source"] == f"a{min(members)}"]
-    assert len(shares) == len(mine) and set(shares["kind"]) == {graph_draw.term(k, "en") for k in mine["kind"]}
-    fig = graph_draw.plot_network(g, lang="en")
+    assert len(shares) == len(mine) and set(shares["kind"]) == {TERM["en"](k) for k in mine["kind"]}
+    fig = graph_draw.plot_network(g, T["en"], TERM["en"])
     assert {t.name for t in fig.data if t.showlegend is not False} >= set(g.applications()["status"])
-    assert "<span" in graph_draw.legend_html(g, lang="ko")
+    assert "<span" in graph_draw.legend_html(g, TERM["ko"])

@@ -57,3 +57,58 @@ def test_waterfall_adds_up_and_rarer_values_weigh_more() -> None:
     assert bits["money"] > bits["place"] > 0
     assert bits["contact"] == pytest.approx(np.log2(0.5 / (1 - 1e-4)), abs=0.01)   # disagreeing
     assert list(weights.table(stored)["group"]) == list(weights.EM_GROUPS)
+
+
+def test_em_with_m_known_from_cases_estimates_only_the_prior() -> None:
+    rng = np.random.default_rng(4)
+    m = dict(zip(weights.EM_GROUPS, [0.9, 0.7, 0.2, 0.5, 0.3, 0.6]))
+    u = np.array([0.05, 0.1, 0.01, 0.2, 0.05, 0.02])
+    n, lam = 30_000, 0.2
+    linked = rng.random(n) < lam
+    x = np.where(linked[:, None], rng.random((n, 6)) < np.array(list(m.values())), rng.random((n, 6)) < u).astype(int)
+    patterns = pd.DataFrame(x, columns=list(weights.EM_GROUPS)).value_counts().rename("n").reset_index()
+    got_m, _, got_lam, _ = weights.em(patterns, fixed_m=m)
+    assert got_m == pytest.approx(m)
+    assert got_lam == pytest.approx(lam, abs=0.02)
+
+
+def _seed_con() -> duckdb.DuckDBPyConnection:
+    """Six applications: 1-4 one confirmed case (1 and 2 of one firm), 5-6 another."""
+    con = duckdb.connect()
+    con.register("applications", pd.DataFrame({"application_id": [1, 2, 3, 4, 5, 6], "firm_id": [10, 10, 11, 12, 13, 14]}))
+    con.register("_ids", pd.DataFrame({"app_a": [1, 1, 1, 3, 5, 2, 4], "app_b": [3, 3, 4, 4, 6, 5, 6],
+                                       "grp": ["contact", "money", "contact", "money", "contact", "contact", "money"]}))
+    con.execute("CREATE TEMP TABLE _df AS SELECT 'phone' AS kind, 'x' AS value, 2 AS firms")
+    con.execute("CREATE TEMP TABLE _tot AS SELECT 'phone' AS kind, 100 AS total")
+    con.execute("CREATE TEMP TABLE _links AS SELECT * FROM (VALUES (['contact']), (['money', 'contact'])) t(groups), range(40)")
+    return con
+
+
+def test_m_from_confirmed_cases_counts_pairs_of_different_firms_inside_one_case() -> None:
+    con = _seed_con()
+    plans = pd.DataFrame({"app_a": [2], "app_b": [4]})
+    m, pairs = weights.seeded_m(con, [[1, 2, 3, 4], [5, 6]], plans)
+    # case 1: pairs of different firms 1-3, 1-4, 2-3, 2-4, 3-4; case 2: 5-6 (2-5 and 4-6 cross cases)
+    assert pairs == 6
+    assert m["contact"] == pytest.approx((3 + 0.5) / 7, abs=1e-4)   # 1-3, 1-4, 5-6
+    assert m["money"] == pytest.approx((2 + 0.5) / 7, abs=1e-4)     # 1-3, 3-4
+    assert m["plan"] == pytest.approx((1 + 0.5) / 7, abs=1e-4)      # 2-4
+    assert m["place"] == pytest.approx(0.5 / 7, abs=1e-4)
+    # enough confirmed pairs: m is theirs and the source says so; too few: EM
+    w = weights.estimate(con, 0, 10, seeds=[[1, 2, 3, 4], [5, 6]], plan_links=plans, min_seed_pairs=5)
+    assert (w.source, w.seed_pairs, w.m) == ("cases", 6, m)
+    assert weights.estimate(con, 0, 10, seeds=[[5, 6]], plan_links=plans, min_seed_pairs=5).source == "em"
+
+
+def test_referred_cases_are_the_confirmed_seed_set(tmp_path) -> None:
+    from analytics.brokers import cases
+
+    db = tmp_path / "madang.duckdb"
+    a = cases.open_case(db, run_id="r1", cluster_id=4, title="군집 #4", user="kim", role="auditor")
+    b = cases.open_case(db, run_id="r1", cluster_id=7, title="군집 #7", user="kim", role="auditor")
+    cases.open_case(db, run_id="r1", cluster_id=9, title="군집 #9", user="kim", role="auditor")
+    for cid in (a, b):
+        cases.add_event(db, cid, user="lee", role="auditor", status="investigating")
+        cases.add_event(db, cid, user="lee", role="auditor", status="referred")
+    cases.add_event(db, b, user="lee", role="auditor", status="investigating")   # reopened: no longer confirmed
+    assert cases.confirmed_clusters(db) == [("r1", 4)]

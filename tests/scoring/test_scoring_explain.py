@@ -40,7 +40,7 @@ def test_points_add_up_to_the_score_and_reasons_use_only_used_drivers(ctx, model
     used = explain.used_drivers(v.metrics)
     for a in out[model]["apps"]:
         row = a.frame.iloc[0]
-        table = explain.driver_table(model, v.driver_names, a.contrib, row)
+        table = explain.driver_table(model, v.driver_names, a.contrib, row, T)
         total = explain.base_points(model, v.base) + table["points"].sum()
         assert total == pytest.approx(float(grades.points(model, a.log_odds)), abs=1e-8)
         assert a.score == pytest.approx(min(max(total, 0), 1000), abs=1e-8)
@@ -70,7 +70,7 @@ def test_sentences_state_value_peer_median_and_direction(ctx, model: str) -> Non
     sample = out[model]["sample"]
     for a in out[model]["apps"]:
         row = a.frame.iloc[0]
-        table = explain.driver_table(model, v.driver_names, a.contrib, row)
+        table = explain.driver_table(model, v.driver_names, a.contrib, row, T)
         reasons = explain.reason_codes(model, table, sample, row, explain.used_drivers(v.metrics), T)
         peers = explain.peers_of(sample, row)
         for r in reasons.itertuples():
@@ -152,7 +152,7 @@ def test_multi_driver_what_if_redraws_an_additive_waterfall(ctx) -> None:
     sm, v = out["ktop"]["sm"], out["ktop"]["version"]
     a = out["ktop"]["apps"][0]
     changes = {"debt_ratio": 0.5, "patents": 5.0, "cert_innobiz": 1.0}
-    table, pts = explain.what_if_table(sm, a.frame, changes)
+    table, pts = explain.what_if_table(sm, a.frame, changes, T)
     wi = explain.what_if(sm, a.frame, changes, v.ladder)
     assert pts == pytest.approx(wi["points"], abs=1e-8)
     assert explain.base_points("ktop", v.base) + table["points"].sum() == pytest.approx(pts, abs=1e-8)
@@ -193,12 +193,23 @@ def test_peer_percentile_against_pandas(ctx) -> None:
 
 
 def test_value_text_and_josa() -> None:
-    assert explain.value_text("debt_ratio", 2.5) == "2.5배"
-    assert explain.value_text("cert_venture", 1.0) == "있음"
-    assert explain.value_text("operating_margin", 0.123) == "12.3%"
-    assert explain.value_text("patent_grade", 0.0) == "특허 없음"
+    assert explain.value_text("debt_ratio", 2.5, T) == "2.5배"
+    assert explain.value_text("cert_venture", 1.0, T) == "있음"
+    assert explain.value_text("operating_margin", 0.123, T) == "12.3%"
+    assert explain.value_text("patent_grade", 0.0, T) == "특허 없음"
     assert explain._josa("부채비율", ("이", "가")) == "이"
     assert explain._josa("특허 수", ("이", "가")) == "가"
+
+
+def test_value_text_words_and_units_come_from_the_catalogue_in_either_language() -> None:
+    en = partial(i18n.t, lang="en")
+    revenue = float(np.log1p(4.3e8))
+    assert (explain.value_text("log_revenue", revenue, T), explain.value_text("log_revenue", revenue, en)) == (
+        "4.3억원", "KRW 430M")
+    assert (explain.value_text("patents", 12.0, T), explain.value_text("patents", 12.0, en)) == ("12건", "12")
+    assert (explain.value_text("cert_venture", 0.0, en), explain.value_text("debt_ratio", None, en)) == ("no", "missing")
+    assert explain.label(DRIVER_BY_NAME["debt_ratio"], en) == "Debt ratio"
+    assert (explain.block_name("기술성", T), explain.block_name("기술성", en)) == ("기술성", "Technology")
 
 
 def test_store_refuses_policy_and_masks_business_numbers(ctx) -> None:
@@ -225,7 +236,7 @@ def test_similar_applicants_share_the_program(ctx) -> None:
     if ids:
         progs = con.execute("SELECT DISTINCT program_id FROM applications WHERE application_id IN (SELECT unnest(?))", [ids]).fetchall()
         assert progs == [(prog,)] and 1 not in ids
-        table = explain.compare_table(sim, "ktop", v.driver_names)
+        table = explain.compare_table(sim, "ktop", v.driver_names, T)
         assert "contrib" not in table and table["top_factors"].str.len().gt(0).all()
     assert isinstance(sim, pd.DataFrame)
 
@@ -235,7 +246,7 @@ def test_cached_views_are_plain_figure_dicts_of_the_current_version(ctx) -> None
 
     con, out = ctx
     v = out["ktop"]["version"]
-    g = views.global_figures(con, "ktop", v.version, "ko", LABELS, role="evaluator")
+    g = views.global_figures(con, "ktop", v.version, LABELS, role="evaluator")
     assert g["names"] == v.driver_names and len(g["dependence"]) == len(v.driver_names)
     assert isinstance(g["beeswarm"], dict) and g["beeswarm"]["data"]
     card = views.card_figures(con, "ktop", v.version, "en", LABELS_EN)
@@ -243,4 +254,4 @@ def test_cached_views_are_plain_figure_dicts_of_the_current_version(ctx) -> None
     with pytest.raises(LookupError):
         views.card_figures(con, "ktop", "ktop-old", "ko", LABELS)
     with pytest.raises(AccessDenied):
-        views.global_figures(con, "ktop", v.version, "ko", LABELS, role="policy")
+        views.global_figures(con, "ktop", v.version, LABELS, role="policy")

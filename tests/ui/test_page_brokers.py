@@ -16,7 +16,9 @@ from analytics.brokers import views as broker_views
 from bench.harness import signed_in_app
 from data.records import records
 from tests.ui.helpers import NOT_IN_MENU, texts
-from ui.i18n import t
+from ui.i18n import CATALOGUE, t
+
+KOREAN_TERMS = {ko for key, (ko, _) in CATALOGUE.items() if key.startswith("names.term.")}
 
 PAGE = "pages/brokers.py"
 
@@ -74,7 +76,7 @@ def test_auditor_sees_clusters_graph_and_evidence(db: Path) -> None:
     assert [(b,)] == heaviest and "공유하는 식별자가 없습니다." not in [i.value for i in at.info]
     why = at.dataframe[1].value                              # its evidence, named for the auditor
     assert why["counted"].dtype == bool and why["counted"].any()
-    assert set(why["kind"]) <= {t[0] for t in broker_views.TERMS.values()}, why["kind"].tolist()
+    assert set(why["kind"]) <= KOREAN_TERMS, why["kind"].tolist()
     assert len(at.get("plotly_chart")) >= 1                 # the waterfall of the link's weights
     assert len(_on(at, "timeline").get("plotly_chart")) >= 1
     with records(db) as con:
@@ -82,8 +84,7 @@ def test_auditor_sees_clusters_graph_and_evidence(db: Path) -> None:
     assert "view_personal" in actions
     shown = at.dataframe[0].value
     assert shown["flagged"].dtype == bool                    # a checkbox column, not "true"/"false"
-    korean = {t[0] for t in broker_views.TERMS.values()}
-    assert all(set(e.split(", ")) <= korean for e in shown["evidence"]), shown["evidence"].tolist()
+    assert all(set(e.split(", ")) <= KOREAN_TERMS for e in shown["evidence"]), shown["evidence"].tolist()
 
 
 def test_pick_a_cluster_and_search(db: Path) -> None:

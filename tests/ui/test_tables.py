@@ -81,11 +81,16 @@ def test_english_plurals_come_from_the_catalogue() -> None:
     assert t("uptake.days", "ko", n=1) == "1일"
 
 
-def test_broker_terms_in_the_catalogue_match_the_graph_codes_copy() -> None:
-    """``analytics.brokers.views.TERMS`` stays only until the graph code takes a ``term`` function;
-    until then it must say what the catalogue says."""
-    from analytics.brokers.views import TERMS
-    from ui import names
+def test_every_broker_code_shown_has_its_term_in_the_catalogue() -> None:
+    """The broker words live in the catalogue alone (``names.term.*``, read by ui.names.term): every
+    evidence kind and group, status, suppression kind, why-not-counted note, weight term and
+    related-firm basis the broker analytics emit has its entry."""
+    from analytics.brokers import suppressions
+    from analytics.brokers.links import GROUPS
+    from analytics.brokers.views import GROUP_COLOURS, STATUS_COLOURS
+    from ui.i18n import CATALOGUE
 
-    for word, (ko, en) in TERMS.items():
-        assert (names.term(word, "ko"), names.term(word, "en")) == (ko, en), word
+    notes = ("over_cap", "same_firm", "suppressed", "namesake", "in_burst", "same_group")
+    codes = {*GROUPS, *GROUPS.values(), *GROUP_COLOURS, *STATUS_COLOURS, *suppressions.KINDS, *notes,
+             "prior", "agree", "disagree", "total", "home", "representative", "home+representative"}
+    assert sorted(c for c in codes if f"names.term.{c}" not in CATALOGUE) == []
