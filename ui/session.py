@@ -231,23 +231,38 @@ def _issue(auth: dict, now: float) -> None:
     auth["issued"] = now
 
 
-def begin(user: str, role: str) -> None:
-    """After a correct password: the session's sign-in, and a cookie for the next runs and tabs."""
+def begin(user: str, role: str, *, via: str = "password") -> None:
+    """After a correct password (or the identity provider's sign-in, ``via="provider"``): the
+    session's sign-in, and a cookie for the next runs and tabs."""
     now = time.time()
-    auth = {"user": user, "role": role, "sid": secrets.token_urlsafe(16), "iat": now, "seen": now}
+    auth = {"user": user, "role": role, "sid": secrets.token_urlsafe(16), "iat": now, "seen": now, "via": via}
     st.session_state[AUTH_KEY] = auth
     st.session_state.pop(_EXPIRED, None)
     _issue(auth, now)
 
 
 def end(*, expired: bool = False) -> None:
-    """Sign out (or expire): revoke the session id, forget the sign-in, clear the cookie."""
+    """Sign out (or expire): revoke the session id, forget the sign-in, clear the cookie.
+
+    Signed in through the identity provider, the provider's identity cookie goes too (``st.logout``),
+    or the sign-in page would sign the same person straight back in.
+    """
     auth = st.session_state.pop(AUTH_KEY, None)
     if auth and auth.get("sid"):
         revoke(default_db_path(), auth["sid"])
     st.session_state[_PENDING] = _ticket(None)
     if expired:
         st.session_state[_EXPIRED] = True
+    if auth and auth.get("via") == "provider" and provider_configured() and st.user.is_logged_in:
+        st.logout()
+
+
+def provider_configured() -> bool:
+    """Whether this deployment signs in through its identity provider: an ``[auth]`` section in
+    ``.streamlit/secrets.toml`` (Streamlit's native OpenID Connect, ``st.login``). The ministry's
+    single sign-on then proves who someone is; our users store still decides their role and may
+    disable them, so an identity the store does not know is denied."""
+    return st.secrets.load_if_toml_exists() and "auth" in st.secrets
 
 
 def current() -> tuple[str, str] | None:

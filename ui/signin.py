@@ -22,7 +22,7 @@ import streamlit as st
 
 from data import privacy
 from data.db import default_db_path, users_path
-from data.users import verify
+from data.users import active_role, verify
 from ui import cache, session
 from ui.i18n import t
 from ui.shell import current_lang, language_switch
@@ -89,6 +89,8 @@ def sign_in_page() -> None:
     st.caption(t("app.tagline", lang))
     if session.expired_notice():
         st.info(t("signin.expired", lang), icon=":material/timer_off:")
+    if session.provider_configured():
+        _provider_sign_in(lang)
     with st.form("signin", border=True):
         st.subheader(t("signin.title", lang))
         name = st.text_input(t("signin.user", lang), key="_signin_user")
@@ -119,4 +121,24 @@ def sign_in_page() -> None:
     privacy.log_access(db_path, name, role, "sign_in", None)   # first: no session without its log entry
     session.begin(name, role)
     st.session_state.pop("_signin_password", None)
+    st.rerun()
+
+
+def _provider_sign_in(lang: str) -> None:
+    """Single sign-on through the ministry's identity provider (``st.login``); the person's e-mail
+    is their user name in our store, which gives the role. Unknown or disabled: denied, and (as a
+    wrong password) nothing is written to the access log, whose rows all carry a role."""
+    if not st.user.is_logged_in:
+        st.button(t("signin.provider", lang), key="_signin_provider", type="primary",
+                  icon=":material/badge:", on_click=st.login)
+        return
+    name = str(st.user.get("email") or "")
+    db_path = default_db_path()
+    role = active_role(users_path(db_path), name) if name else None
+    if role is None:
+        st.error(t("signin.provider_unknown", lang, user=name or "?"), icon=":material/block:")
+        st.button(t("signin.provider_other", lang), key="_signin_provider_out", on_click=st.logout)
+        return
+    privacy.log_access(db_path, name, role, "sign_in", None)   # first: no session without its log entry
+    session.begin(name, role, via="provider")
     st.rerun()

@@ -139,3 +139,62 @@ def test_first_start_builds_the_database_with_progress_and_demo_users(
     assert db.exists() and "데이터베이스를 만들었습니다" in texts(at)
     assert [name for name, _ in list_users(users_path(db))] == ["admin", "auditor", "evaluator", "policy"]
     assert at.text_input(key="_signin_user").label == t("signin.user") and not at.text_input(key="_signin_user").value
+
+
+# The ministry's single sign-on (Streamlit's native OIDC): AppTest stands in for the provider with
+# ``at.user``; an [auth] section in the secrets is what turns the option on.
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "madang",
+        "client_secret": "s", "server_metadata_url": "https://sso.example.go.kr/.well-known/openid-configuration"}
+
+
+def _provider_app(user: dict) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.secrets["auth"] = AUTH
+    at.user = user
+    return at.run()
+
+
+def _log(db: Path) -> list[tuple]:
+    with records(db, write=False) as tx:
+        return [tuple(r) for r in tx.execute("SELECT user_name, role, action FROM access_log ORDER BY log_id").fetchall()]
+
+
+def test_without_an_identity_provider_only_the_password_form_is_shown(app_env: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not [b for b in at.button if b.key == "_signin_provider"]
+
+
+def test_the_provider_button_is_offered_beside_the_form(app_env: Path) -> None:
+    at = _provider_app({"is_logged_in": False})
+    assert not at.exception
+    assert at.button(key="_signin_provider").label == t("signin.provider", "ko")
+    assert at.text_input(key="_signin_user")            # the password form stays (local accounts)
+    assert "auth" not in at.session_state
+
+
+def test_a_known_identity_signs_in_with_the_role_our_store_gives(private_env: Path) -> None:
+    from data.users import add_user
+    add_user(private_env, "kim@mss.go.kr", "unused-password", "evaluator", rounds=4)
+    at = _provider_app({"is_logged_in": True, "email": "kim@mss.go.kr", "name": "김평가"})
+    assert not at.exception
+    auth = at.session_state["auth"]
+    assert (auth["user"], auth["role"], auth["via"]) == ("kim@mss.go.kr", "evaluator", "provider")
+    assert at.title[0].value == "개요"
+    assert _log(private_env) == [("kim@mss.go.kr", "evaluator", "sign_in")]
+    at.button(key="_signout").click().run()              # signing out ends the provider's sign-in too
+    assert "auth" not in at.session_state
+    assert at.button(key="_signin_provider")              # and the page does not sign them straight back in
+
+
+@pytest.mark.parametrize("disabled", [False, True])
+def test_an_unknown_or_disabled_identity_is_denied(private_env: Path, disabled: bool) -> None:
+    from data.users import add_user, set_disabled
+    if disabled:
+        add_user(private_env, "lee@mss.go.kr", "unused-password", "auditor", rounds=4)
+        set_disabled(private_env, "lee@mss.go.kr", True)
+    at = _provider_app({"is_logged_in": True, "email": "lee@mss.go.kr"})
+    assert not at.exception
+    assert "auth" not in at.session_state
+    assert [e.value for e in at.error] == [t("signin.provider_unknown", "ko", user="lee@mss.go.kr")]
+    assert at.button(key="_signin_provider_out")
+    assert _log(private_env) == []                       # no session, so no sign_in row
