@@ -54,9 +54,10 @@ with st.form("manage_user"):
 
 st.subheader(ctx.t("admin.jobs"))
 st.caption(ctx.t("admin.jobs_help"))
-cols = st.columns(4)
-for col, kind in zip(cols, ("setup", "train", "brokers", "matching")):
-    if col.button(ctx.t("jobs.start", kind=ctx.t(f"jobs.kind.{kind}")), key=f"_start_{kind}", icon=":material/play_arrow:"):
+cols = st.columns(2)   # two per row: four in a row cut the longer labels ("모델 학습, 브로커 탐지, 추천 평가 시작")
+for i, kind in enumerate(("setup", "train", "brokers", "matching")):
+    if cols[i % 2].button(ctx.t("jobs.start", kind=ctx.t(f"jobs.kind.{kind}")), key=f"_start_{kind}",
+                          icon=":material/play_arrow:", width="stretch"):
         job = jobs.start(ctx.db_path, kind, by=ctx.user)
         ctx.log("job_start", f"{kind} {job.id}")
 job_view.watch_list(ctx)
@@ -89,7 +90,7 @@ log = privacy.recent_access(ctx.db_path, ctx.role)
 if log.empty:
     ctx.empty("common.no_data")
 else:   # roles and actions by their names (an action the catalogue lacks keeps its code)
-    log = log.assign(role=[ctx.t(f"role.{r}") for r in log["role"]],
+    log = log.assign(role=[ctx.t(f"role.{r}") for r in log["role"]], object=log["object"].fillna("–"),
                      action=[ctx.t(f"admin.action.{a}") if f"admin.action.{a}" in CATALOGUE else a for a in log["action"]])
     st.dataframe(log, hide_index=True, column_config={
         column: ctx.t(f"admin.log_{column}") for column in ("at_time", "user_name", "role", "action", "object")})

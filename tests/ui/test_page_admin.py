@@ -71,3 +71,4 @@ def test_access_log_names_roles_and_actions(db: Path) -> None:
     log = next(d.value for d in at.dataframe if "action" in d.value.columns)
     assert {t("admin.action.sign_in", "ko"), t("admin.action.job_start", "ko")} <= set(log["action"])
     assert t("role.policy", "ko") in set(log["role"]) and not {"sign_in", "job_start", "policy"} & set(log["action"])
+    assert log["object"].notna().all() and "–" in set(log["object"])   # a row with no object shows '–', not None
