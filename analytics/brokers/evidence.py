@@ -38,7 +38,8 @@ class WhyLinked:
     strong: bool
 
 
-def _params(con: duckdb.DuckDBPyConnection, run_id: str) -> LinkParams:
+def stored_link_params(con: duckdb.DuckDBPyConnection, run_id: str) -> LinkParams:
+    """The link parameters a stored run used (defaults for any the run predates)."""
     rows = con.execute("SELECT params FROM broker_runs WHERE run_id = ?", [run_id]).fetchall()
     stored = json.loads(rows[0][0])["links"] if rows else {}
     fields = LinkParams.__dataclass_fields__
@@ -77,7 +78,7 @@ def _shared_values(con: duckdb.DuckDBPyConnection, run_id: str, app_a: int, app_
 def why_linked(con: duckdb.DuckDBPyConnection, run_id: str, app_a: int, app_b: int, *, role: str) -> WhyLinked:
     """Every shared identifier of two applications with its rarity and weight, plans and time gap."""
     access.require(role, "brokers")
-    p = _params(con, run_id)
+    p = stored_link_params(con, run_id)
     run = json.loads(con.execute("SELECT params FROM broker_runs WHERE run_id = ?", [run_id]).fetchall()[0][0])
     stats, suppressed = run.get("stats", {}), {tuple(x) for x in run.get("suppressed_identifiers", [])}
     shared = _shared_values(con, run_id, app_a, app_b)
