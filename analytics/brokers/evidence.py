@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass
-from typing import Any
 
 import duckdb
 import numpy as np
@@ -41,11 +40,7 @@ class WhyLinked:
 def stored_link_params(con: duckdb.DuckDBPyConnection, run_id: str) -> LinkParams:
     """The link parameters a stored run used (defaults for any the run predates)."""
     rows = con.execute("SELECT params FROM broker_runs WHERE run_id = ?", [run_id]).fetchall()
-    stored = json.loads(rows[0][0])["links"] if rows else {}
-    fields = LinkParams.__dataclass_fields__
-    values: dict[str, Any] = {k: (tuple(tuple(x) for x in v) if k == "plan_levels" else v)
-                              for k, v in stored.items() if k in fields}
-    return LinkParams(**values)
+    return LinkParams.from_json(json.loads(rows[0][0])["links"] if rows else {})
 
 
 def _shared_values(con: duckdb.DuckDBPyConnection, run_id: str, app_a: int, app_b: int) -> pd.DataFrame:

@@ -89,6 +89,14 @@ class LinkParams:
     def to_json(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_json(cls, stored: dict) -> LinkParams:
+        """The parameters a stored run used (its ``params["links"]``); defaults for any it predates."""
+        fields = cls.__dataclass_fields__
+        values: dict[str, Any] = {k: (tuple(tuple(x) for x in v) if k == "plan_levels" else v)
+                                  for k, v in stored.items() if k in fields}
+        return cls(**values)
+
 
 def plan_weight(sim: float | np.ndarray, params: LinkParams) -> np.ndarray:
     """The weight of a plan similarity: the level it reaches (Splink-style comparison levels)."""

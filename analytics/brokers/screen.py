@@ -42,12 +42,11 @@ LINK_COLUMNS = ["app_a", "app_b", "weight", "groups", "plan_similarity", "time_g
 
 
 def _run(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[LinkParams, dict]:
-    from analytics.brokers.evidence import stored_link_params
-
     rows = con.execute("SELECT params FROM broker_runs WHERE run_id = ?", [run_id]).fetchall()
     if not rows:
         raise LookupError(f"no broker run {run_id}")
-    return stored_link_params(con, run_id), json.loads(rows[0][0])
+    run = json.loads(rows[0][0])
+    return LinkParams.from_json(run.get("links", {})), run
 
 
 def open_run_index(con: duckdb.DuckDBPyConnection, run_id: str) -> brokers_index.RunIndex:
