@@ -5,6 +5,7 @@ from data import access, jobs, privacy
 from data.db import users_path
 from data.users import add_user, disabled_users, list_users, remove_user, set_disabled
 from ui import jobs as job_view
+from ui.fmt import MISSING
 from ui.i18n import CATALOGUE
 from ui.shell import page
 
@@ -90,7 +91,7 @@ log = privacy.recent_access(ctx.db_path, ctx.role)
 if log.empty:
     ctx.empty("common.no_data")
 else:   # roles and actions by their names (an action the catalogue lacks keeps its code)
-    log = log.assign(role=[ctx.t(f"role.{r}") for r in log["role"]], object=log["object"].fillna("–"),
+    log = log.assign(role=[ctx.t(f"role.{r}") for r in log["role"]], object=log["object"].fillna(MISSING),
                      action=[ctx.t(f"admin.action.{a}") if f"admin.action.{a}" in CATALOGUE else a for a in log["action"]])
     st.dataframe(log, hide_index=True, column_config={
         column: ctx.t(f"admin.log_{column}") for column in ("at_time", "user_name", "role", "action", "object")})
