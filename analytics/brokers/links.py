@@ -272,8 +272,9 @@ def plan_signatures(con: duckdb.DuckDBPyConnection, params: LinkParams, *, chunk
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(application ids, firm ids, MinHash signatures) of every plan, read ``chunk`` plans at a time.
 
-    Only one chunk of texts is ever in memory (10 M plan texts as Python strings would be ~7 GB);
-    a text's signature does not depend on its chunk, so the result is the same for any ``chunk``.
+    Only one chunk of texts is ever in memory, as Arrow buffers that the compiled loop reads (10 M
+    plan texts as Python strings would be ~7 GB, and making them cost more than hashing them); a
+    text's signature does not depend on its chunk, so the result is the same for any ``chunk``.
     Texts are normalised while hashing, not in SQL (a regexp over a million plans costs more than
     the whole signature step).
     """
@@ -290,8 +291,8 @@ def plan_signatures(con: duckdb.DuckDBPyConnection, params: LinkParams, *, chunk
         hi = lo + batch.num_rows
         apps[lo:hi] = batch.column(0).to_numpy()
         firms[lo:hi] = batch.column(1).to_numpy()
-        sig[lo:hi] = minhash.signatures(batch.column(2).to_pylist(), bins=params.bins, k=params.shingle_k,
-                                        seed=params.seed)
+        minhash.arrow_signatures(batch.column(2), bins=params.bins, k=params.shingle_k, seed=params.seed,
+                                 out=sig[lo:hi])
         lo = hi
     return apps[:lo], firms[:lo], sig[:lo]
 

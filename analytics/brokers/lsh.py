@@ -190,27 +190,67 @@ def band_sorted(sig: np.ndarray, band: int, rows: int, bits: int) -> np.ndarray:
     return p
 
 
+@numba.njit(inline="always")
+def _is_space(c: np.int64) -> bool:
+    """The whitespace that normalising collapses (minhash._SPACES)."""
+    return bool((9 <= c <= 13) or c == 32 or c == 0xA0 or c == 0x3000)
+
+
 @numba.njit(nogil=True, cache=True)
-def chunk_signatures(codes: np.ndarray, lengths: np.ndarray, bins: int, k: int, seed: int) -> np.ndarray:
-    """Densified one-permutation MinHash signatures of normalised texts (code points ``codes``, one
-    text after another, ``lengths`` each): minhash._chunk_signatures' arithmetic in one pass per
-    text, without the per-shingle arrays (the same uint32 values, wrapping as numpy's do)."""
-    n = lengths.size
+def utf8_signatures(data: np.ndarray, offsets: np.ndarray, out: np.ndarray, k: int, seed: int) -> None:
+    """Densified one-permutation MinHash signatures of UTF-8 texts, written into ``out`` (rows x
+    bins, filled with EMPTY): text ``d`` is ``data[offsets[d]:offsets[d + 1]]``, an Arrow string
+    column's own buffers. Each text is decoded and normalised (whitespace runs to one space,
+    stripped: minhash.normalise) into a scratch buffer and hashed in one pass, so no Python string
+    is ever made: at national scale building them cost more than the hashing. The arithmetic is
+    minhash._chunk_signatures_numpy's (the same uint32 values, wrapping as numpy's do)."""
+    n = offsets.size - 1
+    bins = out.shape[1]
     bits = 0
     while (1 << (bits + 1)) <= bins:
         bits += 1
     shift = 32 - bits
     vmask = np.uint64((1 << shift) - 1)
     m32 = np.uint64(0xFFFFFFFF)
-    out = np.full((n, bins), EMPTY, dtype=np.uint32)
     seed32 = np.uint64(seed) & m32
-    start = 0
+    longest = 0
     for d in range(n):
-        end = start + lengths[d]
+        longest = max(longest, offsets[d + 1] - offsets[d])
+    codes = np.empty(longest, dtype=np.uint32)   # a text has at most as many code points as bytes
+    filled = np.empty(bins, dtype=np.bool_)
+    for d in range(n):
+        m = 0
+        pending_space = False
+        p = offsets[d]
+        end = offsets[d + 1]
+        while p < end:
+            b0 = np.int64(data[p])
+            if b0 < 0x80:
+                c = b0
+                p += 1
+            elif b0 < 0xE0:
+                c = ((b0 & 0x1F) << 6) | (np.int64(data[p + 1]) & 0x3F)
+                p += 2
+            elif b0 < 0xF0:
+                c = ((b0 & 0x0F) << 12) | ((np.int64(data[p + 1]) & 0x3F) << 6) | (np.int64(data[p + 2]) & 0x3F)
+                p += 3
+            else:
+                c = (((b0 & 0x07) << 18) | ((np.int64(data[p + 1]) & 0x3F) << 12)
+                     | ((np.int64(data[p + 2]) & 0x3F) << 6) | (np.int64(data[p + 3]) & 0x3F))
+                p += 4
+            if _is_space(c):
+                pending_space = m > 0      # leading whitespace is dropped, a run becomes one space
+            else:
+                if pending_space:
+                    codes[m] = 32
+                    m += 1
+                    pending_space = False
+                codes[m] = c
+                m += 1
         row = out[d]
         any_shingle = False
-        for pos in range(start, end - k + 1):
-            if pos != start and codes[pos - 1] != 32:
+        for pos in range(0, m - k + 1):
+            if pos != 0 and codes[pos - 1] != 32:
                 continue
             h = seed32
             for j in range(k):
@@ -226,17 +266,14 @@ def chunk_signatures(codes: np.ndarray, lengths: np.ndarray, bins: int, k: int, 
                 row[b] = v
             any_shingle = True
         if any_shingle:   # densify: empty bins from the next filled bin to the right, circularly
-            filled = np.empty(bins, dtype=np.bool_)
-            for c in range(bins):
-                filled[c] = row[c] != EMPTY
+            for col in range(bins):
+                filled[col] = row[col] != EMPTY
             if not filled.all():
                 orig = row.copy()
                 nxt = 2 * bins
-                for c in range(2 * bins - 1, -1, -1):   # nearest filled at or after c in the doubled row
-                    if filled[c % bins]:
-                        nxt = c
-                    if c < bins and not filled[c]:
-                        dist = np.uint64(nxt - c)
-                        row[c] = np.uint32((np.uint64(orig[nxt % bins]) + dist * np.uint64(0x9E3779B1)) & m32)
-        start = end
-    return out
+                for col in range(2 * bins - 1, -1, -1):   # nearest filled at or after c in the doubled row
+                    if filled[col % bins]:
+                        nxt = col
+                    if col < bins and not filled[col]:
+                        dist = np.uint64(nxt - col)
+                        row[col] = np.uint32((np.uint64(orig[nxt % bins]) + dist * np.uint64(0x9E3779B1)) & m32)

@@ -6,8 +6,9 @@ finaliser); the top bits choose one of ``bins`` bins and the rest is the value, 
 signature keeps the minimum per bin (one-permutation hashing, Li, Owen & Zhang 2012), with empty
 bins filled by rotation (Shrivastava & Li 2014). Two signatures agree in a bin with probability
 equal to the Jaccard similarity of the shingle sets, so the share of agreeing bins estimates it.
-Unlike datasketch (a Python hash call per shingle and a permutation per bin), every step is a
-numpy array operation over a chunk of plans, and memory is bounded by the chunk size.
+Unlike datasketch (a Python hash call per shingle and a permutation per bin), signatures are
+computed by a compiled loop over an Arrow column's UTF-8 buffers (:func:`arrow_signatures`), with
+a numpy reference of the same values; memory is bounded by the chunk of plans read.
 
 Candidate pairs come from LSH banding: plans whose signatures agree on all ``rows`` bins of a band
 share a bucket. Buckets larger than ``bucket_cap`` are skipped: a bucket of many plans is a phrase
@@ -21,6 +22,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 EMPTY = np.uint32(0xFFFFFFFF)  # a bin no k-gram fell into (real values use fewer bits, never this one)
 _P32 = np.uint32(16777619)     # FNV prime: multiplier of the polynomial k-gram hash
@@ -138,16 +141,8 @@ def _densify(sig: np.ndarray) -> np.ndarray:
     return np.where(filled, sig, out)
 
 
-def _chunk_signatures(texts: Sequence[str], bins: int, k: int, seed: int) -> np.ndarray:
-    """One chunk's signatures, compiled (:func:`analytics.brokers.lsh.chunk_signatures`)."""
-    from analytics.brokers import lsh
-
-    codes, lengths = _normalised_codes(texts)
-    return lsh.chunk_signatures(np.ascontiguousarray(codes), lengths, bins, k, seed)
-
-
 def _chunk_signatures_numpy(texts: Sequence[str], bins: int, k: int, seed: int) -> np.ndarray:
-    """The numpy reference of :func:`_chunk_signatures` (the same values)."""
+    """The numpy reference of :func:`arrow_signatures` (the same values)."""
     h, doc = _chunk_hashes(texts, k, seed)
     bits = bins.bit_length() - 1
     out = np.full(len(texts) * bins, EMPTY, dtype=np.uint32)
@@ -156,22 +151,45 @@ def _chunk_signatures_numpy(texts: Sequence[str], bins: int, k: int, seed: int) 
     return _densify(out.reshape(len(texts), bins))
 
 
-def signatures(
-    texts: Sequence[str], *, bins: int = 64, k: int = 9, seed: int = 0, chunk: int = 20_000, workers: int = 2,
-) -> np.ndarray:
-    """Densified one-permutation MinHash signatures, shape (len(texts), bins), uint32.
+def arrow_signatures(texts: pa.Array | pa.ChunkedArray, *, bins: int = 64, k: int = 9, seed: int = 0,
+                     workers: int = 2, out: np.ndarray | None = None) -> np.ndarray:
+    """Densified one-permutation MinHash signatures of an Arrow string column, shape (len, bins), uint32.
 
-    Chunks run on ``workers`` threads (numpy releases the GIL in the heavy steps); memory is
-    bounded by the chunk size. A text without any shingle gets an all-EMPTY row.
+    The compiled loop (:func:`analytics.brokers.lsh.utf8_signatures`) reads the column's UTF-8
+    buffers directly, in ``workers`` threads over contiguous row ranges (it releases the GIL).
+    ``out`` (rows x bins, uint32) receives them in place. A text without any shingle (or null)
+    gets an all-EMPTY row.
     """
+    from analytics.brokers import lsh
+
     if bins & (bins - 1) or not 2 <= bins <= 1024:
         raise ValueError("bins must be a power of two between 2 and 1024")
-    parts = [texts[lo : lo + chunk] for lo in range(0, len(texts), chunk)]
-    if not parts:
-        return np.empty((0, bins), dtype=np.uint32)
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    if texts.null_count:
+        texts = pc.fill_null(texts, "")
+    if not (pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type)):
+        texts = texts.cast(pa.large_string())
+    n = len(texts)
+    if out is None:
+        out = np.empty((n, bins), dtype=np.uint32)
+    out.fill(EMPTY)
+    if n == 0:
+        return out
+    _, off_buf, data_buf = texts.buffers()
+    width = np.int64 if pa.types.is_large_string(texts.type) else np.int32
+    offsets = np.frombuffer(off_buf, dtype=width)[texts.offset : texts.offset + n + 1].astype(np.int64)
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(1, dtype=np.uint8)
+    cuts = np.linspace(0, n, max(1, workers) + 1).astype(int)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        sigs = list(pool.map(lambda p: _chunk_signatures(p, bins, k, seed), parts))
-    return np.concatenate(sigs)
+        list(pool.map(lambda lh: lsh.utf8_signatures(data, offsets[lh[0] : lh[1] + 1], out[lh[0] : lh[1]], k, seed),
+                      zip(cuts[:-1], cuts[1:])))
+    return out
+
+
+def signatures(texts: Sequence[str], *, bins: int = 64, k: int = 9, seed: int = 0, workers: int = 2) -> np.ndarray:
+    """:func:`arrow_signatures` of Python strings."""
+    return arrow_signatures(pa.array(texts, type=pa.large_string()), bins=bins, k=k, seed=seed, workers=workers)
 
 
 def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> np.ndarray:

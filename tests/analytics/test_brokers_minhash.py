@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from analytics.brokers import minhash
@@ -43,7 +44,7 @@ def test_hashes_one_per_shingle_occurrence() -> None:
 @pytest.mark.parametrize("seed", [1, 2])
 def test_estimates_track_exact_jaccard(seed: int) -> None:
     texts = _texts(150, seed)
-    sig = minhash.signatures(texts, bins=128, k=6, seed=seed, chunk=70)
+    sig = minhash.signatures(texts, bins=128, k=6, seed=seed)
     n = len(texts) // 2
     est = minhash.estimate_jaccard(sig[:n], sig[n:])
     exact = np.array([minhash.exact_jaccard(texts[i], texts[n + i], 6) for i in range(n)])
@@ -126,5 +127,12 @@ def test_verifying_band_by_band_equals_verifying_all_candidates() -> None:
 
 @pytest.mark.parametrize(("bins", "k"), [(128, 12), (64, 6), (16, 3)])
 def test_compiled_signatures_equal_the_numpy_reference(bins: int, k: int) -> None:
-    texts = _texts(300, 11) + ["", " ", "짧다", "가 나 다 라 마 바 사 아 자 차 카 타 파 하", "  a  b\tc  ", "x" * 5]
-    assert np.array_equal(minhash._chunk_signatures(texts, bins, k, 3), minhash._chunk_signatures_numpy(texts, bins, k, 3))
+    texts = _texts(300, 11) + ["", " ", "짧다", "가 나 다 라 마 바 사 아 자 차 카 타 파 하", "  a  b\tc  ", "x" * 5,
+             "😀😀 이모지\u3000\u3000 끝 𝄞𝄞𝄞𝄞", "a\xa0\xa0bb\r\ncc\fdd\u3000"]
+    want = minhash._chunk_signatures_numpy(texts, bins, k, 3)
+    assert np.array_equal(minhash.signatures(texts, bins=bins, k=k, seed=3), want)
+    # read from an Arrow column as the job reads plans: a sliced chunk (offset into shared buffers),
+    # 32-bit offsets, nulls as empty texts, several threads
+    col = pa.array(["앞"] * 7 + texts + [None], type=pa.string()).slice(7)
+    got = minhash.arrow_signatures(col, bins=bins, k=k, seed=3, workers=3)
+    assert np.array_equal(got[:-1], want) and (got[-1] == minhash.EMPTY).all()
