@@ -41,7 +41,7 @@ PLAN_MEMORY_LIMIT = "1GB"
 class Detection:
     """Everything one run found (kept in memory for tests and the benchmark)."""
 
-    links: pd.DataFrame        # links touching a clustered application: app_a, app_b, weight, groups, ids,
+    links: pd.DataFrame        # links touching a clustered application: app_a, app_b, weight, groups, evidence (JSON),
                                # plan_similarity, time_gap_hours, strong, hard, cluster_id (when both ends share one)
     members: pd.DataFrame      # application_id, cluster_id, firm_id, ...
     clusters: pd.DataFrame     # cluster_id, size, n_firms, risk, flagged, reasons, ...
@@ -150,13 +150,14 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     for _ in range(2):  # twice: a member attached in the first pass may carry another member's trace
         assignment = links.attach_by_traces(con, assignment, min_firms=cluster_params.trace_firms,
                                             min_share=cluster_params.trace_share, weak_kinds=link_params.weak_kinds)
-        assignment = clusters.attach_by_links(assignment, links.touching(con, assignment, evidence=False),
+        assignment = clusters.attach_by_links(assignment, links.touching(con, assignment),
                                               min_firms=cluster_params.trace_firms)
     near = links.touching(con, assignment)  # the only links Python holds: those of clustered applications
     assignment = clusters.merge_linked(assignment, near)
     assignment = clusters.split_blocks(assignment, near, household, min_households=cluster_params.min_firms)
     kept = set(assignment)
     near = near[near["app_a"].isin(kept) | near["app_b"].isin(kept)].reset_index(drop=True)
+    near["evidence"] = links.evidence(con, near, link_params)
     members = _members(con, assignment) if assignment else pd.DataFrame(
         columns=["application_id", "cluster_id", "firm_id", "region_code", "program_id", "submitted_at", "status",
                  "amount_awarded_krw", "prog_selection_rate", "prog_mean_award"])
@@ -176,8 +177,7 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     return Detection(links=near, members=members, clusters=cl, stats=stats, related=related)
 
 
-def store(con: duckdb.DuckDBPyConnection, det: Detection, *, run_id: str, params: dict,
-          link_params: LinkParams = LinkParams()) -> None:
+def store(con: duckdb.DuckDBPyConnection, det: Detection, *, run_id: str, params: dict) -> None:
     """Write one run's results (inside a writer session)."""
     con.execute("INSERT INTO broker_runs VALUES (?, ?, ?)",
                 [run_id, datetime.now().replace(microsecond=0), json.dumps(params | {"stats": det.stats}, default=str)])
@@ -205,8 +205,7 @@ def store(con: duckdb.DuckDBPyConnection, det: Detection, *, run_id: str, params
     if len(keep):
         con.register("_l", pd.DataFrame({
             "app_a": keep["app_a"], "app_b": keep["app_b"], "weight": keep["weight"].round(3),
-            "evidence": [json.dumps(links.evidence_json(ids, sim, link_params), ensure_ascii=False, default=str)
-                         for ids, sim in zip(keep["ids"], keep["plan_similarity"])],
+            "evidence": keep["evidence"],
             "plan_similarity": keep["plan_similarity"], "time_gap_hours": keep["time_gap_hours"].round(2),
             "strong": keep["strong"], "groups": keep["groups"]}))
         con.execute("""INSERT INTO broker_links SELECT ?, app_a, app_b, weight, evidence::JSON, plan_similarity,
@@ -257,7 +256,7 @@ def run(db_path: Path | str, *, out: Path | None = None, link_params: LinkParams
             if get_meta(con).get("data_version") != version:
                 raise RuntimeError(f"{db_path} was replaced while the detection ran (an import or a rebuild): "
                                    "nothing was stored; run the job again")
-            store(con, det, run_id=run_id, params=params, link_params=link_params)
+            store(con, det, run_id=run_id, params=params)
         idx.commit()   # after the run is stored: a run that fails leaves no index
         det.stats["t_store"] = round(time.perf_counter() - t, 2)
         progress(f"stored run {run_id} and its screening index ({det.stats['t_store']} s)")

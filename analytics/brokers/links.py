@@ -223,27 +223,42 @@ def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: 
     weak = list(params.weak_kinds)
     weak_bursts(con, params, chance)
     h = float(params.burst_hours) * 3600
+    args = {"m": params.m_prob, "cap": params.df_cap, "cap_floor": params.df_cap_floor, "cap_share": params.df_cap_share}
+    # Each step is its own temp table: as CTEs referenced several times, the self-join over every
+    # fingerprint was planned more than once, and at national scale each run of it is minutes.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _fv AS   -- carriers of values under the DF cap, with the value's weight
+        WITH v AS (
+            SELECT d.kind, d.value, d.firms, g.grp, log2($m * t.total / d.firms) AS weight
+            FROM _df d JOIN _tot t USING (kind) JOIN _groups g USING (kind)
+            WHERE d.firms >= 2 AND d.firms <= least($cap, greatest($cap_floor, $cap_share * t.total))
+        )
+        SELECT fp.application_id, fp.firm_id, v.* FROM _fp fp JOIN v USING (kind, value)
+    """, args)
+    # Traces: two values of different groups on one application, and on most carriers of the rarer
+    # one: not a coincidence. Both must be on at least trace_firms firms, so only those are joined.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _traces AS
+        WITH tv AS (SELECT * FROM _fv WHERE firms >= $trace_firms)
+        SELECT DISTINCT kind, value FROM (
+            SELECT a.kind, a.value FROM tv a JOIN tv b ON a.application_id = b.application_id AND a.grp <> b.grp
+            GROUP BY a.kind, a.value, b.kind, b.value, a.firms, b.firms
+            HAVING count(DISTINCT a.firm_id) >= greatest($trace_firms, $trace_share * least(a.firms, b.firms)))
+    """, {"trace_firms": params.trace_firms, "trace_share": params.trace_share})
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _p AS
+        SELECT x.application_id AS app_a, y.application_id AS app_b, x.kind, x.grp, x.value, x.firms, x.weight,
+               t.kind IS NOT NULL AS is_trace, list_contains($weak, x.kind) AS weak
+        FROM _fv x JOIN _fv y USING (kind, value) LEFT JOIN _traces t USING (kind, value)
+        WHERE x.application_id < y.application_id AND x.firm_id <> y.firm_id
+    """, {"weak": weak})
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _ids AS
-        WITH vals AS (   -- every value with its rarity weight
-            SELECT d.kind, d.value, d.firms, t.total, g.grp, log2($m * t.total / d.firms) AS weight
+        WITH vals AS (   -- every value with its rarity weight (a name in a burst counts whatever its DF)
+            SELECT d.kind, d.value, d.firms, g.grp, log2($m * t.total / d.firms) AS weight
             FROM _df d JOIN _tot t USING (kind) JOIN _groups g USING (kind)
-        ), v AS (        -- those under the DF cap
-            SELECT * FROM vals WHERE firms >= 2 AND firms <= least($cap, greatest($cap_floor, $cap_share * total))
-        ), fv AS (
-            SELECT fp.application_id, fp.firm_id, v.kind, v.value, v.grp, v.firms FROM _fp fp JOIN v USING (kind, value)
-        ), traces AS (   -- on one application, and most carriers of the rarer value: not a coincidence
-            SELECT DISTINCT kind, value FROM (
-                SELECT a.kind, a.value FROM fv a JOIN fv b ON a.application_id = b.application_id AND a.grp <> b.grp
-                GROUP BY a.kind, a.value, b.kind, b.value, a.firms, b.firms
-                HAVING count(DISTINCT a.firm_id) >= greatest($trace_firms, $trace_share * least(a.firms, b.firms)))
-        ), p AS (
-            SELECT x.application_id AS app_a, y.application_id AS app_b, v.kind, v.grp, v.value, v.firms, v.weight,
-                   t.kind IS NOT NULL AS is_trace, list_contains($weak, v.kind) AS weak
-            FROM v LEFT JOIN traces t USING (kind, value) JOIN _fp x USING (kind, value) JOIN _fp y USING (kind, value)
-            WHERE x.application_id < y.application_id AND x.firm_id <> y.firm_id
         ), other AS (   -- pairs with evidence that is not a weak kind
-            SELECT DISTINCT app_a, app_b FROM p WHERE NOT weak
+            SELECT DISTINCT app_a, app_b FROM _p WHERE NOT weak
             UNION SELECT app_a, app_b FROM _plan_pairs
         ), burst AS (   -- both inside one burst of a weak value, whatever its DF
             SELECT x.application_id AS app_a, y.application_id AS app_b, x.kind, w.grp, x.value, w.firms, w.weight,
@@ -254,17 +269,16 @@ def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: 
         -- a name that travels with the broker's phone is still shared by namesakes: it corroborates
         -- other evidence but never makes a strong link on its own (trace = false for weak kinds)
         SELECT app_a, app_b, kind, grp, value, firms, weight, bool_or(trace) AS trace FROM (
-            SELECT p.app_a, p.app_b, p.kind, p.grp, p.value, p.firms, p.weight, p.is_trace AND NOT p.weak AS trace FROM p
+            SELECT p.app_a, p.app_b, p.kind, p.grp, p.value, p.firms, p.weight, p.is_trace AND NOT p.weak AS trace FROM _p p
             WHERE NOT p.weak OR p.firms <= $weak_cap OR p.is_trace
             UNION ALL
-            SELECT p.app_a, p.app_b, p.kind, p.grp, p.value, p.firms, p.weight, false FROM p SEMI JOIN other USING (app_a, app_b)
+            SELECT p.app_a, p.app_b, p.kind, p.grp, p.value, p.firms, p.weight, false FROM _p p SEMI JOIN other USING (app_a, app_b)
             WHERE p.weak AND NOT (p.firms <= $weak_cap OR p.is_trace)
             UNION ALL
             SELECT * FROM burst
         ) GROUP BY ALL
-    """, {"weak": weak, "weak_cap": params.weak_df_cap, "m": params.m_prob, "cap": params.df_cap,
-          "cap_floor": params.df_cap_floor, "cap_share": params.df_cap_share, "trace_firms": params.trace_firms,
-          "trace_share": params.trace_share})
+    """, {"weak_cap": params.weak_df_cap, "m": params.m_prob})
+    con.execute("DROP TABLE _p; DROP TABLE _fv")   # the pairs live on in _ids
     return con.table("_ids")
 
 
@@ -495,28 +509,45 @@ def related_firms(con: duckdb.DuckDBPyConnection, params: LinkParams) -> pd.Data
     return pd.DataFrame(rows, columns=["firm_id", "household", "basis"])
 
 
-def touching(con: duckdb.DuckDBPyConnection, apps: Iterable[int], *, evidence: bool = True) -> pd.DataFrame:
-    """The links of ``_links`` with at least one end in ``apps`` (clustered applications), each
-    with ``ids``: its shared identifiers as {kind, value, firms, weight, trace} dicts, rarest
-    (heaviest) first (the plan is its own column). ``evidence=False`` leaves ``ids`` out: building
-    those lists is most of the cost, and attaching members needs only the links themselves."""
+def touching(con: duckdb.DuckDBPyConnection, apps: Iterable[int]) -> pd.DataFrame:
+    """The links of ``_links`` with at least one end in ``apps`` (clustered applications)."""
     con.register("_touch", pd.DataFrame({"application_id": pd.Series(list(apps), dtype="int64")}))
-    near = """
-            SELECT * FROM _links WHERE app_a IN (SELECT application_id FROM _touch)
-                                    OR app_b IN (SELECT application_id FROM _touch)"""
-    if not evidence:
-        return con.execute(near + " ORDER BY app_a, app_b").df()
-    return con.execute(f"""
-        WITH near AS ({near}
-        ), ev AS (
-            SELECT app_a, app_b,
-                   list({{'kind': kind, 'value': value, 'firms': firms, 'weight': round(weight, 2), 'trace': trace}}
-                        ORDER BY weight DESC, kind, value) AS ids
-            FROM _ids SEMI JOIN near USING (app_a, app_b) GROUP BY ALL
-        )
-        SELECT near.*, coalesce(ev.ids, []) AS ids FROM near LEFT JOIN ev USING (app_a, app_b)
+    return con.execute("""
+        SELECT * FROM _links WHERE app_a IN (SELECT application_id FROM _touch)
+                                OR app_b IN (SELECT application_id FROM _touch)
         ORDER BY app_a, app_b
     """).df()
+
+
+def evidence(con: duckdb.DuckDBPyConnection, kept: pd.DataFrame, params: LinkParams) -> list[str]:
+    """The stored evidence of each link of ``kept`` (app_a, app_b, plan_similarity), as JSON text:
+    every shared identifier of ``_ids`` as {kind, value, firms, weight, trace}, rarest (heaviest)
+    first, then the plan similarity with its level weight (:func:`plan_weight`).
+
+    Built in DuckDB for the links that are stored only: as Python lists of dicts, serialised one by
+    one, the evidence of a national run's links was gigabytes and minutes."""
+    con.register("_ev_pairs", kept[["app_a", "app_b", "plan_similarity"]].reset_index(drop=True).assign(
+        i=np.arange(len(kept))))
+    con.register("_ev_levels", pd.DataFrame(list(params.plan_levels), columns=["level", "weight"]))
+    rows = con.execute("""
+        WITH ev AS (
+            SELECT app_a, app_b,
+                   list({'kind': kind, 'value': value, 'firms': firms, 'weight': round(weight, 2), 'trace': trace}
+                        ORDER BY weight DESC, kind, value) AS ids
+            FROM _ids SEMI JOIN _ev_pairs USING (app_a, app_b) GROUP BY ALL
+        ), pw AS (   -- the highest level the similarity reaches gives the weight
+            SELECT p.i, arg_max(l.weight, l.level) AS w FROM _ev_pairs p JOIN _ev_levels l ON p.plan_similarity >= l.level
+            GROUP BY ALL
+        )
+        SELECT to_json(list_concat(
+                   list_transform(coalesce(ev.ids, []), lambda x: to_json(x)),
+                   CASE WHEN p.plan_similarity IS NULL OR isnan(p.plan_similarity) THEN []::JSON[]
+                        ELSE [json_object('kind', 'plan', 'value', NULL, 'firms', NULL,
+                                          'similarity', round(p.plan_similarity, 3), 'weight', coalesce(pw.w, 0.0))]
+                   END))::VARCHAR
+        FROM _ev_pairs p LEFT JOIN ev USING (app_a, app_b) LEFT JOIN pw USING (i) ORDER BY p.i
+    """).fetchall()
+    return [r[0] for r in rows]
 
 
 def chance_within(con: duckdb.DuckDBPyConnection, params: LinkParams) -> float:
@@ -563,12 +594,3 @@ def attach_by_traces(con: duckdb.DuckDBPyConnection, assignment: dict[int, int],
     out = dict(assignment)
     out.update({int(a): int(c) for a, c in rows})
     return out
-
-
-def evidence_json(ids: list[dict], plan_similarity: float | None, params: LinkParams) -> list[dict]:
-    """The stored evidence of one link: every shared identifier, then the plan similarity."""
-    ev = [dict(e) for e in ids]
-    if plan_similarity is not None and not math.isnan(plan_similarity):
-        ev.append({"kind": "plan", "value": None, "firms": None, "similarity": round(float(plan_similarity), 3),
-                   "weight": float(plan_weight(plan_similarity, params))})
-    return ev

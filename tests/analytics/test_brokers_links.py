@@ -2,6 +2,7 @@
 suppression, self-authored documents, independent groups and traces."""
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -136,6 +137,32 @@ def test_traces_and_strong_links(tmp_path: Path) -> None:
     # group weight: phone and author are different groups -> both add
     w12 = by_pair.loc[(1, 2), "weight"]
     assert w12 == pytest.approx(p[(p.app_a == 1) & (p.app_b == 2)]["weight"].sum())
+
+
+def test_stored_evidence_lists_identifiers_rarest_first_then_the_plan(tmp_path: Path) -> None:
+    """Oracle: the evidence JSON built in DuckDB equals the same list built in Python from _ids."""
+    apps = [(i, i, 500.0 * i) for i in range(1, 8)]
+    fps = [(i, "phone", "010-9999") for i in range(1, 6)] + [(i, "doc_author", "컨설팅 박") for i in range(1, 5)]
+    fps += [(6, "address", "서울 1"), (7, "address", "서울 1"), (1, "bank_account", "110-1"), (2, "bank_account", "110-1")]
+    con = make_db(tmp_path / "e.duckdb", apps, fps)
+    _pairs(con)
+    params = LinkParams()
+    kept = pd.DataFrame({"app_a": [1, 6, 3, 1], "app_b": [2, 7, 6, 3], "plan_similarity": [np.nan, 0.3, 0.1, 0.45]})
+    got = [json.loads(e) for e in links.evidence(con, kept, params)]
+    ids = con.execute("SELECT app_a, app_b, kind, value, firms, weight, trace FROM _ids").df()
+    want = []
+    for r in kept.itertuples():
+        rows = ids[(ids["app_a"] == r.app_a) & (ids["app_b"] == r.app_b)].assign(w=lambda d: d["weight"].round(2))
+        ev = [{"kind": k, "value": v, "firms": int(f), "weight": float(w), "trace": bool(t)} for k, v, f, w, t in
+              rows.sort_values(["weight", "kind", "value"], ascending=[False, True, True])[
+                  ["kind", "value", "firms", "w", "trace"]].itertuples(index=False)]
+        if not np.isnan(r.plan_similarity):
+            ev.append({"kind": "plan", "value": None, "firms": None, "similarity": round(r.plan_similarity, 3),
+                       "weight": float(links.plan_weight(r.plan_similarity, params))})
+        want.append(ev)
+    assert got == want
+    assert [e["kind"] for e in got[0]][0] == "bank_account"        # the rarer value first
+    assert got[2] == [{"kind": "plan", "value": None, "firms": None, "similarity": 0.1, "weight": 0.0}]
 
 
 def test_timing_weight_measures_the_calendar(tmp_path: Path) -> None:
