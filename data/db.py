@@ -22,6 +22,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -115,8 +116,52 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _identity(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A copy of the data file made without the writer's lock (:func:`snapshot`)."""
+
+    source: Path
+    work: Path
+    identity: tuple[int, int, int] | None   # the source's (inode, size, mtime) while it was copied; None: it changed
+
+    @property
+    def path(self) -> Path:
+        return self.work / self.source.name
+
+    def discard(self) -> None:
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def snapshot(db_path: Path | str) -> Snapshot:
+    """Copy the data file now, for a later :func:`writer` to start from (``writer(..., snapshot=)``).
+
+    A long job (broker detection) copies while it computes instead of after: at national scale the
+    copy alone is two minutes. Readers never change the file and every writer replaces it whole
+    (``os.replace``), so while the file's identity (inode, size, mtime) is unchanged the copy is
+    the file; the writer checks that under its lock and copies afresh otherwise. Snapshots are
+    named apart from writers' copies, which a writer holding the lock may remove as stale."""
+    path = Path(db_path)
+    prefix = f".{path.name}.snapshot."
+    remove_stale_temp(path.parent, prefix)
+    work = path.with_name(f"{prefix}{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    work.mkdir(mode=0o700)   # personal data: owner-only, as the writer's copy
+    try:
+        before = _identity(path)
+        shutil.copyfile(path, work / path.name)
+        return Snapshot(path, work, before if _identity(path) == before else None)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
 @contextmanager
-def writer(db_path: Path | str, *, create: bool = False, summaries: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+def writer(db_path: Path | str, *, create: bool = False, summaries: bool = True,
+           snapshot: Snapshot | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """The one writer for batch jobs: all-or-nothing, atomic replacement of the data file.
 
     Works on a copy of the file (or, with ``create=True``, on a new file with the schema) and only
@@ -124,7 +169,9 @@ def writer(db_path: Path | str, *, create: bool = False, summaries: bool = True)
     original byte-for-byte as it was. A second writer of the same file fails at once with a clear
     error instead of waiting, so two jobs never overwrite each other's results.
     ``summaries=False`` skips refreshing the summary tables, for a job that writes nothing they read
-    (broker results); at national scale the refresh is minutes.
+    (broker results); at national scale the refresh is minutes. ``snapshot`` (:func:`snapshot`)
+    is used instead of a new copy when the file has not changed since it was taken; it is removed
+    either way.
     """
     path = Path(db_path)
     with _file_lock(path.with_name(path.name + ".lock")):
@@ -142,7 +189,11 @@ def writer(db_path: Path | str, *, create: bool = False, summaries: bool = True)
             else:
                 if not path.exists():
                     raise FileNotFoundError(f"no database at {path}: build one with `python -m data.build --db {path}`")
-                shutil.copyfile(path, tmp)
+                if (snapshot is not None and snapshot.source == path and snapshot.identity is not None
+                        and snapshot.path.exists() and _identity(path) == snapshot.identity):
+                    os.replace(snapshot.path, tmp)
+                else:
+                    shutil.copyfile(path, tmp)
                 con = duckdb.connect(str(tmp))
             try:
                 yield con
@@ -156,6 +207,8 @@ def writer(db_path: Path | str, *, create: bool = False, summaries: bool = True)
             os.replace(tmp, path)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+            if snapshot is not None:
+                snapshot.discard()
 
 
 def _pid_alive(pid: int) -> bool:

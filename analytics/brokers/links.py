@@ -245,13 +245,22 @@ def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: 
             GROUP BY a.kind, a.value, b.kind, b.value, a.firms, b.firms
             HAVING count(DISTINCT a.firm_id) >= greatest($trace_firms, $trace_share * least(a.firms, b.firms)))
     """, {"trace_firms": params.trace_firms, "trace_share": params.trace_share})
+    # A common name (a weak kind over weak_df_cap, not a trace) shared by two applications counts
+    # only beside other evidence of the pair: it is looked up on those pairs, never self-joined
+    # (names are on every application, and namesakes make most of the pairs a self-join would).
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _fvt AS
+        SELECT fv.*, t.kind IS NOT NULL AS is_trace, list_contains($weak, fv.kind) AS weak
+        FROM _fv fv LEFT JOIN _traces t USING (kind, value)
+    """, {"weak": weak})
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _p AS
+        WITH c AS (SELECT * FROM _fvt WHERE NOT weak OR firms <= $weak_cap OR is_trace)
         SELECT x.application_id AS app_a, y.application_id AS app_b, x.kind, x.grp, x.value, x.firms, x.weight,
-               t.kind IS NOT NULL AS is_trace, list_contains($weak, x.kind) AS weak
-        FROM _fv x JOIN _fv y USING (kind, value) LEFT JOIN _traces t USING (kind, value)
+               x.is_trace AND NOT x.weak AS trace, x.weak
+        FROM c x JOIN c y USING (kind, value)
         WHERE x.application_id < y.application_id AND x.firm_id <> y.firm_id
-    """, {"weak": weak})
+    """, {"weak_cap": params.weak_df_cap})
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _ids AS
         WITH vals AS (   -- every value with its rarity weight (a name in a burst counts whatever its DF)
@@ -260,6 +269,13 @@ def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: 
         ), other AS (   -- pairs with evidence that is not a weak kind
             SELECT DISTINCT app_a, app_b FROM _p WHERE NOT weak
             UNION SELECT app_a, app_b FROM _plan_pairs
+        ), common AS (
+            SELECT * FROM _fvt WHERE weak AND NOT (firms <= $weak_cap OR is_trace)
+        ), beside AS (  -- a common name both ends of such a pair carry
+            SELECT o.app_a, o.app_b, x.kind, x.grp, x.value, x.firms, x.weight, false AS trace
+            FROM other o JOIN common x ON x.application_id = o.app_a
+            JOIN common y ON y.application_id = o.app_b AND y.kind = x.kind AND y.value = x.value
+            WHERE x.firm_id <> y.firm_id
         ), burst AS (   -- both inside one burst of a weak value, whatever its DF
             SELECT x.application_id AS app_a, y.application_id AS app_b, x.kind, w.grp, x.value, w.firms, w.weight,
                    false AS trace
@@ -269,16 +285,12 @@ def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: 
         -- a name that travels with the broker's phone is still shared by namesakes: it corroborates
         -- other evidence but never makes a strong link on its own (trace = false for weak kinds)
         SELECT app_a, app_b, kind, grp, value, firms, weight, bool_or(trace) AS trace FROM (
-            SELECT p.app_a, p.app_b, p.kind, p.grp, p.value, p.firms, p.weight, p.is_trace AND NOT p.weak AS trace FROM _p p
-            WHERE NOT p.weak OR p.firms <= $weak_cap OR p.is_trace
-            UNION ALL
-            SELECT p.app_a, p.app_b, p.kind, p.grp, p.value, p.firms, p.weight, false FROM _p p SEMI JOIN other USING (app_a, app_b)
-            WHERE p.weak AND NOT (p.firms <= $weak_cap OR p.is_trace)
-            UNION ALL
-            SELECT * FROM burst
+            SELECT app_a, app_b, kind, grp, value, firms, weight, trace FROM _p
+            UNION ALL SELECT * FROM beside
+            UNION ALL SELECT * FROM burst
         ) GROUP BY ALL
     """, {"weak_cap": params.weak_df_cap, "m": params.m_prob})
-    con.execute("DROP TABLE _p; DROP TABLE _fv")   # the pairs live on in _ids
+    con.execute("DROP TABLE _p; DROP TABLE _fv; DROP TABLE _fvt")   # the pairs live on in _ids
     return con.table("_ids")
 
 

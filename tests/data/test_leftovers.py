@@ -71,3 +71,36 @@ def test_an_import_removes_the_work_folders_of_killed_imports(tmp_path: Path) ->
                 for f in d.iterdir():
                     f.unlink()
                 d.rmdir()
+
+
+def test_a_writer_starts_from_a_snapshot_only_of_the_unchanged_file(tmp_path: Path, monkeypatch) -> None:
+    """A snapshot taken ahead (while a job computes) replaces the writer's own copy; if another
+    writer replaced the file meanwhile, the writer copies the new file and drops the snapshot."""
+    import shutil
+
+    from data import db as data_db
+
+    path = tmp_path / "madang.duckdb"
+    with writer(path, create=True) as con:
+        con.execute("INSERT INTO meta VALUES ('k', 'first')")
+    snap = data_db.snapshot(path)
+    assert snap.identity is not None and _mode(snap.work) == 0o700 and snap.path.exists()
+    copies: list[str] = []
+    real_copy = shutil.copyfile
+    monkeypatch.setattr(data_db.shutil, "copyfile", lambda a, b: copies.append(str(a)) or real_copy(a, b))
+    with writer(path, snapshot=snap) as con:                        # unchanged: no second copy
+        con.execute("INSERT INTO meta VALUES ('used', 'snapshot')")
+    assert copies == [] and not snap.work.exists()
+    stale = data_db.snapshot(path)
+    with writer(path) as con:                                       # an import lands meanwhile
+        con.execute("UPDATE meta SET value = 'second' WHERE key = 'k'")
+    with writer(path, snapshot=stale) as con:                       # the snapshot is of the old file
+        assert con.execute("SELECT value FROM meta WHERE key = 'k'").fetchone()[0] == "second"
+    assert len(copies) == 3 and not stale.work.exists()              # the snapshot, the import, the writer
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM meta WHERE key = 'used'").fetchone()[0] == 1
+    # a snapshot is no writer's copy: a writer holding the lock leaves a live job's snapshot alone
+    live = data_db.snapshot(path)
+    with writer(path):
+        assert live.path.exists()
+    live.discard()
