@@ -37,10 +37,14 @@ class WhyLinked:
     strong: bool
 
 
-def stored_link_params(con: duckdb.DuckDBPyConnection, run_id: str) -> LinkParams:
-    """The link parameters a stored run used (defaults for any the run predates)."""
+def stored_run(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[LinkParams, dict]:
+    """A stored run's link parameters (defaults for any the run predates) and all it stored with
+    them (``stats``, suppressed identifiers, cluster parameters), read and parsed once."""
     rows = con.execute("SELECT params FROM broker_runs WHERE run_id = ?", [run_id]).fetchall()
-    return LinkParams.from_json(json.loads(rows[0][0])["links"] if rows else {})
+    if not rows:
+        raise LookupError(f"no broker run {run_id}")
+    run = json.loads(rows[0][0])
+    return LinkParams.from_json(run.get("links", {})), run
 
 
 def _shared_values(con: duckdb.DuckDBPyConnection, run_id: str, app_a: int, app_b: int) -> pd.DataFrame:
@@ -73,8 +77,7 @@ def _shared_values(con: duckdb.DuckDBPyConnection, run_id: str, app_a: int, app_
 def why_linked(con: duckdb.DuckDBPyConnection, run_id: str, app_a: int, app_b: int, *, role: str) -> WhyLinked:
     """Every shared identifier of two applications with its rarity and weight, plans and time gap."""
     access.require(role, "brokers")
-    p = stored_link_params(con, run_id)
-    run = json.loads(con.execute("SELECT params FROM broker_runs WHERE run_id = ?", [run_id]).fetchall()[0][0])
+    p, run = stored_run(con, run_id)
     stats, suppressed = run.get("stats", {}), {tuple(x) for x in run.get("suppressed_identifiers", [])}
     shared = _shared_values(con, run_id, app_a, app_b)
     # firms per kind as the run counted them (a full scan per view would cost seconds at scale)

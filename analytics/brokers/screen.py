@@ -27,26 +27,17 @@ changes a stored run.
 """
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
 import numpy as np
 import pandas as pd
 
+from analytics.brokers import evidence, links, lsh, minhash
 from analytics.brokers import index as brokers_index
-from analytics.brokers import links, lsh, minhash
 from analytics.brokers.links import GROUPS, LinkParams
 
 LINK_COLUMNS = ["app_a", "app_b", "weight", "groups", "plan_similarity", "time_gap_hours", "strong", "ids"]
-
-
-def _run(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[LinkParams, dict]:
-    rows = con.execute("SELECT params FROM broker_runs WHERE run_id = ?", [run_id]).fetchall()
-    if not rows:
-        raise LookupError(f"no broker run {run_id}")
-    run = json.loads(rows[0][0])
-    return LinkParams.from_json(run.get("links", {})), run
 
 
 def open_run_index(con: duckdb.DuckDBPyConnection, run_id: str) -> brokers_index.RunIndex:
@@ -193,7 +184,7 @@ def links_for(con: duckdb.DuckDBPyConnection, run_id: str, app_ids: list[int]) -
     """The links a full re-run would make for ``app_ids`` (new applications), from the run's index:
     app_a, app_b, weight, groups, plan_similarity, time_gap_hours, strong, ids (shared values as
     {kind, value, firms, weight} dicts, heaviest first). Reads no stored plan text."""
-    p, run = _run(con, run_id)
+    p, run = evidence.stored_run(con, run_id)
     idx = open_run_index(con, run_id)
     con.register("_new", pd.DataFrame({"application_id": pd.Series(sorted(set(app_ids)), dtype="int64")}))
     ids = _identifier_links(con, idx, p, run)
