@@ -190,6 +190,12 @@ def split_blocks(assignment: dict[int, int], links: pd.DataFrame, household: dic
     return {app: new for new, piece in enumerate(pieces) for app in piece}
 
 
+def _households(firms: pd.Series, household: dict[int, int]) -> pd.Series:
+    """Each firm's related-firm group (its own id when it has none); a dict look-up per row in
+    Python was a minute of the risk step at national scale."""
+    return firms.map(household).fillna(firms).astype("int64") if household else firms.astype("int64")
+
+
 def multi_evidence(links: pd.DataFrame, household: dict[int, int], params: ClusterParams,
                    traces: pd.DataFrame | None = None, timed: set | None = None) -> pd.Series:
     """Per cluster: households tied to other households of the cluster by at least two independent
@@ -198,15 +204,15 @@ def multi_evidence(links: pd.DataFrame, household: dict[int, int], params: Clust
     :data:`COLOCATION`). ``links``: strong in-cluster links with cluster_id, firm_a, firm_b, groups."""
     if links.empty or "firm_a" not in links:
         return pd.Series(dtype=float)
-    ha = links["firm_a"].map(lambda f: household.get(f, f))
-    hb = links["firm_b"].map(lambda f: household.get(f, f))
+    ha = _households(links["firm_a"], household)
+    hb = _households(links["firm_b"], household)
     keep = ha != hb
     side = pd.concat([pd.DataFrame({"cluster_id": links["cluster_id"], "h": ha, "groups": links["groups"]})[keep],
                       pd.DataFrame({"cluster_id": links["cluster_id"], "h": hb, "groups": links["groups"]})[keep]])
     side = side.explode("groups").dropna(subset=["groups"])
     if traces is not None and len(traces):
         side = pd.concat([side, pd.DataFrame({"cluster_id": traces["cluster_id"], "groups": traces["grp"],
-                                              "h": traces["firm_id"].map(lambda f: household.get(f, f))})])
+                                              "h": _households(traces["firm_id"], household)})])
     # timing counts only in clusters submitted in a burst (``timed``): a deadline day alone is no tie
     side = side[(side["groups"] != "timing") | side["cluster_id"].isin(timed or set())]
     sets = side.groupby(["cluster_id", "h"])["groups"].agg(set)
@@ -226,14 +232,14 @@ def tied_households(links: pd.DataFrame, household: dict[int, int], groups: tupl
     link between two households, or a trace of the cluster they carry)."""
     if links.empty or "firm_a" not in links or not groups:
         return pd.Series(dtype=float)
-    ha = links["firm_a"].map(lambda f: household.get(f, f))
-    hb = links["firm_b"].map(lambda f: household.get(f, f))
+    ha = _households(links["firm_a"], household)
+    hb = _households(links["firm_b"], household)
     hit = (ha != hb) & links["groups"].apply(lambda gs: any(g in groups for g in gs))
     side = pd.concat([pd.DataFrame({"cluster_id": links["cluster_id"], "h": ha})[hit],
                       pd.DataFrame({"cluster_id": links["cluster_id"], "h": hb})[hit]])
     if traces is not None and len(traces):
         t = traces[traces["grp"].isin(groups)]
-        side = pd.concat([side, pd.DataFrame({"cluster_id": t["cluster_id"], "h": t["firm_id"].map(lambda f: household.get(f, f))})])
+        side = pd.concat([side, pd.DataFrame({"cluster_id": t["cluster_id"], "h": _households(t["firm_id"], household)})])
     return side.drop_duplicates().groupby("cluster_id").size().astype(float)
 
 
@@ -244,7 +250,7 @@ def pool_kinds(traces: pd.DataFrame | None, household: dict[int, int], params: C
     if traces is None or traces.empty or params.pool_values <= 0:
         return pd.Series(dtype=float)
     t = traces[~traces["grp"].isin(params.weak_groups)]
-    t = t.assign(h=t["firm_id"].map(lambda f: household.get(f, f)))
+    t = t.assign(h=_households(t["firm_id"], household))
     per_value = t.groupby(["cluster_id", "kind", "value"])["h"].nunique()
     per_value = per_value[per_value >= params.pool_households]
     per_kind = per_value.groupby(level=[0, 1]).size()
@@ -263,7 +269,7 @@ def risk(members: pd.DataFrame, links: pd.DataFrame, params: ClusterParams,
     """
     household = household or {}
     m = members.copy()
-    m["household"] = m["firm_id"].map(lambda f: household.get(f, f))
+    m["household"] = _households(m["firm_id"], household)
     m["selected"] = (m["status"] == "selected").astype(float)
     m["t"] = (m["submitted_at"] - pd.Timestamp("2000-01-01")).dt.total_seconds() / 86_400  # days
     g = m.groupby("cluster_id")

@@ -165,6 +165,44 @@ def test_stored_evidence_lists_identifiers_rarest_first_then_the_plan(tmp_path: 
     assert got[2] == [{"kind": "plan", "value": None, "firms": None, "similarity": 0.1, "weight": 0.0}]
 
 
+def test_related_firms_are_small_components_of_shared_homes_and_representatives(tmp_path: Path) -> None:
+    """Oracle: networkx components of the firm pairs sharing a home (address and phone), or a
+    representative and one of them; groups over related_max are not related firms."""
+    import networkx as nx
+
+    rng = np.random.default_rng(3)
+    apps = [(i, i, 10.0 * i) for i in range(1, 121)]
+    fps = []
+    for i in range(1, 121):   # mostly own values; some homes shared by 2-5 neighbouring firms
+        home = i // int(rng.integers(2, 6)) if rng.random() < 0.5 else 1000 + i
+        fps += [(i, "address", f"집{home}"), (i, "phone", f"010-{home}" if rng.random() < 0.8 else f"010-own{i}")]
+    con = make_db(tmp_path / "r.duckdb", apps, fps, n_firms=120)
+    con.execute("UPDATE firms SET ceo_name = '같은대표' WHERE firm_id IN (7, 8)")   # one representative
+    links.value_frequencies(con, NO_SUPP)
+    params = LinkParams()
+    got = links.related_firms(con, params)
+    fa = con.execute("SELECT DISTINCT firm_id, kind, value FROM _fp").df()
+    ceo = dict(con.execute("SELECT firm_id, ceo_name FROM firms").fetchall())
+    g = nx.Graph()
+    for (kind, value), grp in fa.groupby(["kind", "value"]):
+        fs = sorted(grp["firm_id"])
+        if len(fs) > params.related_max:
+            continue
+        for x in fs:
+            for y in fs:
+                if x < y:
+                    g.add_edge(x, y)
+                    g.edges[x, y].setdefault("kinds", set()).add(kind)
+    g.remove_edges_from([(x, y) for x, y, d in g.edges(data=True) if len(d["kinds"]) < 2 and ceo[x] != ceo[y]])
+    want = []
+    for comp in nx.connected_components(g):
+        if 2 <= len(comp) <= params.related_max:
+            bases = sorted({"home" if len(d["kinds"]) == 2 else "representative" for _, _, d in g.subgraph(comp).edges(data=True)})
+            want += [(f, min(comp), "+".join(bases)) for f in comp]
+    assert len(want) > 10
+    assert sorted(map(tuple, got[["firm_id", "household", "basis"]].to_numpy().tolist())) == sorted(want)
+
+
 def test_timing_weight_measures_the_calendar(tmp_path: Path) -> None:
     apps = [(i, i, 24.0 * i) for i in range(1, 101)]                  # one submission a day
     con = make_db(tmp_path / "e.duckdb", apps, [])
