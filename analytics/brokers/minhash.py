@@ -180,8 +180,13 @@ def arrow_signatures(texts: pa.Array | pa.ChunkedArray, *, bins: int = 64, k: in
     width = np.int64 if pa.types.is_large_string(texts.type) else np.int32
     offsets = np.frombuffer(off_buf, dtype=width)[texts.offset : texts.offset + n + 1].astype(np.int64)
     data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(1, dtype=np.uint8)
-    cuts = np.linspace(0, n, max(1, workers) + 1).astype(int)
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    # threads pay off on thousands of texts, not on a template or two (and not on tiny chunks)
+    workers = max(1, min(workers, n // 1_000))
+    cuts = np.linspace(0, n, workers + 1).astype(int)
+    if workers == 1:
+        lsh.utf8_signatures(data, offsets, out, k, seed)
+        return out
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(lambda lh: lsh.utf8_signatures(data, offsets[lh[0] : lh[1] + 1], out[lh[0] : lh[1]], k, seed),
                       zip(cuts[:-1], cuts[1:])))
     return out
