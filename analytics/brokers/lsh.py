@@ -1,6 +1,7 @@
-"""The compiled inner loops of LSH banding (numba, nogil): bucket keys, grouping, verification,
-and look-ups in a stored band index. :mod:`analytics.brokers.minhash` holds the numpy reference
-they are tested against; results are the same pairs with the same estimates.
+"""The compiled inner loops of MinHash and LSH banding (numba, nogil): signatures straight from
+Arrow's UTF-8 buffers, bucket keys, grouping, verification, and look-ups in a stored band index.
+:mod:`analytics.brokers.minhash` holds the numpy reference they are tested against; results are
+the same signatures and the same pairs with the same estimates.
 
 Why compiled: at national scale most of the work is chance collisions in buckets of common
 phrases (hundreds of millions of candidate pairs). Numpy verifies them with two gathers of a
