@@ -67,6 +67,8 @@ class ClusterParams:
     pool_values: int = 2         # this many values of one kind (not a name) ...
     pool_households: int = 3     # ... each a trace of the cluster on this many households: a broker's pool,
                                  # itself a broker's act (0 values: off)
+    sitting_hours: float = 12.0  # a clustered firm's other applications this close to one of its clustered
+                                 # ones were filed in the same sitting and join it (same_sitting; 0: off)
     weights: dict[str, float] = field(default_factory=lambda: dict(RISK_WEIGHTS))
     seed: int = 0
 
@@ -143,11 +145,13 @@ def split_blocks(assignment: dict[int, int], links: pd.DataFrame, household: dic
     applications; the other users of a PC room one member once used) is that household's tie,
     not the ring's, and is judged apart: blocks of at least ``min_households`` households become
     clusters of their own, smaller pieces leave. A household in several blocks (the one they
-    hang on) stays with the largest; a household with no link of its own in the cluster (it came
-    with a trace of the whole cluster) stays with the largest block too. Related firms count as
-    one household. Timing alone is no tie.
+    hang on) goes with the block it is most surely linked to, its heaviest link there (a ring's
+    phone, shared by five firms, outweighs a PC room's address shared by fifty: the match weight
+    is term-frequency adjusted); on equal weight, with the largest. A household with no link of
+    its own in the cluster (it came with a trace of the whole cluster) stays with the largest
+    block. Related firms count as one household. Timing alone is no tie.
 
-    ``links``: app_a, app_b, firm_a, firm_b, groups (links touching clustered applications).
+    ``links``: app_a, app_b, firm_a, firm_b, groups, weight (links touching clustered applications).
     Returns a new assignment, numbered 0.. largest cluster first.
     """
     if not assignment:
@@ -163,9 +167,10 @@ def split_blocks(assignment: dict[int, int], links: pd.DataFrame, household: dic
     graphs: dict[int, nx.Graph] = {}
     for app, cid in assignment.items():
         graphs.setdefault(cid, nx.Graph()).add_node(hh[app])
-    for x, y in zip(inside["app_a"].tolist(), inside["app_b"].tolist()):
+    for x, y, w in zip(inside["app_a"].tolist(), inside["app_b"].tolist(), inside["weight"].tolist()):
         if hh[x] != hh[y]:
-            graphs[assignment[x]].add_edge(hh[x], hh[y])
+            g = graphs[assignment[x]]
+            g.add_edge(hh[x], hh[y], weight=max(w, g.get_edge_data(hh[x], hh[y], {"weight": w})["weight"]))
     pieces: list[list[int]] = []
     apps_of: dict[int, list[int]] = {}
     for app, cid in assignment.items():
@@ -176,9 +181,10 @@ def split_blocks(assignment: dict[int, int], links: pd.DataFrame, household: dic
         if not blocks:
             continue
         owner: dict[int, int] = {}
-        for i, b in enumerate(blocks):
+        for i, b in enumerate(blocks):   # largest first: a strictly heavier link moves a household
             for h in b:
-                owner.setdefault(h, i)
+                if h not in owner or _heaviest(g, h, b) > _heaviest(g, h, blocks[owner[h]]):
+                    owner[h] = i
         for h in nx.isolates(g):
             owner.setdefault(h, 0)
         split: dict[int, list[int]] = {}
@@ -188,6 +194,37 @@ def split_blocks(assignment: dict[int, int], links: pd.DataFrame, household: dic
         pieces.extend(split.values())
     pieces.sort(key=lambda c: (-len(c), min(c)))
     return {app: new for new, piece in enumerate(pieces) for app in piece}
+
+
+def same_sitting(assignment: dict[int, int], apps: pd.DataFrame, *, hours: float) -> dict[int, int]:
+    """Add a clustered firm's other applications submitted within ``hours`` of one of its clustered
+    applications, to that application's cluster.
+
+    Links join applications of different firms only (a firm's own applications share its phone
+    and address by nature, which says nothing of a third party), so a client's second and third
+    application filed by the broker in the same sitting carry no evidence of their own when the
+    broker's traces went on one of them. They were filed together: the auditor opens them
+    together. Applications of the firm at other times stay out.
+
+    ``apps``: application_id, firm_id, submitted_at of the clustered firms' applications.
+    Returns a new assignment.
+    """
+    out = dict(assignment)
+    if not assignment or hours <= 0 or apps.empty:
+        return out
+    inside = apps["application_id"].isin(assignment.keys())
+    clustered = apps[inside].assign(cluster_id=apps.loc[inside, "application_id"].map(assignment))
+    pairs = apps[~inside].merge(clustered[["firm_id", "submitted_at", "cluster_id"]], on="firm_id", suffixes=("", "_c"))
+    pairs["gap"] = (pairs["submitted_at"] - pairs["submitted_at_c"]).abs()
+    near = pairs[pairs["gap"] <= pd.Timedelta(hours=hours)].sort_values(["application_id", "gap", "cluster_id"])
+    near = near.drop_duplicates("application_id")
+    out.update(zip(near["application_id"].astype("int64").tolist(), near["cluster_id"].astype(int).tolist()))
+    return out
+
+
+def _heaviest(g: nx.Graph, h: int, block: set[int]) -> float:
+    """The weight of the heaviest link from household ``h`` to the rest of ``block``."""
+    return max(d["weight"] for o, d in g[h].items() if o in block)
 
 
 def multi_evidence(links: pd.DataFrame, household: dict[int, int], params: ClusterParams,

@@ -65,6 +65,15 @@ def _enough_firms(con: duckdb.DuckDBPyConnection, assignment: dict[int, int], mi
     return dict(zip(a["application_id"], a["cluster_id"].map(renumber)))
 
 
+def _firms_applications(con: duckdb.DuckDBPyConnection, assignment: dict[int, int]) -> pd.DataFrame:
+    """application_id, firm_id, submitted_at of every application of the clustered applications' firms."""
+    con.register("_assign_f", pd.DataFrame({"application_id": pd.Series(list(assignment), dtype="int64")}))
+    return con.execute("""
+        SELECT application_id, firm_id, submitted_at FROM applications
+        WHERE firm_id IN (SELECT a.firm_id FROM applications a JOIN _assign_f USING (application_id))
+    """).df()
+
+
 def _members(con: duckdb.DuckDBPyConnection, assignment: dict[int, int]) -> pd.DataFrame:
     """Clustered applications with what the risk score compares them with (their programs' rates)."""
     con.register("_assign", pd.DataFrame({"application_id": list(assignment), "cluster_id": list(assignment.values())}))
@@ -155,6 +164,7 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     near = links.touching(con, assignment)  # the only links Python holds: those of clustered applications
     assignment = clusters.merge_linked(assignment, near)
     assignment = clusters.split_blocks(assignment, near, household, min_households=cluster_params.min_firms)
+    assignment = clusters.same_sitting(assignment, _firms_applications(con, assignment), hours=cluster_params.sitting_hours)
     kept = set(assignment)
     near = near[near["app_a"].isin(kept) | near["app_b"].isin(kept)].reset_index(drop=True)
     members = _members(con, assignment) if assignment else pd.DataFrame(
