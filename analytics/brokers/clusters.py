@@ -5,7 +5,11 @@ applications is split by Louvain community detection (seeded), run only there be
 two orders of magnitude slower than components on the whole graph.
 
 Each cluster is then split into the biconnected blocks of its households' graph
-(:func:`split_blocks`): a ring is many-to-many, what hangs on one household is judged apart.
+(:func:`split_blocks`): a ring is many-to-many, what hangs on one household is judged apart. A
+clustered firm's other applications filed in the same sitting join it (:func:`same_sitting`).
+A cluster that fails the evidence test below is split once more, into the communities of its
+households that carry evidence of their own (:func:`split_communities`), and judged again: a
+ring swamped by an honest crowd (a PC room) is found there.
 
 The risk score (0..1) is a weighted sum of parts, each 0..1 and each kept as a reason:
 evidence groups, link weight, plan similarity, submission burst, selection rate and amount
@@ -18,6 +22,7 @@ identifiers (:func:`pool_kinds`). Every threshold is a field of :class:`ClusterP
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import networkx as nx
@@ -69,6 +74,8 @@ class ClusterParams:
                                  # itself a broker's act (0 values: off)
     sitting_hours: float = 12.0  # a clustered firm's other applications this close to one of its clustered
                                  # ones were filed in the same sitting and join it (same_sitting; 0: off)
+    split_thin: bool = True      # clusters failing the evidence test are split into communities once and
+                                 # judged again: a ring swamped by an honest crowd (split_communities)
     weights: dict[str, float] = field(default_factory=lambda: dict(RISK_WEIGHTS))
     seed: int = 0
 
@@ -154,6 +161,65 @@ def split_blocks(assignment: dict[int, int], links: pd.DataFrame, household: dic
     ``links``: app_a, app_b, firm_a, firm_b, groups, weight (links touching clustered applications).
     Returns a new assignment, numbered 0.. largest cluster first.
     """
+    def blocks(g: nx.Graph) -> dict[int, int]:
+        found = sorted((b for b in nx.biconnected_components(g) if len(b) >= min_households),
+                       key=lambda b: (-len(b), min(b)))
+        owner: dict[int, int] = {}
+        for i, b in enumerate(found):   # largest first: a strictly heavier link moves a household
+            for h in b:
+                if h not in owner or _heaviest(g, h, b) > _heaviest(g, h, found[owner[h]]):
+                    owner[h] = i
+        return owner
+
+    return _split(assignment, links, household, blocks)
+
+
+def split_communities(assignment: dict[int, int], links: pd.DataFrame, household: dict[int, int],
+                      thin: set[int], params: ClusterParams) -> dict[int, int]:
+    """Split the ``thin`` clusters (see :func:`thin`) into the Louvain communities of their
+    households' graph, links weighted by match weight.
+
+    A public PC room, a carrier's shared address, a building's Wi-Fi: dozens of strangers tied by
+    one value and nothing else. A ring of a dozen households that also used it is tied to the
+    others by several traces (the broker's phone, template, timing) and, through the two or three
+    members who used the room, one block with the crowd: judged as one cluster its few
+    households with two kinds of evidence are a small share, and it goes unflagged. The ring is
+    a community (dense and heavy inside, a few light links out) with evidence of its own: a
+    group of evidence inside it that none of its links to the rest carries (the broker's phone,
+    where the crowd shares only the room's network). Such communities of at least ``min_firms``
+    households are judged on their own; the rest stays one cluster, as it was. A slice of the
+    crowd itself (franchisees a few hours apart, sharing the one plan they all share) has no
+    evidence of its own and stays. Only clusters that fail the evidence test are split, so no
+    flagged cluster is ever broken up.
+    """
+    def communities(g: nx.Graph) -> dict[int, int]:
+        found = nx.community.louvain_communities(g, weight="weight", resolution=params.louvain_resolution,
+                                                 seed=params.seed)
+        apart = sorted((c for c in found if len(c) >= params.min_firms and _own_evidence(g, c, params.weak_groups)),
+                       key=lambda c: (-len(c), min(c)))
+        owner = {h: i for i, c in enumerate(apart) for h in c}
+        return owner | {h: len(apart) for h in g if h not in owner}
+
+    return _split(assignment, links, household, communities, only=thin)
+
+
+def thin(cl: pd.DataFrame, params: ClusterParams) -> set[int]:
+    """Clusters of :func:`risk` too few of whose households are tied by two independent groups
+    (``multi_firms``, ``multi_share``) and large enough to hold two clusters of ``min_firms``
+    households: where a ring may be swamped by an honest crowd (:func:`split_communities`)."""
+    if not params.split_thin or cl.empty:
+        return set()
+    share = cl["multi_households"] / cl["n_households"].clip(lower=1)
+    multi = (cl["multi_households"] >= params.multi_firms) & (share >= params.multi_share)
+    return set(cl.loc[~multi & (cl["n_households"] >= 2 * params.min_firms), "cluster_id"].astype(int).tolist())
+
+
+def _split(assignment: dict[int, int], links: pd.DataFrame, household: dict[int, int],
+           pieces_of: Callable[[nx.Graph], dict[int, int]], only: set[int] | None = None) -> dict[int, int]:
+    """Split clusters (those in ``only``, or all) by ``pieces_of`` their households' graph
+    (household -> piece; a household it leaves out leaves, one with no link in the cluster stays
+    with piece 0). Links: non-timing ties between households, weighted by their heaviest link.
+    Returns a new assignment, numbered 0.. largest cluster first."""
     if not assignment:
         return dict(assignment)
     a_cl, b_cl = links["app_a"].map(assignment), links["app_b"].map(assignment)
@@ -167,24 +233,23 @@ def split_blocks(assignment: dict[int, int], links: pd.DataFrame, household: dic
     graphs: dict[int, nx.Graph] = {}
     for app, cid in assignment.items():
         graphs.setdefault(cid, nx.Graph()).add_node(hh[app])
-    for x, y, w in zip(inside["app_a"].tolist(), inside["app_b"].tolist(), inside["weight"].tolist()):
+    for x, y, w, gs in zip(inside["app_a"].tolist(), inside["app_b"].tolist(), inside["weight"].tolist(),
+                           inside["groups"].tolist()):
         if hh[x] != hh[y]:
             g = graphs[assignment[x]]
-            g.add_edge(hh[x], hh[y], weight=max(w, g.get_edge_data(hh[x], hh[y], {"weight": w})["weight"]))
+            had = g.get_edge_data(hh[x], hh[y], {"weight": w, "groups": set()})
+            g.add_edge(hh[x], hh[y], weight=max(w, had["weight"]), groups=had["groups"] | set(gs) - {"timing"})
     pieces: list[list[int]] = []
     apps_of: dict[int, list[int]] = {}
     for app, cid in assignment.items():
         apps_of.setdefault(cid, []).append(app)
     for cid, g in graphs.items():
-        blocks = sorted((b for b in nx.biconnected_components(g) if len(b) >= min_households),
-                        key=lambda b: (-len(b), min(b)))
-        if not blocks:
+        if only is not None and cid not in only:
+            pieces.append(apps_of[cid])
             continue
-        owner: dict[int, int] = {}
-        for i, b in enumerate(blocks):   # largest first: a strictly heavier link moves a household
-            for h in b:
-                if h not in owner or _heaviest(g, h, b) > _heaviest(g, h, blocks[owner[h]]):
-                    owner[h] = i
+        owner = pieces_of(g)
+        if not owner:
+            continue
         for h in nx.isolates(g):
             owner.setdefault(h, 0)
         split: dict[int, list[int]] = {}
@@ -220,6 +285,17 @@ def same_sitting(assignment: dict[int, int], apps: pd.DataFrame, *, hours: float
     near = near.drop_duplicates("application_id")
     out.update(zip(near["application_id"].astype("int64").tolist(), near["cluster_id"].astype(int).tolist()))
     return out
+
+
+def _own_evidence(g: nx.Graph, community: set[int], weak: tuple[str, ...]) -> bool:
+    """Whether links inside ``community`` carry a group (not timing, not a weak one) that none of
+    its links to the rest of the graph carries."""
+    inside: set[str] = set()
+    out: set[str] = set()
+    for h in community:
+        for o, d in g[h].items():
+            (inside if o in community else out).update(d["groups"])
+    return bool(inside - out - set(weak))
 
 
 def _heaviest(g: nx.Graph, h: int, block: set[int]) -> float:

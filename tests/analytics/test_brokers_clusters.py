@@ -172,6 +172,46 @@ def test_a_household_two_blocks_hang_on_goes_with_the_one_it_is_most_surely_link
     assert {1, 2, 3} in by.values() and set(range(4, 16)) in by.values()
 
 
+def _clique(firms: range | list[int], groups: list[str], weight: float) -> list[dict]:
+    return [{"app_a": 100 + i, "app_b": 100 + j, "firm_a": i, "firm_b": j, "groups": groups, "weight": weight}
+            for i in firms for j in firms if i < j]
+
+
+def _pieces(assignment: dict[int, int]) -> list[set[int]]:
+    by: dict[int, set[int]] = {}
+    for app, cid in assignment.items():
+        by.setdefault(cid, set()).add(app - 100)
+    return sorted(by.values(), key=len)
+
+
+def test_a_ring_swamped_by_a_crowd_is_split_off_a_slice_of_the_crowd_is_not() -> None:
+    """A PC room: twenty strangers (firms 1-20) tied by its network and nothing else. A ring of
+    six households (firms 21-26) shares the broker's phone and plan; two of them used the room,
+    so room and ring are one block. The ring is a community with evidence its links to the room
+    do not carry: it is judged apart. Franchisees (firms 31-45) all share the head office's plan;
+    the five submitted on one afternoon (heavier, timing) are a community with nothing of their
+    own: they stay."""
+    rows = _clique(range(1, 21), ["network"], 10.0) + _clique(range(21, 27), ["contact", "plan", "timing"], 25.0)
+    rows += [{"app_a": 100 + r, "app_b": 100 + p, "firm_a": r, "firm_b": p, "groups": ["network"], "weight": 10.0}
+             for r in (21, 22) for p in range(1, 21)]
+    rows += _clique(range(31, 46), ["plan"], 6.0) + [dict(r, groups=["plan", "timing"], weight=13.0)
+                                                     for r in _clique(range(31, 36), ["plan"], 0.0)]
+    df = pd.DataFrame(rows)
+    df = df.sort_values("weight").drop_duplicates(["app_a", "app_b"], keep="last")
+    assignment = {100 + f: 0 for f in range(1, 27)} | {100 + f: 1 for f in range(31, 46)}
+    got = clusters.split_communities(assignment, df, {}, {0, 1}, ClusterParams())
+    assert _pieces(got) == [set(range(21, 27)), set(range(31, 46)), set(range(1, 21))]
+    # only the clusters named thin are touched
+    assert _pieces(clusters.split_communities(assignment, df, {}, set(), ClusterParams())) == \
+        _pieces(assignment)
+
+
+def test_thin_clusters_are_those_failing_the_evidence_test() -> None:
+    cl = pd.DataFrame({"cluster_id": [0, 1, 2], "n_households": [30, 30, 5], "multi_households": [4, 12, 0]})
+    assert clusters.thin(cl, ClusterParams()) == {0}          # 1 has the evidence; 2 is too small to hold two
+    assert clusters.thin(cl, ClusterParams(split_thin=False)) == set()
+
+
 def test_same_sitting_brings_a_firms_applications_filed_together_not_the_others() -> None:
     t0 = pd.Timestamp("2024-01-13 14:00")
     apps = pd.DataFrame({
