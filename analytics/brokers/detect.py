@@ -187,7 +187,9 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     members, near_kept, traces, cl = _score(con, near, assignment, household, link_params, cluster_params)
     thin = clusters.thin(cl, cluster_params)
     if thin:   # once: a swamped ring found in a thin cluster is judged on its own
-        assignment = clusters.split_communities(assignment, near, household, thin, cluster_params)
+        split = clusters.split_communities(assignment, near, household, thin, cluster_params)
+        cl = _score(con, near, split, household, link_params, cluster_params)[3]
+        assignment = clusters.keep_found(assignment, split, thin, set(cl.loc[cl["flagged"], "cluster_id"].astype(int)))
         members, near_kept, traces, cl = _score(con, near, assignment, household, link_params, cluster_params)
     near = near_kept
     stats["thin_split"] = len(thin)
