@@ -190,8 +190,8 @@ def split_communities(assignment: dict[int, int], links: pd.DataFrame, household
     households are judged on their own; the rest stays one cluster, as it was. A slice of the
     crowd itself (franchisees a few hours apart, sharing the one plan they all share) has no
     evidence of its own and stays. Only clusters that fail the evidence test are split, so no
-    flagged cluster is ever broken up, and a split is kept only where it finds a ring
-    (:func:`keep_found`).
+    flagged cluster is ever broken up, and only the rings a split finds are taken out of the
+    cluster (:func:`keep_found`).
     """
     def communities(g: nx.Graph) -> dict[int, int]:
         found = nx.community.louvain_communities(g, weight="weight", resolution=params.louvain_resolution,
@@ -205,18 +205,18 @@ def split_communities(assignment: dict[int, int], links: pd.DataFrame, household
 
 
 def keep_found(before: dict[int, int], after: dict[int, int], thin: set[int], flagged: set[int]) -> dict[int, int]:
-    """The split ``after`` (:func:`split_communities`) of each ``thin`` cluster of ``before`` where
-    one of its pieces is ``flagged`` (clusters of ``after``); the cluster as it was elsewhere. A
-    split that finds no ring only scatters a cluster the auditor could still open whole (a ring
-    too thinly tied to flag falls apart into pieces no later rule could join again).
+    """The pieces of the ``thin`` clusters of ``before`` that their split ``after``
+    (:func:`split_communities`) ``flagged`` (clusters of ``after``) become clusters of their own;
+    everything else stays as it was in ``before``. A split that finds no ring only scatters a
+    cluster the auditor could still open whole (a ring too thinly tied to flag falls apart into
+    pieces no later rule could join again).
     Returns a new assignment, numbered 0.. largest cluster first."""
-    found = {c for app, c in before.items() if c in thin and after.get(app) in flagged}
     pieces: dict[tuple[str, int], list[int]] = {}
     for app, c in before.items():
-        if c not in found:
-            pieces.setdefault(("before", c), []).append(app)
-        elif app in after:
+        if c in thin and after.get(app) in flagged:
             pieces.setdefault(("after", after[app]), []).append(app)
+        else:
+            pieces.setdefault(("before", c), []).append(app)
     ordered = sorted(pieces.values(), key=lambda ps: (-len(ps), min(ps)))
     return {app: new for new, piece in enumerate(ordered) for app in piece}
 

@@ -206,14 +206,14 @@ def test_a_ring_swamped_by_a_crowd_is_split_off_a_slice_of_the_crowd_is_not() ->
         _pieces(assignment)
 
 
-def test_a_split_is_kept_only_where_it_finds_a_ring() -> None:
+def test_only_the_rings_a_split_finds_are_taken_out() -> None:
     before = {1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 1, 7: 1, 8: 1, 9: 1, 10: 2, 11: 2}
     after = {1: 0, 2: 0, 3: 2, 4: 2, 6: 1, 7: 1, 8: 3, 9: 3, 10: 4, 11: 4}   # app 5 left in the split
     got = clusters.keep_found(before, after, thin={0, 1}, flagged={2})
-    # cluster 0's split found a ring (piece 2): kept, app 5 leaves; cluster 1's pieces flag
-    # nothing: whole again; cluster 2 was not thin: as it was
+    # cluster 0's split found a ring (piece 2): it is taken out, the rest of cluster 0 stays
+    # whole; cluster 1's pieces flag nothing: whole again; cluster 2 was not thin: as it was
     assert sorted(map(sorted, _pieces({app + 100: c for app, c in got.items()}))) == \
-        [[1, 2], [3, 4], [6, 7, 8, 9], [10, 11]]
+        [[1, 2, 5], [3, 4], [6, 7, 8, 9], [10, 11]]
 
 
 def test_thin_clusters_are_those_failing_the_evidence_test() -> None:
