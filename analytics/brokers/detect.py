@@ -188,9 +188,13 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     thin = clusters.thin(cl, cluster_params)
     if thin:   # once: a swamped ring found in a thin cluster is judged on its own
         split = clusters.split_communities(assignment, near, household, thin, cluster_params)
-        cl = _score(con, near, split, household, link_params, cluster_params)[3]
-        assignment = clusters.keep_found(assignment, split, thin, set(cl.loc[cl["flagged"], "cluster_id"].astype(int)))
-        members, near_kept, traces, cl = _score(con, near, assignment, household, link_params, cluster_params)
+        # only the thin clusters' pieces are judged (a cluster's score depends on its members alone)
+        pieces = {app: c for app, c in split.items() if assignment[app] in thin}
+        judged = _score(con, near, pieces, household, link_params, cluster_params)[3] if pieces else None
+        found = set(judged.loc[judged["flagged"], "cluster_id"].astype(int)) if judged is not None else set()
+        if found:
+            assignment = clusters.keep_found(assignment, split, thin, found)
+            members, near_kept, traces, cl = _score(con, near, assignment, household, link_params, cluster_params)
     near = near_kept
     stats["thin_split"] = len(thin)
     stats["cluster_traces"] = int(traces[["cluster_id", "kind", "value"]].drop_duplicates().shape[0])
