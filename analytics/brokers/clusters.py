@@ -5,7 +5,11 @@ applications is split by Louvain community detection (seeded), run only there be
 two orders of magnitude slower than components on the whole graph.
 
 Each cluster is then split into the biconnected blocks of its households' graph
-(:func:`split_blocks`): a ring is many-to-many, what hangs on one household is judged apart.
+(:func:`split_blocks`): a ring is many-to-many, what hangs on one household is judged apart. A
+clustered firm's other applications filed in the same sitting join it (:func:`same_sitting`).
+A cluster that fails the evidence test below is split once more, into the communities of its
+households that carry evidence of their own (:func:`split_communities`), and judged again: a
+ring swamped by an honest crowd (a PC room) is found there.
 
 The risk score (0..1) is a weighted sum of parts, each 0..1 and each kept as a reason:
 evidence groups, link weight, plan similarity, submission burst, selection rate and amount
@@ -18,6 +22,7 @@ identifiers (:func:`pool_kinds`). Every threshold is a field of :class:`ClusterP
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import networkx as nx
@@ -67,6 +72,10 @@ class ClusterParams:
     pool_values: int = 2         # this many values of one kind (not a name) ...
     pool_households: int = 3     # ... each a trace of the cluster on this many households: a broker's pool,
                                  # itself a broker's act (0 values: off)
+    sitting_hours: float = 12.0  # a clustered firm's other applications this close to one of its clustered
+                                 # ones were filed in the same sitting and join it (same_sitting; 0: off)
+    split_thin: bool = True      # clusters failing the evidence test are split into communities once and
+                                 # judged again: a ring swamped by an honest crowd (split_communities)
     weights: dict[str, float] = field(default_factory=lambda: dict(RISK_WEIGHTS))
     seed: int = 0
 
@@ -143,13 +152,92 @@ def split_blocks(assignment: dict[int, int], links: pd.DataFrame, household: dic
     applications; the other users of a PC room one member once used) is that household's tie,
     not the ring's, and is judged apart: blocks of at least ``min_households`` households become
     clusters of their own, smaller pieces leave. A household in several blocks (the one they
-    hang on) stays with the largest; a household with no link of its own in the cluster (it came
-    with a trace of the whole cluster) stays with the largest block too. Related firms count as
-    one household. Timing alone is no tie.
+    hang on) goes with the block it is most surely linked to, its heaviest link there (a ring's
+    phone, shared by five firms, outweighs a PC room's address shared by fifty: the match weight
+    is term-frequency adjusted); on equal weight, with the largest. A household with no link of
+    its own in the cluster (it came with a trace of the whole cluster) stays with the largest
+    block. Related firms count as one household. Timing alone is no tie.
 
-    ``links``: app_a, app_b, firm_a, firm_b, groups (links touching clustered applications).
+    ``links``: app_a, app_b, firm_a, firm_b, groups, weight (links touching clustered applications).
     Returns a new assignment, numbered 0.. largest cluster first.
     """
+    def blocks(g: nx.Graph) -> dict[int, int]:
+        found = sorted((b for b in nx.biconnected_components(g) if len(b) >= min_households),
+                       key=lambda b: (-len(b), min(b)))
+        owner: dict[int, int] = {}
+        for i, b in enumerate(found):   # largest first: a strictly heavier link moves a household
+            for h in b:
+                if h not in owner or _heaviest(g, h, b) > _heaviest(g, h, found[owner[h]]):
+                    owner[h] = i
+        return owner
+
+    return _split(assignment, links, household, blocks)
+
+
+def split_communities(assignment: dict[int, int], links: pd.DataFrame, household: dict[int, int],
+                      thin: set[int], params: ClusterParams) -> dict[int, int]:
+    """Split the ``thin`` clusters (see :func:`thin`) into the Louvain communities of their
+    households' graph, links weighted by match weight.
+
+    A public PC room, a carrier's shared address, a building's Wi-Fi: dozens of strangers tied by
+    one value and nothing else. A ring of a dozen households that also used it is tied to the
+    others by several traces (the broker's phone, template, timing) and, through the two or three
+    members who used the room, one block with the crowd: judged as one cluster its few
+    households with two kinds of evidence are a small share, and it goes unflagged. The ring is
+    a community (dense and heavy inside, a few light links out) with evidence of its own: a
+    group of evidence inside it that none of its links to the rest carries (the broker's phone,
+    where the crowd shares only the room's network). Such communities of at least ``min_firms``
+    households are judged on their own; the rest stays one cluster, as it was. A slice of the
+    crowd itself (franchisees a few hours apart, sharing the one plan they all share) has no
+    evidence of its own and stays. Only clusters that fail the evidence test are split, so no
+    flagged cluster is ever broken up, and only the rings a split finds are taken out of the
+    cluster (:func:`keep_found`).
+    """
+    def communities(g: nx.Graph) -> dict[int, int]:
+        found = nx.community.louvain_communities(g, weight="weight", resolution=params.louvain_resolution,
+                                                 seed=params.seed)
+        apart = sorted((c for c in found if len(c) >= params.min_firms and _own_evidence(g, c, params.weak_groups)),
+                       key=lambda c: (-len(c), min(c)))
+        owner = {h: i for i, c in enumerate(apart) for h in c}
+        return owner | {h: len(apart) for h in g if h not in owner}
+
+    return _split(assignment, links, household, communities, only=thin)
+
+
+def keep_found(before: dict[int, int], after: dict[int, int], thin: set[int], flagged: set[int]) -> dict[int, int]:
+    """The pieces of the ``thin`` clusters of ``before`` that their split ``after``
+    (:func:`split_communities`) ``flagged`` (clusters of ``after``) become clusters of their own;
+    everything else stays as it was in ``before``. A split that finds no ring only scatters a
+    cluster the auditor could still open whole (a ring too thinly tied to flag falls apart into
+    pieces no later rule could join again).
+    Returns a new assignment, numbered 0.. largest cluster first."""
+    pieces: dict[tuple[str, int], list[int]] = {}
+    for app, c in before.items():
+        if c in thin and after.get(app) in flagged:
+            pieces.setdefault(("after", after[app]), []).append(app)
+        else:
+            pieces.setdefault(("before", c), []).append(app)
+    ordered = sorted(pieces.values(), key=lambda ps: (-len(ps), min(ps)))
+    return {app: new for new, piece in enumerate(ordered) for app in piece}
+
+
+def thin(cl: pd.DataFrame, params: ClusterParams) -> set[int]:
+    """Clusters of :func:`risk` too few of whose households are tied by two independent groups
+    (``multi_firms``, ``multi_share``) and large enough to hold two clusters of ``min_firms``
+    households: where a ring may be swamped by an honest crowd (:func:`split_communities`)."""
+    if not params.split_thin or cl.empty:
+        return set()
+    share = cl["multi_households"] / cl["n_households"].clip(lower=1)
+    multi = (cl["multi_households"] >= params.multi_firms) & (share >= params.multi_share)
+    return set(cl.loc[~multi & (cl["n_households"] >= 2 * params.min_firms), "cluster_id"].astype(int).tolist())
+
+
+def _split(assignment: dict[int, int], links: pd.DataFrame, household: dict[int, int],
+           pieces_of: Callable[[nx.Graph], dict[int, int]], only: set[int] | None = None) -> dict[int, int]:
+    """Split clusters (those in ``only``, or all) by ``pieces_of`` their households' graph
+    (household -> piece; a household it leaves out leaves, one with no link in the cluster stays
+    with piece 0). Links: non-timing ties between households, weighted by their heaviest link.
+    Returns a new assignment, numbered 0.. largest cluster first."""
     if not assignment:
         return dict(assignment)
     a_cl, b_cl = links["app_a"].map(assignment), links["app_b"].map(assignment)
@@ -163,22 +251,23 @@ def split_blocks(assignment: dict[int, int], links: pd.DataFrame, household: dic
     graphs: dict[int, nx.Graph] = {}
     for app, cid in assignment.items():
         graphs.setdefault(cid, nx.Graph()).add_node(hh[app])
-    for x, y in zip(inside["app_a"].tolist(), inside["app_b"].tolist()):
+    for x, y, w, gs in zip(inside["app_a"].tolist(), inside["app_b"].tolist(), inside["weight"].tolist(),
+                           inside["groups"].tolist()):
         if hh[x] != hh[y]:
-            graphs[assignment[x]].add_edge(hh[x], hh[y])
+            g = graphs[assignment[x]]
+            had = g.get_edge_data(hh[x], hh[y], {"weight": w, "groups": set()})
+            g.add_edge(hh[x], hh[y], weight=max(w, had["weight"]), groups=had["groups"] | set(gs) - {"timing"})
     pieces: list[list[int]] = []
     apps_of: dict[int, list[int]] = {}
     for app, cid in assignment.items():
         apps_of.setdefault(cid, []).append(app)
     for cid, g in graphs.items():
-        blocks = sorted((b for b in nx.biconnected_components(g) if len(b) >= min_households),
-                        key=lambda b: (-len(b), min(b)))
-        if not blocks:
+        if only is not None and cid not in only:
+            pieces.append(apps_of[cid])
             continue
-        owner: dict[int, int] = {}
-        for i, b in enumerate(blocks):
-            for h in b:
-                owner.setdefault(h, i)
+        owner = pieces_of(g)
+        if not owner:
+            continue
         for h in nx.isolates(g):
             owner.setdefault(h, 0)
         split: dict[int, list[int]] = {}
@@ -194,6 +283,48 @@ def _households(firms: pd.Series, household: dict[int, int]) -> pd.Series:
     """Each firm's related-firm group (its own id when it has none); a dict look-up per row in
     Python was a minute of the risk step at national scale."""
     return firms.map(household).fillna(firms).astype("int64") if household else firms.astype("int64")
+
+
+def same_sitting(assignment: dict[int, int], apps: pd.DataFrame, *, hours: float) -> dict[int, int]:
+    """Add a clustered firm's other applications submitted within ``hours`` of one of its clustered
+    applications, to that application's cluster.
+
+    Links join applications of different firms only (a firm's own applications share its phone
+    and address by nature, which says nothing of a third party), so a client's second and third
+    application filed by the broker in the same sitting carry no evidence of their own when the
+    broker's traces went on one of them. They were filed together: the auditor opens them
+    together. Applications of the firm at other times stay out.
+
+    ``apps``: application_id, firm_id, submitted_at of the clustered firms' applications.
+    Returns a new assignment.
+    """
+    out = dict(assignment)
+    if not assignment or hours <= 0 or apps.empty:
+        return out
+    inside = apps["application_id"].isin(assignment.keys())
+    clustered = apps[inside].assign(cluster_id=apps.loc[inside, "application_id"].map(assignment))
+    pairs = apps[~inside].merge(clustered[["firm_id", "submitted_at", "cluster_id"]], on="firm_id", suffixes=("", "_c"))
+    pairs["gap"] = (pairs["submitted_at"] - pairs["submitted_at_c"]).abs()
+    near = pairs[pairs["gap"] <= pd.Timedelta(hours=hours)].sort_values(["application_id", "gap", "cluster_id"])
+    near = near.drop_duplicates("application_id")
+    out.update(zip(near["application_id"].astype("int64").tolist(), near["cluster_id"].astype(int).tolist()))
+    return out
+
+
+def _own_evidence(g: nx.Graph, community: set[int], weak: tuple[str, ...]) -> bool:
+    """Whether links inside ``community`` carry a group (not timing, not a weak one) that none of
+    its links to the rest of the graph carries."""
+    inside: set[str] = set()
+    out: set[str] = set()
+    for h in community:
+        for o, d in g[h].items():
+            (inside if o in community else out).update(d["groups"])
+    return bool(inside - out - set(weak))
+
+
+def _heaviest(g: nx.Graph, h: int, block: set[int]) -> float:
+    """The weight of the heaviest link from household ``h`` to the rest of ``block``."""
+    return max(d["weight"] for o, d in g[h].items() if o in block)
 
 
 def multi_evidence(links: pd.DataFrame, household: dict[int, int], params: ClusterParams,

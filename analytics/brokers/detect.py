@@ -66,6 +66,34 @@ def _enough_firms(con: duckdb.DuckDBPyConnection, assignment: dict[int, int], mi
     return dict(zip(a["application_id"], a["cluster_id"].map(renumber)))
 
 
+def _score(con: duckdb.DuckDBPyConnection, near: pd.DataFrame, assignment: dict[int, int], household: dict[int, int],
+           link_params: LinkParams, cluster_params: ClusterParams,
+           ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(members, links touching them with cluster_id where both ends share one, traces, risk) of an assignment."""
+    kept = set(assignment)
+    near = near[near["app_a"].isin(kept) | near["app_b"].isin(kept)].reset_index(drop=True)
+    members = _members(con, assignment) if assignment else pd.DataFrame(
+        columns=["application_id", "cluster_id", "firm_id", "region_code", "program_id", "submitted_at", "status",
+                 "amount_awarded_krw", "prog_selection_rate", "prog_mean_award"])
+    a_cl = near["app_a"].map(assignment)
+    b_cl = near["app_b"].map(assignment)
+    near["cluster_id"] = a_cl.where(a_cl == b_cl)
+    in_cluster = near[near["strong"] & near["cluster_id"].notna()]
+    traces = links.cluster_traces(con, assignment, alpha=link_params.trace_alpha, min_firms=cluster_params.trace_firms)
+    cl = clusters.risk(members, in_cluster, cluster_params, household, traces) if len(members) else pd.DataFrame(
+        columns=["cluster_id", "size", "n_firms", "risk", "flagged", "reasons"])
+    return members, near, traces, cl
+
+
+def _firms_applications(con: duckdb.DuckDBPyConnection, assignment: dict[int, int]) -> pd.DataFrame:
+    """application_id, firm_id, submitted_at of every application of the clustered applications' firms."""
+    con.register("_assign_f", pd.DataFrame({"application_id": pd.Series(list(assignment), dtype="int64")}))
+    return con.execute("""
+        SELECT application_id, firm_id, submitted_at FROM applications
+        WHERE firm_id IN (SELECT a.firm_id FROM applications a JOIN _assign_f USING (application_id))
+    """).df()
+
+
 def _members(con: duckdb.DuckDBPyConnection, assignment: dict[int, int]) -> pd.DataFrame:
     """Clustered applications with what the risk score compares them with (their programs' rates)."""
     con.register("_assign", pd.DataFrame({"application_id": list(assignment), "cluster_id": list(assignment.values())}))
@@ -156,22 +184,24 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     near = links.touching(con, assignment)  # the only links Python holds: those of clustered applications
     assignment = clusters.merge_linked(assignment, near)
     assignment = clusters.split_blocks(assignment, near, household, min_households=cluster_params.min_firms)
-    kept = set(assignment)
-    near = near[near["app_a"].isin(kept) | near["app_b"].isin(kept)].reset_index(drop=True)
-    near["evidence"] = links.evidence(con, near, link_params)
-    members = _members(con, assignment) if assignment else pd.DataFrame(
-        columns=["application_id", "cluster_id", "firm_id", "region_code", "program_id", "submitted_at", "status",
-                 "amount_awarded_krw", "prog_selection_rate", "prog_mean_award"])
-    a_cl = near["app_a"].map(assignment)
-    b_cl = near["app_b"].map(assignment)
-    near["cluster_id"] = a_cl.where(a_cl == b_cl)
-    in_cluster = near[near["strong"] & near["cluster_id"].notna()]
-    traces = links.cluster_traces(con, assignment, alpha=link_params.trace_alpha, min_firms=cluster_params.trace_firms)
+    assignment = clusters.same_sitting(assignment, _firms_applications(con, assignment), hours=cluster_params.sitting_hours)
+    members, near_kept, traces, cl = _score(con, near, assignment, household, link_params, cluster_params)
+    thin = clusters.thin(cl, cluster_params)
+    if thin:   # once: a swamped ring found in a thin cluster is judged on its own
+        split = clusters.split_communities(assignment, near, household, thin, cluster_params)
+        # only the thin clusters' pieces are judged (a cluster's score depends on its members alone)
+        pieces = {app: c for app, c in split.items() if assignment[app] in thin}
+        judged = _score(con, near, pieces, household, link_params, cluster_params)[3] if pieces else None
+        found = set(judged.loc[judged["flagged"], "cluster_id"].astype(int)) if judged is not None else set()
+        if found:
+            assignment = clusters.keep_found(assignment, split, thin, found)
+            members, near_kept, traces, cl = _score(con, near, assignment, household, link_params, cluster_params)
+    near = near_kept
+    near["evidence"] = links.evidence(con, near, link_params)   # for the links that are stored only
+    stats["thin_split"] = len(thin)
     stats["cluster_traces"] = int(traces[["cluster_id", "kind", "value"]].drop_duplicates().shape[0])
     if index is not None:
         index.traces(con, traces)
-    cl = clusters.risk(members, in_cluster, cluster_params, household, traces) if len(members) else pd.DataFrame(
-        columns=["cluster_id", "size", "n_firms", "risk", "flagged", "reasons"])
     stats.update(links=len(all_links), strong_links=len(st["app_a"]), clusters=len(cl),
                  related_groups=int(related["household"].nunique()) if len(related) else 0, flagged=int(cl["flagged"].sum()) if len(cl) else 0, t_clusters=round(time.perf_counter() - t2, 2))
     progress(f"clusters: {stats['clusters']:,}, flagged {stats['flagged']:,} ({stats['t_clusters']} s)")

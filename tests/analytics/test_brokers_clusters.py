@@ -119,14 +119,15 @@ def test_split_blocks_keeps_the_many_to_many_core_and_judges_what_hangs_on_one_h
     app_of = {f: 100 + f for f in range(1, 14)}
 
     def link(fa: int, fb: int, groups: list[str], app_a: int | None = None) -> None:
-        rows.append({"app_a": app_a or app_of[fa], "app_b": app_of[fb], "firm_a": fa, "firm_b": fb, "groups": groups})
+        rows.append({"app_a": app_a or app_of[fa], "app_b": app_of[fb], "firm_a": fa, "firm_b": fb, "groups": groups,
+                     "weight": 14.0})
 
     for i in range(1, 6):
         for j in range(i + 1, 6):
             link(i, j, ["contact"])
     for extra in (100 + 1, 201, 202):   # firm 6's three applications share firm 1's home phone
         rows.append({"app_a": app_of[1], "app_b": extra if extra != 101 else app_of[6], "firm_a": 1, "firm_b": 6,
-                     "groups": ["contact"]})
+                     "groups": ["contact"], "weight": 14.0})
     for i in range(7, 11):
         link(5, i, ["network"])
         for j in range(i + 1, 11):
@@ -147,6 +148,93 @@ def test_split_blocks_keeps_the_many_to_many_core_and_judges_what_hangs_on_one_h
     assert by[1] == pc             # the PC room is judged on its own
     assert not {app_of[6], 201, 202} & set(got)   # one household's tie leaves
     assert len(by) == 2
+
+
+def test_a_household_two_blocks_hang_on_goes_with_the_one_it_is_most_surely_linked_to() -> None:
+    """A ring of four households (firms 1-4) shares the broker's phone, carried by five firms:
+    heavy links. Firm 4 also used a PC room whose address twelve firms share (firms 4-15): light
+    links, a larger block. Firm 4 stays with the ring, not with the crowd that swamps it; with
+    equal weights it would go with the larger block, as before."""
+    def run(ring_weight: float) -> dict[int, set[int]]:
+        rows = [{"app_a": 100 + i, "app_b": 100 + j, "firm_a": i, "firm_b": j, "groups": ["contact"], "weight": ring_weight}
+                for i in range(1, 5) for j in range(i + 1, 5)]
+        rows += [{"app_a": 100 + i, "app_b": 100 + j, "firm_a": i, "firm_b": j, "groups": ["network"], "weight": 10.0}
+                 for i in range(4, 16) for j in range(i + 1, 16)]
+        got = clusters.split_blocks({100 + f: 0 for f in range(1, 16)}, pd.DataFrame(rows), {}, min_households=3)
+        by: dict[int, set[int]] = {}
+        for app, cid in got.items():
+            by.setdefault(cid, set()).add(app - 100)
+        return by
+
+    by = run(ring_weight=14.0)
+    assert {1, 2, 3, 4} in by.values() and set(range(5, 16)) in by.values()
+    by = run(ring_weight=10.0)
+    assert {1, 2, 3} in by.values() and set(range(4, 16)) in by.values()
+
+
+def _clique(firms: range | list[int], groups: list[str], weight: float) -> list[dict]:
+    return [{"app_a": 100 + i, "app_b": 100 + j, "firm_a": i, "firm_b": j, "groups": groups, "weight": weight}
+            for i in firms for j in firms if i < j]
+
+
+def _pieces(assignment: dict[int, int]) -> list[set[int]]:
+    by: dict[int, set[int]] = {}
+    for app, cid in assignment.items():
+        by.setdefault(cid, set()).add(app - 100)
+    return sorted(by.values(), key=len)
+
+
+def test_a_ring_swamped_by_a_crowd_is_split_off_a_slice_of_the_crowd_is_not() -> None:
+    """A PC room: twenty strangers (firms 1-20) tied by its network and nothing else. A ring of
+    six households (firms 21-26) shares the broker's phone and plan; two of them used the room,
+    so room and ring are one block. The ring is a community with evidence its links to the room
+    do not carry: it is judged apart. Franchisees (firms 31-45) all share the head office's plan;
+    the five submitted on one afternoon (heavier, timing) are a community with nothing of their
+    own: they stay."""
+    rows = _clique(range(1, 21), ["network"], 10.0) + _clique(range(21, 27), ["contact", "plan", "timing"], 25.0)
+    rows += [{"app_a": 100 + r, "app_b": 100 + p, "firm_a": r, "firm_b": p, "groups": ["network"], "weight": 10.0}
+             for r in (21, 22) for p in range(1, 21)]
+    rows += _clique(range(31, 46), ["plan"], 6.0) + [dict(r, groups=["plan", "timing"], weight=13.0)
+                                                     for r in _clique(range(31, 36), ["plan"], 0.0)]
+    df = pd.DataFrame(rows)
+    df = df.sort_values("weight").drop_duplicates(["app_a", "app_b"], keep="last")
+    assignment = {100 + f: 0 for f in range(1, 27)} | {100 + f: 1 for f in range(31, 46)}
+    got = clusters.split_communities(assignment, df, {}, {0, 1}, ClusterParams())
+    assert _pieces(got) == [set(range(21, 27)), set(range(31, 46)), set(range(1, 21))]
+    # only the clusters named thin are touched
+    assert _pieces(clusters.split_communities(assignment, df, {}, set(), ClusterParams())) == \
+        _pieces(assignment)
+
+
+def test_only_the_rings_a_split_finds_are_taken_out() -> None:
+    before = {1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 1, 7: 1, 8: 1, 9: 1, 10: 2, 11: 2}
+    after = {1: 0, 2: 0, 3: 2, 4: 2, 6: 1, 7: 1, 8: 3, 9: 3, 10: 4, 11: 4}   # app 5 left in the split
+    got = clusters.keep_found(before, after, thin={0, 1}, flagged={2})
+    # cluster 0's split found a ring (piece 2): it is taken out, the rest of cluster 0 stays
+    # whole; cluster 1's pieces flag nothing: whole again; cluster 2 was not thin: as it was
+    assert sorted(map(sorted, _pieces({app + 100: c for app, c in got.items()}))) == \
+        [[1, 2, 5], [3, 4], [6, 7, 8, 9], [10, 11]]
+
+
+def test_thin_clusters_are_those_failing_the_evidence_test() -> None:
+    cl = pd.DataFrame({"cluster_id": [0, 1, 2], "n_households": [30, 30, 5], "multi_households": [4, 12, 0]})
+    assert clusters.thin(cl, ClusterParams()) == {0}          # 1 has the evidence; 2 is too small to hold two
+    assert clusters.thin(cl, ClusterParams(split_thin=False)) == set()
+
+
+def test_same_sitting_brings_a_firms_applications_filed_together_not_the_others() -> None:
+    t0 = pd.Timestamp("2024-01-13 14:00")
+    apps = pd.DataFrame({
+        "application_id": [1, 2, 3, 4, 5],
+        "firm_id": [10, 10, 10, 10, 20],
+        "submitted_at": [t0, t0 + pd.Timedelta(hours=3), t0 - pd.Timedelta(hours=11), t0 + pd.Timedelta(days=40),
+                         t0 + pd.Timedelta(hours=1)],
+    })
+    # app 1 is clustered; apps 2 and 3 (same firm, same sitting) join; app 4 (40 days later) and
+    # app 5 (another firm, unlinked) stay out
+    assert clusters.same_sitting({1: 7}, apps, hours=12.0) == {1: 7, 2: 7, 3: 7}
+    assert clusters.same_sitting({1: 7}, apps, hours=0.0) == {1: 7}     # the named parameter switches it off
+    assert ClusterParams().sitting_hours == 12.0 and "sitting_hours" in ClusterParams().to_json()
 
 
 def _quiet_cluster(groups: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
