@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 import uuid
@@ -36,6 +37,10 @@ MEMORY_LIMIT = "3GB"
 # During the plan step DuckDB only streams plan texts to Python, which holds the signatures (5 GB
 # at scale 10); any page cache DuckDB keeps beside them only raises the job's peak.
 PLAN_MEMORY_LIMIT = "1GB"
+# The early copy of the data file needs this many times its size free: the copy itself, then the
+# run's index (about 0.6 of the file) and DuckDB's spill files. At scale 10 a 16 GB copy taken on a
+# disk with 27 GB free left the identifier step without room to spill.
+EARLY_COPY_ROOM = 3.0
 
 
 @dataclass
@@ -274,10 +279,13 @@ def run(db_path: Path | str, *, out: Path | None = None, link_params: LinkParams
               "suppressed_identifiers": ids[["kind", "value"]].values.tolist() if len(ids) else []}
     confirmed = cases.confirmed_clusters(db_path)
     idx = brokers_index.Writer(db_path, run_id)
-    # the writer's copy of the data file is made while detection computes (I/O beside CPU work);
-    # the writer uses it only if the file is unchanged by then (data.db.snapshot)
+    # the writer's copy of the data file is made while detection computes (I/O beside CPU work)
+    # when the disk holds it beside the run's index and DuckDB's spill files; the writer uses it
+    # only if the file is unchanged by then (data.db.snapshot), and copies at the end otherwise
     pool = ThreadPoolExecutor(max_workers=1)
-    copying = pool.submit(snapshot, db_path)
+    size = Path(db_path).stat().st_size
+    early = shutil.disk_usage(Path(db_path).parent).free >= EARLY_COPY_ROOM * size
+    copying = pool.submit(snapshot, db_path) if early else pool.submit(lambda: None)
     try:
         with connect_read_only(db_path) as con:
             version = get_meta(con).get("data_version")
@@ -287,7 +295,7 @@ def run(db_path: Path | str, *, out: Path | None = None, link_params: LinkParams
             det = detect(con, supp, link_params=link_params, cluster_params=cluster_params, progress=progress,
                          memory_limit=memory_limit, seeds=seeds, index=idx)
         t = time.perf_counter()
-        copy = copying.result() if copying.exception() is None else None   # a failed copy: the writer copies
+        copy = copying.result() if copying.exception() is None else None   # none or failed: the writer copies
         with writer(db_path, summaries=False, snapshot=copy) as con:
             if get_meta(con).get("data_version") != version:
                 raise RuntimeError(f"{db_path} was replaced while the detection ran (an import or a rebuild): "
@@ -298,8 +306,9 @@ def run(db_path: Path | str, *, out: Path | None = None, link_params: LinkParams
         progress(f"stored run {run_id} and its screening index ({det.stats['t_store']} s)")
     finally:
         idx.discard()
-        if copying.exception() is None:   # waits for the copy: it is never left behind
-            copying.result().discard()
+        made = copying.result() if copying.exception() is None else None   # waits: a copy is never left behind
+        if made is not None:
+            made.discard()
         pool.shutdown()
     if out is not None:
         write_csv(det, out)

@@ -237,3 +237,25 @@ def test_confirmed_cases_seed_the_weights_of_the_next_run(run_db, tmp_path: Path
         stored = json.loads(con.execute("SELECT params FROM broker_runs WHERE run_id = ?", [new_run]).fetchall()[0][0])
     assert stored["stats"]["weights"]["source"] == "cases"
     assert det.clusters["flagged"].any()
+
+
+@pytest.mark.parametrize("free_gb", [0, 10_000])
+def test_the_writers_copy_is_made_early_only_when_the_disk_holds_it(tiny_db: Path, tmp_path: Path, free_gb: int,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The early copy (data.db.snapshot, beside the detection) is taken only with room for it, the
+    index and the spill files; without room the writer copies at the end. The run is stored either
+    way, and no copy is left beside the file."""
+    import collections
+
+    path = tmp_path / "madang.duckdb"
+    shutil.copyfile(tiny_db, path)
+    taken: list[Path] = []
+    real = brokers.snapshot
+    monkeypatch.setattr(brokers, "snapshot", lambda p: taken.append(Path(p)) or real(p))
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(brokers.shutil, "disk_usage", lambda _: usage(0, 0, free_gb * 2**30))
+    run_id, _ = brokers.run(path)
+    assert taken == ([path] if free_gb else [])
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM broker_runs WHERE run_id = ?", [run_id]).fetchall()[0][0] == 1
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(f".{path.name}.")]
