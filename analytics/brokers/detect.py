@@ -17,7 +17,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +30,7 @@ from analytics.brokers import index as brokers_index
 from analytics.brokers.clusters import ClusterParams
 from analytics.brokers.links import LinkParams
 from data import export
-from data.db import connect_read_only, get_meta, snapshot, writer
+from data.db import Snapshot, connect_read_only, get_meta, snapshot, writer
 
 Progress = Callable[[str], None]
 MEMORY_LIMIT = "3GB"
@@ -248,6 +248,12 @@ def store(con: duckdb.DuckDBPyConnection, det: Detection, *, run_id: str, params
                        time_gap_hours, strong, groups FROM _l""", [run_id])
 
 
+def _copy_made(copying: Future[Snapshot] | None) -> Snapshot | None:
+    """The early copy once it is made (this waits for it); None when none was taken or it failed,
+    and then the writer copies the file itself."""
+    return copying.result() if copying is not None and copying.exception() is None else None
+
+
 def write_csv(det: Detection, out: Path) -> None:
     """One row per clustered application: application_id, cluster_id, risk, flagged."""
     m = det.members[["application_id", "cluster_id"]].merge(det.clusters[["cluster_id", "risk", "flagged"]], on="cluster_id")
@@ -285,7 +291,7 @@ def run(db_path: Path | str, *, out: Path | None = None, link_params: LinkParams
     pool = ThreadPoolExecutor(max_workers=1)
     size = Path(db_path).stat().st_size
     early = shutil.disk_usage(Path(db_path).parent).free >= EARLY_COPY_ROOM * size
-    copying = pool.submit(snapshot, db_path) if early else pool.submit(lambda: None)
+    copying = pool.submit(snapshot, db_path) if early else None
     try:
         with connect_read_only(db_path) as con:
             version = get_meta(con).get("data_version")
@@ -295,8 +301,7 @@ def run(db_path: Path | str, *, out: Path | None = None, link_params: LinkParams
             det = detect(con, supp, link_params=link_params, cluster_params=cluster_params, progress=progress,
                          memory_limit=memory_limit, seeds=seeds, index=idx)
         t = time.perf_counter()
-        copy = copying.result() if copying.exception() is None else None   # none or failed: the writer copies
-        with writer(db_path, summaries=False, snapshot=copy) as con:
+        with writer(db_path, summaries=False, snapshot=_copy_made(copying)) as con:
             if get_meta(con).get("data_version") != version:
                 raise RuntimeError(f"{db_path} was replaced while the detection ran (an import or a rebuild): "
                                    "nothing was stored; run the job again")
@@ -306,8 +311,7 @@ def run(db_path: Path | str, *, out: Path | None = None, link_params: LinkParams
         progress(f"stored run {run_id} and its screening index ({det.stats['t_store']} s)")
     finally:
         idx.discard()
-        made = copying.result() if copying.exception() is None else None   # waits: a copy is never left behind
-        if made is not None:
+        if (made := _copy_made(copying)) is not None:   # waits: a copy is never left behind
             made.discard()
         pool.shutdown()
     if out is not None:
