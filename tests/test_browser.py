@@ -93,15 +93,27 @@ def _serve(db: Path) -> Iterator[str]:
         log.close()
 
 
-@pytest.fixture
-def server(tiny_db_copy: Path) -> Iterator[str]:
-    """The app on the tiny database, with the demo users (they come only with a fresh build)."""
+@pytest.fixture(scope="module")
+def served_db(tiny_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the tiny database with the demo users (they come only with a fresh build) and
+    one broker detection run (so the audit page has clusters to draw), served to every test of this
+    module: one server start, not one per test."""
+    from analytics import brokers
     from data.db import users_path
     from data.users import DEMO_USERS, add_user
 
+    db = tmp_path_factory.mktemp("served") / "madang.duckdb"
+    shutil.copyfile(tiny_db, db)
     for name, (password, role) in DEMO_USERS.items():
-        add_user(users_path(tiny_db_copy), name, password, role, rounds=4)
-    with _serve(tiny_db_copy) as base:
+        add_user(users_path(db), name, password, role, rounds=4)
+    brokers.run(db)
+    return db
+
+
+@pytest.fixture(scope="module")
+def server(served_db: Path) -> Iterator[str]:
+    """The app on the tiny database (see :func:`served_db`)."""
+    with _serve(served_db) as base:
         yield base
 
 
@@ -130,8 +142,30 @@ def imported_server(tmp_path: Path) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture
-def browser() -> Iterator[object]:
+# Run from the start of every document, before the app's own scripts: counts the messages the app's
+# server sends (a script run, even a quick one, always sends some) and notes when the page last changed
+# or last heard from the server, so a wait can tell "the run a click asked for has finished and the page
+# has stopped drawing" without a fixed sleep. (The page's run-state attribute is no such sign: a quick
+# run can go from "running" back to "notRunning" within one drawing of the page.)
+_WATCH = """
+window.__madangMessages = 0;
+window.__madangChanged = performance.now();
+const NativeWebSocket = window.WebSocket;
+window.WebSocket = class extends NativeWebSocket {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener('message', () => { window.__madangMessages += 1; window.__madangChanged = performance.now(); });
+  }
+};
+new MutationObserver(() => { window.__madangChanged = performance.now(); })
+  .observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+"""
+QUIET_S = 0.4  # the page counts as drawn once nothing in it has changed for this long (charts draw after the run)
+
+
+@pytest.fixture(scope="module")
+def _chromium() -> Iterator[object]:
+    """One headless Chromium for the module (started once: a start costs seconds on a busy machine)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -142,6 +176,7 @@ def browser() -> Iterator[object]:
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(60)
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _WATCH})
     try:
         yield driver
     finally:
@@ -149,30 +184,51 @@ def browser() -> Iterator[object]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def _settled(driver, timeout: float = 180) -> None:
-    """Wait until the script has run and the page has stopped changing."""
-    from selenium.webdriver.common.by import By
+@pytest.fixture
+def browser(_chromium) -> object:
+    """The module's Chromium, signed out: each test starts on a blank page with no cookie (the session)."""
+    _chromium.get("about:blank")
+    _chromium.execute_cdp_cmd("Network.clearBrowserCookies", {})   # every host's, not only the open page's
+    return _chromium
+
+
+def _messages(driver) -> int:
+    """How many messages the app's server has sent the current document (see :data:`_WATCH`)."""
+    return int(driver.execute_script("return window.__madangMessages || 0"))
+
+
+def _settled(driver, after: int | None = None, timeout: float = 180) -> None:
+    """Wait until the script has run (when ``after`` is given, a run the server reported after its
+    ``after``-th message: the one a click starts) and the page has stopped changing."""
     from selenium.webdriver.support.ui import WebDriverWait
 
-    def idle(d) -> bool:
-        return bool(d.find_elements(By.CSS_SELECTOR, "[data-test-script-state='notRunning']")) and not \
-            d.find_elements(By.CSS_SELECTOR, "[data-testid='stSkeleton']")
+    state = """return [window.__madangMessages || 0, performance.now() - (window.__madangChanged || 0),
+        !!document.querySelector("[data-test-script-state='notRunning']"),
+        !!document.querySelector("[data-testid='stSkeleton']")]"""
 
-    wait = WebDriverWait(driver, timeout, poll_frequency=0.2)
+    def idle(d) -> bool:
+        heard, quiet_ms, not_running, skeleton = d.execute_script(state)
+        return (after is None or heard > after) and not_running and not skeleton and quiet_ms >= QUIET_S * 1000
+
     try:
-        wait.until(idle)
+        WebDriverWait(driver, timeout, poll_frequency=0.1).until(idle)
     except Exception:
         _shot(driver, "timeout")  # what the page showed while it did not settle
         raise
-    time.sleep(1.0)  # a rerun may start just after a click; charts and tables draw after the script ends
-    wait.until(idle)
     # a custom component (the broker graph) loads in its own frame after the script ends; on a busy
     # machine Streamlit shows "having trouble loading" until it is ready: wait for it to be ready
     try:
-        WebDriverWait(driver, 90, poll_frequency=0.5).until(lambda d: COMPONENT_SLOW not in _body(d))
+        WebDriverWait(driver, 90, poll_frequency=0.2).until(lambda d: COMPONENT_SLOW not in _body(d))
     except Exception:
         _shot(driver, "component-timeout")
         raise
+
+
+def _click(driver, element) -> None:
+    """Click ``element`` (by script: nothing can cover it) and wait for the run the click starts."""
+    heard = _messages(driver)
+    driver.execute_script("arguments[0].click();", element)
+    _settled(driver, after=heard)
 
 
 def _errors(driver) -> list[str]:
@@ -186,9 +242,10 @@ def _sign_in(driver, user: str, password: str) -> None:
     from selenium.webdriver.common.keys import Keys
 
     inputs = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stTextInput'] input")
+    heard = _messages(driver)
     inputs[0].send_keys(user)
     inputs[1].send_keys(password, Keys.ENTER)
-    _settled(driver)
+    _settled(driver, after=heard)
     assert user in driver.find_element(By.CSS_SELECTOR, "[data-testid='stSidebar']").text
 
 
@@ -231,8 +288,7 @@ def _pick_second_tab(driver) -> str | None:
     if len(tabs) < 2:
         return None
     label = tabs[1].text.strip()
-    driver.execute_script("arguments[0].click();", tabs[1])
-    _settled(driver)
+    _click(driver, tabs[1])
     return label
 
 
@@ -257,8 +313,7 @@ def _run_setup_job_as_admin(driver, server: str, db: Path) -> None:
     _open(driver, f"{server}/admin")
     start = driver.find_elements(By.CSS_SELECTOR, ".st-key-_start_setup button")   # by key: its label names every step
     assert start, "the admin page offers to start the setup job"
-    driver.execute_script("arguments[0].click();", start[0])
-    _settled(driver)
+    _click(driver, start[0])
     _shot(driver, "admin-job-started")
     running = [j for j in jobs.jobs(db) if j.kind == "setup"]
     assert running, "the click started a setup job"
@@ -271,11 +326,11 @@ def _run_setup_job_as_admin(driver, server: str, db: Path) -> None:
     deadline = time.monotonic() + 600
     while (job := jobs.get(db, running[0].id)) is not None and job.active:
         assert time.monotonic() < deadline, "the setup job did not finish in 10 minutes"
-        time.sleep(2)
+        time.sleep(0.5)
     assert job is not None and job.status == "done", jobs.log_tail(db, job.id)
 
 
-def test_each_role_deep_links_refresh_language_and_denied(server: str, browser, tiny_db_copy: Path) -> None:
+def test_each_role_deep_links_refresh_language_and_denied(server: str, browser, served_db: Path) -> None:
     from selenium.webdriver.common.by import By
 
     driver = browser
@@ -295,7 +350,7 @@ def test_each_role_deep_links_refresh_language_and_denied(server: str, browser, 
         assert _title(driver) == ko[target], (role, target, _body(driver)[:500])
         assert parse_qs(urlparse(driver.current_url).query).get("region") == ["11"]
         if role == "admin":
-            _run_setup_job_as_admin(driver, server, tiny_db_copy)
+            _run_setup_job_as_admin(driver, server, served_db)
         # 2. every allowed page from its link (a filter and a tab), again after a refresh
         for key in allowed:
             _open(driver, f"{server}/{key}?region=11")
@@ -332,8 +387,7 @@ def test_each_role_deep_links_refresh_language_and_denied(server: str, browser, 
         links = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stSidebarNavLink']")
         assert len(links) == len(allowed), role
         # signing out ends the session for refreshes too
-        driver.execute_script("arguments[0].click();", driver.find_element(By.CSS_SELECTOR, ".st-key-_signout button"))
-        _settled(driver)
+        _click(driver, driver.find_element(By.CSS_SELECTOR, ".st-key-_signout button"))
         driver.refresh()
         _settled(driver)
         assert driver.find_elements(By.CSS_SELECTOR, "[data-testid='stTextInput'] input"), f"{role}: still signed in"
@@ -347,41 +401,35 @@ def test_security_headers_and_cookie_flags(server: str) -> None:
     assert "frame-ancestors 'self'" in headers["content-security-policy"]
 
 
-@pytest.fixture
-def broker_db(tiny_db_copy: Path) -> Path:
-    """The tiny database with a broker detection run, so the audit page has clusters to draw."""
-    from analytics import brokers
-
-    brokers.run(tiny_db_copy)
-    return tiny_db_copy
-
-
-def test_auditor_opens_a_cluster_graph_and_clicks_a_node(broker_db: Path, server: str, browser) -> None:
+def test_auditor_opens_a_cluster_graph_and_clicks_a_node(server: str, browser) -> None:
     """The network tab draws applications and shared identifiers with Cytoscape.js; a real click on
     an identifier node shows its details under the graph."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
     ARTIFACTS.mkdir(exist_ok=True)
     driver = browser
     driver.get(server)
     _settled(driver)
-    inputs = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stTextInput'] input")
-    inputs[0].send_keys("auditor")
-    inputs[1].send_keys("auditor-demo", Keys.ENTER)
-    _settled(driver)
+    _sign_in(driver, "auditor", "auditor-demo")
     keys = [s.key for s in app.pages_for("auditor")]
     link = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stSidebarNavLink']")[keys.index("brokers")]
-    driver.execute_script("arguments[0].click();", link)
-    _settled(driver)
+    _click(driver, link)
+    heard = _messages(driver)
     frame = driver.find_element(By.CSS_SELECTOR, "iframe[title='st_cytoscape.st_cytoscape']")
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", frame)
     driver.switch_to.frame(frame)
     cy = "const cy = document.querySelector('body > div')._cyreg.cy;"
-    WebDriverWait(driver, 30).until(lambda d: d.execute_script(f"{cy} return cy.nodes().length") > 0)
-    time.sleep(1)  # the layout settles
+    # the layout has settled when no node moved between two looks
+    positions = f"{cy} return cy.nodes().map(n => [n.renderedPosition().x, n.renderedPosition().y])"
+    seen: list = []
+
+    def still(d) -> bool:
+        seen.append(d.execute_script(positions))
+        return len(seen) > 1 and bool(seen[-1]) and seen[-1] == seen[-2]
+
+    WebDriverWait(driver, 30, poll_frequency=0.2).until(still)
     counts = driver.execute_script(f"{cy} return [cy.nodes('.application').length, cy.nodes('.identifier').length]")
     assert counts[0] >= 3 and counts[1] >= 1, counts
     x, y, w, h = driver.execute_script(f"""{cy} const n = cy.nodes('.identifier')[0]; const p = n.renderedPosition();
@@ -389,7 +437,7 @@ def test_auditor_opens_a_cluster_graph_and_clicks_a_node(broker_db: Path, server
     canvas = driver.find_element(By.CSS_SELECTOR, "body > div")
     ActionChains(driver).move_to_element_with_offset(canvas, int(x - w / 2), int(y - h / 2)).click().perform()
     driver.switch_to.default_content()
-    _settled(driver)
+    _settled(driver, after=heard)
     driver.save_screenshot(str(ARTIFACTS / "brokers_graph.png"))
     driver.find_element(By.CSS_SELECTOR, "iframe[title='st_cytoscape.st_cytoscape']").screenshot(
         str(ARTIFACTS / "brokers_graph_only.png"))
@@ -411,8 +459,7 @@ def test_catalogue_and_matching_on_an_imported_catalogue_alone(imported_server: 
     for key, expect in (("catalogue", "지원사업 목록"), ("matching", "신청 이력이 없어"), ("uptake", "신청 데이터가 있어야")):
         link = next(a for a in driver.find_elements(By.CSS_SELECTOR, "[data-testid='stSidebarNavLink']")
                     if (a.get_attribute("href") or "").rstrip("/").endswith(f"/{key}"))
-        driver.execute_script("arguments[0].click();", link)  # client-side navigation keeps the session
-        _settled(driver)
+        _click(driver, link)  # client-side navigation keeps the session
         shot = ARTIFACTS / f"imported_{key}.png"
         driver.save_screenshot(str(shot))
         assert _errors(driver) == [], f"{key}: see {shot}"
@@ -427,15 +474,13 @@ def _click_text(driver, css: str, text: str) -> None:
 
     found = [e for e in driver.find_elements(By.CSS_SELECTOR, css) if e.text.strip().splitlines()[-1:] == [text]]
     assert found, (css, text, [e.text for e in driver.find_elements(By.CSS_SELECTOR, css)][:20])
-    driver.execute_script("arguments[0].click();", found[0])
-    _settled(driver)
+    _click(driver, found[0])
 
 
 def test_page_settings_are_codes_in_the_url_and_stay_on_their_page(server: str, browser) -> None:
     """Tab and breakdown are written to the URL as codes (tab=breakdown, not the Korean label), stay
     when the language changes, and do not follow the user to another page (issue 21)."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
 
     from ui.i18n import t
 
@@ -443,10 +488,7 @@ def test_page_settings_are_codes_in_the_url_and_stay_on_their_page(server: str, 
     driver = browser
     driver.get(server)
     _settled(driver)
-    inputs = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stTextInput'] input")
-    inputs[0].send_keys("policy")
-    inputs[1].send_keys("policy-demo", Keys.ENTER)
-    _settled(driver)
+    _sign_in(driver, "policy", "policy-demo")
     _click_text(driver, "[data-testid='stSidebarNavLink']", t("uptake.title", "ko"))
     _click_text(driver, "[role='tab']", t("uptake.tab.breakdown", "ko"))
     _click_text(driver, "[data-testid='stButtonGroup'] button", t("uptake.dim.region", "ko"))

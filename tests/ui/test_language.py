@@ -45,17 +45,15 @@ VIEWS: dict[str, list[dict[str, str]]] = {
 
 
 @pytest.fixture(scope="module")
-def full_db(tiny_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny database with both models trained, one broker run and a stored matching evaluation
-    (with its blind spots): every page has content."""
-    from analytics.matching.__main__ import run as evaluate_matching
+def full_db(matching_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny database with a stored matching evaluation (with its blind spots; a copy of the session's,
+    not a second evaluation), both models trained and one broker run: every page has content."""
     from scoring import train
 
     path = tmp_path_factory.mktemp("language") / "madang.duckdb"
-    shutil.copyfile(tiny_db, path)
+    shutil.copyfile(matching_db, path)
     train.run(path, seed=7, threads=1, progress=lambda s: None)
     brokers.run(path)
-    evaluate_matching(path, n_boot=50)
     return path
 
 
