@@ -65,12 +65,14 @@ def beeswarm(sample: pd.DataFrame, points: np.ndarray, names: list[str], labels:
     rng = np.random.default_rng(seed)
     fig = go.Figure()
     for row, j in enumerate(order):
-        fig.add_scatter(
+        # WebGL, as the dependence plot: thousands of dots per driver as SVG took the browser the
+        # better part of a minute on a busy machine
+        fig.add_trace(go.Scattergl(
             x=points[:, j], y=row + rng.uniform(-0.3, 0.3, len(points)), mode="markers", name=labels[j],
             marker={"size": 4, "color": _color_rank(sample[names[j]]), "colorscale": "RdBu_r", "cmin": 0, "cmax": 1,
                     "opacity": 0.6, "showscale": row == len(order) - 1,
                     "colorbar": {"title": t("scoring.fig.value_rank")}},
-            hovertemplate="%{x:.1f}<extra>" + labels[j] + "</extra>", showlegend=False)
+            hovertemplate="%{x:.1f}<extra>" + labels[j] + "</extra>", showlegend=False))
     fig.update_layout(yaxis={"tickvals": list(range(len(order))), "ticktext": [labels[j] for j in order]},
                       height=120 + 34 * len(order), margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       xaxis_title=t("scoring.fig.shap_points"))
