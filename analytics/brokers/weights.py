@@ -77,33 +77,16 @@ def random_pair_u(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, float], dic
     return per_group, per_kind
 
 
-def _log_likelihood(x: np.ndarray, n: np.ndarray, m: np.ndarray, u: np.ndarray, lam: float) -> float:
-    pm = lam * np.prod(np.where(x > 0, m, 1 - m), axis=1)
-    pu = (1 - lam) * np.prod(np.where(x > 0, u, 1 - u), axis=1)
-    return float((n * np.log(np.maximum(pm + pu, 1e-300))).sum())
-
-
-def _em_run(x: np.ndarray, n: np.ndarray, m: np.ndarray, u: np.ndarray, lam: float, *, iterations: int, tol: float,
-            fix_m: bool) -> tuple[np.ndarray, np.ndarray, float, int]:
-    it = 0
-    for it in range(1, iterations + 1):
-        pm = lam * np.prod(np.where(x > 0, m, 1 - m), axis=1)
-        pu = (1 - lam) * np.prod(np.where(x > 0, u, 1 - u), axis=1)
-        r = pm / np.maximum(pm + pu, 1e-300)
-        w1, w0 = r * n, (1 - r) * n
-        new_m = m if fix_m else np.clip((x * w1[:, None]).sum(0) / max(w1.sum(), 1e-12), 1e-4, 1 - 1e-4)
-        new_u = np.clip((x * w0[:, None]).sum(0) / max(w0.sum(), 1e-12), 1e-4, 1 - 1e-4)
-        new_lam = float(np.clip(w1.sum() / n.sum(), 1e-4, 1 - 1e-4))
-        done = max(np.abs(new_m - m).max(), np.abs(new_u - u).max(), abs(new_lam - lam)) < tol
-        m, u, lam = new_m, new_u, new_lam
-        if done:
-            break
-    return m, u, lam, it
+def _log_likelihood(x: np.ndarray, n: np.ndarray, m: np.ndarray, u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Per start (rows of m, u, lam): the log-likelihood of the patterns x (counts n)."""
+    pm = lam[:, None] * np.prod(np.where(x > 0, m[:, None, :], 1 - m[:, None, :]), axis=2)
+    pu = (1 - lam[:, None]) * np.prod(np.where(x > 0, u[:, None, :], 1 - u[:, None, :]), axis=2)
+    return (n * np.log(np.maximum(pm + pu, 1e-300))).sum(1)
 
 
 class Fit(NamedTuple):
-    """What :func:`em` found: m, u within the candidates, lambda, iterations of the kept start, and
-    the log-likelihood of the patterns under it."""
+    """What :func:`em` found: m, u within the candidates, lambda, the iterations run, and the
+    log-likelihood of the patterns under the fit."""
 
     m: dict[str, float]
     u: dict[str, float]
@@ -113,7 +96,7 @@ class Fit(NamedTuple):
 
 
 def em(patterns: pd.DataFrame, groups: tuple[str, ...] = EM_GROUPS, *, iterations: int = 2000, tol: float = 1e-7,
-       fixed_m: dict[str, float] | None = None, starts: int = 10, seed: int = 0) -> Fit:
+       fixed_m: dict[str, float] | None = None, starts: int = 30, seed: int = 0) -> Fit:
     """Two-class EM on agreement patterns (one 0/1 column per group and ``n``, the pairs with that
     pattern). With ``fixed_m`` (m known from confirmed cases) only u and lambda are estimated.
 
@@ -121,30 +104,41 @@ def em(patterns: pd.DataFrame, groups: tuple[str, ...] = EM_GROUPS, *, iteration
     one group, which no two classes of independent groups fit exactly, and a class can settle on
     "the pairs that agree on one dominant group" (on a generated set of scale 0.05 one start
     alone ends at m contact 1.00, 2,800 log-likelihood units below the best fit). EM therefore
-    runs from ``starts`` starting points (the first a fixed neutral one, the others drawn with
-    ``seed``), each until no parameter moves by ``tol`` (at most ``iterations``), and the fit of
-    highest likelihood is kept."""
+    runs from ``starts`` starting points at once (the first a fixed neutral one, the others drawn
+    with ``seed``) until no parameter of any moves by ``tol`` (at most ``iterations``), and the fit
+    of highest likelihood is kept."""
     x = patterns[list(groups)].to_numpy(dtype=float)
     n = patterns["n"].to_numpy(dtype=float)
-    k = len(groups)
+    k, runs = len(groups), max(starts, 1)
     rng = np.random.default_rng(seed)
     rates = (x * n[:, None]).sum(0) / n.sum()
-    m0 = None if fixed_m is None else np.array([fixed_m[g] for g in groups], dtype=float)
-    fits = []
-    for s in range(max(starts, 1)):
-        if s == 0:
-            m, u, lam = np.full(k, 0.6), np.clip(rates, 0.01, 0.9) * 0.5, 0.1
-        else:
-            m, u, lam = rng.uniform(0.05, 0.95, k), rng.uniform(0.001, 0.5, k), float(rng.uniform(0.05, 0.5))
-        m, u, lam, it = _em_run(x, n, m if m0 is None else m0, u, lam, iterations=iterations, tol=tol,
-                                fix_m=m0 is not None)
-        fits.append((_log_likelihood(x, n, m, u, lam), m, u, lam, it))
-    ll, m, u, lam, it = max(fits, key=lambda f: f[0])   # the first of equal fits
+    # all starts at once, one row each (the first the neutral start)
+    m = rng.uniform(0.05, 0.95, (runs, k)) if fixed_m is None else np.tile([fixed_m[g] for g in groups], (runs, 1))
+    u, lam = rng.uniform(0.001, 0.5, (runs, k)), rng.uniform(0.05, 0.5, runs)
+    u[0], lam[0] = np.clip(rates, 0.01, 0.9) * 0.5, 0.1
+    if fixed_m is None:
+        m[0] = 0.6
+    it = 0
+    for it in range(1, iterations + 1):
+        pm = lam[:, None] * np.prod(np.where(x > 0, m[:, None, :], 1 - m[:, None, :]), axis=2)
+        pu = (1 - lam[:, None]) * np.prod(np.where(x > 0, u[:, None, :], 1 - u[:, None, :]), axis=2)
+        r = pm / np.maximum(pm + pu, 1e-300)
+        w1, w0 = r * n, (1 - r) * n
+        new_m = m if fixed_m is not None else np.clip(w1 @ x / np.maximum(w1.sum(1), 1e-12)[:, None], 1e-4, 1 - 1e-4)
+        new_u = np.clip(w0 @ x / np.maximum(w0.sum(1), 1e-12)[:, None], 1e-4, 1 - 1e-4)
+        new_lam = np.clip(w1.sum(1) / n.sum(), 1e-4, 1 - 1e-4)
+        done = max(np.abs(new_m - m).max(), np.abs(new_u - u).max(), np.abs(new_lam - lam).max()) < tol
+        m, u, lam = new_m, new_u, new_lam
+        if done:
+            break
+    ll = _log_likelihood(x, n, m, u, lam)
+    best = int(np.argmax(ll))   # the first of equal fits
+    m, u, lam_best = m[best], u[best], float(lam[best])
     # the linked class is the one whose pairs agree on more groups (the likelihood is the same)
     if fixed_m is None and m.sum() < u.sum():
-        m, u, lam = u, m, 1 - lam
-    return Fit(dict(zip(groups, m.round(4).tolist())), dict(zip(groups, u.round(4).tolist())), round(lam, 5), it,
-               round(ll, 2))
+        m, u, lam_best = u, m, 1 - lam_best
+    return Fit(dict(zip(groups, m.round(4).tolist())), dict(zip(groups, u.round(4).tolist())), round(lam_best, 5), it,
+               round(float(ll[best]), 2))
 
 
 def seeded_m(con: duckdb.DuckDBPyConnection, seeds: list[list[int]], plans: pd.DataFrame) -> tuple[dict[str, float], int]:
@@ -177,7 +171,7 @@ def seeded_m(con: duckdb.DuckDBPyConnection, seeds: list[list[int]], plans: pd.D
 
 def estimate(con: duckdb.DuckDBPyConnection, plan_pairs: int, plans: int, *, default_m: float = 0.9,
              min_pairs: int = 50, seeds: list[list[int]] | None = None, plan_links: pd.DataFrame | None = None,
-             min_seed_pairs: int = 30, starts: int = 10) -> Weights:
+             min_seed_pairs: int = 30, starts: int = 30) -> Weights:
     """m by EM over the candidate pairs in ``_links`` (:func:`analytics.brokers.links.combine`), u from
     random pairs; ``plan_pairs`` similar plan pairs among ``plans`` plans give the plan group's u.
 

@@ -12,19 +12,27 @@ import pytest
 from analytics.brokers import weights
 
 
-def test_em_recovers_the_m_of_a_known_mixture() -> None:
+@pytest.mark.parametrize("lam, m, u", [
+    # as at scale 1: linked pairs a third of the candidates
+    (0.37, [0.39, 0.31, 0.22, 0.01, 0.05, 0.10], [0.15, 0.2, 0.05, 0.01, 0.15, 0.05]),
+    # as at scale 10: honest pairs sharing a contact make most candidates
+    (0.08, [0.32, 0.33, 0.21, 0.01, 0.05, 0.15], [0.45, 0.05, 0.03, 0.01, 0.1, 0.02]),
+    (0.3, [0.9, 0.7, 0.2, 0.5, 0.3, 0.6], [0.05, 0.1, 0.01, 0.2, 0.05, 0.02]),
+])
+def test_em_recovers_a_known_mixture(lam: float, m: list[float], u: list[float]) -> None:
     rng = np.random.default_rng(3)
     groups = weights.EM_GROUPS
-    m = np.array([0.9, 0.7, 0.2, 0.5, 0.3, 0.6])
-    u = np.array([0.05, 0.1, 0.01, 0.2, 0.05, 0.02])
-    n, lam = 40_000, 0.3
+    n = 200_000
     linked = rng.random(n) < lam
-    x = np.where(linked[:, None], rng.random((n, 6)) < m, rng.random((n, 6)) < u).astype(int)
+    x = np.where(linked[:, None], rng.random((n, 6)) < np.array(m), rng.random((n, 6)) < np.array(u)).astype(int)
     patterns = pd.DataFrame(x, columns=list(groups)).value_counts().rename("n").reset_index()
-    got_m, got_u, got_lam, _, _ = weights.em(patterns)
-    assert [got_m[g] for g in groups] == pytest.approx(m.tolist(), abs=0.03)
-    assert [got_u[g] for g in groups] == pytest.approx(u.tolist(), abs=0.03)
-    assert got_lam == pytest.approx(lam, abs=0.02)
+    fit = weights.em(patterns)
+    assert [fit.m[g] for g in groups] == pytest.approx(m, abs=0.03)
+    assert [fit.u[g] for g in groups] == pytest.approx(u, abs=0.03)
+    assert fit.prior == pytest.approx(lam, abs=0.05)
+    # the likelihood is at its maximum: at least that of the parameters the pairs were drawn from
+    xs, ns = patterns[list(groups)].to_numpy(float), patterns["n"].to_numpy(float)
+    assert fit.loglik >= _log_likelihood(xs, ns, np.array(m), np.array(u), lam) - 0.01
 
 
 # Agreement patterns of the candidate pairs of a generated set (scale 0.05, seed 7): (contact,
