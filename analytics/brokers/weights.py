@@ -8,9 +8,14 @@ For each evidence group g (contact, network, money, place, document, plan):
   Sharing one particular value is term-frequency adjusted: its u is ``f_v / F``.
 * **m** — how often two applications of one network agree on g, by expectation–maximisation over
   the agreement patterns of the candidate pairs (pairs that share at least one rare value or a
-  near-duplicate plan): a two-class mixture with conditionally independent groups, fitted from
-  several starting points, the fit of highest likelihood kept (:func:`em`). As in Splink, EM
-  only supplies m; u comes from random pairs, where the mixture's own u would describe candidates.
+  near-duplicate plan): a two-class mixture with conditionally independent groups, *truncated*
+  as the candidates are: a pair that agrees on nothing is never a candidate, so each class's
+  pattern probabilities are conditioned on agreeing on something and its pairs that agree on
+  nothing are missing data (without this the unrelated pairs, each agreeing on exactly one group,
+  fit no class of independent groups, and the linked class latched onto whichever group makes
+  most candidates: contact at scale 10, m 1.00). Fitted from several starting points, the fit
+  of highest likelihood kept (:func:`em`). As in Splink, EM only supplies m; u comes from
+  random pairs, where the mixture's own u would describe candidates.
   When the records hold **confirmed cases** (an auditor referred the cluster: a ring confirmed),
   m comes from them instead, as Splink does with a labelled seed set: the share of pairs of
   different firms inside one confirmed case that agree on g (:func:`seeded_m`, with a Jeffreys
@@ -77,11 +82,15 @@ def random_pair_u(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, float], dic
     return per_group, per_kind
 
 
-def _log_likelihood(x: np.ndarray, n: np.ndarray, m: np.ndarray, u: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """Per start (rows of m, u, lam): the log-likelihood of the patterns x (counts n)."""
-    pm = lam[:, None] * np.prod(np.where(x > 0, m[:, None, :], 1 - m[:, None, :]), axis=2)
-    pu = (1 - lam[:, None]) * np.prod(np.where(x > 0, u[:, None, :], 1 - u[:, None, :]), axis=2)
-    return (n * np.log(np.maximum(pm + pu, 1e-300))).sum(1)
+def _class_probabilities(x: np.ndarray, m: np.ndarray, u: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per start (rows of m, u, lam) and pattern: lambda P(x | linked, candidate) and (1 - lambda)
+    P(x | not, candidate), each class's pattern probability divided by its chance of agreeing on
+    at least one group (the candidates are the pairs that do)."""
+    pm = np.prod(np.where(x > 0, m[:, None, :], 1 - m[:, None, :]), axis=2)
+    pu = np.prod(np.where(x > 0, u[:, None, :], 1 - u[:, None, :]), axis=2)
+    seen_m = np.maximum(1 - np.prod(1 - m, axis=1), 1e-12)[:, None]
+    seen_u = np.maximum(1 - np.prod(1 - u, axis=1), 1e-12)[:, None]
+    return lam[:, None] * pm / seen_m, (1 - lam[:, None]) * pu / seen_u
 
 
 class Fit(NamedTuple):
@@ -95,18 +104,17 @@ class Fit(NamedTuple):
     loglik: float
 
 
-def em(patterns: pd.DataFrame, groups: tuple[str, ...] = EM_GROUPS, *, iterations: int = 2000, tol: float = 1e-7,
+def em(patterns: pd.DataFrame, groups: tuple[str, ...] = EM_GROUPS, *, iterations: int = 20000, tol: float = 1e-9,
        fixed_m: dict[str, float] | None = None, starts: int = 30, seed: int = 0) -> Fit:
     """Two-class EM on agreement patterns (one 0/1 column per group and ``n``, the pairs with that
     pattern). With ``fixed_m`` (m known from confirmed cases) only u and lambda are estimated.
 
-    The likelihood of candidate pairs has several local maxima: candidates all agree on at least
-    one group, which no two classes of independent groups fit exactly, and a class can settle on
-    "the pairs that agree on one dominant group" (on a generated set of scale 0.05 one start
-    alone ends at m contact 1.00, 2,800 log-likelihood units below the best fit). EM therefore
-    runs from ``starts`` starting points at once (the first a fixed neutral one, the others drawn
-    with ``seed``) until no parameter of any moves by ``tol`` (at most ``iterations``), and the fit
-    of highest likelihood is kept."""
+    Candidates all agree on at least one group, so the model is truncated (see the module
+    docstring): each class's pairs that agree on nothing count as missing data. Its likelihood
+    has several local maxima (a class of "the pairs that share a plan", of "the pairs that share
+    an address"), so EM runs from ``starts`` starting points at once (the first a fixed neutral one, the others drawn
+    with ``seed``) until no start's log-likelihood grows by ``tol`` per pair in an iteration (at
+    most ``iterations``), and the fit of highest likelihood is kept."""
     x = patterns[list(groups)].to_numpy(dtype=float)
     n = patterns["n"].to_numpy(dtype=float)
     k, runs = len(groups), max(starts, 1)
@@ -118,20 +126,21 @@ def em(patterns: pd.DataFrame, groups: tuple[str, ...] = EM_GROUPS, *, iteration
     u[0], lam[0] = np.clip(rates, 0.01, 0.9) * 0.5, 0.1
     if fixed_m is None:
         m[0] = 0.6
-    it = 0
+    it, ll = 0, np.full(runs, -np.inf)
     for it in range(1, iterations + 1):
-        pm = lam[:, None] * np.prod(np.where(x > 0, m[:, None, :], 1 - m[:, None, :]), axis=2)
-        pu = (1 - lam[:, None]) * np.prod(np.where(x > 0, u[:, None, :], 1 - u[:, None, :]), axis=2)
+        pm, pu = _class_probabilities(x, m, u, lam)
+        last, ll = ll, (n * np.log(np.maximum(pm + pu, 1e-300))).sum(1)
+        if np.abs(ll - last).max() < tol * n.sum():
+            break
         r = pm / np.maximum(pm + pu, 1e-300)
         w1, w0 = r * n, (1 - r) * n
-        new_m = m if fixed_m is not None else np.clip(w1 @ x / np.maximum(w1.sum(1), 1e-12)[:, None], 1e-4, 1 - 1e-4)
-        new_u = np.clip(w0 @ x / np.maximum(w0.sum(1), 1e-12)[:, None], 1e-4, 1 - 1e-4)
-        new_lam = np.clip(w1.sum(1) / n.sum(), 1e-4, 1 - 1e-4)
-        done = max(np.abs(new_m - m).max(), np.abs(new_u - u).max(), np.abs(new_lam - lam).max()) < tol
-        m, u, lam = new_m, new_u, new_lam
-        if done:
-            break
-    ll = _log_likelihood(x, n, m, u, lam)
+        # the pairs of each class that agree on nothing were never candidates: EM counts them as
+        # missing data, N P(none) / (1 - P(none)) for a class of N candidates
+        n1 = w1.sum(1) / np.maximum(1 - np.prod(1 - m, axis=1), 1e-12)
+        n0 = w0.sum(1) / np.maximum(1 - np.prod(1 - u, axis=1), 1e-12)
+        new_m = m if fixed_m is not None else np.clip(w1 @ x / np.maximum(n1, 1e-12)[:, None], 1e-4, 1 - 1e-4)
+        new_u = np.clip(w0 @ x / np.maximum(n0, 1e-12)[:, None], 1e-4, 1 - 1e-4)
+        m, u, lam = new_m, new_u, np.clip(w1.sum(1) / n.sum(), 1e-4, 1 - 1e-4)
     best = int(np.argmax(ll))   # the first of equal fits
     m, u, lam_best = m[best], u[best], float(lam[best])
     # the linked class is the one whose pairs agree on more groups (the likelihood is the same)
