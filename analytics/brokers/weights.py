@@ -8,8 +8,14 @@ For each evidence group g (contact, network, money, place, document, plan):
   Sharing one particular value is term-frequency adjusted: its u is ``f_v / F``.
 * **m** — how often two applications of one network agree on g, by expectation–maximisation over
   the agreement patterns of the candidate pairs (pairs that share at least one rare value or a
-  near-duplicate plan): a two-class mixture with conditionally independent groups. As in Splink, EM
-  only supplies m; u comes from random pairs, where the mixture's own u would describe candidates.
+  near-duplicate plan): a two-class mixture with conditionally independent groups, *truncated*
+  as the candidates are: a pair that agrees on nothing is never a candidate, so each class's
+  pattern probabilities are conditioned on agreeing on something and its pairs that agree on
+  nothing are missing data (without this the unrelated pairs, each agreeing on exactly one group,
+  fit no class of independent groups, and the linked class latched onto whichever group makes
+  most candidates: contact at scale 10, m 1.00). Fitted from several starting points, the fit
+  of highest likelihood kept (:func:`em`). As in Splink, EM only supplies m; u comes from
+  random pairs, where the mixture's own u would describe candidates.
   When the records hold **confirmed cases** (an auditor referred the cluster: a ring confirmed),
   m comes from them instead, as Splink does with a labelled seed set: the share of pairs of
   different firms inside one confirmed case that agree on g (:func:`seeded_m`, with a Jeffreys
@@ -23,6 +29,7 @@ its own; a building address of 150 firms: weak), a group the pair does not share
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -45,6 +52,8 @@ class Weights:
     source: str = "em"                # em; cases (m from confirmed cases); or the defaults (too few pairs)
     per_kind_u: dict[str, float] = field(default_factory=dict)
     seed_pairs: int = 0               # pairs of confirmed cases m was counted on (source 'cases')
+    starts: int = 1                   # EM starting points, the fit of highest likelihood kept (em)
+    loglik: float = 0.0               # log-likelihood of the candidates' patterns under the kept fit
 
     def agree(self, group: str) -> float:
         """Bits for agreeing on the group at its average value (no term-frequency adjustment)."""
@@ -73,33 +82,72 @@ def random_pair_u(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, float], dic
     return per_group, per_kind
 
 
-def em(patterns: pd.DataFrame, groups: tuple[str, ...] = EM_GROUPS, *, iterations: int = 100,
-       tol: float = 1e-6, fixed_m: dict[str, float] | None = None) -> tuple[dict[str, float], dict[str, float], float, int]:
+def _class_probabilities(x: np.ndarray, m: np.ndarray, u: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per start (rows of m, u, lam) and pattern: lambda P(x | linked, candidate) and (1 - lambda)
+    P(x | not, candidate), each class's pattern probability divided by its chance of agreeing on
+    at least one group (the candidates are the pairs that do)."""
+    pm = np.prod(np.where(x > 0, m[:, None, :], 1 - m[:, None, :]), axis=2)
+    pu = np.prod(np.where(x > 0, u[:, None, :], 1 - u[:, None, :]), axis=2)
+    seen_m = np.maximum(1 - np.prod(1 - m, axis=1), 1e-12)[:, None]
+    seen_u = np.maximum(1 - np.prod(1 - u, axis=1), 1e-12)[:, None]
+    return lam[:, None] * pm / seen_m, (1 - lam[:, None]) * pu / seen_u
+
+
+class Fit(NamedTuple):
+    """What :func:`em` found: m, u within the candidates, lambda, the iterations run, and the
+    log-likelihood of the patterns under the fit."""
+
+    m: dict[str, float]
+    u: dict[str, float]
+    prior: float
+    iterations: int
+    loglik: float
+
+
+def em(patterns: pd.DataFrame, groups: tuple[str, ...] = EM_GROUPS, *, iterations: int = 20000, tol: float = 1e-9,
+       fixed_m: dict[str, float] | None = None, starts: int = 30, seed: int = 0) -> Fit:
     """Two-class EM on agreement patterns (one 0/1 column per group and ``n``, the pairs with that
-    pattern): (m, u within candidates, lambda, iterations run). With ``fixed_m`` (m known from
-    confirmed cases) only u and lambda are estimated."""
+    pattern). With ``fixed_m`` (m known from confirmed cases) only u and lambda are estimated.
+
+    Candidates all agree on at least one group, so the model is truncated (see the module
+    docstring): each class's pairs that agree on nothing count as missing data. Its likelihood
+    has several local maxima (a class of "the pairs that share a plan", of "the pairs that share
+    an address"), so EM runs from ``starts`` starting points at once (the first a fixed neutral one, the others drawn
+    with ``seed``) until no start's log-likelihood grows by ``tol`` per pair in an iteration (at
+    most ``iterations``), and the fit of highest likelihood is kept."""
     x = patterns[list(groups)].to_numpy(dtype=float)
     n = patterns["n"].to_numpy(dtype=float)
-    m = np.full(len(groups), 0.6) if fixed_m is None else np.array([fixed_m[g] for g in groups], dtype=float)
-    u = np.clip((x * n[:, None]).sum(0) / n.sum(), 0.01, 0.9) * 0.5
-    lam = 0.1
-    it = 0
+    k, runs = len(groups), max(starts, 1)
+    rng = np.random.default_rng(seed)
+    rates = (x * n[:, None]).sum(0) / n.sum()
+    # all starts at once, one row each (the first the neutral start)
+    m = rng.uniform(0.05, 0.95, (runs, k)) if fixed_m is None else np.tile([fixed_m[g] for g in groups], (runs, 1))
+    u, lam = rng.uniform(0.001, 0.5, (runs, k)), rng.uniform(0.05, 0.5, runs)
+    u[0], lam[0] = np.clip(rates, 0.01, 0.9) * 0.5, 0.1
+    if fixed_m is None:
+        m[0] = 0.6
+    it, ll = 0, np.full(runs, -np.inf)
     for it in range(1, iterations + 1):
-        pm = lam * np.prod(np.where(x > 0, m, 1 - m), axis=1)
-        pu = (1 - lam) * np.prod(np.where(x > 0, u, 1 - u), axis=1)
+        pm, pu = _class_probabilities(x, m, u, lam)
+        last, ll = ll, (n * np.log(np.maximum(pm + pu, 1e-300))).sum(1)
+        if np.abs(ll - last).max() < tol * n.sum():
+            break
         r = pm / np.maximum(pm + pu, 1e-300)
         w1, w0 = r * n, (1 - r) * n
-        new_m = m if fixed_m is not None else np.clip((x * w1[:, None]).sum(0) / max(w1.sum(), 1e-12), 1e-4, 1 - 1e-4)
-        new_u = np.clip((x * w0[:, None]).sum(0) / max(w0.sum(), 1e-12), 1e-4, 1 - 1e-4)
-        new_lam = float(np.clip(w1.sum() / n.sum(), 1e-4, 1 - 1e-4))
-        done = max(np.abs(new_m - m).max(), np.abs(new_u - u).max(), abs(new_lam - lam)) < tol
-        m, u, lam = new_m, new_u, new_lam
-        if done:
-            break
-    # the linked class is the one whose pairs agree on more groups
+        # the pairs of each class that agree on nothing were never candidates: EM counts them as
+        # missing data, N P(none) / (1 - P(none)) for a class of N candidates
+        n1 = w1.sum(1) / np.maximum(1 - np.prod(1 - m, axis=1), 1e-12)
+        n0 = w0.sum(1) / np.maximum(1 - np.prod(1 - u, axis=1), 1e-12)
+        new_m = m if fixed_m is not None else np.clip(w1 @ x / np.maximum(n1, 1e-12)[:, None], 1e-4, 1 - 1e-4)
+        new_u = np.clip(w0 @ x / np.maximum(n0, 1e-12)[:, None], 1e-4, 1 - 1e-4)
+        m, u, lam = new_m, new_u, np.clip(w1.sum(1) / n.sum(), 1e-4, 1 - 1e-4)
+    best = int(np.argmax(ll))   # the first of equal fits
+    m, u, lam_best = m[best], u[best], float(lam[best])
+    # the linked class is the one whose pairs agree on more groups (the likelihood is the same)
     if fixed_m is None and m.sum() < u.sum():
-        m, u, lam = u, m, 1 - lam
-    return dict(zip(groups, m.round(4).tolist())), dict(zip(groups, u.round(4).tolist())), round(lam, 5), it
+        m, u, lam_best = u, m, 1 - lam_best
+    return Fit(dict(zip(groups, m.round(4).tolist())), dict(zip(groups, u.round(4).tolist())), round(lam_best, 5), it,
+               round(float(ll[best]), 2))
 
 
 def seeded_m(con: duckdb.DuckDBPyConnection, seeds: list[list[int]], plans: pd.DataFrame) -> tuple[dict[str, float], int]:
@@ -132,13 +180,14 @@ def seeded_m(con: duckdb.DuckDBPyConnection, seeds: list[list[int]], plans: pd.D
 
 def estimate(con: duckdb.DuckDBPyConnection, plan_pairs: int, plans: int, *, default_m: float = 0.9,
              min_pairs: int = 50, seeds: list[list[int]] | None = None, plan_links: pd.DataFrame | None = None,
-             min_seed_pairs: int = 30) -> Weights:
+             min_seed_pairs: int = 30, starts: int = 30) -> Weights:
     """m by EM over the candidate pairs in ``_links`` (:func:`analytics.brokers.links.combine`), u from
     random pairs; ``plan_pairs`` similar plan pairs among ``plans`` plans give the plan group's u.
 
     ``seeds``: the applications of confirmed cases (see :func:`seeded_m`); when they hold at least
     ``min_seed_pairs`` pairs of different firms, m is counted on them (source 'cases') and EM only
-    estimates the prior. ``plan_links``: the similar plan pairs (app_a, app_b) for that count."""
+    estimates the prior. ``plan_links``: the similar plan pairs (app_a, app_b) for that count.
+    ``starts``: EM's starting points (:func:`em`)."""
     u, per_kind = random_pair_u(con)
     u["plan"] = plan_pairs / max(plans * (plans - 1) / 2, 1)
     cols = ", ".join(f"list_contains(groups, '{g}')::INTEGER AS {g}" for g in EM_GROUPS)
@@ -150,10 +199,11 @@ def estimate(con: duckdb.DuckDBPyConnection, plan_pairs: int, plans: int, *, def
     if seeds:
         sm, seed_pairs = seeded_m(con, seeds, plan_links if plan_links is not None else pd.DataFrame(columns=["app_a", "app_b"]))
         if seed_pairs >= min_seed_pairs:
-            _, _, lam, it = em(patterns, fixed_m=sm)
-            return Weights(sm, u, lam, total, it, source="cases", per_kind_u=per_kind, seed_pairs=seed_pairs)
-    m, _, lam, it = em(patterns)
-    return Weights(m, u, lam, total, it, per_kind_u=per_kind)
+            fit = em(patterns, fixed_m=sm, starts=starts)
+            return Weights(sm, u, fit.prior, total, fit.iterations, source="cases", per_kind_u=per_kind,
+                           seed_pairs=seed_pairs, starts=starts, loglik=fit.loglik)
+    fit = em(patterns, starts=starts)
+    return Weights(fit.m, u, fit.prior, total, fit.iterations, per_kind_u=per_kind, starts=starts, loglik=fit.loglik)
 
 
 def table(stored: dict) -> pd.DataFrame:
