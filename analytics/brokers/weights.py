@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 from typing import NamedTuple
 
 import duckdb
+import numba
 import numpy as np
 import pandas as pd
 
@@ -82,15 +83,55 @@ def random_pair_u(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, float], dic
     return per_group, per_kind
 
 
-def _class_probabilities(x: np.ndarray, m: np.ndarray, u: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per start (rows of m, u, lam) and pattern: lambda P(x | linked, candidate) and (1 - lambda)
-    P(x | not, candidate), each class's pattern probability divided by its chance of agreeing on
-    at least one group (the candidates are the pairs that do)."""
-    pm = np.prod(np.where(x > 0, m[:, None, :], 1 - m[:, None, :]), axis=2)
-    pu = np.prod(np.where(x > 0, u[:, None, :], 1 - u[:, None, :]), axis=2)
-    seen_m = np.maximum(1 - np.prod(1 - m, axis=1), 1e-12)[:, None]
-    seen_u = np.maximum(1 - np.prod(1 - u, axis=1), 1e-12)[:, None]
-    return lam[:, None] * pm / seen_m, (1 - lam[:, None]) * pu / seen_u
+@numba.njit(cache=True)
+def _fit(x: np.ndarray, n: np.ndarray, m: np.ndarray, u: np.ndarray, lam: float, fit_m: bool, iterations: int,
+         tol: float) -> tuple[np.ndarray, np.ndarray, float, int, float]:
+    """EM of the truncated mixture (see :func:`em`) from one starting point, in place on ``m``, ``u``:
+    (m, u, lambda, iterations run, log-likelihood). Each class's pattern probability is divided by
+    its chance of agreeing on at least one group (the candidates are the pairs that do), and its
+    pairs that agree on nothing count as missing data, ``N P(none) / (1 - P(none))`` for a class
+    of ``N`` candidates. Compiled: a start runs thousands of iterations over a few dozen patterns,
+    where numpy's per-call cost is the whole cost."""
+    rows, k = x.shape
+    total = n.sum()
+    r = np.empty(rows)
+    last, ll, it = -np.inf, -np.inf, 0
+    for it in range(1, iterations + 1):
+        none_m, none_u = 1.0, 1.0
+        for j in range(k):
+            none_m *= 1 - m[j]
+            none_u *= 1 - u[j]
+        seen_m, seen_u = max(1 - none_m, 1e-12), max(1 - none_u, 1e-12)
+        ll = 0.0
+        for i in range(rows):
+            pm, pu = lam / seen_m, (1 - lam) / seen_u
+            for j in range(k):
+                if x[i, j] > 0:
+                    pm *= m[j]
+                    pu *= u[j]
+                else:
+                    pm *= 1 - m[j]
+                    pu *= 1 - u[j]
+            both = max(pm + pu, 1e-300)
+            ll += n[i] * np.log(both)
+            r[i] = pm / both
+        if abs(ll - last) < tol * total:
+            break
+        last = ll
+        w1 = r * n
+        w0 = n - w1
+        n1, n0 = max(w1.sum() / seen_m, 1e-12), max(w0.sum() / seen_u, 1e-12)
+        for j in range(k):
+            a1, a0 = 0.0, 0.0
+            for i in range(rows):
+                if x[i, j] > 0:
+                    a1 += w1[i]
+                    a0 += w0[i]
+            if fit_m:
+                m[j] = min(max(a1 / n1, 1e-4), 1 - 1e-4)
+            u[j] = min(max(a0 / n0, 1e-4), 1 - 1e-4)
+        lam = min(max(w1.sum() / total, 1e-4), 1 - 1e-4)
+    return m, u, lam, it, ll
 
 
 class Fit(NamedTuple):
@@ -112,37 +153,24 @@ def em(patterns: pd.DataFrame, groups: tuple[str, ...] = EM_GROUPS, *, iteration
     Candidates all agree on at least one group, so the model is truncated (see the module
     docstring): each class's pairs that agree on nothing count as missing data. Its likelihood
     has several local maxima (a class of "the pairs that share a plan", of "the pairs that share
-    an address"), so EM runs from ``starts`` starting points at once (the first a fixed neutral one, the others drawn
-    with ``seed``) until no start's log-likelihood grows by ``tol`` per pair in an iteration (at
-    most ``iterations``), and the fit of highest likelihood is kept."""
+    an address"), so EM runs from ``starts`` starting points (the first a fixed neutral one, the
+    others drawn with ``seed``), each until its log-likelihood grows by less than ``tol`` per pair
+    in an iteration (at most ``iterations``), and the fit of highest likelihood is kept."""
     x = patterns[list(groups)].to_numpy(dtype=float)
     n = patterns["n"].to_numpy(dtype=float)
     k, runs = len(groups), max(starts, 1)
     rng = np.random.default_rng(seed)
     rates = (x * n[:, None]).sum(0) / n.sum()
-    # all starts at once, one row each (the first the neutral start)
+    # one row per start (the first the neutral start)
     m = rng.uniform(0.05, 0.95, (runs, k)) if fixed_m is None else np.tile([fixed_m[g] for g in groups], (runs, 1))
     u, lam = rng.uniform(0.001, 0.5, (runs, k)), rng.uniform(0.05, 0.5, runs)
     u[0], lam[0] = np.clip(rates, 0.01, 0.9) * 0.5, 0.1
     if fixed_m is None:
         m[0] = 0.6
-    it, ll = 0, np.full(runs, -np.inf)
-    for it in range(1, iterations + 1):
-        pm, pu = _class_probabilities(x, m, u, lam)
-        last, ll = ll, (n * np.log(np.maximum(pm + pu, 1e-300))).sum(1)
-        if np.abs(ll - last).max() < tol * n.sum():
-            break
-        r = pm / np.maximum(pm + pu, 1e-300)
-        w1, w0 = r * n, (1 - r) * n
-        # the pairs of each class that agree on nothing were never candidates: EM counts them as
-        # missing data, N P(none) / (1 - P(none)) for a class of N candidates
-        n1 = w1.sum(1) / np.maximum(1 - np.prod(1 - m, axis=1), 1e-12)
-        n0 = w0.sum(1) / np.maximum(1 - np.prod(1 - u, axis=1), 1e-12)
-        new_m = m if fixed_m is not None else np.clip(w1 @ x / np.maximum(n1, 1e-12)[:, None], 1e-4, 1 - 1e-4)
-        new_u = np.clip(w0 @ x / np.maximum(n0, 1e-12)[:, None], 1e-4, 1 - 1e-4)
-        m, u, lam = new_m, new_u, np.clip(w1.sum(1) / n.sum(), 1e-4, 1 - 1e-4)
+    fits = [_fit(x, n, m[i], u[i], float(lam[i]), fixed_m is None, iterations, tol) for i in range(runs)]
+    ll = np.array([f[4] for f in fits])
     best = int(np.argmax(ll))   # the first of equal fits
-    m, u, lam_best = m[best], u[best], float(lam[best])
+    m, u, lam_best, it = fits[best][0], fits[best][1], fits[best][2], fits[best][3]
     # the linked class is the one whose pairs agree on more groups (the likelihood is the same)
     if fixed_m is None and m.sum() < u.sum():
         m, u, lam_best = u, m, 1 - lam_best
