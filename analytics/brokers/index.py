@@ -3,9 +3,10 @@ the why-linked view need not recompute the history (``<data file>.brokers/<run_i
 
 * **plans**: the application, firm and MinHash signature of every plan the run hashed (public
   template copies already emptied), the signatures of the suppressed templates, and per LSH band
-  the rows in bucket order (:func:`analytics.brokers.minhash.similar_pairs`' ``keep_order``), which
-  :func:`analytics.brokers.lsh.lookup` searches. A new plan's candidates are found without reading
-  a single stored plan text.
+  the rows in bucket order with a fingerprint of each row's key and a directory of them
+  (:func:`analytics.brokers.lsh.search_index`, from :func:`analytics.brokers.minhash.similar_pairs`'
+  ``keep_band``), which :func:`analytics.brokers.lsh.lookup` searches. A new plan's candidates are
+  found without reading a single stored plan text, and only their own signature rows.
 * **traces**: each cluster's traces (value hashes), so that a new application carrying the
   broker's writer counts that evidence towards the cluster as the run's clusters did.
 * **identifiers**: the run's document frequencies (firms per value, :func:`links.value_frequencies`'s
@@ -30,12 +31,14 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from analytics.brokers import lsh
 from data.db import remove_stale_temp
 
 KEEP = 2
-VERSION = 1
+VERSION = 2   # 2: bands searchable by key fingerprint (lsh.search_index)
 # the hash both sides compute (DuckDB's, so the data never leaves SQL to be hashed)
 VALUE_HASH = "hash(kind::VARCHAR, value)"
+BAND_PARTS = ("order", "start", "fp")   # lsh.search_index's arrays, a file each
 
 
 def root(db_path: Path | str) -> Path:
@@ -63,9 +66,11 @@ class Writer:
     def save(self, name: str, arr: np.ndarray) -> None:
         np.save(self.work / f"{name}.npy", arr)
 
-    def band(self, band: int, rows: np.ndarray) -> None:
-        """One LSH band's rows in bucket order (called from the LSH worker threads)."""
-        np.save(self.work / f"band{band:04d}.npy", rows)
+    def band(self, band: int, packed: np.ndarray) -> None:
+        """One LSH band from its sorted packed rows, as :func:`analytics.brokers.lsh.lookup` searches
+        it (called from the LSH worker threads, after :meth:`plans`)."""
+        for name, arr in zip(BAND_PARTS, lsh.search_index(packed, int(self.meta["idx_bits"]))):
+            np.save(self.work / f"band{band:04d}_{name}.npy", arr)
 
     def plans(self, apps: np.ndarray, firms: np.ndarray, sig: np.ndarray, template_sig: np.ndarray, *,
               rows: int, idx_bits: int) -> None:
@@ -138,8 +143,10 @@ class RunIndex:
     def load(self, name: str) -> np.ndarray:
         return np.load(self.path / f"{name}.npy", mmap_mode="r")
 
-    def band(self, band: int) -> np.ndarray:
-        return self.load(f"band{band:04d}")
+    def band(self, band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The band's :func:`analytics.brokers.lsh.search_index` arrays (order, start, fp)."""
+        order, start, fp = (np.asarray(self.load(f"band{band:04d}_{name}")) for name in BAND_PARTS)
+        return order, start, fp
 
     def value_firms(self, hashes: np.ndarray) -> np.ndarray:
         """Firms per value as the run counted them (0 for a value it did not see)."""

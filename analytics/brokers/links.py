@@ -369,7 +369,7 @@ def plan_pairs(con: duckdb.DuckDBPyConnection, templates: list[str], params: Lin
     t_lsh = time.perf_counter()
     i, j, sims, skipped = minhash.similar_pairs(
         sig, threshold=params.plan_threshold, rows=params.band_rows, bucket_cap=cap, owner=firms,
-        keep_order=index.band if index is not None else None)
+        keep_band=index.band if index is not None else None)
     del sig
     a, b = apps[i], apps[j]
     out = pd.DataFrame({"app_a": np.minimum(a, b), "app_b": np.maximum(a, b), "plan_similarity": sims})

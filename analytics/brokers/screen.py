@@ -63,11 +63,8 @@ def _plan_links(con: duckdb.DuckDBPyConnection, idx: brokers_index.RunIndex, p: 
     apps_h, firms_h, sig_h = idx.load("plan_apps"), idx.load("plan_firms"), idx.load("plan_sig")
     excluded = np.isin(apps_h, apps_n)          # new applications the run already hashed count once
 
-    def order_of(band: int) -> np.ndarray:
-        return np.asarray(idx.band(band))
-
     cap = links.bucket_cap(p, int(apps_h.size - excluded.sum() + apps_n.size))
-    rows, bits = int(idx.meta["rows"]), int(idx.meta["idx_bits"])
+    rows = int(idx.meta["rows"])
     vb = min(verify_bins, sig_n.shape[1])
     found_a: list[np.ndarray] = []
     found_b: list[np.ndarray] = []
@@ -76,7 +73,8 @@ def _plan_links(con: duckdb.DuckDBPyConnection, idx: brokers_index.RunIndex, p: 
         keys, valid = minhash._band_key(sig_n, band, rows)
         q = np.flatnonzero(valid)
         uk, inv, n_new = np.unique(keys[q], return_inverse=True, return_counts=True)
-        return (q, uk, inv, n_new, *lsh.lookup(order_of(band), sig_h, band, rows, bits, uk, excluded, cap))
+        order, start, fp = idx.band(band)
+        return (q, uk, inv, n_new, *lsh.lookup(order, start, fp, sig_h, band, rows, uk, excluded, cap))
 
     with ThreadPoolExecutor(max_workers=2) as pool:     # the look-ups run compiled without the GIL
         per_band = list(pool.map(looked_up, range(sig_n.shape[1] // rows)))

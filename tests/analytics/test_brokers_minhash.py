@@ -137,3 +137,39 @@ def test_compiled_signatures_equal_the_numpy_reference(bins: int, k: int) -> Non
     copies = minhash.arrow_signatures(pa.concat_arrays([col] * 10), bins=bins, k=k, seed=3, workers=3)
     for got in np.split(copies, 10):   # 3 threads over 6,000 texts: row ranges cut inside copies
         assert np.array_equal(got[:-1], want) and (got[-1] == minhash.EMPTY).all()
+
+
+@pytest.mark.parametrize("bits", [None, 40, 48])
+def test_band_lookup_equals_a_scan_of_the_keys(bits: int | None) -> None:
+    """Oracle: the stored rows of each query's exact key, found by comparing every row's key.
+    Keys from few values make shared and over-cap buckets; empty bins leave rows out of a band;
+    ``bits`` wider than the rows need leaves few hash bits (48: 16, every fingerprint a whole
+    hash), so different keys share a hash and must be told apart by the key itself."""
+    from analytics.brokers import lsh
+
+    rng = np.random.default_rng(5)
+    n, rows, cap = 4000, 2, 6
+    values = rng.choice([2**31, 20, 7], (n, 1), p=[0.5, 0.2, 0.3])   # per row: unique, shared or common keys
+    sig = (rng.random((n, 16)) * values).astype(np.uint32)
+    sig[rng.random(sig.shape) < 0.05] = minhash.EMPTY
+    excluded = rng.random(n) < 0.1
+    bits = bits or lsh.idx_bits(n)
+    for band in range(4):
+        keys, valid = minhash._band_key(sig, band, rows)
+        queries = np.unique(np.concatenate([keys[valid][:1500], rng.integers(0, 2**63, 200).astype(np.uint64),
+                                            np.arange(50, dtype=np.uint64)]))
+        packed = lsh.band_sorted(sig, band, rows, bits)
+        qi, rr, sizes = lsh.lookup(*lsh.search_index(packed, bits), sig, band, rows, queries, excluded, cap)
+        want_pairs, want_sizes = set(), []
+        for q, key in enumerate(queries.tolist()):
+            members = np.flatnonzero(valid & (keys == key) & ~excluded)
+            want_sizes.append(min(members.size, cap + 1))
+            if members.size <= cap:
+                want_pairs |= {(q, int(r)) for r in members}
+        assert sizes.tolist() == want_sizes
+        assert set(zip(qi.tolist(), rr.tolist())) == want_pairs and len(qi) == len(want_pairs)
+        assert (sizes > cap).any() and ((sizes >= 2) & (sizes <= cap)).any() and (sizes == 0).any()
+        if bits == 48:   # hashes shared by different keys
+            h = packed >> np.uint64(bits)
+            k = keys[(packed & np.uint64((1 << bits) - 1)).astype(np.int64)]
+            assert (np.diff(h)[np.diff(k) != 0] == 0).any()

@@ -122,3 +122,21 @@ def test_screening_without_an_index_says_so(day, tmp_path: Path) -> None:
     con = duckdb.connect(str(copy), read_only=True)
     with pytest.raises(LookupError, match="no screening index"):
         screen.screen(con, run_id, new)
+
+
+def test_screening_with_an_older_index_says_to_run_again(day, tmp_path: Path) -> None:
+    """An index written in an older format (another band layout) is not searched."""
+    import json
+
+    from analytics.brokers import index as brokers_index
+
+    _, path, run_id, new = day
+    copy = tmp_path / "madang.duckdb"
+    shutil.copyfile(path, copy)
+    shutil.copytree(brokers_index.root(path), brokers_index.root(copy))
+    con = duckdb.connect(str(copy), read_only=True)
+    assert len(screen.links_for(con, run_id, new)) > 0       # the copied index is found
+    meta = brokers_index.root(copy) / run_id / "meta.json"
+    meta.write_text(json.dumps(dict(json.loads(meta.read_text()), version=brokers_index.VERSION - 1)))
+    with pytest.raises(LookupError, match="run broker detection again"):
+        screen.screen(con, run_id, new)
