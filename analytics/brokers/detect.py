@@ -85,7 +85,10 @@ def _score(con: duckdb.DuckDBPyConnection, near: pd.DataFrame, assignment: dict[
     near["cluster_id"] = a_cl.where(a_cl == b_cl)
     in_cluster = near[near["strong"] & near["cluster_id"].notna()]
     traces = links.cluster_traces(con, assignment, alpha=link_params.trace_alpha, min_firms=cluster_params.trace_firms)
-    cl = clusters.risk(members, in_cluster, cluster_params, household, traces) if len(members) else pd.DataFrame(
+    copies = in_cluster[in_cluster["plan_similarity"].notna()]
+    reordered = copies.merge(links.reordered_copies(con, copies, link_params), on=["app_a", "app_b"])
+    cl = clusters.risk(members, in_cluster, cluster_params, household, traces,
+                       reordered[["cluster_id", "firm_a", "firm_b"]]) if len(members) else pd.DataFrame(
         columns=["cluster_id", "size", "n_firms", "risk", "flagged", "reasons"])
     return members, near, traces, cl
 
@@ -97,6 +100,15 @@ def _firms_applications(con: duckdb.DuckDBPyConnection, assignment: dict[int, in
         SELECT application_id, firm_id, submitted_at FROM applications
         WHERE firm_id IN (SELECT a.firm_id FROM applications a JOIN _assign_f USING (application_id))
     """).df()
+
+
+def _calls(con: duckdb.DuckDBPyConnection, assignment: dict[int, int]) -> tuple[dict[int, str], dict[str, float]]:
+    """(application -> program of the clustered applications, program -> its share of all applications)."""
+    con.register("_assign_c", pd.DataFrame({"application_id": pd.Series(list(assignment), dtype="int64")}))
+    calls = dict(con.execute("SELECT application_id, program_id FROM applications SEMI JOIN _assign_c USING (application_id)"
+                             ).fetchall())
+    share = dict(con.execute("SELECT program_id, count(*) / sum(count(*)) OVER () FROM applications GROUP BY ALL").fetchall())
+    return calls, share
 
 
 def _members(con: duckdb.DuckDBPyConnection, assignment: dict[int, int]) -> pd.DataFrame:
@@ -188,7 +200,9 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
                                               min_firms=cluster_params.trace_firms)
     near = links.touching(con, assignment)  # the only links Python holds: those of clustered applications
     assignment = clusters.merge_linked(assignment, near)
-    assignment = clusters.split_blocks(assignment, near, household, min_households=cluster_params.min_firms)
+    calls, call_share = _calls(con, assignment)
+    assignment = clusters.split_blocks(assignment, near, household, min_households=cluster_params.min_firms,
+                                       calls=calls, call_share=call_share, calls_alpha=cluster_params.calls_alpha)
     assignment = clusters.same_sitting(assignment, _firms_applications(con, assignment), hours=cluster_params.sitting_hours)
     members, near_kept, traces, cl = _score(con, near, assignment, household, link_params, cluster_params)
     thin = clusters.thin(cl, cluster_params)
