@@ -445,7 +445,7 @@ def reordered_evidence(reordered: pd.DataFrame | None, household: dict[int, int]
         return pd.DataFrame(columns=["cluster_id", "grp", "firm_id"])
     r = reordered[_households(reordered["firm_a"], household) != _households(reordered["firm_b"], household)]
     return pd.DataFrame({"cluster_id": pd.concat([r["cluster_id"], r["cluster_id"]]), "grp": REORDERED,
-                         "firm_id": pd.concat([r["firm_a"], r["firm_b"]])}).drop_duplicates()
+                         "firm_id": pd.concat([r["firm_a"], r["firm_b"]]).astype("int64")}).drop_duplicates()
 
 
 def risk(members: pd.DataFrame, links: pd.DataFrame, params: ClusterParams,
@@ -495,7 +495,9 @@ def risk(members: pd.DataFrame, links: pd.DataFrame, params: ClusterParams,
     ident = out["groups"].apply(lambda gs: len([x for x in gs if x != "timing"]))
     sel_z = (out["selected"] - out["expected_selected"]) / np.sqrt(g["prog_selection_rate"].apply(lambda p: (p * (1 - p)).sum()).clip(lower=0.25))
     out["selection_z"] = sel_z
-    evidence = disguise if traces is None or traces.empty else pd.concat([traces[["cluster_id", "grp", "firm_id"]], disguise])
+    found = [t for t in (None if traces is None else traces[["cluster_id", "grp", "firm_id"]], disguise)
+             if t is not None and len(t)]
+    evidence = pd.concat(found) if found else None
     out["multi_households"] = multi_evidence(
         links, household, params, evidence, set(out.index[out["burst_share"] >= params.burst_at])).reindex(out.index).fillna(0)
     out["reordered_households"] = _households(disguise["firm_id"], household).groupby(
