@@ -72,9 +72,10 @@ def _enough_firms(con: duckdb.DuckDBPyConnection, assignment: dict[int, int], mi
 
 
 def _score(con: duckdb.DuckDBPyConnection, near: pd.DataFrame, assignment: dict[int, int], household: dict[int, int],
-           link_params: LinkParams, cluster_params: ClusterParams,
+           link_params: LinkParams, cluster_params: ClusterParams, reordered: pd.DataFrame,
            ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(members, links touching them with cluster_id where both ends share one, traces, risk) of an assignment."""
+    """(members, links touching them with cluster_id where both ends share one, traces, risk) of an assignment.
+    ``reordered``: the plan links (app_a, app_b) whose copies are reordered (links.reordered_copies)."""
     kept = set(assignment)
     near = near[near["app_a"].isin(kept) | near["app_b"].isin(kept)].reset_index(drop=True)
     members = _members(con, assignment) if assignment else pd.DataFrame(
@@ -85,10 +86,9 @@ def _score(con: duckdb.DuckDBPyConnection, near: pd.DataFrame, assignment: dict[
     near["cluster_id"] = a_cl.where(a_cl == b_cl)
     in_cluster = near[near["strong"] & near["cluster_id"].notna()]
     traces = links.cluster_traces(con, assignment, alpha=link_params.trace_alpha, min_firms=cluster_params.trace_firms)
-    copies = in_cluster[in_cluster["plan_similarity"].notna()]
-    reordered = copies.merge(links.reordered_copies(con, copies, link_params), on=["app_a", "app_b"])
+    disguised = in_cluster.merge(reordered[["app_a", "app_b"]], on=["app_a", "app_b"])
     cl = clusters.risk(members, in_cluster, cluster_params, household, traces,
-                       reordered[["cluster_id", "firm_a", "firm_b"]]) if len(members) else pd.DataFrame(
+                       disguised[["cluster_id", "firm_a", "firm_b"]]) if len(members) else pd.DataFrame(
         columns=["cluster_id", "size", "n_firms", "risk", "flagged", "reasons"])
     return members, near, traces, cl
 
@@ -204,17 +204,21 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     assignment = clusters.split_blocks(assignment, near, household, min_households=cluster_params.min_firms,
                                        calls=calls, call_share=call_share, calls_alpha=cluster_params.calls_alpha)
     assignment = clusters.same_sitting(assignment, _firms_applications(con, assignment), hours=cluster_params.sitting_hours)
-    members, near_kept, traces, cl = _score(con, near, assignment, household, link_params, cluster_params)
+    # the clustered plan copies' sentence orders, read once: splitting a cluster never adds a member
+    inside = near["app_a"].isin(assignment.keys()) & near["app_b"].isin(assignment.keys())
+    reordered = links.reordered_copies(con, near[inside & near["strong"] & near["plan_similarity"].notna()], link_params)
+    members, near_kept, traces, cl = _score(con, near, assignment, household, link_params, cluster_params, reordered)
     thin = clusters.thin(cl, cluster_params)
     if thin:   # once: a swamped ring found in a thin cluster is judged on its own
         split = clusters.split_communities(assignment, near, household, thin, cluster_params)
         # only the thin clusters' pieces are judged (a cluster's score depends on its members alone)
         pieces = {app: c for app, c in split.items() if assignment[app] in thin}
-        judged = _score(con, near, pieces, household, link_params, cluster_params)[3] if pieces else None
+        judged = _score(con, near, pieces, household, link_params, cluster_params, reordered)[3] if pieces else None
         found = set(judged.loc[judged["flagged"], "cluster_id"].astype(int)) if judged is not None else set()
         if found:
             assignment = clusters.keep_found(assignment, split, thin, found)
-            members, near_kept, traces, cl = _score(con, near, assignment, household, link_params, cluster_params)
+            members, near_kept, traces, cl = _score(con, near, assignment, household, link_params, cluster_params,
+                                                    reordered)
     near = near_kept
     near["evidence"] = links.evidence(con, near, link_params)   # for the links that are stored only
     stats["thin_split"] = len(thin)
