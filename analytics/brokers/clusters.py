@@ -204,27 +204,33 @@ def _same_calls(g: nx.Graph, found: list[set[int]], call_share: dict[str, float]
     from scipy.stats import binom
 
     root = list(range(len(found)))
+    if len(found) < 2:
+        return root
 
     def find(i: int) -> int:
         while root[i] != i:
             i = root[i]
         return i
 
+    # each block's programs and the blocks each household is in or next to, once
+    programs = [{c for h in b for c in g.nodes[h].get("calls", ())} for b in found]
+    near: dict[int, set[int]] = {}
+    for j, b in enumerate(found):
+        for h in b:
+            near.setdefault(h, set()).add(j)
+            for o in g[h]:
+                near.setdefault(o, set()).add(j)
     for i in range(1, len(found)):
         piece = found[i]
-        for j in range(i):
+        for j in sorted({j for h in piece for j in near[h] if j < i}):
             host = found[j]
-            if not (piece & host or any(o in host for h in piece for o in g[h])):
-                continue
-            programs = {c for h in host for c in g.nodes[h].get("calls", ())}
             own = [c for h in piece - host for c in g.nodes[h].get("calls", ())]
-            k = sum(c in programs for c in own)
-            p = min(sum(call_share.get(c, 0.0) for c in programs), 1.0)
+            k = sum(c in programs[j] for c in own)
+            p = min(sum(call_share.get(c, 0.0) for c in programs[j]), 1.0)
             if own and k and binom.sf(k - 1, len(own), p) < alpha:
                 root[find(i)] = find(j)
                 break
     return [find(i) for i in range(len(found))]
-
 
 def split_communities(assignment: dict[int, int], links: pd.DataFrame, household: dict[int, int],
                       thin: set[int], params: ClusterParams) -> dict[int, int]:
