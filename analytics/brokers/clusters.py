@@ -150,8 +150,7 @@ def merge_linked(assignment: dict[int, int], links: pd.DataFrame, *, min_pairs: 
 
 def split_blocks(assignment: dict[int, int], links: pd.DataFrame, household: dict[int, int], *,
                  min_households: int, calls: dict[int, str] | None = None,
-                 call_share: dict[str, float] | None = None, calls_alpha: float = 0.0,
-                 unexplained: tuple[str, ...] = ()) -> dict[int, int]:
+                 call_share: dict[str, float] | None = None, calls_alpha: float = 0.0) -> dict[int, int]:
     """Split each cluster into the biconnected blocks of its households' graph.
 
     A ring is many-to-many: its members share the broker's values with several other members, so
@@ -172,9 +171,7 @@ def split_blocks(assignment: dict[int, int], links: pd.DataFrame, household: dic
     of its ring that shares only one of the broker's values (a second device of its pool) went to
     the same few programs; a PC room's other users apply to whatever they need. Chance is the
     binomial tail of k of the piece's n applications falling in programs that hold a share p of
-    all applications (``call_share``), below ``calls_alpha`` (0: never). A household hanging on a
-    block by a tie no honest intermediary explains (``unexplained``, see :data:`UNEXPLAINED`: a
-    client who left only the broker's fee account) stays with it too.
+    all applications (``call_share``), below ``calls_alpha`` (0: never).
 
     ``links``: app_a, app_b, firm_a, firm_b, groups, weight (links touching clustered applications).
     Returns a new assignment, numbered 0.. largest cluster first.
@@ -188,10 +185,6 @@ def split_blocks(assignment: dict[int, int], links: pd.DataFrame, household: dic
                 if h not in owner or _heaviest(g, h, b) > _heaviest(g, h, found[owner[h]]):
                     owner[h] = i
         root = _same_calls(g, found, call_share or {}, calls_alpha) if calls_alpha > 0 else list(range(len(found)))
-        for h in set(g) - set(owner):
-            tied = [(d["weight"], o) for o, d in g[h].items() if o in owner and d["groups"] & set(unexplained)]
-            if tied:
-                owner[h] = owner[max(tied)[1]]
         return {h: root[i] for h, i in owner.items()}
 
     return _split(assignment, links, household, blocks, calls=calls)

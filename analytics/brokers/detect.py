@@ -202,8 +202,7 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     assignment = clusters.merge_linked(assignment, near)
     calls, call_share = _calls(con, assignment)
     assignment = clusters.split_blocks(assignment, near, household, min_households=cluster_params.min_firms,
-                                       calls=calls, call_share=call_share, calls_alpha=cluster_params.calls_alpha,
-                                       unexplained=cluster_params.unexplained_groups)
+                                       calls=calls, call_share=call_share, calls_alpha=cluster_params.calls_alpha)
     assignment = clusters.same_sitting(assignment, _firms_applications(con, assignment), hours=cluster_params.sitting_hours)
     # the clustered plan copies' sentence orders, read once: splitting a cluster never adds a member
     inside = near["app_a"].isin(assignment.keys()) & near["app_b"].isin(assignment.keys())

@@ -343,19 +343,3 @@ def test_a_piece_hanging_on_a_ring_stays_when_it_went_to_the_rings_calls() -> No
     assert groups(ClusterParams().calls_alpha) == {frozenset(range(1, 9)), frozenset(range(9, 13))}
     # with the rule off, the broker's second device is judged apart as before
     assert groups(0.0) == {frozenset(range(1, 6)), frozenset(range(6, 9)), frozenset(range(9, 13))}
-
-
-def test_a_household_hanging_on_a_ring_by_its_fee_account_stays_one_by_a_home_phone_leaves() -> None:
-    """A ring (firms 1-4, a clique of the broker's phone). Firm 5 shares only the broker's fee
-    account with firm 1; firm 6 only a home phone with firm 2 (a neighbour). One link each: both
-    hang on one household, but no honest intermediary explains one account for two unrelated
-    households (UNEXPLAINED); a shared phone has many honest reasons."""
-    rows = [{"app_a": 100 + i, "app_b": 100 + j, "firm_a": i, "firm_b": j, "groups": ["contact"], "weight": 14.0}
-            for i in range(1, 5) for j in range(i + 1, 5)]
-    rows += [{"app_a": 101, "app_b": 105, "firm_a": 1, "firm_b": 5, "groups": ["money"], "weight": 15.0},
-             {"app_a": 102, "app_b": 106, "firm_a": 2, "firm_b": 6, "groups": ["contact"], "weight": 15.0}]
-    assignment = {100 + f: 0 for f in range(1, 7)}
-    got = clusters.split_blocks(assignment, pd.DataFrame(rows), {}, min_households=3,
-                                unexplained=ClusterParams().unexplained_groups)
-    assert set(got) == {101, 102, 103, 104, 105} and len(set(got.values())) == 1
-    assert set(clusters.split_blocks(assignment, pd.DataFrame(rows), {}, min_households=3)) == {101, 102, 103, 104}
