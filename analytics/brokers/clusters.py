@@ -47,6 +47,9 @@ COLOCATION: dict[str, tuple[str, ...]] = {"place": ("contact", "network")}
 # network, address, documents or plan, but grant money paid into one account for several
 # unrelated households is a fee collected (related firms, counted as one household, excepted).
 UNEXPLAINED: tuple[str, ...] = ("money",)
+# The evidence group of a plan copy disguised by reordering its sentences (see
+# analytics.brokers.links.reordered_copies): an act beside the copy, no honest sharer's.
+REORDERED = "reordered"
 # An honest intermediary has one phone, one e-mail, one PC, one address: its clients share *the*
 # office's value. A broker rotates a pool (several phones, e-mails, devices of one kind, so that
 # no two clients need share the same one); several values of one kind, each a trace of the
@@ -74,6 +77,9 @@ class ClusterParams:
                                  # itself a broker's act (0 values: off)
     sitting_hours: float = 12.0  # a clustered firm's other applications this close to one of its clustered
                                  # ones were filed in the same sitting and join it (same_sitting; 0: off)
+    calls_alpha: float = 0.01    # a block hanging on another whose programs its applications went to with
+                                 # less chance than this stays with it (split_blocks; 0: off): a test of
+                                 # a piece already strongly linked to the block, not a search of the data
     split_thin: bool = True      # clusters failing the evidence test are split into communities once and
                                  # judged again: a ring swamped by an honest crowd (split_communities)
     weights: dict[str, float] = field(default_factory=lambda: dict(RISK_WEIGHTS))
@@ -143,7 +149,8 @@ def merge_linked(assignment: dict[int, int], links: pd.DataFrame, *, min_pairs: 
 
 
 def split_blocks(assignment: dict[int, int], links: pd.DataFrame, household: dict[int, int], *,
-                 min_households: int) -> dict[int, int]:
+                 min_households: int, calls: dict[int, str] | None = None,
+                 call_share: dict[str, float] | None = None, calls_alpha: float = 0.0) -> dict[int, int]:
     """Split each cluster into the biconnected blocks of its households' graph.
 
     A ring is many-to-many: its members share the broker's values with several other members, so
@@ -158,6 +165,14 @@ def split_blocks(assignment: dict[int, int], links: pd.DataFrame, household: dic
     its own in the cluster (it came with a trace of the whole cluster) stays with the largest
     block. Related firms count as one household. Timing alone is no tie.
 
+    A block that hangs on another (shares a household with it, or one link joins them) stays with
+    it when its applications went to that block's programs (``calls``: application -> program)
+    more often than chance allows: a broker files its clients into the calls it works, so a piece
+    of its ring that shares only one of the broker's values (a second device of its pool) went to
+    the same few programs; a PC room's other users apply to whatever they need. Chance is the
+    binomial tail of k of the piece's n applications falling in programs that hold a share p of
+    all applications (``call_share``), below ``calls_alpha`` (0: never).
+
     ``links``: app_a, app_b, firm_a, firm_b, groups, weight (links touching clustered applications).
     Returns a new assignment, numbered 0.. largest cluster first.
     """
@@ -169,10 +184,46 @@ def split_blocks(assignment: dict[int, int], links: pd.DataFrame, household: dic
             for h in b:
                 if h not in owner or _heaviest(g, h, b) > _heaviest(g, h, found[owner[h]]):
                     owner[h] = i
-        return owner
+        root = _same_calls(g, found, call_share or {}, calls_alpha) if calls_alpha > 0 else list(range(len(found)))
+        return {h: root[i] for h, i in owner.items()}
 
-    return _split(assignment, links, household, blocks)
+    return _split(assignment, links, household, blocks, calls=calls)
 
+
+def _same_calls(g: nx.Graph, found: list[set[int]], call_share: dict[str, float], alpha: float) -> list[int]:
+    """For each block of ``found`` (largest first), the block it stays with (itself, or a larger
+    one it hangs on whose programs its applications went to beyond chance: see :func:`split_blocks`).
+    Nodes of ``g`` carry ``calls``, the programs of the household's applications."""
+    from scipy.stats import binom
+
+    root = list(range(len(found)))
+    if len(found) < 2:
+        return root
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            i = root[i]
+        return i
+
+    # each block's programs and the blocks each household is in or next to, once
+    programs = [{c for h in b for c in g.nodes[h].get("calls", ())} for b in found]
+    near: dict[int, set[int]] = {}
+    for j, b in enumerate(found):
+        for h in b:
+            near.setdefault(h, set()).add(j)
+            for o in g[h]:
+                near.setdefault(o, set()).add(j)
+    for i in range(1, len(found)):
+        piece = found[i]
+        for j in sorted({j for h in piece for j in near[h] if j < i}):
+            host = found[j]
+            own = [c for h in piece - host for c in g.nodes[h].get("calls", ())]
+            k = sum(c in programs[j] for c in own)
+            p = min(sum(call_share.get(c, 0.0) for c in programs[j]), 1.0)
+            if own and k and binom.sf(k - 1, len(own), p) < alpha:
+                root[find(i)] = find(j)
+                break
+    return [find(i) for i in range(len(found))]
 
 def split_communities(assignment: dict[int, int], links: pd.DataFrame, household: dict[int, int],
                       thin: set[int], params: ClusterParams) -> dict[int, int]:
@@ -233,10 +284,12 @@ def thin(cl: pd.DataFrame, params: ClusterParams) -> set[int]:
 
 
 def _split(assignment: dict[int, int], links: pd.DataFrame, household: dict[int, int],
-           pieces_of: Callable[[nx.Graph], dict[int, int]], only: set[int] | None = None) -> dict[int, int]:
+           pieces_of: Callable[[nx.Graph], dict[int, int]], only: set[int] | None = None,
+           calls: dict[int, str] | None = None) -> dict[int, int]:
     """Split clusters (those in ``only``, or all) by ``pieces_of`` their households' graph
     (household -> piece; a household it leaves out leaves, one with no link in the cluster stays
-    with piece 0). Links: non-timing ties between households, weighted by their heaviest link.
+    with piece 0). Links: non-timing ties between households, weighted by their heaviest link;
+    nodes carry ``calls``, the programs of the household's applications (when ``calls`` is given).
     Returns a new assignment, numbered 0.. largest cluster first."""
     if not assignment:
         return dict(assignment)
@@ -251,6 +304,8 @@ def _split(assignment: dict[int, int], links: pd.DataFrame, household: dict[int,
     graphs: dict[int, nx.Graph] = {}
     for app, cid in assignment.items():
         graphs.setdefault(cid, nx.Graph()).add_node(hh[app])
+        if calls is not None and app in calls:
+            graphs[cid].nodes[hh[app]].setdefault("calls", []).append(calls[app])
     for x, y, w, gs in zip(inside["app_a"].tolist(), inside["app_b"].tolist(), inside["weight"].tolist(),
                            inside["groups"].tolist()):
         if hh[x] != hh[y]:
@@ -388,17 +443,32 @@ def pool_kinds(traces: pd.DataFrame | None, household: dict[int, int], params: C
     return (per_kind >= params.pool_values).groupby(level=0).sum().astype(float)
 
 
+def reordered_evidence(reordered: pd.DataFrame | None, household: dict[int, int]) -> pd.DataFrame:
+    """Evidence rows (cluster_id, grp, firm_id) for :func:`multi_evidence` from plan links whose
+    copies are reordered (:func:`analytics.brokers.links.reordered_copies`; cluster_id, firm_a,
+    firm_b): both households get the group :data:`REORDERED`, beside the plan they share."""
+    if reordered is None or reordered.empty:
+        return pd.DataFrame(columns=["cluster_id", "grp", "firm_id"])
+    r = reordered[_households(reordered["firm_a"], household) != _households(reordered["firm_b"], household)]
+    return pd.DataFrame({"cluster_id": pd.concat([r["cluster_id"], r["cluster_id"]]), "grp": REORDERED,
+                         "firm_id": pd.concat([r["firm_a"], r["firm_b"]]).astype("int64")}).drop_duplicates()
+
+
 def risk(members: pd.DataFrame, links: pd.DataFrame, params: ClusterParams,
-         household: dict[int, int] | None = None, traces: pd.DataFrame | None = None) -> pd.DataFrame:
+         household: dict[int, int] | None = None, traces: pd.DataFrame | None = None,
+         reordered: pd.DataFrame | None = None) -> pd.DataFrame:
     """Risk parts, score and flag per cluster.
 
     ``members``: application_id, cluster_id, firm_id, region_code, program_id, submitted_at, status,
     amount_awarded_krw, prog_selection_rate, prog_mean_award (the last two over all applicants to
     the program). ``links``: strong links with cluster_id, weight, groups, plan_similarity (and
     firm_a, firm_b for the evidence part). ``household``: firm -> its related-firm group
-    (:func:`analytics.brokers.links.related_firms`); related firms count once.
+    (:func:`analytics.brokers.links.related_firms`); related firms count once. ``reordered``: the
+    in-cluster plan links whose copies are reordered (cluster_id, firm_a, firm_b), an act beside
+    the copy (:func:`reordered_evidence`).
     """
     household = household or {}
+    disguise = reordered_evidence(reordered, household)
     m = members.copy()
     m["household"] = _households(m["firm_id"], household)
     m["selected"] = (m["status"] == "selected").astype(float)
@@ -431,8 +501,13 @@ def risk(members: pd.DataFrame, links: pd.DataFrame, params: ClusterParams,
     ident = out["groups"].apply(lambda gs: len([x for x in gs if x != "timing"]))
     sel_z = (out["selected"] - out["expected_selected"]) / np.sqrt(g["prog_selection_rate"].apply(lambda p: (p * (1 - p)).sum()).clip(lower=0.25))
     out["selection_z"] = sel_z
+    found = [t for t in (None if traces is None else traces[["cluster_id", "grp", "firm_id"]], disguise)
+             if t is not None and len(t)]
+    evidence = pd.concat(found) if found else None
     out["multi_households"] = multi_evidence(
-        links, household, params, traces, set(out.index[out["burst_share"] >= params.burst_at])).reindex(out.index).fillna(0)
+        links, household, params, evidence, set(out.index[out["burst_share"] >= params.burst_at])).reindex(out.index).fillna(0)
+    out["reordered_households"] = _households(disguise["firm_id"], household).groupby(
+        disguise["cluster_id"].to_numpy()).nunique().reindex(out.index).fillna(0) if len(disguise) else 0.0
     multi_share = out["multi_households"] / out["n_households"].clip(lower=1)
     out["unexplained_households"] = tied_households(
         links, household, params.unexplained_groups, traces).reindex(out.index).fillna(0)
@@ -473,6 +548,7 @@ def risk(members: pd.DataFrame, links: pd.DataFrame, params: ClusterParams,
             "n_households": int(out.at[cid, "n_households"]), "multi_households": int(out.at[cid, "multi_households"]),
             "unexplained_households": int(out.at[cid, "unexplained_households"]),
             "pool_kinds": int(out.at[cid, "pool_kinds"]),
+            "reordered_households": int(out.at[cid, "reordered_households"]),
         }
         for cid in out.index
     ]

@@ -72,9 +72,10 @@ def _enough_firms(con: duckdb.DuckDBPyConnection, assignment: dict[int, int], mi
 
 
 def _score(con: duckdb.DuckDBPyConnection, near: pd.DataFrame, assignment: dict[int, int], household: dict[int, int],
-           link_params: LinkParams, cluster_params: ClusterParams,
+           link_params: LinkParams, cluster_params: ClusterParams, reordered: pd.DataFrame,
            ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(members, links touching them with cluster_id where both ends share one, traces, risk) of an assignment."""
+    """(members, links touching them with cluster_id where both ends share one, traces, risk) of an assignment.
+    ``reordered``: the plan links (app_a, app_b) whose copies are reordered (links.reordered_copies)."""
     kept = set(assignment)
     near = near[near["app_a"].isin(kept) | near["app_b"].isin(kept)].reset_index(drop=True)
     members = _members(con, assignment) if assignment else pd.DataFrame(
@@ -85,7 +86,9 @@ def _score(con: duckdb.DuckDBPyConnection, near: pd.DataFrame, assignment: dict[
     near["cluster_id"] = a_cl.where(a_cl == b_cl)
     in_cluster = near[near["strong"] & near["cluster_id"].notna()]
     traces = links.cluster_traces(con, assignment, alpha=link_params.trace_alpha, min_firms=cluster_params.trace_firms)
-    cl = clusters.risk(members, in_cluster, cluster_params, household, traces) if len(members) else pd.DataFrame(
+    disguised = in_cluster.merge(reordered[["app_a", "app_b"]], on=["app_a", "app_b"])
+    cl = clusters.risk(members, in_cluster, cluster_params, household, traces,
+                       disguised[["cluster_id", "firm_a", "firm_b"]]) if len(members) else pd.DataFrame(
         columns=["cluster_id", "size", "n_firms", "risk", "flagged", "reasons"])
     return members, near, traces, cl
 
@@ -97,6 +100,15 @@ def _firms_applications(con: duckdb.DuckDBPyConnection, assignment: dict[int, in
         SELECT application_id, firm_id, submitted_at FROM applications
         WHERE firm_id IN (SELECT a.firm_id FROM applications a JOIN _assign_f USING (application_id))
     """).df()
+
+
+def _calls(con: duckdb.DuckDBPyConnection, assignment: dict[int, int]) -> tuple[dict[int, str], dict[str, float]]:
+    """(application -> program of the clustered applications, program -> its share of all applications)."""
+    con.register("_assign_c", pd.DataFrame({"application_id": pd.Series(list(assignment), dtype="int64")}))
+    calls = dict(con.execute("SELECT application_id, program_id FROM applications SEMI JOIN _assign_c USING (application_id)"
+                             ).fetchall())
+    share = dict(con.execute("SELECT program_id, count(*) / sum(count(*)) OVER () FROM applications GROUP BY ALL").fetchall())
+    return calls, share
 
 
 def _members(con: duckdb.DuckDBPyConnection, assignment: dict[int, int]) -> pd.DataFrame:
@@ -188,19 +200,25 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
                                               min_firms=cluster_params.trace_firms)
     near = links.touching(con, assignment)  # the only links Python holds: those of clustered applications
     assignment = clusters.merge_linked(assignment, near)
-    assignment = clusters.split_blocks(assignment, near, household, min_households=cluster_params.min_firms)
+    calls, call_share = _calls(con, assignment)
+    assignment = clusters.split_blocks(assignment, near, household, min_households=cluster_params.min_firms,
+                                       calls=calls, call_share=call_share, calls_alpha=cluster_params.calls_alpha)
     assignment = clusters.same_sitting(assignment, _firms_applications(con, assignment), hours=cluster_params.sitting_hours)
-    members, near_kept, traces, cl = _score(con, near, assignment, household, link_params, cluster_params)
+    # the clustered plan copies' sentence orders, read once: splitting a cluster never adds a member
+    inside = near["app_a"].isin(assignment.keys()) & near["app_b"].isin(assignment.keys())
+    reordered = links.reordered_copies(con, near[inside & near["strong"] & near["plan_similarity"].notna()], link_params)
+    members, near_kept, traces, cl = _score(con, near, assignment, household, link_params, cluster_params, reordered)
     thin = clusters.thin(cl, cluster_params)
     if thin:   # once: a swamped ring found in a thin cluster is judged on its own
         split = clusters.split_communities(assignment, near, household, thin, cluster_params)
         # only the thin clusters' pieces are judged (a cluster's score depends on its members alone)
         pieces = {app: c for app, c in split.items() if assignment[app] in thin}
-        judged = _score(con, near, pieces, household, link_params, cluster_params)[3] if pieces else None
+        judged = _score(con, near, pieces, household, link_params, cluster_params, reordered)[3] if pieces else None
         found = set(judged.loc[judged["flagged"], "cluster_id"].astype(int)) if judged is not None else set()
         if found:
             assignment = clusters.keep_found(assignment, split, thin, found)
-            members, near_kept, traces, cl = _score(con, near, assignment, household, link_params, cluster_params)
+            members, near_kept, traces, cl = _score(con, near, assignment, household, link_params, cluster_params,
+                                                    reordered)
     near = near_kept
     near["evidence"] = links.evidence(con, near, link_params)   # for the links that are stored only
     stats["thin_split"] = len(thin)

@@ -25,6 +25,7 @@ in memory. Python only ever holds the strong links and the links touching cluste
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -84,6 +85,9 @@ class LinkParams:
                                   # representative are related firms (특수관계), counted as one
     trace_firms: int = 3          # firms carrying two values of different groups make both traces ...
     trace_share: float = 0.3      # ... when they are this share of the rarer value's firms
+    reorder_sentences: int = 4    # two linked plans sharing at least this many sentences ...
+    reorder_tau: float = 0.5      # ... in an order this far from the same (Kendall's tau below it) are a
+                                  # copy disguised by reordering (links.reordered_copies)
     seed: int = 0
 
     def to_json(self) -> dict:
@@ -609,3 +613,52 @@ def attach_by_traces(con: duckdb.DuckDBPyConnection, assignment: dict[int, int],
     out = dict(assignment)
     out.update({int(a): int(c) for a, c in rows})
     return out
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。])\s+|\n+")
+
+
+def _sentences(text: str) -> dict[str, int]:
+    """A plan's sentences (whitespace normalised) -> position of their first occurrence."""
+    out: dict[str, int] = {}
+    for part in _SENTENCE_END.split(text or ""):
+        s = " ".join(part.split())
+        if s:
+            out.setdefault(s, len(out))
+    return out
+
+
+def _order_tau(a: dict[str, int], b: dict[str, int], min_shared: int) -> float:
+    """Kendall's tau between the orders two plans give their shared sentences (1.0: same order;
+    nan: fewer than ``min_shared`` shared)."""
+    shared = sorted(a.keys() & b.keys(), key=a.__getitem__)
+    if len(shared) < max(min_shared, 2):
+        return float("nan")
+    pos = [b[s] for s in shared]   # a dozen sentences: plain loops beat numpy's set-up per pair
+    n = len(pos)
+    discordant = sum(p > q for i, p in enumerate(pos) for q in pos[i + 1:])
+    return 1.0 - 4.0 * discordant / (n * (n - 1))
+
+
+def reordered_copies(con: duckdb.DuckDBPyConnection, pairs: pd.DataFrame, params: LinkParams) -> pd.DataFrame:
+    """The plan pairs of ``pairs`` (app_a, app_b) whose shared sentences appear in another order.
+
+    Honest copies keep the order of what they copy: a franchisee fills the head office's plan
+    with its store's details, a founder edits a published sample, a consultant's clients keep
+    the form's sections. A ghost-writer selling one plan to many clients must keep an evaluator
+    from recognising it, and shuffles its sentences (and swaps words) for each client: at least
+    ``reorder_sentences`` shared sentences in an order with Kendall's tau below ``reorder_tau``
+    are that disguise, an act of its own beside the copy. Rows: app_a, app_b, tau."""
+    cols = ["app_a", "app_b", "tau"]
+    if pairs.empty:
+        return pd.DataFrame(columns=cols)
+    apps = pd.unique(pairs[["app_a", "app_b"]].to_numpy().ravel())
+    con.register("_ro_apps", pd.DataFrame({"application_id": apps.astype("int64")}))
+    texts = dict(con.execute("SELECT application_id, plan_text FROM business_plans SEMI JOIN _ro_apps USING (application_id)"
+                             ).fetchall())
+    sent = {int(a): _sentences(t) for a, t in texts.items()}
+    empty: dict[str, int] = {}
+    tau = np.array([_order_tau(sent.get(int(a), empty), sent.get(int(b), empty), params.reorder_sentences)
+                    for a, b in zip(pairs["app_a"].tolist(), pairs["app_b"].tolist())])
+    out = pairs[["app_a", "app_b"]].assign(tau=tau)
+    return out[out["tau"] < params.reorder_tau].reset_index(drop=True)

@@ -286,3 +286,60 @@ def test_a_pool_of_several_values_of_one_kind_is_a_brokers_act_one_office_number
     # names are never a pool (namesakes)
     names = pool.assign(kind="doc_author", grp="document")
     assert clusters.risk(six_m, six_l, ClusterParams(), traces=names).iloc[0]["pool_kinds"] == 0
+
+
+def _copy_cluster() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Six firms over the country copying one plan (plan links only, similarity 0.35), with some
+    behaviour: what both a ghost-writer's clients and a franchise's stores look like by links."""
+    base = pd.Timestamp("2025-01-06 10:00")
+    members = pd.DataFrame([(60 + k, 0, 70 + k, f"{11 + k}", f"P{k}", base + pd.Timedelta(days=30 * k), "selected",
+                             5e7, 0.3, 1e7) for k in range(6)], columns=_members().columns)
+    pairs = [(a, b) for a in range(70, 76) for b in range(a + 1, 76)]
+    links = pd.DataFrame({"cluster_id": 0, "weight": 9.0, "groups": [["plan"]] * len(pairs), "plan_similarity": 0.35,
+                          "firm_a": [a for a, _ in pairs], "firm_b": [b for _, b in pairs]})
+    return members, links
+
+
+def test_reordered_copies_of_one_plan_are_a_second_act_beside_the_copy() -> None:
+    members, links = _copy_cluster()
+    # a franchise: the head office's plan in its order on every store: one group, not flagged
+    out = clusters.risk(members, links, ClusterParams()).iloc[0]
+    assert out["behaviour"] >= ClusterParams().flag_at and out["multi_households"] == 0 and not out["flagged"]
+    # a ghost-writer: the copies reordered for each client (links.reordered_copies): flagged
+    shuffled = links[links["firm_a"] < 73][["cluster_id", "firm_a", "firm_b"]]   # every pair among 70-72, and 70-72 with 73-75
+    out = clusters.risk(members, links, ClusterParams(), reordered=shuffled).iloc[0]
+    assert out["reordered_households"] == 6 and out["multi_households"] == 6 and out["flagged"]
+    # two related firms (one household) reordering between themselves are no second act
+    one = pd.DataFrame({"cluster_id": [0], "firm_a": [70], "firm_b": [71]})
+    out = clusters.risk(members, links, ClusterParams(), household={71: 70}, reordered=one).iloc[0]
+    assert out["reordered_households"] == 0 and not out["flagged"]
+
+
+def test_a_piece_hanging_on_a_ring_stays_when_it_went_to_the_rings_calls() -> None:
+    """A ring (firms 1-5, a clique of the broker's phone) applied to programs A and B; firms 6-8
+    share a second device of the broker's and hang on firm 5, applying to A and B too; a PC room
+    (firms 9-12) hangs on firm 1 and its users applied to programs of their own. Programs A and B
+    hold 4% of all applications: three of three in them is a chance of 0.04**3 = 6.4e-5."""
+    rows = [{"app_a": 100 + i, "app_b": 100 + j, "firm_a": i, "firm_b": j, "groups": [g], "weight": 14.0}
+            for lo, hi, g in ((1, 6, "contact"), (5, 9, "network"), (9, 13, "network")) for i in range(lo, hi)
+            for j in range(i + 1, hi)]
+    rows += [{"app_a": 101, "app_b": 100 + j, "firm_a": 1, "firm_b": j, "groups": ["network"], "weight": 12.0}
+             for j in range(9, 13)]
+    links = pd.DataFrame(rows)
+    calls = {100 + f: "AB"[f % 2] for f in range(1, 9)} | {100 + f: f"P{f}" for f in range(9, 13)}
+    share = {"A": 0.02, "B": 0.02} | {f"P{f}": 0.01 for f in range(9, 13)}
+    assignment = {100 + f: 0 for f in range(1, 13)}
+
+    def groups(alpha: float) -> set[frozenset[int]]:
+        got = clusters.split_blocks(assignment, links, {}, min_households=3, calls=calls, call_share=share,
+                                    calls_alpha=alpha)
+        by: dict[int, set[int]] = {}
+        for app, cid in got.items():
+            by.setdefault(cid, set()).add(app - 100)
+        return {frozenset(c) for c in by.values()}
+
+    from scipy.stats import binom
+    assert binom.sf(2, 3, 0.04) == pytest.approx(0.04 ** 3) and 0.04 ** 3 < ClusterParams().calls_alpha
+    assert groups(ClusterParams().calls_alpha) == {frozenset(range(1, 9)), frozenset(range(9, 13))}
+    # with the rule off, the broker's second device is judged apart as before
+    assert groups(0.0) == {frozenset(range(1, 6)), frozenset(range(6, 9)), frozenset(range(9, 13))}

@@ -210,3 +210,29 @@ def test_timing_weight_measures_the_calendar(tmp_path: Path) -> None:
     u = (2 * 100 - 2) / 100 / 99
     assert chance == pytest.approx(u)
     assert links.timing_weight(chance, LinkParams()) == pytest.approx(np.log2(0.9 / u))
+
+
+def test_reordered_copies_are_a_ghost_writers_disguise_an_honest_copy_keeps_the_order(tmp_path: Path) -> None:
+    """One template of eight sentences. A ghost-writer's clients (apps 1, 2) get it shuffled; a
+    franchisee (app 3) keeps the head office's order and adds sentences of its own; app 4 shares
+    only three sentences (too few to judge an order). Tau against scipy's Kendall tau."""
+    from scipy.stats import kendalltau
+
+    template = [f"문장 {i} 시장 고객 매출 {i}% 확대한다." for i in range(8)]
+    rng = np.random.default_rng(1)
+    shuffled = [template[i] for i in rng.permutation(8)]
+    franchise = template[:3] + ["우리 매장 고유 문장 하나."] + template[3:] + ["또 하나 고유 문장."]
+    plans = {1: "회사1 사업계획. " + " ".join(template), 2: "회사2 사업계획. " + " ".join(shuffled),
+             3: "회사3 사업계획. " + " ".join(franchise), 4: "회사4 사업계획. " + " ".join(reversed(template[:3]))}
+    con = make_db(tmp_path / "t.duckdb", [(a, a, 0.0) for a in plans], [], plans)
+    pairs = pd.DataFrame({"app_a": [1, 1, 1], "app_b": [2, 3, 4]})
+    got = links.reordered_copies(con, pairs, LinkParams())
+    want_tau = kendalltau(list(range(8)), [shuffled.index(s) for s in template]).statistic
+    assert want_tau < LinkParams().reorder_tau
+    assert got[["app_a", "app_b"]].values.tolist() == [[1, 2]]
+    assert got["tau"].iloc[0] == pytest.approx(want_tau)
+    # the franchisee's copy has tau 1 (insertions keep the order); three shared sentences are too few
+    assert links._order_tau(links._sentences(plans[1]), links._sentences(plans[3]), 4) == pytest.approx(1.0)
+    assert math.isnan(links._order_tau(links._sentences(plans[1]), links._sentences(plans[4]), 4))
+    # the thresholds are named parameters stored with the run
+    assert {"reorder_sentences", "reorder_tau"} <= set(LinkParams().to_json())
