@@ -98,7 +98,10 @@ def _pick_cluster(run: dict, ranked: pd.DataFrame) -> Cluster:
     why_reasons = ctx.query(broker_views.reasons, run_id, cid, role=ctx.role)
     st.caption(ctx.t("brokers.reasons") + " · " + " · ".join(
         f"{ctx.t('brokers.reason.' + k)} {why_reasons.get(k, 0):.2f}"
-        for k in ("evidence", "groups", "burst", "plan", "selection", "amount", "repeat", "spread")))
+        for k in ("evidence", "groups", "burst", "plan", "selection", "amount", "repeat", "spread"))
+        # a disguise counts as an act beside the copy (clusters.REORDERED): said when it is there
+        + (" · " + ctx.t("brokers.reason.reordered", n=int(why_reasons["reordered_households"]))
+           if why_reasons.get("reordered_households") else ""))
     base = ctx.query(network.cluster_graph, run_id, cid, role=ctx.role)
     apps = base.applications()
     return Cluster(run, cid, base, [int(a) for a in apps["application_id"]],
@@ -297,7 +300,7 @@ def _suppress_tab() -> None:
 def _weights_panel(learned: dict) -> None:
     """The run's learned match weights (m, u and bits per evidence group)."""
     with st.expander(ctx.t("brokers.weights.title")):
-        st.caption(ctx.t("brokers.weights.note", pairs=ctx.num(learned.get("pairs", 0)),
+        st.caption(ctx.t("brokers.weights.note", pairs=ctx.num(learned.get("pairs", 0)), starts=learned.get("starts", 1),
                          iterations=learned.get("iterations", 0), prior=learned.get("prior", 0.0)))
         if learned.get("source") == "cases":
             st.caption(ctx.t("brokers.weights.cases", pairs=ctx.num(learned.get("seed_pairs", 0))))
