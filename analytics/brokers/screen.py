@@ -49,7 +49,7 @@ def open_run_index(con: duckdb.DuckDBPyConnection, run_id: str) -> brokers_index
 
 
 def _plan_links(con: duckdb.DuckDBPyConnection, idx: brokers_index.RunIndex, p: LinkParams,
-                verify_bins: int = 64, verify_chunk: int = 200_000) -> pd.DataFrame:
+                verify_bins: int = 64) -> pd.DataFrame:
     """(app_a, app_b, plan_similarity) of the new plans (``_new``) as a full re-run would pair them."""
     new = con.execute("""SELECT p.application_id, a.firm_id, p.plan_text FROM business_plans p
                          JOIN _new USING (application_id) JOIN applications a USING (application_id)
@@ -66,8 +66,9 @@ def _plan_links(con: duckdb.DuckDBPyConnection, idx: brokers_index.RunIndex, p: 
     cap = links.bucket_cap(p, int(apps_h.size - excluded.sum() + apps_n.size))
     rows = int(idx.meta["rows"])
     vb = min(verify_bins, sig_n.shape[1])
-    hist_pairs: list[np.ndarray] = []    # stored row * new plans + new position, per band
-    new_pairs: list[np.ndarray] = []     # lower * new plans + higher new position, per band
+    found_a: list[np.ndarray] = []
+    found_b: list[np.ndarray] = []
+    found_s: list[np.ndarray] = []
     def looked_up(band: int) -> tuple:
         keys, valid = minhash._band_key(sig_n, band, rows)
         q = np.flatnonzero(valid)
@@ -101,31 +102,21 @@ def _plan_links(con: duckdb.DuckDBPyConnection, idx: brokers_index.RunIndex, p: 
         na, nb = minhash._pairs_in_runs(q[order], starts[okb], lens[okb])
         other = firms_n[na] != firms_n[nb]
         na, nb = na[other], nb[other]
-        hist_pairs.append(b_hist * apps_n.size + a_new)
-        new_pairs.append(np.minimum(na, nb) * apps_n.size + np.maximum(na, nb))
-    # each pair verified once (a near-duplicate collides in most of the bands), in chunks (the
-    # signature rows gathered are 512 bytes a pair); the stored rows in order, so the memory-mapped
-    # signatures are read front to back
-    found: list[pd.DataFrame] = []
-    for pairs, stored in ((np.unique(np.concatenate(hist_pairs)) if hist_pairs else np.empty(0, np.int64), True),
-                          (np.unique(np.concatenate(new_pairs)) if new_pairs else np.empty(0, np.int64), False)):
-        for lo in range(0, pairs.size, verify_chunk):
-            part = pairs[lo : lo + verify_chunk]
-            if stored:
-                xa, other = part % apps_n.size, part // apps_n.size
-                other_sig, other_apps = np.asarray(sig_h[other]), np.asarray(apps_h[other])
-            else:
-                xa, other = part // apps_n.size, part % apps_n.size
-                other_sig, other_apps = sig_n[other], apps_n[other]
+        for xa, other_sig, other_apps in ((a_new, np.asarray(sig_h[b_hist]), np.asarray(apps_h[b_hist])),
+                                          (na, sig_n[nb], apps_n[nb])):
+            if not xa.size:
+                continue
             a_sig = sig_n[xa]    # the same two stages as minhash.similar_pairs
             near = minhash.estimate_jaccard(a_sig[:, :vb], other_sig[:, :vb]) >= p.plan_threshold * 0.6
             sims = minhash.estimate_jaccard(a_sig[near], other_sig[near])
-            good = sims >= p.plan_threshold       # all bins: the similarity a full run reports
-            a, b = apps_n[xa][near][good], other_apps[near][good]
-            found.append(pd.DataFrame({"app_a": np.minimum(a, b), "app_b": np.maximum(a, b), "plan_similarity": sims[good]}))
-    if not found:
+            good = sims >= p.plan_threshold
+            found_a.append(apps_n[xa][near][good])
+            found_b.append(other_apps[near][good])
+            found_s.append(sims[good])      # all bins: the similarity a full run reports
+    if not found_a:
         return pd.DataFrame(columns=cols)
-    out = pd.concat(found, ignore_index=True)
+    a, b = np.concatenate(found_a), np.concatenate(found_b)
+    out = pd.DataFrame({"app_a": np.minimum(a, b), "app_b": np.maximum(a, b), "plan_similarity": np.concatenate(found_s)})
     return out.drop_duplicates(["app_a", "app_b"]).reset_index(drop=True)
 
 
