@@ -147,7 +147,7 @@ def _register_suppressions(con: duckdb.DuckDBPyConnection, suppressions: pd.Data
 
 def value_frequencies(con: duckdb.DuckDBPyConnection, suppressions: pd.DataFrame) -> None:
     """Temp tables ``_fp`` (application, firm, kind, value; suppressed values removed), ``_df``
-    (firms per value) and ``_tot`` (firms per kind)."""
+    (firms per value), ``_kf`` (kind, firm: the firms with each kind) and ``_tot`` (firms per kind)."""
     _register_suppressions(con, suppressions)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _fp AS
@@ -158,7 +158,9 @@ def value_frequencies(con: duckdb.DuckDBPyConnection, suppressions: pd.DataFrame
         WHERE NOT (f.kind = 'doc_author' AND f.value = coalesce(fi.ceo_name, ''))
     """)
     con.execute("CREATE OR REPLACE TEMP TABLE _df AS SELECT kind, value, count(DISTINCT firm_id) AS firms FROM _fp GROUP BY ALL")
-    con.execute("CREATE OR REPLACE TEMP TABLE _tot AS SELECT kind, count(DISTINCT firm_id) AS total FROM _fp GROUP BY ALL")
+    # the firms of each kind once, for the totals and the screening index's kind_firms
+    con.execute("CREATE OR REPLACE TEMP TABLE _kf AS SELECT DISTINCT kind, firm_id FROM _fp")
+    con.execute("CREATE OR REPLACE TEMP TABLE _tot AS SELECT kind, count(*) AS total FROM _kf GROUP BY ALL")
 
 
 def weak_bursts(con: duckdb.DuckDBPyConnection, params: LinkParams, chance: float) -> None:
