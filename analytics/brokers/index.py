@@ -81,29 +81,25 @@ class Writer:
         self.meta.update(plans=int(len(apps)), bins=int(sig.shape[1]), rows=rows, idx_bits=idx_bits)
 
     def identifiers(self, con: duckdb.DuckDBPyConnection, df_cap: int) -> None:
-        """From the run's ``_fp``/``_df`` temp tables (read-only connection)."""
+        """From the run's ``_fp``/``_df``/``_kf``/``_tot`` temp tables (read-only connection)."""
         d = con.execute(f"SELECT {VALUE_HASH} AS h, firms FROM _df").fetchnumpy()
-        order = np.argsort(d["h"])
-        self.save("value_hash", d["h"][order].astype(np.uint64))
-        self.save("value_firms", d["firms"][order].astype(np.int64))
+        order = _hash_order(d["h"])
+        self.save("value_hash", d["h"][order])
+        self.save("value_firms", d["firms"][order])
         del d, order
         c = con.execute(f"""SELECT {VALUE_HASH} AS h, application_id, firm_id FROM _fp
                             SEMI JOIN (SELECT kind, value FROM _df WHERE firms <= $cap) USING (kind, value)""",
                         {"cap": df_cap}).fetchnumpy()
-        order = np.argsort(c["h"])
-        for name, col, dtype in (("carrier_hash", "h", np.uint64), ("carrier_app", "application_id", np.int64),
-                                 ("carrier_firm", "firm_id", np.int64)):
-            self.save(name, c[col][order].astype(dtype))
+        order = _hash_order(c["h"])
+        for name, col in (("carrier_hash", "h"), ("carrier_app", "application_id"), ("carrier_firm", "firm_id")):
+            self.save(name, c.pop(col)[order])
         del c, order
-        kinds = [k for (k,) in con.execute("SELECT kind FROM _tot ORDER BY kind").fetchall()]
-        # kinds as their position, not strings: at national scale a column of tens of millions of
-        # Python strings, compared once per kind, took longer than the query
-        kf = con.execute("""SELECT DISTINCT list_position($kinds, kind)::INTEGER AS k, firm_id FROM _fp
-                            ORDER BY k, firm_id""", {"kinds": kinds}).fetchnumpy()
-        cuts = np.searchsorted(kf["k"], np.arange(1, len(kinds) + 2))
-        for i, kind in enumerate(kinds):
-            self.save(f"kind_firms_{kind}", kf["firm_id"][cuts[i] : cuts[i + 1]].astype(np.int64))
-        self.meta.update(kinds=kinds, carriers_cap=df_cap)
+        tot = con.execute("SELECT kind, total FROM _tot ORDER BY kind").fetchall()
+        kf = con.execute("SELECT firm_id FROM _kf ORDER BY kind, firm_id").fetchnumpy()["firm_id"]
+        cuts = np.cumsum([0] + [n for _, n in tot])   # _tot counts _kf's rows of each kind
+        for (kind, _), lo, hi in zip(tot, cuts[:-1], cuts[1:]):
+            self.save(f"kind_firms_{kind}", kf[lo:hi])
+        self.meta.update(kinds=[k for k, _ in tot], carriers_cap=df_cap)
 
     def traces(self, con: duckdb.DuckDBPyConnection, traces: Any) -> None:
         """Each cluster's traces (values on more of its firms than chance, links.cluster_traces)."""
@@ -123,6 +119,22 @@ class Writer:
 
     def discard(self) -> None:
         shutil.rmtree(self.work, ignore_errors=True)
+
+
+def _hash_order(h: np.ndarray) -> np.ndarray:
+    """The order that sorts 64-bit hashes (ties in no particular order).
+
+    At national scale (60 M carriers) numpy's argsort takes a minute, its sort seconds: the row
+    numbers go into the low bits of the hashes, those are sorted, and the few rows whose hashes
+    agreed on the high bits left are put in order by a stable argsort, which is linear on
+    nearly sorted input."""
+    n = h.size
+    bits = np.uint64(max(n - 1, 1).bit_length())
+    packed = (h >> bits << bits) | np.arange(n, dtype=np.uint64)
+    packed.sort()
+    order = (packed & ((np.uint64(1) << bits) - np.uint64(1))).astype(np.intp)
+    del packed
+    return order[np.argsort(h[order], kind="stable")]
 
 
 def prune(folder: Path, keep: int = KEEP) -> None:

@@ -147,18 +147,23 @@ def _register_suppressions(con: duckdb.DuckDBPyConnection, suppressions: pd.Data
 
 def value_frequencies(con: duckdb.DuckDBPyConnection, suppressions: pd.DataFrame) -> None:
     """Temp tables ``_fp`` (application, firm, kind, value; suppressed values removed), ``_df``
-    (firms per value) and ``_tot`` (firms per kind)."""
+    (firms per value), ``_kf`` (kind, firm: the firms with each kind) and ``_tot`` (firms per kind)."""
     _register_suppressions(con, suppressions)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _fp AS
-        SELECT DISTINCT f.application_id, a.firm_id, f.kind::VARCHAR AS kind, f.value
-        FROM app_fingerprints f JOIN applications a USING (application_id) JOIN firms fi USING (firm_id)
+        SELECT f.application_id, a.firm_id, f.kind::VARCHAR AS kind, f.value
+        -- distinct before the joins (an application has one firm): the enum kind and three
+        -- columns make a smaller hash table than four with the kind as text
+        FROM (SELECT DISTINCT application_id, kind, value FROM app_fingerprints) f
+        JOIN applications a USING (application_id) JOIN firms fi USING (firm_id)
         ANTI JOIN _supp s ON s.kind = f.kind::VARCHAR AND s.value = f.value
         -- a document written by the firm's own representative is not a third party's trace
         WHERE NOT (f.kind = 'doc_author' AND f.value = coalesce(fi.ceo_name, ''))
     """)
     con.execute("CREATE OR REPLACE TEMP TABLE _df AS SELECT kind, value, count(DISTINCT firm_id) AS firms FROM _fp GROUP BY ALL")
-    con.execute("CREATE OR REPLACE TEMP TABLE _tot AS SELECT kind, count(DISTINCT firm_id) AS total FROM _fp GROUP BY ALL")
+    # the firms of each kind once, for the totals and the screening index's kind_firms
+    con.execute("CREATE OR REPLACE TEMP TABLE _kf AS SELECT DISTINCT kind, firm_id FROM _fp")
+    con.execute("CREATE OR REPLACE TEMP TABLE _tot AS SELECT kind, count(*) AS total FROM _kf GROUP BY ALL")
 
 
 def weak_bursts(con: duckdb.DuckDBPyConnection, params: LinkParams, chance: float) -> None:
@@ -166,21 +171,21 @@ def weak_bursts(con: duckdb.DuckDBPyConnection, params: LinkParams, chance: floa
     value with at least :func:`burst_threshold` other carriers within ``burst_hours``. Needs the
     ``_fp``/``_df``/``_tot`` tables of :func:`value_frequencies`."""
     weak = list(params.weak_kinds)
-    counts = con.execute("""SELECT DISTINCT n FROM (SELECT count(*) AS n FROM _fp WHERE list_contains(?, kind)
-                            GROUP BY kind, value) WHERE n >= 2""", [weak]).fetchnumpy()["n"]
-    con.register("_burst_k", pd.DataFrame({"n": counts.astype(np.int64), "k": burst_threshold(
-        counts, chance, params.burst_alpha, max(params.trace_firms - 1, 1))}))
     h = float(params.burst_hours) * 3600  # a window bound must be a constant
-    # Bursts by time buckets of burst_hours first (aggregates and equi-joins, which DuckDB spills
-    # to disk): an application's neighbours within burst_hours lie in its bucket or the two beside
-    # it, so only buckets whose three hold enough can hold a burst. The exact sliding window then
-    # runs on the applications around those few buckets; over all names it exhausts memory.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _wk AS
         SELECT fp.application_id, fp.firm_id, fp.kind, fp.value, epoch(a.submitted_at) AS t,
                floor(epoch(a.submitted_at) / {h})::BIGINT AS b
         FROM _fp fp JOIN applications a USING (application_id) WHERE list_contains($weak, fp.kind)
     """, {"weak": weak})
+    counts = con.execute("""SELECT DISTINCT n FROM (SELECT count(*) AS n FROM _wk GROUP BY kind, value)
+                            WHERE n >= 2""").fetchnumpy()["n"]
+    con.register("_burst_k", pd.DataFrame({"n": counts.astype(np.int64), "k": burst_threshold(
+        counts, chance, params.burst_alpha, max(params.trace_firms - 1, 1))}))
+    # Bursts by time buckets of burst_hours first (aggregates and equi-joins, which DuckDB spills
+    # to disk): an application's neighbours within burst_hours lie in its bucket or the two beside
+    # it, so only buckets whose three hold enough can hold a burst. The exact sliding window then
+    # runs on the applications around those few buckets; over all names it exhausts memory.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _bursts AS   -- weak-kind carriers inside a burst of their value
         WITH cnt AS (

@@ -140,3 +140,52 @@ def test_screening_with_an_older_index_says_to_run_again(day, tmp_path: Path) ->
     meta.write_text(json.dumps(dict(json.loads(meta.read_text()), version=brokers_index.VERSION - 1)))
     with pytest.raises(LookupError, match="run broker detection again"):
         screen.screen(con, run_id, new)
+
+
+def test_the_index_holds_the_runs_identifiers_sorted_by_hash(stored) -> None:
+    """Oracle: the firms per value, the carriers under the cap and the firms of each kind, counted
+    in pandas from the fingerprints (DuckDB only hashes)."""
+    from analytics.brokers import index as brokers_index
+    from analytics.brokers import suppressions
+
+    path, run_id = stored
+    idx = brokers_index.open_index(path, run_id)
+    assert idx is not None
+    con = duckdb.connect(str(path), read_only=True)
+    fp = con.execute("""SELECT f.application_id, a.firm_id, f.kind::VARCHAR AS kind, f.value, fi.ceo_name
+                        FROM app_fingerprints f JOIN applications a USING (application_id)
+                        JOIN firms fi USING (firm_id)""").df()
+    supp = suppressions.load(path)
+    fp = fp[~(fp["kind"] == "doc_author") | (fp["value"] != fp["ceo_name"].fillna(""))]
+    fp = fp[~fp.set_index(["kind", "value"]).index.isin(supp.set_index(["kind", "value"]).index)]
+    fp = fp.drop(columns="ceo_name").drop_duplicates()
+    con.register("_fp_oracle", fp)
+    fp = con.execute(f"SELECT *, {brokers_index.VALUE_HASH} AS h FROM _fp_oracle").df()
+    con.close()
+    df = fp.groupby("h")["firm_id"].nunique().sort_index()
+    assert np.array_equal(idx.load("value_hash"), df.index.to_numpy(np.uint64))
+    assert np.array_equal(idx.load("value_firms"), df.to_numpy())
+    cap = idx.meta["carriers_cap"]
+    want = fp[fp["h"].map(df) <= cap].sort_values(["h", "application_id"])
+    ch = np.asarray(idx.load("carrier_hash"))
+    assert len(want) > 1000 and np.all(ch[1:] >= ch[:-1])
+    got = pd.DataFrame({"h": ch, "application_id": idx.load("carrier_app"), "firm_id": idx.load("carrier_firm")})
+    pd.testing.assert_frame_equal(got.sort_values(["h", "application_id"]).reset_index(drop=True),
+                                  want[["h", "application_id", "firm_id"]].reset_index(drop=True), check_dtype=False)
+    assert idx.meta["kinds"] == sorted(fp["kind"].unique())
+    for kind, g in fp.groupby("kind"):
+        assert np.array_equal(idx.kind_firms(str(kind)), np.unique(g["firm_id"]))
+
+
+def test_hash_order_sorts_hashes_that_agree_on_their_high_bits() -> None:
+    """Oracle: numpy's sort. 1,000 rows leave 54 high bits to the packed sort; hashes that differ
+    only below them must still come out in order."""
+    from analytics.brokers.index import _hash_order
+
+    rng = np.random.default_rng(3)
+    high = rng.integers(0, 1 << 20, 40, dtype=np.uint64) << np.uint64(40)
+    h = high[rng.integers(0, 40, 1000)] | rng.integers(0, 1 << 12, 1000, dtype=np.uint64)
+    order = _hash_order(h)
+    assert np.array_equal(np.sort(order), np.arange(1000))
+    assert np.array_equal(h[order], np.sort(h))
+    assert _hash_order(np.empty(0, np.uint64)).size == 0
