@@ -233,8 +233,9 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     for _ in range(2):  # twice: a member attached in the first pass may carry another member's trace
         assignment = links.attach_by_traces(con, assignment, min_firms=cluster_params.trace_firms,
                                             min_share=cluster_params.trace_share, weak_kinds=link_params.weak_kinds)
-        assignment = clusters.attach_by_links(assignment, links.touching(con, assignment),
-                                              min_firms=cluster_params.trace_firms)
+        assignment = clusters.attach_by_links(
+            assignment, links.touching(con, assignment, ("app_a", "app_b", "firm_a", "firm_b", "hard")),
+            min_firms=cluster_params.trace_firms)
     near = links.touching(con, assignment)  # the only links Python holds: those of clustered applications
     assignment = clusters.merge_linked(assignment, near)
     calls, call_share = _calls(con, assignment)
