@@ -501,7 +501,7 @@ def related_firms(con: duckdb.DuckDBPyConnection, params: LinkParams) -> pd.Data
         WITH fa AS (
             SELECT DISTINCT firm_id, kind, value FROM _fp WHERE kind IN ('address', 'phone')
         ), shared AS (
-            SELECT x.firm_id AS a, y.firm_id AS b, list(DISTINCT x.kind ORDER BY x.kind) AS kinds
+            SELECT x.firm_id AS a, y.firm_id AS b, list_sort(list(DISTINCT x.kind)) AS kinds
             FROM fa x JOIN fa y USING (kind, value) JOIN _df d USING (kind, value)
             WHERE x.firm_id < y.firm_id AND d.firms <= $max GROUP BY ALL
         )
