@@ -71,26 +71,63 @@ def _enough_firms(con: duckdb.DuckDBPyConnection, assignment: dict[int, int], mi
     return dict(zip(a["application_id"], a["cluster_id"].map(renumber)))
 
 
+@dataclass
+class _Scored:
+    """One scoring of an assignment (:func:`_score`)."""
+
+    assignment: dict[int, int]
+    members: pd.DataFrame
+    traces: pd.DataFrame
+    risk: pd.DataFrame
+
+
 def _score(con: duckdb.DuckDBPyConnection, near: pd.DataFrame, assignment: dict[int, int], household: dict[int, int],
            link_params: LinkParams, cluster_params: ClusterParams, reordered: pd.DataFrame,
-           ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(members, links touching them with cluster_id where both ends share one, traces, risk) of an assignment.
-    ``reordered``: the plan links (app_a, app_b) whose copies are reordered (links.reordered_copies)."""
+           before: tuple[_Scored, ...] = ()) -> tuple[pd.DataFrame, _Scored]:
+    """(links touching the clustered applications, with cluster_id where both ends share one; the
+    members, traces and risk of each cluster) of an assignment.
+    ``reordered``: the plan links (app_a, app_b) whose copies are reordered (links.reordered_copies).
+    A cluster's score depends on its members alone: one with the same members as a cluster scored
+    ``before`` takes its members, traces and risk from there (renumbered), and only the others are
+    scored, each a second and more at scale."""
     kept = set(assignment)
     near = near[near["app_a"].isin(kept) | near["app_b"].isin(kept)].reset_index(drop=True)
-    members = _members(con, assignment) if assignment else pd.DataFrame(
-        columns=["application_id", "cluster_id", "firm_id", "region_code", "program_id", "submitted_at", "status",
-                 "amount_awarded_krw", "prog_selection_rate", "prog_mean_award"])
     a_cl = near["app_a"].map(assignment)
     b_cl = near["app_b"].map(assignment)
     near["cluster_id"] = a_cl.where(a_cl == b_cl)
-    in_cluster = near[near["strong"] & near["cluster_id"].notna()]
-    traces = links.cluster_traces(con, assignment, alpha=link_params.trace_alpha, min_firms=cluster_params.trace_firms)
-    disguised = in_cluster.merge(reordered[["app_a", "app_b"]], on=["app_a", "app_b"])
-    cl = clusters.risk(members, in_cluster, cluster_params, household, traces,
-                       disguised[["cluster_id", "firm_a", "firm_b"]]) if len(members) else pd.DataFrame(
-        columns=["cluster_id", "size", "n_firms", "risk", "flagged", "reasons"])
-    return members, near, traces, cl
+    apps_of: dict[int, list[int]] = {}
+    for app, cid in assignment.items():
+        apps_of.setdefault(cid, []).append(app)
+    known: dict[frozenset[int], tuple[_Scored, int]] = {}
+    for b in before:
+        b_apps: dict[int, list[int]] = {}
+        for app, cid in b.assignment.items():
+            b_apps.setdefault(cid, []).append(app)
+        known.update({frozenset(apps): (b, cid) for cid, apps in b_apps.items()})
+    reused = {cid: known[frozenset(apps)] for cid, apps in apps_of.items() if frozenset(apps) in known}
+    fresh = {app: cid for app, cid in assignment.items() if cid not in reused}
+    parts: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
+    if fresh:
+        members = _members(con, fresh)
+        in_cluster = near[near["strong"] & near["cluster_id"].isin(set(fresh.values()))]
+        traces = links.cluster_traces(con, fresh, alpha=link_params.trace_alpha, min_firms=cluster_params.trace_firms)
+        disguised = in_cluster.merge(reordered[["app_a", "app_b"]], on=["app_a", "app_b"])
+        parts.append((members, traces, clusters.risk(members, in_cluster, cluster_params, household, traces,
+                                                     disguised[["cluster_id", "firm_a", "firm_b"]])))
+    for b in {id(b): b for b, _ in reused.values()}.values():
+        renumber = {old: new for new, (src, old) in reused.items() if src is b}
+        def moved(df: pd.DataFrame) -> pd.DataFrame:
+            df = df[df["cluster_id"].isin(renumber.keys())]
+            return df.assign(cluster_id=df["cluster_id"].map(renumber).astype(df["cluster_id"].dtype))
+        parts.append((moved(b.members), moved(b.traces), moved(b.risk)))
+    if not parts:
+        return near, _Scored(assignment, pd.DataFrame(columns=[
+            "application_id", "cluster_id", "firm_id", "region_code", "program_id", "submitted_at", "status",
+            "amount_awarded_krw", "prog_selection_rate", "prog_mean_award"]), links.cluster_traces(con, {}, alpha=0, min_firms=0),
+            pd.DataFrame(columns=["cluster_id", "size", "n_firms", "risk", "flagged", "reasons"]))
+    members, traces, risk = (pd.concat([x[i] for x in parts if len(x[i])] or [parts[0][i]]) for i in range(3))
+    return near, _Scored(assignment, members.reset_index(drop=True), traces.reset_index(drop=True),
+                         risk.sort_values("cluster_id").reset_index(drop=True))
 
 
 def _firms_applications(con: duckdb.DuckDBPyConnection, assignment: dict[int, int]) -> pd.DataFrame:
@@ -196,8 +233,9 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     for _ in range(2):  # twice: a member attached in the first pass may carry another member's trace
         assignment = links.attach_by_traces(con, assignment, min_firms=cluster_params.trace_firms,
                                             min_share=cluster_params.trace_share, weak_kinds=link_params.weak_kinds)
-        assignment = clusters.attach_by_links(assignment, links.touching(con, assignment),
-                                              min_firms=cluster_params.trace_firms)
+        assignment = clusters.attach_by_links(
+            assignment, links.touching(con, assignment, ("app_a", "app_b", "firm_a", "firm_b", "hard")),
+            min_firms=cluster_params.trace_firms)
     near = links.touching(con, assignment)  # the only links Python holds: those of clustered applications
     assignment = clusters.merge_linked(assignment, near)
     calls, call_share = _calls(con, assignment)
@@ -207,19 +245,20 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     # the clustered plan copies' sentence orders, read once: splitting a cluster never adds a member
     inside = near["app_a"].isin(assignment.keys()) & near["app_b"].isin(assignment.keys())
     reordered = links.reordered_copies(con, near[inside & near["strong"] & near["plan_similarity"].notna()], link_params)
-    members, near_kept, traces, cl = _score(con, near, assignment, household, link_params, cluster_params, reordered)
-    thin = clusters.thin(cl, cluster_params)
+    near_kept, scored = _score(con, near, assignment, household, link_params, cluster_params, reordered)
+    thin = clusters.thin(scored.risk, cluster_params)
     if thin:   # once: a swamped ring found in a thin cluster is judged on its own
         split = clusters.split_communities(assignment, near, household, thin, cluster_params)
         # only the thin clusters' pieces are judged (a cluster's score depends on its members alone)
         pieces = {app: c for app, c in split.items() if assignment[app] in thin}
-        judged = _score(con, near, pieces, household, link_params, cluster_params, reordered)[3] if pieces else None
-        found = set(judged.loc[judged["flagged"], "cluster_id"].astype(int)) if judged is not None else set()
-        if found:
+        judged = _score(con, near, pieces, household, link_params, cluster_params, reordered)[1] if pieces else None
+        found = set(judged.risk.loc[judged.risk["flagged"], "cluster_id"].astype(int)) if judged is not None else set()
+        if found and judged is not None:
             assignment = clusters.keep_found(assignment, split, thin, found)
-            members, near_kept, traces, cl = _score(con, near, assignment, household, link_params, cluster_params,
-                                                    reordered)
+            near_kept, scored = _score(con, near, assignment, household, link_params, cluster_params, reordered,
+                                       before=(scored, judged))
     near = near_kept
+    members, traces, cl = scored.members, scored.traces, scored.risk
     near["evidence"] = links.evidence(con, near, link_params)   # for the links that are stored only
     stats["thin_split"] = len(thin)
     stats["cluster_traces"] = int(traces[["cluster_id", "kind", "value"]].drop_duplicates().shape[0])

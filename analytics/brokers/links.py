@@ -411,7 +411,7 @@ def combine(con: duckdb.DuckDBPyConnection, plans: pd.DataFrame, params: LinkPar
         WITH g AS (   -- best weight per independent group of a pair
             SELECT app_a, app_b, grp, max(weight) AS w, bool_or(trace) AS trace FROM _ids GROUP BY ALL
         ), idp AS (
-            SELECT app_a, app_b, sum(w) AS id_weight, list(grp ORDER BY grp) AS id_groups, bool_or(trace) AS trace
+            SELECT app_a, app_b, sum(w) AS id_weight, list_sort(list(grp)) AS id_groups, bool_or(trace) AS trace
             FROM g GROUP BY ALL
         ), pairs AS (
             SELECT coalesce(i.app_a, p.app_a) AS app_a, coalesce(i.app_b, p.app_b) AS app_b,
@@ -474,13 +474,13 @@ def cluster_traces(con: duckdb.DuckDBPyConnection, assignment: dict[int, int], *
         return pd.DataFrame(columns=cols)
     con.register("_assign_t", pd.DataFrame({"application_id": list(assignment), "cluster_id": list(assignment.values())}))
     con.register("_groups_t", pd.DataFrame({"kind": list(GROUPS), "grp": list(GROUPS.values())}))
+    # the clustered applications' values, read once: each scan of _fp is seconds at national scale
+    con.execute("CREATE OR REPLACE TEMP TABLE _cf AS SELECT fp.*, s.cluster_id FROM _fp fp JOIN _assign_t s USING (application_id)")
     c = con.execute("""
-        WITH cf AS (
-            SELECT fp.*, s.cluster_id FROM _fp fp JOIN _assign_t s USING (application_id)
-        ), n AS (
-            SELECT cluster_id, count(DISTINCT firm_id) AS n FROM cf GROUP BY ALL
+        WITH n AS (
+            SELECT cluster_id, count(DISTINCT firm_id) AS n FROM _cf GROUP BY ALL
         ), k AS (
-            SELECT cluster_id, kind, value, count(DISTINCT firm_id) AS k FROM cf GROUP BY ALL HAVING k >= $min
+            SELECT cluster_id, kind, value, count(DISTINCT firm_id) AS k FROM _cf GROUP BY ALL HAVING k >= $min
         )
         SELECT k.cluster_id, k.kind, k.value, k.k, n.n, d.firms, t.total
         FROM k JOIN n USING (cluster_id) JOIN _df d USING (kind, value) JOIN _tot t USING (kind)
@@ -492,9 +492,7 @@ def cluster_traces(con: duckdb.DuckDBPyConnection, assignment: dict[int, int], *
     con.register("_ct", c[["cluster_id", "kind", "value", "k", "firms", "p"]])
     return con.execute("""
         SELECT ct.cluster_id, cf.application_id, cf.firm_id, ct.kind, g.grp, ct.value, ct.k, ct.firms, ct.p
-        FROM _ct ct JOIN _fp cf USING (kind, value) JOIN _assign_t s ON s.application_id = cf.application_id
-             AND s.cluster_id = ct.cluster_id
-        JOIN _groups_t g USING (kind)
+        FROM _ct ct JOIN _cf cf USING (cluster_id, kind, value) JOIN _groups_t g USING (kind)
     """).df()
 
 
@@ -506,7 +504,7 @@ def related_firms(con: duckdb.DuckDBPyConnection, params: LinkParams) -> pd.Data
         WITH fa AS (
             SELECT DISTINCT firm_id, kind, value FROM _fp WHERE kind IN ('address', 'phone')
         ), shared AS (
-            SELECT x.firm_id AS a, y.firm_id AS b, list(DISTINCT x.kind ORDER BY x.kind) AS kinds
+            SELECT x.firm_id AS a, y.firm_id AS b, list_sort(list(DISTINCT x.kind)) AS kinds
             FROM fa x JOIN fa y USING (kind, value) JOIN _df d USING (kind, value)
             WHERE x.firm_id < y.firm_id AND d.firms <= $max GROUP BY ALL
         )
@@ -533,11 +531,12 @@ def related_firms(con: duckdb.DuckDBPyConnection, params: LinkParams) -> pd.Data
     return comp[["firm_id", "household", "basis"]].sort_values(["household", "firm_id"]).reset_index(drop=True)
 
 
-def touching(con: duckdb.DuckDBPyConnection, apps: Iterable[int]) -> pd.DataFrame:
-    """The links of ``_links`` with at least one end in ``apps`` (clustered applications)."""
+def touching(con: duckdb.DuckDBPyConnection, apps: Iterable[int], columns: tuple[str, ...] = ("*",)) -> pd.DataFrame:
+    """The links of ``_links`` with at least one end in ``apps`` (clustered applications): their
+    ``columns`` (all by default; the lists of groups are the slow part of reading them)."""
     con.register("_touch", pd.DataFrame({"application_id": pd.Series(list(apps), dtype="int64")}))
-    return con.execute("""
-        SELECT * FROM _links WHERE app_a IN (SELECT application_id FROM _touch)
+    return con.execute(f"""
+        SELECT {', '.join(columns)} FROM _links WHERE app_a IN (SELECT application_id FROM _touch)
                                 OR app_b IN (SELECT application_id FROM _touch)
         ORDER BY app_a, app_b
     """).df()
@@ -556,7 +555,8 @@ def evidence(con: duckdb.DuckDBPyConnection, kept: pd.DataFrame, params: LinkPar
     rows = con.execute("""
         WITH ev AS (
             SELECT app_a, app_b,
-                   list({'kind': kind, 'value': value, 'firms': firms, 'weight': round(weight, 2), 'trace': trace}
+                   -- each as JSON here: a lambda over the lists afterwards took twice as long
+                   list(to_json({'kind': kind, 'value': value, 'firms': firms, 'weight': round(weight, 2), 'trace': trace})
                         ORDER BY weight DESC, kind, value) AS ids
             FROM _ids SEMI JOIN _ev_pairs USING (app_a, app_b) GROUP BY ALL
         ), pw AS (   -- the highest level the similarity reaches gives the weight
@@ -564,7 +564,7 @@ def evidence(con: duckdb.DuckDBPyConnection, kept: pd.DataFrame, params: LinkPar
             GROUP BY ALL
         )
         SELECT to_json(list_concat(
-                   list_transform(coalesce(ev.ids, []), lambda x: to_json(x)),
+                   coalesce(ev.ids, []::JSON[]),
                    CASE WHEN p.plan_similarity IS NULL OR isnan(p.plan_similarity) THEN []::JSON[]
                         ELSE [json_object('kind', 'plan', 'value', NULL, 'firms', NULL,
                                           'similarity', round(p.plan_similarity, 3), 'weight', coalesce(pw.w, 0.0))]

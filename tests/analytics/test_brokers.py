@@ -259,3 +259,34 @@ def test_the_writers_copy_is_made_early_only_when_the_disk_holds_it(tiny_db: Pat
     with duckdb.connect(str(path), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM broker_runs WHERE run_id = ?", [run_id]).fetchall()[0][0] == 1
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(f".{path.name}.")]
+
+
+def test_scoring_again_takes_unchanged_clusters_from_before(tiny_db: Path) -> None:
+    """Oracle: an assignment scored reusing an earlier scoring (clusters with the same members,
+    renumbered) equals the same assignment scored from scratch, members, traces and risk alike."""
+    from analytics.brokers import links, suppressions
+    from analytics.brokers.clusters import ClusterParams
+    from analytics.brokers.links import LinkParams
+    from data.db import connect_read_only
+
+    with connect_read_only(tiny_db) as con:
+        det = brokers.detect(con, suppressions.load(tiny_db))   # leaves its temp tables on con
+        first = dict(zip(det.members["application_id"].astype(int), det.members["cluster_id"].astype(int)))
+        near = links.touching(con, first)
+        household = dict(zip(det.related["firm_id"], det.related["household"]))
+        args = (household, LinkParams(), ClusterParams(), pd.DataFrame(columns=["app_a", "app_b"]))
+        _, before = brokers._score(con, near, first, *args)
+        # the largest cluster split in two, the others renumbered (shifted by two)
+        big = sorted(a for a, c in first.items() if c == 0)
+        second = {a: (0 if a in big[: len(big) // 2] else 1) if c == 0 else c + 2 for a, c in first.items()}
+        _, again = brokers._score(con, near, second, *args, before=(before,))
+        _, fresh = brokers._score(con, near, second, *args)
+    assert len(set(second.values())) == len(set(first.values())) + 1
+    for got, want, keys in [(again.members, fresh.members, ["application_id"]),
+                            (again.traces, fresh.traces, ["cluster_id", "application_id", "kind", "value"]),
+                            (again.risk, fresh.risk, ["cluster_id"])]:
+        got, want = (x.sort_values(keys).reset_index(drop=True) for x in (got, want))
+        for c in ("reasons", "groups"):
+            if c in got:
+                got[c], want[c] = got[c].map(repr), want[c].map(repr)
+        pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12)
