@@ -5,7 +5,8 @@ the why-linked view need not recompute the history (``<data file>.brokers/<run_i
   template copies already emptied), the signatures of the suppressed templates, and per LSH band
   the rows in bucket order with a fingerprint of each row's key and a directory of them
   (:func:`analytics.brokers.lsh.search_index`, from :func:`analytics.brokers.minhash.similar_pairs`'
-  ``keep_band``), which :func:`analytics.brokers.lsh.lookup` searches. A new plan's candidates are
+  ``keep_band``), which :func:`analytics.brokers.lsh.lookup` searches, and the key and size of each
+  bucket over the run's cap (a new plan in one is not looked up). A new plan's candidates are
   found without reading a single stored plan text, and only their own signature rows.
 * **traces**: each cluster's traces (value hashes), so that a new application carrying the
   broker's writer counts that evidence towards the cluster as the run's clusters did.
@@ -35,10 +36,11 @@ from analytics.brokers import lsh
 from data.db import remove_stale_temp
 
 KEEP = 2
-VERSION = 2   # 2: bands searchable by key fingerprint (lsh.search_index)
+VERSION = 3   # 2: bands searchable by key fingerprint (lsh.search_index); 3: and their over-cap buckets
 # the hash both sides compute (DuckDB's, so the data never leaves SQL to be hashed)
 VALUE_HASH = "hash(kind::VARCHAR, value)"
-BAND_PARTS = ("order", "start", "fp")   # lsh.search_index's arrays, a file each
+# lsh.search_index's arrays and the over-cap buckets' keys (sorted) and sizes, a file each
+BAND_PARTS = ("order", "start", "fp", "over_key", "over_size")
 
 
 def root(db_path: Path | str) -> Path:
@@ -66,10 +68,13 @@ class Writer:
     def save(self, name: str, arr: np.ndarray) -> None:
         np.save(self.work / f"{name}.npy", arr)
 
-    def band(self, band: int, packed: np.ndarray) -> None:
-        """One LSH band from its sorted packed rows, as :func:`analytics.brokers.lsh.lookup` searches
-        it (called from the LSH worker threads, after :meth:`plans`)."""
-        for name, arr in zip(BAND_PARTS, lsh.search_index(packed, int(self.meta["idx_bits"]))):
+    def band(self, band: int, packed: np.ndarray, over_keys: np.ndarray, over_sizes: np.ndarray) -> None:
+        """One LSH band from its sorted packed rows and its buckets over the cap
+        (:func:`analytics.brokers.lsh.verify_buckets`), as :func:`analytics.brokers.lsh.lookup`
+        searches it (called from the LSH worker threads, after :meth:`plans`)."""
+        by_key = np.argsort(over_keys)
+        parts = (*lsh.search_index(packed, int(self.meta["idx_bits"])), over_keys[by_key], over_sizes[by_key])
+        for name, arr in zip(BAND_PARTS, parts):
             np.save(self.work / f"band{band:04d}_{name}.npy", arr)
 
     def plans(self, apps: np.ndarray, firms: np.ndarray, sig: np.ndarray, template_sig: np.ndarray, *,
@@ -155,10 +160,11 @@ class RunIndex:
     def load(self, name: str) -> np.ndarray:
         return np.load(self.path / f"{name}.npy", mmap_mode="r")
 
-    def band(self, band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The band's :func:`analytics.brokers.lsh.search_index` arrays (order, start, fp)."""
-        order, start, fp = (np.asarray(self.load(f"band{band:04d}_{name}")) for name in BAND_PARTS)
-        return order, start, fp
+    def band(self, band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The band's :func:`analytics.brokers.lsh.search_index` arrays (order, start, fp) and its
+        over-cap buckets (keys sorted, sizes)."""
+        order, start, fp, over_key, over_size = (np.asarray(self.load(f"band{band:04d}_{name}")) for name in BAND_PARTS)
+        return order, start, fp, over_key, over_size
 
     def value_firms(self, hashes: np.ndarray) -> np.ndarray:
         """Firms per value as the run counted them (0 for a value it did not see)."""

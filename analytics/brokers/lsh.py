@@ -55,23 +55,37 @@ def packed_band(sig: np.ndarray, band: int, rows: int, idx_bits: int) -> np.ndar
 
 
 @numba.njit(inline="always")
-def _agree(sig: np.ndarray, a: int, b: int, lo: int, hi: int) -> int:
+def _agree(sa: np.ndarray, a: int, sb: np.ndarray, b: int, lo: int, hi: int) -> int:
     c = 0
     for k in range(lo, hi):
-        x = sig[a, k]
-        if x == sig[b, k] and x != EMPTY:
+        x = sa[a, k]
+        if x == sb[b, k] and x != EMPTY:
             c += 1
     return c
+
+
+@numba.njit(inline="always")
+def _similar(sa: np.ndarray, a: int, sb: np.ndarray, b: int, vb: int, rough_at: float, full_at: float) -> int:
+    """Agreeing bins of rows ``sa[a]`` and ``sb[b]`` if they pass minhash._verify's two stages
+    (the first ``vb`` bins at ``rough_at``, all bins at ``full_at``; agreeing bins / bins compared
+    in float64), else -1. Most pairs fail the first stage, so only the first ``vb`` bins are read."""
+    bins = sa.shape[1]
+    c = _agree(sa, a, sb, b, 0, vb)
+    if not c / vb >= rough_at:
+        return -1
+    if vb < bins:
+        c += _agree(sa, a, sb, b, vb, bins)
+    return c if c / bins >= full_at else -1
 
 
 @numba.njit(nogil=True, cache=True)
 def verify_buckets(packed: np.ndarray, sig: np.ndarray, band: int, rows: int, idx_bits: int, cap: int,
                    owner: np.ndarray, use_owner: bool, rough_at: float, full_at: float, verify_bins: int,
-                   ) -> tuple[np.ndarray, np.ndarray, int]:
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Over the sorted ``packed`` rows of one band: every pair (i < j) in an exact bucket of 2..``cap``
     rows (of different owners) whose agreement on the first ``verify_bins`` bins reaches ``rough_at``
-    and on all bins ``full_at``; and the number of buckets over the cap. The same arithmetic as
-    minhash._verify (agreeing bins / bins, compared in float64)."""
+    and on all bins ``full_at`` (:func:`_similar`, minhash._verify's arithmetic); and the key and
+    size of each bucket over the cap (the index keeps them, so screening need not count them)."""
     n = packed.size
     bins = sig.shape[1]
     vb = min(verify_bins, bins)
@@ -79,6 +93,8 @@ def verify_buckets(packed: np.ndarray, sig: np.ndarray, band: int, rows: int, id
     out_i = np.empty(1024, dtype=np.int64)
     out_j = np.empty(1024, dtype=np.int64)
     m = 0
+    big_keys = np.empty(16, dtype=np.uint64)
+    big_sizes = np.empty(16, dtype=np.int64)
     skipped = 0
     s = 0
     while s < n:
@@ -101,6 +117,11 @@ def verify_buckets(packed: np.ndarray, sig: np.ndarray, band: int, rows: int, id
                     w += 1
                 size = w - u
                 if size > cap:
+                    if skipped == big_keys.size:
+                        big_keys = np.concatenate((big_keys, np.empty(skipped, dtype=np.uint64)))
+                        big_sizes = np.concatenate((big_sizes, np.empty(skipped, dtype=np.int64)))
+                    big_keys[skipped] = keys[u]
+                    big_sizes[skipped] = size
                     skipped += 1
                 elif size >= 2:
                     for p in range(u, w):
@@ -109,14 +130,7 @@ def verify_buckets(packed: np.ndarray, sig: np.ndarray, band: int, rows: int, id
                             b = idx[q]
                             if use_owner and owner[a] == owner[b]:
                                 continue
-                            c = _agree(sig, a, b, 0, vb)
-                            if not c / vb >= rough_at:
-                                continue
-                            if vb < bins:
-                                c += _agree(sig, a, b, vb, bins)
-                                if not c / bins >= full_at:
-                                    continue
-                            elif not c / vb >= full_at:
+                            if _similar(sig, a, sig, b, vb, rough_at, full_at) < 0:
                                 continue
                             if m == out_i.size:
                                 out_i = np.concatenate((out_i, np.empty(m, dtype=np.int64)))
@@ -126,7 +140,7 @@ def verify_buckets(packed: np.ndarray, sig: np.ndarray, band: int, rows: int, id
                             m += 1
                 u = w
         s = e
-    return out_i[:m], out_j[:m], skipped
+    return out_i[:m], out_j[:m], big_keys[:skipped], big_sizes[:skipped]
 
 
 FP_BITS = 16     # bits of each stored row's key hash kept beside the band's order (2 bytes a row)
@@ -180,14 +194,16 @@ def search_index(packed: np.ndarray, idx_bits: int) -> tuple[np.ndarray, np.ndar
 
 @numba.njit(nogil=True, cache=True)
 def lookup(order: np.ndarray, start: np.ndarray, fp: np.ndarray, sig: np.ndarray, band: int, rows: int,
-           queries: np.ndarray, excluded: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+           queries: np.ndarray, over: np.ndarray, excluded: np.ndarray, cap: int,
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """In a stored band (:func:`search_index`), the rows whose exact key equals each (distinct)
     query's, leaving out ``excluded`` rows: per query the number of such rows (exact up to ``cap``;
     ``cap + 1`` means more) and, for the queries with at most ``cap`` of them, the (query index,
-    row) pairs. Only rows whose fingerprint matches are read from ``sig`` (to compare the exact
-    key); a bucket over the cap is read no further than its first ``cap + 1`` rows: common phrases
-    fill buckets of a million plans. Queries are taken in hash order, so the band's files are
-    read front to back."""
+    row) pairs. Queries known to be ``over`` the cap (from the band's stored over-cap buckets:
+    about half of a day's queries at national scale, common phrases) are not read at all; for
+    the others only rows whose fingerprint matches are read from ``sig`` (to compare the exact
+    key), and a bucket is read no further than its first ``cap + 1`` rows. Queries are taken in
+    hash order, so the band's files are read front to back."""
     slots = 0
     while (1 << slots) < start.size - 1:
         slots += 1
@@ -200,6 +216,9 @@ def lookup(order: np.ndarray, start: np.ndarray, fp: np.ndarray, sig: np.ndarray
         hashes[q] = _mix(queries[q])
     m = 0
     for q in np.argsort(hashes):
+        if over[q]:
+            sizes[q] = cap + 1
+            continue
         s, f = _slot_and_fp(hashes[q], slots)
         lo, hi = start[s], start[s + 1]
         while lo < hi:            # first row of the slot whose fingerprint is >= the query's
@@ -230,6 +249,26 @@ def lookup(order: np.ndarray, start: np.ndarray, fp: np.ndarray, sig: np.ndarray
                 rr[m + t] = got[t]
             m += c
     return qi[:m], rr[:m], sizes
+
+
+@numba.njit(nogil=True, cache=True)
+def verify_pairs(sa: np.ndarray, a: np.ndarray, sb: np.ndarray, b: np.ndarray, verify_bins: int, rough_at: float,
+                 full_at: float) -> tuple[np.ndarray, np.ndarray]:
+    """The positions ``t`` of the pairs (``sa[a[t]]``, ``sb[b[t]]``) that pass :func:`_similar`, and
+    their estimates (agreeing bins / bins: minhash.estimate_jaccard). Rows are read where they lie
+    (``sb`` may be a memory-mapped index): gathering both rows of millions of chance collisions
+    into new arrays first cost more than comparing them."""
+    vb = min(verify_bins, sa.shape[1])
+    keep = np.empty(a.size, dtype=np.int64)
+    sims = np.empty(a.size, dtype=np.float64)
+    m = 0
+    for t in range(a.size):
+        c = _similar(sa, a[t], sb, b[t], vb, rough_at, full_at)
+        if c >= 0:
+            keep[m] = t
+            sims[m] = c / sa.shape[1]
+            m += 1
+    return keep[:m], sims[:m]
 
 
 def idx_bits(n: int) -> int:

@@ -48,6 +48,21 @@ def open_run_index(con: duckdb.DuckDBPyConnection, run_id: str) -> brokers_index
     return idx
 
 
+def _over_cap(queries: np.ndarray, over_key: np.ndarray, over_size: np.ndarray, sig_ex: np.ndarray, band: int,
+              rows: int, cap: int) -> np.ndarray:
+    """Which queries (distinct band keys) have more than ``cap`` stored rows: a bucket the run found
+    over its cap, less its rows in ``sig_ex`` (the stored rows of applications screened again,
+    which count once, as new). The run's cap is at most ``cap`` (it grows with the plans), so a
+    key not among them has at most ``cap`` rows."""
+    if not over_key.size:
+        return np.zeros(queries.size, dtype=bool)
+    ex_keys, ex_valid = minhash._band_key(sig_ex, band, rows)
+    ex_keys = np.sort(ex_keys[ex_valid])
+    pos = np.minimum(np.searchsorted(over_key, queries), over_key.size - 1)
+    again = np.searchsorted(ex_keys, queries, "right") - np.searchsorted(ex_keys, queries, "left")
+    return (over_key[pos] == queries) & (over_size[pos] - again > cap)
+
+
 def _plan_links(con: duckdb.DuckDBPyConnection, idx: brokers_index.RunIndex, p: LinkParams,
                 verify_bins: int = 64) -> pd.DataFrame:
     """(app_a, app_b, plan_similarity) of the new plans (``_new``) as a full re-run would pair them."""
@@ -62,10 +77,10 @@ def _plan_links(con: duckdb.DuckDBPyConnection, idx: brokers_index.RunIndex, p: 
     apps_n, firms_n = new["application_id"].to_numpy(np.int64), new["firm_id"].to_numpy(np.int64)
     apps_h, firms_h, sig_h = idx.load("plan_apps"), idx.load("plan_firms"), idx.load("plan_sig")
     excluded = np.isin(apps_h, apps_n)          # new applications the run already hashed count once
+    sig_ex = np.asarray(sig_h[np.flatnonzero(excluded)])
 
     cap = links.bucket_cap(p, int(apps_h.size - excluded.sum() + apps_n.size))
     rows = int(idx.meta["rows"])
-    vb = min(verify_bins, sig_n.shape[1])
     found_a: list[np.ndarray] = []
     found_b: list[np.ndarray] = []
     found_s: list[np.ndarray] = []
@@ -73,8 +88,9 @@ def _plan_links(con: duckdb.DuckDBPyConnection, idx: brokers_index.RunIndex, p: 
         keys, valid = minhash._band_key(sig_n, band, rows)
         q = np.flatnonzero(valid)
         uk, inv, n_new = np.unique(keys[q], return_inverse=True, return_counts=True)
-        order, start, fp = idx.band(band)
-        return (q, uk, inv, n_new, *lsh.lookup(order, start, fp, sig_h, band, rows, uk, excluded, cap))
+        order, start, fp, over_key, over_size = idx.band(band)
+        over = _over_cap(uk, over_key, over_size, sig_ex, band, rows, cap)
+        return (q, uk, inv, n_new, *lsh.lookup(order, start, fp, sig_h, band, rows, uk, over, excluded, cap))
 
     with ThreadPoolExecutor(max_workers=2) as pool:     # the look-ups run compiled without the GIL
         per_band = list(pool.map(looked_up, range(sig_n.shape[1] // rows)))
@@ -102,17 +118,15 @@ def _plan_links(con: duckdb.DuckDBPyConnection, idx: brokers_index.RunIndex, p: 
         na, nb = minhash._pairs_in_runs(q[order], starts[okb], lens[okb])
         other = firms_n[na] != firms_n[nb]
         na, nb = na[other], nb[other]
-        for xa, other_sig, other_apps in ((a_new, np.asarray(sig_h[b_hist]), np.asarray(apps_h[b_hist])),
-                                          (na, sig_n[nb], apps_n[nb])):
+        for xa, other_sig, xb, other_apps in ((a_new, sig_h, b_hist, apps_h), (na, sig_n, nb, apps_n)):
             if not xa.size:
                 continue
-            a_sig = sig_n[xa]    # the same two stages as minhash.similar_pairs
-            near = minhash.estimate_jaccard(a_sig[:, :vb], other_sig[:, :vb]) >= p.plan_threshold * 0.6
-            sims = minhash.estimate_jaccard(a_sig[near], other_sig[near])
-            good = sims >= p.plan_threshold
-            found_a.append(apps_n[xa][near][good])
-            found_b.append(other_apps[near][good])
-            found_s.append(sims[good])      # all bins: the similarity a full run reports
+            # the same two stages as minhash.similar_pairs; the estimate over all bins, as a full run reports it
+            keep, sims = lsh.verify_pairs(sig_n, xa, other_sig, xb, verify_bins, p.plan_threshold * 0.6,
+                                          p.plan_threshold)
+            found_a.append(apps_n[xa[keep]])
+            found_b.append(np.asarray(other_apps[xb[keep]]))
+            found_s.append(sims)
     if not found_a:
         return pd.DataFrame(columns=cols)
     a, b = np.concatenate(found_a), np.concatenate(found_b)

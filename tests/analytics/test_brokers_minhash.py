@@ -144,32 +144,64 @@ def test_band_lookup_equals_a_scan_of_the_keys(bits: int | None) -> None:
     """Oracle: the stored rows of each query's exact key, found by comparing every row's key.
     Keys from few values make shared and over-cap buckets; empty bins leave rows out of a band;
     ``bits`` wider than the rows need leaves few hash bits (48: 16, every fingerprint a whole
-    hash), so different keys share a hash and must be told apart by the key itself."""
-    from analytics.brokers import lsh
+    hash), so different keys share a hash and must be told apart by the key itself. The band's
+    over-cap buckets are kept at a smaller cap (the run's, with fewer plans) than the look-up's,
+    so some of them must still be read, and excluded rows take some under the cap."""
+    from analytics.brokers import lsh, screen
 
     rng = np.random.default_rng(5)
-    n, rows, cap = 4000, 2, 6
+    n, rows, cap, run_cap = 4000, 2, 6, 4
     values = rng.choice([2**31, 20, 7], (n, 1), p=[0.5, 0.2, 0.3])   # per row: unique, shared or common keys
     sig = (rng.random((n, 16)) * values).astype(np.uint32)
     sig[rng.random(sig.shape) < 0.05] = minhash.EMPTY
     excluded = rng.random(n) < 0.1
     bits = bits or lsh.idx_bits(n)
+    owner = np.arange(n)
     for band in range(4):
         keys, valid = minhash._band_key(sig, band, rows)
         queries = np.unique(np.concatenate([keys[valid][:1500], rng.integers(0, 2**63, 200).astype(np.uint64),
                                             np.arange(50, dtype=np.uint64)]))
         packed = lsh.band_sorted(sig, band, rows, bits)
-        qi, rr, sizes = lsh.lookup(*lsh.search_index(packed, bits), sig, band, rows, queries, excluded, cap)
+        _, _, over_keys, over_sizes = lsh.verify_buckets(packed, sig, band, rows, bits, run_cap, owner, False,
+                                                         1.0, 1.0, 16)
+        all_keys, all_sizes = np.unique(keys[valid], return_counts=True)
+        by_key = np.argsort(over_keys)
+        over_keys, over_sizes = over_keys[by_key], over_sizes[by_key]
+        assert over_keys.tolist() == all_keys[all_sizes > run_cap].tolist()
+        assert over_sizes.tolist() == all_sizes[all_sizes > run_cap].tolist()
+        over = screen._over_cap(queries, over_keys, over_sizes, sig[excluded], band, rows, cap)
+        qi, rr, sizes = lsh.lookup(*lsh.search_index(packed, bits), sig, band, rows, queries, over, excluded, cap)
         want_pairs, want_sizes = set(), []
         for q, key in enumerate(queries.tolist()):
             members = np.flatnonzero(valid & (keys == key) & ~excluded)
             want_sizes.append(min(members.size, cap + 1))
             if members.size <= cap:
                 want_pairs |= {(q, int(r)) for r in members}
+            assert over[q] <= (members.size > cap)
         assert sizes.tolist() == want_sizes
         assert set(zip(qi.tolist(), rr.tolist())) == want_pairs and len(qi) == len(want_pairs)
         assert (sizes > cap).any() and ((sizes >= 2) & (sizes <= cap)).any() and (sizes == 0).any()
+        listed = np.isin(queries, over_keys)
+        assert over.any() and (listed & ~over).any()     # some listed buckets are read after all
         if bits == 48:   # hashes shared by different keys
             h = packed >> np.uint64(bits)
             k = keys[(packed & np.uint64((1 << bits) - 1)).astype(np.int64)]
             assert (np.diff(h)[np.diff(k) != 0] == 0).any()
+
+
+def test_verifying_pairs_in_place_equals_the_two_stage_estimate() -> None:
+    """Oracle: minhash.estimate_jaccard on gathered rows, 16 bins at 0.6 x threshold then all 64;
+    the pairs join rows of two arrays (new plans and the stored ones)."""
+    from analytics.brokers import lsh
+
+    sig = minhash.signatures(_texts(200, 3), bins=64, k=6)
+    new, stored = sig[:250], sig
+    rng = np.random.default_rng(4)
+    a = np.concatenate([np.arange(50), rng.integers(0, 250, 3000)])
+    b = np.concatenate([np.arange(200, 250), rng.integers(0, 400, 3000)])
+    rough = minhash.estimate_jaccard(new[a, :16], stored[b, :16])
+    sims = minhash.estimate_jaccard(new[a], stored[b])
+    want = np.flatnonzero((rough >= 0.3 * 0.6) & (sims >= 0.3))
+    keep, got = lsh.verify_pairs(new, a, stored, b, 16, 0.3 * 0.6, 0.3)
+    assert 20 < want.size < a.size / 2 and ((sims >= 0.3) & (rough < 0.18)).any()
+    assert keep.tolist() == want.tolist() and got.tolist() == sims[want].tolist()
