@@ -88,14 +88,14 @@ class Writer:
     def identifiers(self, con: duckdb.DuckDBPyConnection, df_cap: int) -> None:
         """From the run's ``_fp``/``_df``/``_kf``/``_tot`` temp tables (read-only connection)."""
         d = con.execute(f"SELECT {VALUE_HASH} AS h, firms FROM _df").fetchnumpy()
-        order = _hash_order(d["h"])
+        order = hash_order(d["h"])
         self.save("value_hash", d["h"][order])
         self.save("value_firms", d["firms"][order])
         del d, order
         c = con.execute(f"""SELECT {VALUE_HASH} AS h, application_id, firm_id FROM _fp
                             SEMI JOIN (SELECT kind, value FROM _df WHERE firms <= $cap) USING (kind, value)""",
                         {"cap": df_cap}).fetchnumpy()
-        order = _hash_order(c["h"])
+        order = hash_order(c["h"])
         for name, col in (("carrier_hash", "h"), ("carrier_app", "application_id"), ("carrier_firm", "firm_id")):
             self.save(name, c.pop(col)[order])
         del c, order
@@ -126,7 +126,7 @@ class Writer:
         shutil.rmtree(self.work, ignore_errors=True)
 
 
-def _hash_order(h: np.ndarray) -> np.ndarray:
+def hash_order(h: np.ndarray) -> np.ndarray:
     """The order that sorts 64-bit hashes (ties in no particular order).
 
     At national scale (60 M carriers) numpy's argsort takes a minute, its sort seconds: the row

@@ -180,12 +180,12 @@ def test_the_index_holds_the_runs_identifiers_sorted_by_hash(stored) -> None:
 def test_hash_order_sorts_hashes_that_agree_on_their_high_bits() -> None:
     """Oracle: numpy's sort. 1,000 rows leave 54 high bits to the packed sort; hashes that differ
     only below them must still come out in order."""
-    from analytics.brokers.index import _hash_order
+    from analytics.brokers.index import hash_order
 
     rng = np.random.default_rng(3)
     high = rng.integers(0, 1 << 20, 40, dtype=np.uint64) << np.uint64(40)
     h = high[rng.integers(0, 40, 1000)] | rng.integers(0, 1 << 12, 1000, dtype=np.uint64)
-    order = _hash_order(h)
+    order = hash_order(h)
     assert np.array_equal(np.sort(order), np.arange(1000))
     assert np.array_equal(h[order], np.sort(h))
-    assert _hash_order(np.empty(0, np.uint64)).size == 0
+    assert hash_order(np.empty(0, np.uint64)).size == 0
