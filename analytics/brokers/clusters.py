@@ -89,6 +89,14 @@ class ClusterParams:
         return asdict(self)
 
 
+def members_of(assignment: dict[int, int]) -> dict[int, list[int]]:
+    """Each cluster's applications, in the assignment's order."""
+    apps_of: dict[int, list[int]] = {}
+    for app, cid in assignment.items():
+        apps_of.setdefault(cid, []).append(app)
+    return apps_of
+
+
 def components(app_a: np.ndarray, app_b: np.ndarray, params: ClusterParams) -> dict[int, int]:
     """application_id -> cluster id (0-based, largest cluster first) for the given strong links."""
     g = nx.Graph()
@@ -325,9 +333,7 @@ def _split(assignment: dict[int, int], links: pd.DataFrame, household: dict[int,
     for (cid, u, v), w in zip(edges.index.tolist(), edges.tolist()):
         graphs[cid].add_edge(u, v, weight=w, groups=groups[(cid, u, v)])
     pieces: list[list[int]] = []
-    apps_of: dict[int, list[int]] = {}
-    for app, cid in assignment.items():
-        apps_of.setdefault(cid, []).append(app)
+    apps_of = members_of(assignment)
     for cid, g in graphs.items():
         if only is not None and cid not in only:
             pieces.append(apps_of[cid])

@@ -95,16 +95,9 @@ def _score(con: duckdb.DuckDBPyConnection, near: pd.DataFrame, assignment: dict[
     a_cl = near["app_a"].map(assignment)
     b_cl = near["app_b"].map(assignment)
     near["cluster_id"] = a_cl.where(a_cl == b_cl)
-    apps_of: dict[int, list[int]] = {}
-    for app, cid in assignment.items():
-        apps_of.setdefault(cid, []).append(app)
-    known: dict[frozenset[int], tuple[_Scored, int]] = {}
-    for b in before:
-        b_apps: dict[int, list[int]] = {}
-        for app, cid in b.assignment.items():
-            b_apps.setdefault(cid, []).append(app)
-        known.update({frozenset(apps): (b, cid) for cid, apps in b_apps.items()})
-    reused = {cid: known[frozenset(apps)] for cid, apps in apps_of.items() if frozenset(apps) in known}
+    known = {frozenset(apps): (b, cid) for b in before for cid, apps in clusters.members_of(b.assignment).items()}
+    reused = {cid: known[frozenset(apps)] for cid, apps in clusters.members_of(assignment).items()
+              if frozenset(apps) in known}
     fresh = {app: cid for app, cid in assignment.items() if cid not in reused}
     parts: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
     if fresh:
