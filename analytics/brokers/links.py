@@ -28,6 +28,7 @@ import math
 import re
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -307,9 +308,10 @@ def plan_signatures(con: duckdb.DuckDBPyConnection, params: LinkParams, *, chunk
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(application ids, firm ids, MinHash signatures) of every plan, read ``chunk`` plans at a time.
 
-    Only one chunk of texts is ever in memory, as Arrow buffers that the compiled loop reads (10 M
-    plan texts as Python strings would be ~7 GB, and making them cost more than hashing them); a
-    text's signature does not depend on its chunk, so the result is the same for any ``chunk``.
+    At most two chunks of texts are in memory (one hashed, the next being read), as Arrow buffers
+    that the compiled loop reads (10 M plan texts as Python strings would be ~7 GB, and making them
+    cost more than hashing them); a text's signature does not depend on its chunk, so the result is
+    the same for any ``chunk``.
     Texts are normalised while hashing, not in SQL (a regexp over a million plans costs more than
     the whole signature step).
     """
@@ -322,13 +324,18 @@ def plan_signatures(con: duckdb.DuckDBPyConnection, params: LinkParams, *, chunk
         FROM business_plans p JOIN applications a USING (application_id)
     """).to_arrow_reader(chunk)
     lo = 0
-    for batch in reader:
-        hi = lo + batch.num_rows
-        apps[lo:hi] = batch.column(0).to_numpy()
-        firms[lo:hi] = batch.column(1).to_numpy()
-        minhash.arrow_signatures(batch.column(2), bins=params.bins, k=params.shingle_k, seed=params.seed,
-                                 out=sig[lo:hi])
-        lo = hi
+    # DuckDB reads the next chunk while this one is hashed (both release the GIL): read in turn,
+    # a core would idle while reading, and the hashing threads wait for the slower one per chunk
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead = pool.submit(next, reader, None)
+        while (batch := ahead.result()) is not None:
+            ahead = pool.submit(next, reader, None)
+            hi = lo + batch.num_rows
+            apps[lo:hi] = batch.column(0).to_numpy()
+            firms[lo:hi] = batch.column(1).to_numpy()
+            minhash.arrow_signatures(batch.column(2), bins=params.bins, k=params.shingle_k, seed=params.seed,
+                                     out=sig[lo:hi])
+            lo = hi
     return apps[:lo], firms[:lo], sig[:lo]
 
 

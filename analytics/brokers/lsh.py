@@ -294,9 +294,10 @@ def utf8_signatures(data: np.ndarray, offsets: np.ndarray, out: np.ndarray, k: i
     """Densified one-permutation MinHash signatures of UTF-8 texts, written into ``out`` (rows x
     bins, filled with EMPTY): text ``d`` is ``data[offsets[d]:offsets[d + 1]]``, an Arrow string
     column's own buffers. Each text is decoded and normalised (whitespace runs to one space,
-    stripped: minhash.normalise) into a scratch buffer and hashed in one pass, so no Python string
-    is ever made: at national scale building them cost more than the hashing. The arithmetic is
-    minhash._chunk_signatures_numpy's (the same uint32 values, wrapping as numpy's do)."""
+    stripped: minhash.normalise) into prefix hashes and word starts, then hashed in one pass, so
+    no Python string is ever made: at national scale building them cost more than the hashing.
+    The arithmetic is minhash._chunk_signatures_numpy's (the same uint32 values, wrapping as
+    numpy's do). ``bins`` must be a power of two."""
     n = offsets.size - 1
     bins = out.shape[1]
     bits = 0
@@ -309,13 +310,21 @@ def utf8_signatures(data: np.ndarray, offsets: np.ndarray, out: np.ndarray, k: i
     longest = 0
     for d in range(n):
         longest = max(longest, offsets[d + 1] - offsets[d])
-    codes = np.empty(longest, dtype=np.uint32)   # a text has at most as many code points as bytes
-    filled = np.empty(bins, dtype=np.bool_)
+    starts = np.empty(longest, dtype=np.int64)   # word starts: a text has at most as many code points as bytes
+    # prefix[i]: the polynomial hash of the first i code points, so a k-gram's hash is
+    # seed * P^k + prefix[pos + k] - prefix[pos] * P^k (mod 2^32): two multiplications per
+    # shingle instead of k (the same uint32 values as hashing the k characters one by one)
+    prefix = np.empty(longest + 1, dtype=np.uint64)
+    pk = np.uint64(1)
+    for _ in range(k):
+        pk = (pk * np.uint64(16777619)) & m32
     for d in range(n):
         m = 0
+        ns = 0
         pending_space = False
         p = offsets[d]
         end = offsets[d + 1]
+        prefix[0] = 0
         while p < end:
             b0 = np.int64(data[p])
             if b0 < 0x80:
@@ -334,20 +343,22 @@ def utf8_signatures(data: np.ndarray, offsets: np.ndarray, out: np.ndarray, k: i
             if _is_space(c):
                 pending_space = m > 0      # leading whitespace is dropped, a run becomes one space
             else:
-                if pending_space:
-                    codes[m] = 32
-                    m += 1
-                    pending_space = False
-                codes[m] = c
+                if pending_space or m == 0:
+                    if pending_space:
+                        prefix[m + 1] = (prefix[m] * np.uint64(16777619) + np.uint64(32)) & m32
+                        m += 1
+                        pending_space = False
+                    starts[ns] = m
+                    ns += 1
+                prefix[m + 1] = (prefix[m] * np.uint64(16777619) + np.uint64(c)) & m32
                 m += 1
         row = out[d]
         any_shingle = False
-        for pos in range(0, m - k + 1):
-            if pos != 0 and codes[pos - 1] != 32:
-                continue
-            h = seed32
-            for j in range(k):
-                h = (h * np.uint64(16777619) + np.uint64(codes[pos + j])) & m32
+        for t in range(ns):
+            pos = starts[t]
+            if pos + k > m:
+                break
+            h = (prefix[pos + k] + (seed32 - prefix[pos]) * pk) & m32
             h ^= h >> np.uint64(16)
             h = (h * np.uint64(0x85EBCA6B)) & m32
             h ^= h >> np.uint64(13)
@@ -359,14 +370,15 @@ def utf8_signatures(data: np.ndarray, offsets: np.ndarray, out: np.ndarray, k: i
                 row[b] = v
             any_shingle = True
         if any_shingle:   # densify: empty bins from the next filled bin to the right, circularly
-            for col in range(bins):
-                filled[col] = row[col] != EMPTY
-            if not filled.all():
-                orig = row.copy()
-                nxt = 2 * bins
-                for col in range(2 * bins - 1, -1, -1):   # nearest filled at or after c in the doubled row
-                    if filled[col % bins]:
-                        nxt = col
-                    if col < bins and not filled[col]:
-                        dist = np.uint64(nxt - col)
-                        row[col] = np.uint32((np.uint64(orig[nxt % bins]) + dist * np.uint64(0x9E3779B1)) & m32)
+            first = 0
+            while row[first] == EMPTY:
+                first += 1
+            # right to left: the bin to the right is already settled, and only filled bins are
+            # read (their values never change), so the row is densified in place
+            nxt = first + bins
+            for col in range(bins - 1, -1, -1):
+                if row[col] != EMPTY:
+                    nxt = col
+                else:
+                    dist = np.uint64(nxt - col)
+                    row[col] = np.uint32((np.uint64(row[nxt & (bins - 1)]) + dist * np.uint64(0x9E3779B1)) & m32)
