@@ -280,10 +280,13 @@ def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: 
             UNION SELECT app_a, app_b FROM _plan_pairs
         ), common AS (
             SELECT * FROM _fvt WHERE weak AND NOT (firms <= $weak_cap OR is_trace)
-        ), beside AS (  -- a common name both ends of such a pair carry
-            SELECT o.app_a, o.app_b, x.kind, x.grp, x.value, x.firms, x.weight, false AS trace
+        ), first_end AS MATERIALIZED (  -- the pairs' first ends' common names: planned freely, the
+            -- join started from the namesakes of every common name (tens of millions of pairs)
+            SELECT o.app_a, o.app_b, x.kind, x.grp, x.value, x.firms, x.weight, x.firm_id
             FROM other o JOIN common x ON x.application_id = o.app_a
-            JOIN common y ON y.application_id = o.app_b AND y.kind = x.kind AND y.value = x.value
+        ), beside AS MATERIALIZED (  -- a common name both ends of such a pair carry
+            SELECT x.app_a, x.app_b, x.kind, x.grp, x.value, x.firms, x.weight, false AS trace
+            FROM first_end x JOIN common y ON y.application_id = x.app_b AND y.kind = x.kind AND y.value = x.value
             WHERE x.firm_id <> y.firm_id
         ), burst AS (   -- both inside one burst of a weak value, whatever its DF
             SELECT x.application_id AS app_a, y.application_id AS app_b, x.kind, w.grp, x.value, w.firms, w.weight,
@@ -291,13 +294,16 @@ def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: 
             FROM _bursts x JOIN _bursts y USING (kind, value) JOIN vals w USING (kind, value)
             WHERE x.application_id < y.application_id AND x.firm_id <> y.firm_id AND abs(x.t - y.t) <= {h}
         )
-        -- a name that travels with the broker's phone is still shared by namesakes: it corroborates
-        -- other evidence but never makes a strong link on its own (trace = false for weak kinds)
-        SELECT app_a, app_b, kind, grp, value, firms, weight, bool_or(trace) AS trace FROM (
-            SELECT app_a, app_b, kind, grp, value, firms, weight, trace FROM _p
-            UNION ALL SELECT * FROM beside
-            UNION ALL SELECT * FROM burst
-        ) GROUP BY ALL
+        -- Each (pair, value) once. _p holds each once (an application carries a value once) and
+        -- the common names of beside are the names _p leaves out; only a name in a burst can be
+        -- in _p or beside too, with the same row: a name that travels with the broker's phone is
+        -- still shared by namesakes, it corroborates other evidence but never makes a strong link
+        -- on its own (trace = false for weak kinds). Grouping all the pairs was the slow part.
+        SELECT app_a, app_b, kind, grp, value, firms, weight, trace FROM _p
+        UNION ALL SELECT * FROM beside
+        UNION ALL SELECT b.* FROM burst b ANTI JOIN (SELECT app_a, app_b, kind, value FROM _p WHERE weak
+                                                     UNION ALL SELECT app_a, app_b, kind, value FROM beside) s
+                                                    USING (app_a, app_b, kind, value)
     """, {"weak_cap": params.weak_df_cap, "m": params.m_prob})
     con.execute("DROP TABLE _p; DROP TABLE _fv; DROP TABLE _fvt")   # the pairs live on in _ids
     return con.table("_ids")
