@@ -145,6 +145,16 @@ def _register_suppressions(con: duckdb.DuckDBPyConnection, suppressions: pd.Data
     con.register("_supp", ids if ids is not None and len(ids) else pd.DataFrame({"kind": ["-"], "value": ["-"]}))
 
 
+def _may_repeat(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether two rows of ``_fp`` may be equal: two of their 64-bit hashes are (a duplicate or a
+    collision). A DISTINCT over every row is a hash table of strings as big as the table (a
+    minute at national scale, spilling; DuckDB's count of distinct hashes costs as much), a sort
+    of the hashes seconds; when no two are equal, no two rows are."""
+    h = con.execute("SELECT hash(application_id, kind, value) AS h FROM _fp").fetchnumpy()["h"]
+    h.sort()
+    return bool(np.any(h[1:] == h[:-1]))
+
+
 def value_frequencies(con: duckdb.DuckDBPyConnection, suppressions: pd.DataFrame) -> None:
     """Temp tables ``_fp`` (application, firm, kind, value; suppressed values removed), ``_df``
     (firms per value), ``_kf`` (kind, firm: the firms with each kind) and ``_tot`` (firms per kind)."""
@@ -152,14 +162,13 @@ def value_frequencies(con: duckdb.DuckDBPyConnection, suppressions: pd.DataFrame
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _fp AS
         SELECT f.application_id, a.firm_id, f.kind::VARCHAR AS kind, f.value
-        -- distinct before the joins (an application has one firm): the enum kind and three
-        -- columns make a smaller hash table than four with the kind as text
-        FROM (SELECT DISTINCT application_id, kind, value FROM app_fingerprints) f
-        JOIN applications a USING (application_id) JOIN firms fi USING (firm_id)
+        FROM app_fingerprints f JOIN applications a USING (application_id) JOIN firms fi USING (firm_id)
         ANTI JOIN _supp s ON s.kind = f.kind::VARCHAR AND s.value = f.value
         -- a document written by the firm's own representative is not a third party's trace
         WHERE NOT (f.kind = 'doc_author' AND f.value = coalesce(fi.ceo_name, ''))
     """)
+    if _may_repeat(con):   # an application's (kind, value) is kept once
+        con.execute("CREATE OR REPLACE TEMP TABLE _fp AS SELECT DISTINCT * FROM _fp")
     con.execute("CREATE OR REPLACE TEMP TABLE _df AS SELECT kind, value, count(DISTINCT firm_id) AS firms FROM _fp GROUP BY ALL")
     # the firms of each kind once, for the totals and the screening index's kind_firms
     con.execute("CREATE OR REPLACE TEMP TABLE _kf AS SELECT DISTINCT kind, firm_id FROM _fp")
