@@ -92,8 +92,10 @@ class Writer:
         self.save("value_hash", d["h"][order])
         self.save("value_firms", d["firms"][order])
         del d, order
+        # every value of _fp is in _df: its rows but those of the few values over the cap (a hash
+        # table of those, not of the millions under it)
         c = con.execute(f"""SELECT {VALUE_HASH} AS h, application_id, firm_id FROM _fp
-                            SEMI JOIN (SELECT kind, value FROM _df WHERE firms <= $cap) USING (kind, value)""",
+                            ANTI JOIN (SELECT kind, value FROM _df WHERE firms > $cap) USING (kind, value)""",
                         {"cap": df_cap}).fetchnumpy()
         order = hash_order(c["h"])
         for name, col in (("carrier_hash", "h"), ("carrier_app", "application_id"), ("carrier_firm", "firm_id")):

@@ -146,6 +146,16 @@ def _register_suppressions(con: duckdb.DuckDBPyConnection, suppressions: pd.Data
     con.register("_supp", ids if ids is not None and len(ids) else pd.DataFrame({"kind": ["-"], "value": ["-"]}))
 
 
+def _may_repeat(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether two rows of ``_fp`` may be equal: two of their 64-bit hashes are (a duplicate or a
+    collision). A DISTINCT over every row is a hash table of strings as big as the table (a
+    minute at national scale, spilling; DuckDB's count of distinct hashes costs as much), a sort
+    of the hashes seconds; when no two are equal, no two rows are."""
+    h = con.execute("SELECT hash(application_id, kind, value) AS h FROM _fp").fetchnumpy()["h"]
+    h.sort()
+    return bool(np.any(h[1:] == h[:-1]))
+
+
 def value_frequencies(con: duckdb.DuckDBPyConnection, suppressions: pd.DataFrame) -> None:
     """Temp tables ``_fp`` (application, firm, kind, value; suppressed values removed), ``_df``
     (firms per value), ``_kf`` (kind, firm: the firms with each kind) and ``_tot`` (firms per kind)."""
@@ -153,14 +163,13 @@ def value_frequencies(con: duckdb.DuckDBPyConnection, suppressions: pd.DataFrame
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _fp AS
         SELECT f.application_id, a.firm_id, f.kind::VARCHAR AS kind, f.value
-        -- distinct before the joins (an application has one firm): the enum kind and three
-        -- columns make a smaller hash table than four with the kind as text
-        FROM (SELECT DISTINCT application_id, kind, value FROM app_fingerprints) f
-        JOIN applications a USING (application_id) JOIN firms fi USING (firm_id)
+        FROM app_fingerprints f JOIN applications a USING (application_id) JOIN firms fi USING (firm_id)
         ANTI JOIN _supp s ON s.kind = f.kind::VARCHAR AND s.value = f.value
         -- a document written by the firm's own representative is not a third party's trace
         WHERE NOT (f.kind = 'doc_author' AND f.value = coalesce(fi.ceo_name, ''))
     """)
+    if _may_repeat(con):   # an application's (kind, value) is kept once
+        con.execute("CREATE OR REPLACE TEMP TABLE _fp AS SELECT DISTINCT * FROM _fp")
     con.execute("CREATE OR REPLACE TEMP TABLE _df AS SELECT kind, value, count(DISTINCT firm_id) AS firms FROM _fp GROUP BY ALL")
     # the firms of each kind once, for the totals and the screening index's kind_firms
     con.execute("CREATE OR REPLACE TEMP TABLE _kf AS SELECT DISTINCT kind, firm_id FROM _fp")
@@ -281,10 +290,13 @@ def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: 
             UNION SELECT app_a, app_b FROM _plan_pairs
         ), common AS (
             SELECT * FROM _fvt WHERE weak AND NOT (firms <= $weak_cap OR is_trace)
-        ), beside AS (  -- a common name both ends of such a pair carry
-            SELECT o.app_a, o.app_b, x.kind, x.grp, x.value, x.firms, x.weight, false AS trace
+        ), first_end AS MATERIALIZED (  -- the pairs' first ends' common names: planned freely, the
+            -- join started from the namesakes of every common name (tens of millions of pairs)
+            SELECT o.app_a, o.app_b, x.kind, x.grp, x.value, x.firms, x.weight, x.firm_id
             FROM other o JOIN common x ON x.application_id = o.app_a
-            JOIN common y ON y.application_id = o.app_b AND y.kind = x.kind AND y.value = x.value
+        ), beside AS MATERIALIZED (  -- a common name both ends of such a pair carry
+            SELECT x.app_a, x.app_b, x.kind, x.grp, x.value, x.firms, x.weight, false AS trace
+            FROM first_end x JOIN common y ON y.application_id = x.app_b AND y.kind = x.kind AND y.value = x.value
             WHERE x.firm_id <> y.firm_id
         ), burst AS (   -- both inside one burst of a weak value, whatever its DF
             SELECT x.application_id AS app_a, y.application_id AS app_b, x.kind, w.grp, x.value, w.firms, w.weight,
@@ -292,13 +304,16 @@ def identifier_pairs(con: duckdb.DuckDBPyConnection, params: LinkParams, plans: 
             FROM _bursts x JOIN _bursts y USING (kind, value) JOIN vals w USING (kind, value)
             WHERE x.application_id < y.application_id AND x.firm_id <> y.firm_id AND abs(x.t - y.t) <= {h}
         )
-        -- a name that travels with the broker's phone is still shared by namesakes: it corroborates
-        -- other evidence but never makes a strong link on its own (trace = false for weak kinds)
-        SELECT app_a, app_b, kind, grp, value, firms, weight, bool_or(trace) AS trace FROM (
-            SELECT app_a, app_b, kind, grp, value, firms, weight, trace FROM _p
-            UNION ALL SELECT * FROM beside
-            UNION ALL SELECT * FROM burst
-        ) GROUP BY ALL
+        -- Each (pair, value) once. _p holds each once (an application carries a value once) and
+        -- the common names of beside are the names _p leaves out; only a name in a burst can be
+        -- in _p or beside too, with the same row: a name that travels with the broker's phone is
+        -- still shared by namesakes, it corroborates other evidence but never makes a strong link
+        -- on its own (trace = false for weak kinds). Grouping all the pairs was the slow part.
+        SELECT app_a, app_b, kind, grp, value, firms, weight, trace FROM _p
+        UNION ALL SELECT * FROM beside
+        UNION ALL SELECT b.* FROM burst b ANTI JOIN (SELECT app_a, app_b, kind, value FROM _p WHERE weak
+                                                     UNION ALL SELECT app_a, app_b, kind, value FROM beside) s
+                                                    USING (app_a, app_b, kind, value)
     """, {"weak_cap": params.weak_df_cap, "m": params.m_prob})
     con.execute("DROP TABLE _p; DROP TABLE _fv; DROP TABLE _fvt")   # the pairs live on in _ids
     return con.table("_ids")

@@ -103,6 +103,28 @@ def test_a_burst_of_a_common_name_links_only_the_burst(tmp_path: Path) -> None:
     assert _pairs(make_db(tmp_path / "h.duckdb", apps, fps, n_firms=400), here).empty
 
 
+def test_each_shared_value_once_per_pair_and_repeated_rows_once(tmp_path: Path) -> None:
+    # the burst of the test above; 121 and 122 also share a phone (the name counts beside it and in
+    # the burst); 130-132 share a rare name within an hour (rare, and a burst); some rows repeat
+    apps = [(i, i, 80.0 * i) for i in range(1, 121)] + [(i, i, 50000.0 + 0.7 * (i - 120)) for i in range(121, 127)]
+    apps += [(i, i, 80.0 * (i - 126) + 40) for i in range(127, 400) if i not in (130, 131, 132)]
+    apps += [(i, i, 30000.0 + 0.3 * (i - 130)) for i in (130, 131, 132)]
+    fps = [(i, "doc_author", "김지식") for i in range(1, 127)] + [(i, "doc_author", f"작성자{i}") for i in range(127, 400)
+                                                                 if i not in (130, 131, 132)]
+    fps += [(i, "doc_author", "박희소") for i in (130, 131, 132)] + [(121, "phone", "010-9"), (122, "phone", "010-9")]
+    repeated = fps + [(121, "phone", "010-9"), (130, "doc_author", "박희소"), (5, "doc_author", "김지식")]
+    here = LinkParams(burst_max_share=0.5)
+    got = _pairs(con := make_db(tmp_path / "r.duckdb", apps, repeated, n_firms=400), here)
+    assert set(con.execute("SELECT application_id FROM _bursts").fetchnumpy()["application_id"]) >= {121, 122, 130, 131, 132}
+    assert con.execute("SELECT count(*) FROM _fp").fetchone()[0] == len(set(fps))
+    want = {(a, b, "doc_author") for a in range(121, 127) for b in range(a + 1, 127)} | {(121, 122, "phone")}
+    want |= {(130, 131, "doc_author"), (130, 132, "doc_author"), (131, 132, "doc_author")}
+    assert len(got) == len(want) and set(zip(got["app_a"], got["app_b"], got["kind"])) == want
+    once = _pairs(make_db(tmp_path / "o.duckdb", apps, fps, n_firms=400), here)
+    key = ["app_a", "app_b", "kind"]
+    pd.testing.assert_frame_equal(got.sort_values(key).reset_index(drop=True), once.sort_values(key).reset_index(drop=True))
+
+
 def test_burst_threshold_is_the_poisson_tail() -> None:
     n = np.array([2, 10, 100, 1500])
     chance, alpha = 0.0012, 0.01
