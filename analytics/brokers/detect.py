@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from analytics.brokers import cases, clusters, links, suppressions, weights
@@ -217,23 +218,32 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     stats["weights"] = fs.to_json()
     links.strengthen(con, link_params, fs.m)
     all_links = con.table("_links")
-    related = links.related_firms(con, link_params)
-    household = dict(zip(related["firm_id"], related["household"]))
     # in a fixed order: components and communities are numbered in the order edges arrive
     st = all_links.filter("strong").select("app_a, app_b").order("app_a, app_b").fetchnumpy()
-    assignment = clusters.components(st["app_a"], st["app_b"], cluster_params)
-    assignment = _enough_firms(con, assignment, cluster_params.min_firms)
-    for _ in range(2):  # twice: a member attached in the first pass may carry another member's trace
-        assignment = links.attach_by_traces(con, assignment, min_firms=cluster_params.trace_firms,
-                                            min_share=cluster_params.trace_share, weak_kinds=link_params.weak_kinds)
-        assignment = clusters.attach_by_links(
-            assignment, links.touching(con, assignment, ("app_a", "app_b", "firm_a", "firm_b", "hard")),
-            min_firms=cluster_params.trace_firms)
-    near = links.touching(con, assignment)  # the only links Python holds: those of clustered applications
-    assignment = clusters.merge_linked(assignment, near)
-    calls, call_share = _calls(con, assignment)
-    assignment = clusters.split_blocks(assignment, near, household, min_households=cluster_params.min_firms,
-                                       calls=calls, call_share=call_share, calls_alpha=cluster_params.calls_alpha)
+    # DuckDB releases the GIL: on a second core it finds the related firms (SQL) while Python finds
+    # the components, and later the stored links' evidence while Python splits the clusters; the
+    # connection is used by one thread at a time (each result is taken before Python uses it again)
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        relating = beside.submit(links.related_firms, con, link_params)
+        assignment = clusters.components(st["app_a"], st["app_b"], cluster_params)
+        related = relating.result()
+        household = dict(zip(related["firm_id"], related["household"]))
+        assignment = _enough_firms(con, assignment, cluster_params.min_firms)
+        for _ in range(2):  # twice: a member attached in the first pass may carry another member's trace
+            assignment = links.attach_by_traces(con, assignment, min_firms=cluster_params.trace_firms,
+                                                min_share=cluster_params.trace_share, weak_kinds=link_params.weak_kinds)
+            assignment = clusters.attach_by_links(
+                assignment, links.touching(con, assignment, ("app_a", "app_b", "firm_a", "firm_b", "hard")),
+                min_firms=cluster_params.trace_firms)
+        near = links.touching(con, assignment)  # the only links Python holds: those of clustered applications
+        calls, call_share = _calls(con, assignment)   # merging and splitting clusters never adds a member
+        # the evidence of every link Python holds (a link's evidence is its own, whichever cluster it
+        # ends in), for the stored ones kept after scoring
+        evidencing = beside.submit(links.evidence, con, near, link_params)
+        assignment = clusters.merge_linked(assignment, near)
+        assignment = clusters.split_blocks(assignment, near, household, min_households=cluster_params.min_firms,
+                                           calls=calls, call_share=call_share, calls_alpha=cluster_params.calls_alpha)
+        near_evidence = np.array(evidencing.result(), dtype=object)
     assignment = clusters.same_sitting(assignment, _firms_applications(con, assignment), hours=cluster_params.sitting_hours)
     # the clustered plan copies' sentence orders, read once: splitting a cluster never adds a member
     inside = near["app_a"].isin(assignment.keys()) & near["app_b"].isin(assignment.keys())
@@ -250,9 +260,11 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
             assignment = clusters.keep_found(assignment, split, thin, found)
             near_kept, scored = _score(con, near, assignment, household, link_params, cluster_params, reordered,
                                        before=(scored, judged))
+    # the links _score kept: those touching a clustered application (splits keep every member), in order
+    kept = near["app_a"].isin(scored.assignment.keys()) | near["app_b"].isin(scored.assignment.keys())
     near = near_kept
     members, traces, cl = scored.members, scored.traces, scored.risk
-    near["evidence"] = links.evidence(con, near, link_params)   # for the links that are stored only
+    near["evidence"] = near_evidence[kept.to_numpy()]
     stats["thin_split"] = len(thin)
     stats["cluster_traces"] = int(traces[["cluster_id", "kind", "value"]].drop_duplicates().shape[0])
     if index is not None:
