@@ -72,6 +72,12 @@ def _enough_firms(con: duckdb.DuckDBPyConnection, assignment: dict[int, int], mi
     return dict(zip(a["application_id"], a["cluster_id"].map(renumber)))
 
 
+def _touching(near: pd.DataFrame, assignment: dict[int, int]) -> pd.Series:
+    """Which of the held links touch a clustered application (those :func:`_score` keeps)."""
+    apps = set(assignment)
+    return near["app_a"].isin(apps) | near["app_b"].isin(apps)
+
+
 @dataclass
 class _Scored:
     """One scoring of an assignment (:func:`_score`)."""
@@ -91,8 +97,7 @@ def _score(con: duckdb.DuckDBPyConnection, near: pd.DataFrame, assignment: dict[
     A cluster's score depends on its members alone: one with the same members as a cluster scored
     ``before`` takes its members, traces and risk from there (renumbered), and only the others are
     scored, each a second and more at scale."""
-    kept = set(assignment)
-    near = near[near["app_a"].isin(kept) | near["app_b"].isin(kept)].reset_index(drop=True)
+    near = near[_touching(near, assignment)].reset_index(drop=True)
     a_cl = near["app_a"].map(assignment)
     b_cl = near["app_b"].map(assignment)
     near["cluster_id"] = a_cl.where(a_cl == b_cl)
@@ -260,8 +265,8 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
             assignment = clusters.keep_found(assignment, split, thin, found)
             near_kept, scored = _score(con, near, assignment, household, link_params, cluster_params, reordered,
                                        before=(scored, judged))
-    # the links _score kept: those touching a clustered application (splits keep every member), in order
-    kept = near["app_a"].isin(scored.assignment.keys()) | near["app_b"].isin(scored.assignment.keys())
+    # the evidence of the links _score kept (those _touching its assignment, in order)
+    kept = _touching(near, scored.assignment)
     near = near_kept
     members, traces, cl = scored.members, scored.traces, scored.risk
     near["evidence"] = near_evidence[kept.to_numpy()]
