@@ -40,8 +40,12 @@ def _key(sig: np.ndarray, r: int, band: int, rows: int) -> tuple[np.uint64, bool
 
 
 @numba.njit(nogil=True, cache=True)
-def packed_band(sig: np.ndarray, band: int, rows: int, idx_bits: int) -> np.ndarray:
-    """Rows with a full band as (hash of key) high bits | row index low bits, unsorted."""
+def packed_band(sig: np.ndarray, band: int, rows: int, idx_bits: int, rest: np.ndarray) -> np.ndarray:
+    """Rows with a full band as (hash of key) high bits | row index low bits, unsorted; each such
+    row's low ``idx_bits`` hash bits go to ``rest[row]``. The hash is a bijection of the key
+    (:func:`_mix`), so two rows of one packed hash have one key exactly when their ``rest`` is
+    equal: buckets are told apart without reading the key's bins again, which at national scale
+    are random reads across gigabytes for the millions of rows in shared buckets."""
     n = sig.shape[0]
     out = np.empty(n, dtype=np.uint64)
     m = 0
@@ -49,9 +53,58 @@ def packed_band(sig: np.ndarray, band: int, rows: int, idx_bits: int) -> np.ndar
     for r in range(n):
         k, ok = _key(sig, r, band, rows)
         if ok:
-            out[m] = (_mix(k) & ~low) | np.uint64(r)
+            h = _mix(k)
+            out[m] = (h & ~low) | np.uint64(r)
+            rest[r] = h & low
             m += 1
     return out[:m]
+
+
+def codes(sig: np.ndarray) -> np.ndarray:
+    """Each bin's low byte, eight bins to a 64-bit word (a row's last word padded with zeros): the
+    compact copy of the signatures that :func:`verify_buckets` compares first. Bins that agree
+    have equal codes, so a count of equal codes can only overcount agreement, and a pair it
+    rejects the signatures would reject too; only the few it passes are compared in full."""
+    return _codes(np.ascontiguousarray(sig))
+
+
+@numba.njit(nogil=True, cache=True)
+def _codes(sig: np.ndarray) -> np.ndarray:
+    n, bins = sig.shape
+    words = (bins + 7) // 8
+    out = np.empty((n, words), dtype=np.uint64)
+    for r in range(n):
+        for w in range(words):
+            x = np.uint64(0)
+            for c in range(8 * w, min(8 * w + 8, bins)):
+                x |= np.uint64(sig[r, c] & np.uint32(0xFF)) << np.uint64(8 * (c - 8 * w))
+            out[r, w] = x
+    return out
+
+
+_HIGH7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+_ONES = np.uint64(0x0101010101010101)
+
+
+@numba.njit(inline="always")
+def _equal_codes(codes: np.ndarray, a: int, b: int, lo: int, hi: int) -> int:
+    """Equal bytes of rows ``a`` and ``b`` in words ``lo..hi``: a byte of ``x = a ^ b`` is zero
+    exactly when adding 0x7F to its low seven bits leaves its top bit clear (no carry across bytes)."""
+    c = 0
+    for w in range(lo, hi):
+        x = codes[a, w] ^ codes[b, w]
+        nonzero = ((((x & _HIGH7) + _HIGH7) | x) >> np.uint64(7)) & _ONES
+        c += 8 - int((nonzero * _ONES) >> np.uint64(56))
+    return c
+
+
+def least_count(at: float, of: int) -> int:
+    """The fewest agreeing bins ``c`` with ``c / of >= at`` in float64, as :func:`_similar` tests it
+    (``of + 1`` when none reaches it), for the filter on codes to reject exactly what it would."""
+    c = 0
+    while c <= of and not c / of >= at:
+        c += 1
+    return c
 
 
 @numba.njit(inline="always")
@@ -79,16 +132,23 @@ def _similar(sa: np.ndarray, a: int, sb: np.ndarray, b: int, vb: int, rough_at: 
 
 
 @numba.njit(nogil=True, cache=True)
-def verify_buckets(packed: np.ndarray, sig: np.ndarray, band: int, rows: int, idx_bits: int, cap: int,
-                   owner: np.ndarray, use_owner: bool, rough_at: float, full_at: float, verify_bins: int,
+def verify_buckets(packed: np.ndarray, rest: np.ndarray, sig: np.ndarray, coded: np.ndarray, band: int, rows: int,
+                   idx_bits: int, cap: int, owner: np.ndarray, use_owner: bool, rough_at: float, full_at: float,
+                   verify_bins: int, rough_count: int, full_count: int,
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Over the sorted ``packed`` rows of one band: every pair (i < j) in an exact bucket of 2..``cap``
-    rows (of different owners) whose agreement on the first ``verify_bins`` bins reaches ``rough_at``
-    and on all bins ``full_at`` (:func:`_similar`, minhash._verify's arithmetic); and the key and
-    size of each bucket over the cap (the index keeps them, so screening need not count them)."""
+    """Over the sorted ``packed`` rows of one band (and their ``rest``, :func:`packed_band`): every
+    pair (i < j) in an exact bucket of 2..``cap`` rows (of different owners) whose agreement on the
+    first ``verify_bins`` bins reaches ``rough_at`` and on all bins ``full_at`` (:func:`_similar`,
+    minhash._verify's arithmetic); and the key and size of each bucket over the cap (the index
+    keeps them, so screening need not count them). Tens of millions of chance pairs a band meet
+    in buckets of common phrases at national scale: their ``coded`` rows (:func:`codes`) are
+    compared first, against ``rough_count`` and ``full_count`` (:func:`least_count` of the two
+    stages), and only pairs that pass are compared on their signatures."""
     n = packed.size
     bins = sig.shape[1]
     vb = min(verify_bins, bins)
+    rough_words = (vb + 7) // 8      # the words covering the first vb bins (and maybe a few more:
+    words = coded.shape[1]           # more bins can only add agreement, never hide it)
     low = np.uint64((1 << idx_bits) - 1)
     out_i = np.empty(1024, dtype=np.int64)
     out_j = np.empty(1024, dtype=np.int64)
@@ -104,9 +164,7 @@ def verify_buckets(packed: np.ndarray, sig: np.ndarray, band: int, rows: int, id
             e += 1
         if e - s >= 2:
             idx = (packed[s:e] & low).astype(np.int64)
-            keys = np.empty(e - s, dtype=np.uint64)
-            for t in range(e - s):
-                keys[t], _ = _key(sig, idx[t], band, rows)
+            keys = rest[idx]
             if (keys != keys[0]).any():       # one key almost always: the hash split them already
                 order = np.argsort(keys, kind="mergesort")
                 idx, keys = idx[order], keys[order]
@@ -120,7 +178,7 @@ def verify_buckets(packed: np.ndarray, sig: np.ndarray, band: int, rows: int, id
                     if skipped == big_keys.size:
                         big_keys = np.concatenate((big_keys, np.empty(skipped, dtype=np.uint64)))
                         big_sizes = np.concatenate((big_sizes, np.empty(skipped, dtype=np.int64)))
-                    big_keys[skipped] = keys[u]
+                    big_keys[skipped] = _key(sig, idx[u], band, rows)[0]
                     big_sizes[skipped] = size
                     skipped += 1
                 elif size >= 2:
@@ -129,6 +187,9 @@ def verify_buckets(packed: np.ndarray, sig: np.ndarray, band: int, rows: int, id
                         for q in range(p + 1, w):
                             b = idx[q]
                             if use_owner and owner[a] == owner[b]:
+                                continue
+                            c = _equal_codes(coded, a, b, 0, rough_words)
+                            if c < rough_count or c + _equal_codes(coded, a, b, rough_words, words) < full_count:
                                 continue
                             if _similar(sig, a, sig, b, vb, rough_at, full_at) < 0:
                                 continue
@@ -276,11 +337,13 @@ def idx_bits(n: int) -> int:
     return max(1, int(n - 1).bit_length())
 
 
-def band_sorted(sig: np.ndarray, band: int, rows: int, bits: int) -> np.ndarray:
-    """The band's rows with a full band, packed and sorted (np.sort releases the GIL)."""
-    p = packed_band(sig, band, rows, bits)
+def band_sorted(sig: np.ndarray, band: int, rows: int, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """The band's rows with a full band, packed and sorted (np.sort releases the GIL), and the
+    rest of each row's hash (:func:`packed_band`, indexed by row)."""
+    rest = np.empty(sig.shape[0], dtype=np.uint32 if bits <= 32 else np.uint64)
+    p = packed_band(sig, band, rows, bits, rest)
     p.sort()
-    return p
+    return p, rest
 
 
 @numba.njit(inline="always")

@@ -108,21 +108,42 @@ def test_vectorised_normalisation_matches_reference() -> None:
     assert got == [minhash.normalise(t) for t in texts]
 
 
-def test_verifying_band_by_band_equals_verifying_all_candidates() -> None:
+@pytest.mark.parametrize(("verify_bins", "alike_codes"), [(16, False), (16, True), (12, False)])
+def test_verifying_band_by_band_equals_verifying_all_candidates(verify_bins: int, alike_codes: bool) -> None:
     """Oracle: similar_pairs (verifies each band's candidates) = all candidates verified at once,
-    with the same two-stage screen (16 bins at 0.6 x threshold, then all 64)."""
+    with the same two-stage screen (``verify_bins`` at 0.6 x threshold, then all 64). With
+    ``alike_codes`` every bin has the same low byte, so every pair passes the first comparison on
+    codes (lsh.codes): what is kept must still be decided on the signatures; 12 bins end inside
+    a code word."""
     texts = _texts(300, 7)
     sig = minhash.signatures(texts, bins=64, k=6)
+    if alike_codes:
+        sig = np.where(sig == minhash.EMPTY, sig, (sig & np.uint32(0xFFFFFF00)) | np.uint32(7))
     owner = np.random.default_rng(2).integers(0, 60, len(texts))
     ci, cj, skipped = minhash.lsh_candidates(sig, rows=2, bucket_cap=10, owner=owner)
-    rough = minhash.estimate_jaccard(sig[ci, :16], sig[cj, :16])
+    rough = minhash.estimate_jaccard(sig[ci, :verify_bins], sig[cj, :verify_bins])
     sims = minhash.estimate_jaccard(sig[ci], sig[cj])
     want = {(a, b): s for a, b, r, s in zip(ci.tolist(), cj.tolist(), rough.tolist(), sims.tolist())
             if r >= 0.18 and s >= 0.3}
     i, j, got_sims, got_skipped = minhash.similar_pairs(sig, threshold=0.3, rows=2, bucket_cap=10, owner=owner,
-                                                        verify_bins=16)
-    assert len(want) > 20 and got_skipped == skipped
+                                                        verify_bins=verify_bins)
+    assert len(want) > 20 and got_skipped == skipped and len(ci) > 2 * len(want)
     assert dict(zip(zip(i.tolist(), j.tolist()), got_sims.tolist())) == want
+
+
+def test_codes_count_equal_low_bytes() -> None:
+    """Oracle: numpy's count of equal low bytes, 8 bins a word (a 13-bin row ends in padding)."""
+    from analytics.brokers import lsh
+
+    rng = np.random.default_rng(3)
+    sig = rng.integers(0, 2**32, (50, 13), dtype=np.uint32)
+    sig[rng.random(sig.shape) < 0.5] = np.uint32(0x1234_5607)
+    coded = lsh.codes(sig)
+    low = (sig & 0xFF).astype(np.uint8)
+    for a, b in itertools.combinations(range(50), 2):
+        assert lsh._equal_codes(coded, a, b, 0, 1) == int((low[a, :8] == low[b, :8]).sum())
+        assert lsh._equal_codes(coded, a, b, 0, 2) == int((low[a] == low[b]).sum()) + 3
+    assert [lsh.least_count(0.3, 10), lsh.least_count(0.15, 128), lsh.least_count(2.0, 4)] == [3, 20, 5]
 
 
 @pytest.mark.parametrize(("bins", "k"), [(128, 12), (64, 6), (16, 3)])
@@ -161,9 +182,9 @@ def test_band_lookup_equals_a_scan_of_the_keys(bits: int | None) -> None:
         keys, valid = minhash._band_key(sig, band, rows)
         queries = np.unique(np.concatenate([keys[valid][:1500], rng.integers(0, 2**63, 200).astype(np.uint64),
                                             np.arange(50, dtype=np.uint64)]))
-        packed = lsh.band_sorted(sig, band, rows, bits)
-        _, _, over_keys, over_sizes = lsh.verify_buckets(packed, sig, band, rows, bits, run_cap, owner, False,
-                                                         1.0, 1.0, 16)
+        packed, rest = lsh.band_sorted(sig, band, rows, bits)
+        _, _, over_keys, over_sizes = lsh.verify_buckets(packed, rest, sig, lsh.codes(sig), band, rows, bits, run_cap,
+                                                         owner, False, 1.0, 1.0, 16, 16, 16)
         all_keys, all_sizes = np.unique(keys[valid], return_counts=True)
         by_key = np.argsort(over_keys)
         over_keys, over_sizes = over_keys[by_key], over_sizes[by_key]
