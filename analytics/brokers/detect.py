@@ -234,9 +234,10 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
         related = relating.result()
         household = dict(zip(related["firm_id"], related["household"]))
         assignment = _enough_firms(con, assignment, cluster_params.min_firms)
+        links.trace_carriers(con, min_firms=cluster_params.trace_firms, weak_kinds=link_params.weak_kinds)
         for _ in range(2):  # twice: a member attached in the first pass may carry another member's trace
             assignment = links.attach_by_traces(con, assignment, min_firms=cluster_params.trace_firms,
-                                                min_share=cluster_params.trace_share, weak_kinds=link_params.weak_kinds)
+                                                min_share=cluster_params.trace_share)
             assignment = clusters.attach_by_links(
                 assignment, links.touching(con, assignment, ("app_a", "app_b", "firm_a", "firm_b", "hard")),
                 min_firms=cluster_params.trace_firms)

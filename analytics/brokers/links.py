@@ -612,15 +612,26 @@ def timing_weight(chance: float, params: LinkParams) -> float:
     return float(np.log2(params.m_prob / chance)) if chance < 1.0 else 0.0
 
 
+def trace_carriers(con: duckdb.DuckDBPyConnection, *, min_firms: int, weak_kinds: tuple[str, ...] = ()) -> None:
+    """Temp table ``_fpt``: the rows of ``_fp`` whose value could be a cluster's trace for
+    :func:`attach_by_traces` (on at least ``min_firms`` firms, not a weak kind). At national scale
+    they are a few percent of ``_fp``, which both attaching passes would otherwise read twice."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _fpt AS
+        SELECT fp.* FROM _fp fp SEMI JOIN (SELECT kind, value FROM _df WHERE firms >= ? AND NOT list_contains(?, kind)) d
+        USING (kind, value)
+    """, [min_firms, list(weak_kinds)])
+
+
 def attach_by_traces(con: duckdb.DuckDBPyConnection, assignment: dict[int, int], *, min_firms: int,
-                     min_share: float, weak_kinds: tuple[str, ...] = ()) -> dict[int, int]:
+                     min_share: float) -> dict[int, int]:
     """Add unclustered applications that carry a *trace* of a cluster.
 
     A value is a cluster's trace when at least ``min_firms`` of its firms carry it and they are at
     least ``min_share`` of all firms that carry it (the broker's phone, not a carrier NAT address a
     member happens to use). A member who left only that one trace has no strong link, but belongs.
     Weak kinds (names) never attach: their other carriers are mostly namesakes.
-    Needs the ``_fp``/``_df`` tables of :func:`value_frequencies`.
+    Needs the ``_fpt`` table of :func:`trace_carriers` (with the same ``min_firms``) and ``_df``.
     """
     if not assignment:
         return dict(assignment)
@@ -628,15 +639,15 @@ def attach_by_traces(con: duckdb.DuckDBPyConnection, assignment: dict[int, int],
     rows = con.execute("""
         WITH traces AS (
             SELECT fp.kind, fp.value, s.cluster_id, count(DISTINCT fp.firm_id) AS firms_in
-            FROM _fp fp JOIN _assign s USING (application_id) GROUP BY ALL
+            FROM _fpt fp JOIN _assign s USING (application_id) GROUP BY ALL
         ), t AS (
             SELECT t.* FROM traces t JOIN _df d USING (kind, value)
-            WHERE t.firms_in >= ? AND t.firms_in >= ? * d.firms AND NOT list_contains(?, t.kind)
+            WHERE t.firms_in >= ? AND t.firms_in >= ? * d.firms
         )
         SELECT fp.application_id, arg_max(t.cluster_id, t.firms_in) AS cluster_id
-        FROM _fp fp JOIN t USING (kind, value) ANTI JOIN _assign s ON s.application_id = fp.application_id
+        FROM _fpt fp JOIN t USING (kind, value) ANTI JOIN _assign s ON s.application_id = fp.application_id
         GROUP BY ALL
-    """, [min_firms, min_share, list(weak_kinds)]).fetchall()
+    """, [min_firms, min_share]).fetchall()
     out = dict(assignment)
     out.update({int(a): int(c) for a, c in rows})
     return out
