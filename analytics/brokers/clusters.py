@@ -1,8 +1,8 @@
 """Clusters of strongly linked applications and their risk score with reasons.
 
-Connected components of the strong-link graph (networkx); a component larger than ``max_size``
-applications is split by Louvain community detection (seeded), run only there because it is
-two orders of magnitude slower than components on the whole graph.
+Connected components of the strong-link graph (scipy); a component larger than ``max_size``
+applications is split by Louvain community detection (networkx, seeded), run only there because
+it is two orders of magnitude slower than components on the whole graph.
 
 Each cluster is then split into the biconnected blocks of its households' graph
 (:func:`split_blocks`): a ring is many-to-many, what hangs on one household is judged apart. A
@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass, field
 import networkx as nx
 import numpy as np
 import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 RISK_WEIGHTS: dict[str, float] = {
     "groups": 0.05,      # independent kinds of identifier/plan evidence seen in the cluster
@@ -98,18 +100,44 @@ def members_of(assignment: dict[int, int]) -> dict[int, list[int]]:
 
 
 def components(app_a: np.ndarray, app_b: np.ndarray, params: ClusterParams) -> dict[int, int]:
-    """application_id -> cluster id (0-based, largest cluster first) for the given strong links."""
-    g = nx.Graph()
-    g.add_edges_from(zip(app_a.tolist(), app_b.tolist()))
-    groups: list[set[int]] = []
-    for comp in nx.connected_components(g):
-        if len(comp) > params.max_size:
-            groups.extend(nx.community.louvain_communities(
-                g.subgraph(comp), resolution=params.louvain_resolution, seed=params.seed))
-        else:
-            groups.append(comp)
-    groups.sort(key=lambda c: (-len(c), min(c)))
-    return {app: cid for cid, comp in enumerate(groups) for app in comp}
+    """application_id -> cluster id (0-based, largest cluster first) for the given strong links.
+
+    Components are found by scipy (a networkx graph of every link was half a minute at national
+    scale). Louvain's seeded split depends on the order in which it meets nodes and neighbours,
+    so an oversized component is handed to it as networkx's subgraph of the whole graph would
+    be: its node set as networkx's search builds it (the search runs on the oversized
+    components' links alone, in their order: it starts from the same node and meets the same
+    neighbours), each node's neighbours in the order the links arrive."""
+    a, b = np.asarray(app_a, dtype=np.int64), np.asarray(app_b, dtype=np.int64)
+    if a.size == 0:
+        return {}
+    nodes, inv = np.unique(np.concatenate([a, b]), return_inverse=True)
+    ia, ib = inv[: a.size], inv[a.size :]
+    n_comp, label = connected_components(coo_matrix((np.ones(a.size, dtype=np.int8), (ia, ib)),
+                                                    shape=(nodes.size, nodes.size)), directed=False)
+    group = label.copy()   # each node's group: its component, or a Louvain community of an oversized one
+    big = np.flatnonzero(np.bincount(label, minlength=n_comp) > params.max_size)
+    if big.size:
+        inside = np.flatnonzero(np.isin(label[ia], big))
+        inside = inside[np.argsort(label[ia[inside]], kind="stable")]   # by component, in arrival order
+        ends = np.searchsorted(label[ia[inside]], big, side="right")
+        g = nx.Graph()
+        g.add_edges_from(zip(a[inside].tolist(), b[inside].tolist()))
+        for comp in nx.connected_components(g):
+            c = int(np.searchsorted(big, label[np.searchsorted(nodes, next(iter(comp)))]))
+            edges = inside[ends[c - 1] if c else 0 : ends[c]]
+            sub = nx.Graph()
+            sub.add_nodes_from(set(n for n in comp))   # the node set of G.subgraph(comp), in its order
+            sub.add_edges_from(zip(a[edges].tolist(), b[edges].tolist()))   # neighbours in arrival order
+            for part in nx.community.louvain_communities(sub, resolution=params.louvain_resolution, seed=params.seed):
+                group[np.searchsorted(nodes, np.fromiter(part, dtype=np.int64, count=len(part)))] = n_comp
+                n_comp += 1
+    size = np.bincount(group, minlength=n_comp)
+    first = np.full(n_comp, nodes.size)
+    np.minimum.at(first, group, np.arange(nodes.size))   # nodes are sorted: a group's smallest id
+    rank = np.empty(n_comp, dtype=np.int64)
+    rank[np.lexsort((first, -size))] = np.arange(n_comp)   # the split components, now empty, come last
+    return dict(zip(nodes.tolist(), rank[group].tolist()))
 
 
 def attach_by_links(assignment: dict[int, int], links: pd.DataFrame, *, min_firms: int) -> dict[int, int]:

@@ -40,6 +40,32 @@ def test_oversized_components_are_split_by_louvain() -> None:
     assert len(set(clusters.components(a, b, ClusterParams(max_size=100)).values())) == 1
 
 
+def test_components_and_louvain_splits_equal_networkx_on_the_whole_graph() -> None:
+    """Oracle: networkx's components of a graph of every link, each oversized one split by Louvain
+    on the whole graph's subgraph; the same seeded splits and the same numbering. Oversized
+    components (rings in crowds) among many small ones, links arriving in random order."""
+    rng = np.random.default_rng(8)
+    edges = []
+    for base, size in [(0, 80), (1000, 120), (5000, 60)]:   # oversized, sparse: splits that hang on the order
+        edges += [(int(x), int(y)) for x, y in rng.integers(base, base + size, (2 * size, 2)) if x != y]
+    edges += [(int(x), int(x) + 1 + int(rng.integers(0, 3))) for x in rng.integers(10_000, 20_000, 400)]
+    a, b = np.array([edges[i] for i in rng.permutation(len(edges))]).T
+    params = ClusterParams(max_size=50)
+    g = nx.Graph()
+    g.add_edges_from(zip(a.tolist(), b.tolist()))
+    groups: list[set[int]] = []
+    for comp in nx.connected_components(g):
+        if len(comp) > params.max_size:
+            groups.extend(nx.community.louvain_communities(g.subgraph(comp), resolution=params.louvain_resolution,
+                                                           seed=params.seed))
+        else:
+            groups.append(comp)
+    groups.sort(key=lambda c: (-len(c), min(c)))
+    want = {app: cid for cid, comp in enumerate(groups) for app in comp}
+    got = clusters.components(a, b, params)
+    assert got == want and len(set(got.values())) > len(set(clusters.components(a, b, ClusterParams()).values()))
+
+
 def test_max_in_window_brute_force() -> None:
     rng = np.random.default_rng(3)
     t = np.sort(rng.uniform(0, 30, 60))
