@@ -189,3 +189,24 @@ def test_hash_order_sorts_hashes_that_agree_on_their_high_bits() -> None:
     assert np.array_equal(np.sort(order), np.arange(1000))
     assert np.array_equal(h[order], np.sort(h))
     assert hash_order(np.empty(0, np.uint64)).size == 0
+
+
+def test_a_new_run_makes_room_for_its_index_before_it_computes(tmp_path: Path) -> None:
+    """The oldest kept index goes when a run starts (its disk is free for the run's work), so that
+    after the commit the newest KEEP remain; a run that fails leaves the newest older one."""
+    import os
+
+    from analytics.brokers import index as brokers_index
+
+    assert brokers_index.KEEP == 2
+    db = tmp_path / "madang.duckdb"
+    folder = brokers_index.root(db)
+    for age, run in enumerate(["r3", "r2", "r1"]):      # r1 oldest
+        (folder / run).mkdir(parents=True)
+        os.utime(folder / run, (1_000_000 - age * 100, 1_000_000 - age * 100))
+    failed = brokers_index.Writer(db, "r4")
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == ["r3"]
+    failed.discard()
+    done = brokers_index.Writer(db, "r5")
+    done.commit()
+    assert sorted(p.name for p in folder.iterdir()) == ["r3", "r5"]
