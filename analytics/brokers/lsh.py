@@ -60,16 +60,12 @@ def packed_band(sig: np.ndarray, band: int, rows: int, idx_bits: int, rest: np.n
     return out[:m]
 
 
+@numba.njit(nogil=True, cache=True)
 def codes(sig: np.ndarray) -> np.ndarray:
     """Each bin's low byte, eight bins to a 64-bit word (a row's last word padded with zeros): the
     compact copy of the signatures that :func:`verify_buckets` compares first. Bins that agree
     have equal codes, so a count of equal codes can only overcount agreement, and a pair it
     rejects the signatures would reject too; only the few it passes are compared in full."""
-    return _codes(np.ascontiguousarray(sig))
-
-
-@numba.njit(nogil=True, cache=True)
-def _codes(sig: np.ndarray) -> np.ndarray:
     n, bins = sig.shape
     words = (bins + 7) // 8
     out = np.empty((n, words), dtype=np.uint64)
@@ -98,6 +94,7 @@ def _equal_codes(codes: np.ndarray, a: int, b: int, lo: int, hi: int) -> int:
     return c
 
 
+@numba.njit(cache=True)
 def least_count(at: float, of: int) -> int:
     """The fewest agreeing bins ``c`` with ``c / of >= at`` in float64, as :func:`_similar` tests it
     (``of + 1`` when none reaches it), for the filter on codes to reject exactly what it would."""
@@ -134,19 +131,19 @@ def _similar(sa: np.ndarray, a: int, sb: np.ndarray, b: int, vb: int, rough_at: 
 @numba.njit(nogil=True, cache=True)
 def verify_buckets(packed: np.ndarray, rest: np.ndarray, sig: np.ndarray, coded: np.ndarray, band: int, rows: int,
                    idx_bits: int, cap: int, owner: np.ndarray, use_owner: bool, rough_at: float, full_at: float,
-                   verify_bins: int, rough_count: int, full_count: int,
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                   verify_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Over the sorted ``packed`` rows of one band (and their ``rest``, :func:`packed_band`): every
     pair (i < j) in an exact bucket of 2..``cap`` rows (of different owners) whose agreement on the
     first ``verify_bins`` bins reaches ``rough_at`` and on all bins ``full_at`` (:func:`_similar`,
     minhash._verify's arithmetic); and the key and size of each bucket over the cap (the index
     keeps them, so screening need not count them). Tens of millions of chance pairs a band meet
     in buckets of common phrases at national scale: their ``coded`` rows (:func:`codes`) are
-    compared first, against ``rough_count`` and ``full_count`` (:func:`least_count` of the two
-    stages), and only pairs that pass are compared on their signatures."""
+    compared first, against the least counts that pass the two stages (:func:`least_count`), and
+    only pairs that pass are compared on their signatures."""
     n = packed.size
     bins = sig.shape[1]
     vb = min(verify_bins, bins)
+    rough_count, full_count = least_count(rough_at, vb), least_count(full_at, bins)
     rough_words = (vb + 7) // 8      # the words covering the first vb bins (and maybe a few more:
     words = coded.shape[1]           # more bins can only add agreement, never hide it)
     low = np.uint64((1 << idx_bits) - 1)

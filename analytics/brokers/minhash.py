@@ -327,13 +327,11 @@ def similar_pairs(
     own = np.zeros(n, dtype=np.int64) if owner is None else np.ascontiguousarray(owner, dtype=np.int64)
 
     coded = lsh.codes(sig)
-    rough_at, vb = threshold * 0.6, min(verify_bins, sig.shape[1])
-    counts = lsh.least_count(rough_at, vb), lsh.least_count(threshold, sig.shape[1])
 
     def band_pairs(band: int) -> tuple[np.ndarray, np.ndarray, int]:
         packed, rest = lsh.band_sorted(sig, band, rows, bits)
         i, j, over_keys, over_sizes = lsh.verify_buckets(packed, rest, sig, coded, band, rows, bits, bucket_cap, own,
-                                                         owner is not None, rough_at, threshold, vb, *counts)
+                                                         owner is not None, threshold * 0.6, threshold, verify_bins)
         if keep_band is not None:
             keep_band(band, packed, over_keys, over_sizes)
         return i, j, over_keys.size

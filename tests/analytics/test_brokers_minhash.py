@@ -184,7 +184,7 @@ def test_band_lookup_equals_a_scan_of_the_keys(bits: int | None) -> None:
                                             np.arange(50, dtype=np.uint64)]))
         packed, rest = lsh.band_sorted(sig, band, rows, bits)
         _, _, over_keys, over_sizes = lsh.verify_buckets(packed, rest, sig, lsh.codes(sig), band, rows, bits, run_cap,
-                                                         owner, False, 1.0, 1.0, 16, 16, 16)
+                                                         owner, False, 1.0, 1.0, 16)
         all_keys, all_sizes = np.unique(keys[valid], return_counts=True)
         by_key = np.argsort(over_keys)
         over_keys, over_sizes = over_keys[by_key], over_sizes[by_key]
