@@ -340,6 +340,8 @@ def _split(assignment: dict[int, int], links: pd.DataFrame, household: dict[int,
     hh: dict[int, int] = dict(zip(apps.tolist(), firm.map(household).fillna(firm).astype(np.int64).tolist()))
     graphs: dict[int, nx.Graph] = {}
     for app, cid in assignment.items():
+        if only is not None and cid not in only:   # kept whole below: no graph needed
+            continue
         if cid not in graphs:
             graphs[cid] = nx.Graph()
         graphs[cid].add_node(hh[app])
@@ -371,12 +373,9 @@ def _split(assignment: dict[int, int], links: pd.DataFrame, household: dict[int,
         by_graph.setdefault(cid, []).append((u, v, {"weight": w, "groups": sets[m]}))
     for cid, ebunch in by_graph.items():   # each graph's edges in the same order, one call per graph
         graphs[cid].add_edges_from(ebunch)
-    pieces: list[list[int]] = []
     apps_of = members_of(assignment)
+    pieces: list[list[int]] = [apps for cid, apps in apps_of.items() if cid not in graphs]
     for cid, g in graphs.items():
-        if only is not None and cid not in only:
-            pieces.append(apps_of[cid])
-            continue
         owner = pieces_of(g)
         if not owner:
             continue

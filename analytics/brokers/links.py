@@ -522,13 +522,17 @@ def related_firms(con: duckdb.DuckDBPyConnection, params: LinkParams) -> pd.Data
     """Related firms (특수관계 기업): groups of 2..``related_max`` firms sharing a home (address and
     phone) or a representative (same 대표자 name and one address or phone), most often one family's
     businesses. Rows: firm_id, household (the group's smallest firm id), basis. Needs ``_fp``/``_df``."""
+    # only the carriers of values on 2..related_max firms: the DISTINCT over every address and
+    # phone row was most of the step at national scale
     pairs = con.execute("""
         WITH fa AS (
-            SELECT DISTINCT firm_id, kind, value FROM _fp WHERE kind IN ('address', 'phone')
+            SELECT DISTINCT firm_id, kind, value FROM _fp SEMI JOIN (
+                SELECT kind, value FROM _df WHERE kind IN ('address', 'phone') AND firms BETWEEN 2 AND $max
+            ) USING (kind, value)
         ), shared AS (
             SELECT x.firm_id AS a, y.firm_id AS b, list_sort(list(DISTINCT x.kind)) AS kinds
-            FROM fa x JOIN fa y USING (kind, value) JOIN _df d USING (kind, value)
-            WHERE x.firm_id < y.firm_id AND d.firms <= $max GROUP BY ALL
+            FROM fa x JOIN fa y USING (kind, value)
+            WHERE x.firm_id < y.firm_id GROUP BY ALL
         )
         SELECT s.a, s.b, CASE WHEN len(s.kinds) = 2 THEN 'home' ELSE 'representative' END AS basis
         FROM shared s JOIN firms fa ON fa.firm_id = s.a JOIN firms fb ON fb.firm_id = s.b
