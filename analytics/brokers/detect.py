@@ -212,7 +212,7 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     stats["kind_totals"] = dict(con.execute("SELECT kind, total FROM _tot").fetchall())  # for why-linked views
     if index is not None:
         ti = time.perf_counter()
-        index.identifiers(con, link_params.df_cap)
+        index.identifiers(con, link_params.df_cap)   # read now, written behind the cluster step
         stats["t_index_identifiers"] = round(time.perf_counter() - ti, 2)
     stats["identifier_pairs"] = len(links.identifier_pairs(con, link_params, pl, chance=chance))
     stats["t_identifiers"] = round(time.perf_counter() - t1, 2)
@@ -251,6 +251,8 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
         assignment = clusters.split_blocks(assignment, near, household, min_households=cluster_params.min_firms,
                                            calls=calls, call_share=call_share, calls_alpha=cluster_params.calls_alpha)
         near_evidence = np.array(evidencing.result(), dtype=object)
+    if index is not None:   # its sorts and writes take the core that splitting and scoring leave idle
+        index.write_behind()
     assignment = clusters.same_sitting(assignment, _firms_applications(con, assignment), hours=cluster_params.sitting_hours)
     # the clustered plan copies' sentence orders, read once: splitting a cluster never adds a member
     inside = near["app_a"].isin(assignment.keys()) & near["app_b"].isin(assignment.keys())

@@ -22,9 +22,12 @@ run is stored (a failed run leaves none); only the newest ``KEEP`` runs keep the
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,6 +70,9 @@ class Writer:
         prune(self.work.parent, KEEP - 1)
         self.work.mkdir(mode=0o700)
         self.meta: dict[str, Any] = {"version": VERSION, "run_id": run_id, "duckdb": duckdb.__version__}
+        self._pending: list[Callable[[], None]] = []   # read, not yet sorted and written (write_behind)
+        self._behind = ThreadPoolExecutor(max_workers=1, thread_name_prefix="index")
+        self._writing: Future[None] | None = None
 
     def save(self, name: str, arr: np.ndarray) -> None:
         np.save(self.work / f"{name}.npy", arr)
@@ -89,27 +95,51 @@ class Writer:
         self.meta.update(plans=int(len(apps)), bins=int(sig.shape[1]), rows=rows, idx_bits=idx_bits)
 
     def identifiers(self, con: duckdb.DuckDBPyConnection, df_cap: int) -> None:
-        """From the run's ``_fp``/``_df``/``_kf``/``_tot`` temp tables (read-only connection)."""
+        """From the run's ``_fp``/``_df``/``_kf``/``_tot`` temp tables (read-only connection), read
+        now (the tables live as long as the connection); sorted and written at :meth:`write_behind`
+        or :meth:`commit`."""
         d = con.execute(f"SELECT {VALUE_HASH} AS h, firms FROM _df").fetchnumpy()
-        order = hash_order(d["h"])
-        self.save("value_hash", d["h"][order])
-        self.save("value_firms", d["firms"][order])
-        del d, order
         # every value of _fp is in _df: its rows but those of the few values over the cap (a hash
         # table of those, not of the millions under it)
         c = con.execute(f"""SELECT {VALUE_HASH} AS h, application_id, firm_id FROM _fp
                             ANTI JOIN (SELECT kind, value FROM _df WHERE firms > $cap) USING (kind, value)""",
                         {"cap": df_cap}).fetchnumpy()
-        order = hash_order(c["h"])
-        for name, col in (("carrier_hash", "h"), ("carrier_app", "application_id"), ("carrier_firm", "firm_id")):
-            self.save(name, c.pop(col)[order])
-        del c, order
         tot = con.execute("SELECT kind, total FROM _tot ORDER BY kind").fetchall()
         kf = con.execute("SELECT firm_id FROM _kf ORDER BY kind, firm_id").fetchnumpy()["firm_id"]
-        cuts = np.cumsum([0] + [n for _, n in tot])   # _tot counts _kf's rows of each kind
-        for (kind, _), lo, hi in zip(tot, cuts[:-1], cuts[1:]):
-            self.save(f"kind_firms_{kind}", kf[lo:hi])
         self.meta.update(kinds=[k for k, _ in tot], carriers_cap=df_cap)
+
+        def write() -> None:
+            order = hash_order(d["h"])
+            self.save("value_hash", d.pop("h")[order])
+            self.save("value_firms", d.pop("firms")[order])
+            order = hash_order(c["h"])
+            for name, col in (("carrier_hash", "h"), ("carrier_app", "application_id"), ("carrier_firm", "firm_id")):
+                self.save(name, c.pop(col)[order])
+            del order
+            cuts = np.cumsum([0] + [n for _, n in tot])   # _tot counts _kf's rows of each kind
+            for (kind, _), lo, hi in zip(tot, cuts[:-1], cuts[1:]):
+                self.save(f"kind_firms_{kind}", kf[lo:hi])
+        self._pending.append(write)
+
+    def write_behind(self) -> None:
+        """Sort and write what is read but not yet written on a thread of its own: numpy's sorts,
+        gathers and file writes release the GIL, so they take the core that the caller's Python
+        (splitting and scoring clusters) leaves idle; beside DuckDB's SQL they only slowed it as
+        much. :meth:`commit` waits for it."""
+        if self._pending and self._writing is None:
+            pending, self._pending = self._pending, []
+            self._writing = self._behind.submit(_each, pending)
+
+    def _written(self) -> None:
+        """Wait for the writes behind, then make the pending ones; raises what failed."""
+        try:
+            if self._writing is not None:
+                self._writing.result()
+        finally:
+            self._writing = None
+            self._behind.shutdown()
+        while self._pending:
+            self._pending.pop(0)()
 
     def traces(self, con: duckdb.DuckDBPyConnection, traces: Any) -> None:
         """Each cluster's traces (values on more of its firms than chance, links.cluster_traces)."""
@@ -120,6 +150,7 @@ class Writer:
         self.save("trace_kind", np.asarray(t["kind"], dtype=str))
 
     def commit(self) -> Path:
+        self._written()
         (self.work / "meta.json").write_text(json.dumps(self.meta), encoding="utf-8")
         if self.final.exists():
             shutil.rmtree(self.final)
@@ -128,7 +159,15 @@ class Writer:
         return self.final
 
     def discard(self) -> None:
+        self._pending = []
+        with contextlib.suppress(Exception):   # the run failed already, or this write did: none of it stays
+            self._written()    # but a write behind must not fill the folder again as it is removed
         shutil.rmtree(self.work, ignore_errors=True)
+
+
+def _each(calls: list[Callable[[], None]]) -> None:
+    for call in calls:
+        call()
 
 
 def hash_order(h: np.ndarray) -> np.ndarray:

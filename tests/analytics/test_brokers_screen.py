@@ -210,3 +210,52 @@ def test_a_new_run_makes_room_for_its_index_before_it_computes(tmp_path: Path) -
     done = brokers_index.Writer(db, "r5")
     done.commit()
     assert sorted(p.name for p in folder.iterdir()) == ["r3", "r5"]
+
+
+def test_identifiers_written_behind_are_all_there_at_the_commit_and_a_failed_write_leaves_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The identifier part is read from the temp tables at once and written on a thread of its own;
+    the commit waits for it (the files are complete, in hash order), and an error there fails the
+    commit and leaves no index."""
+    import threading
+
+    from analytics.brokers import index as brokers_index
+    from analytics.brokers import links
+    from tests.analytics.test_brokers_links import NO_SUPP, make_db
+
+    con = make_db(tmp_path / "w.duckdb", [(i, i % 7 + 1, float(i)) for i in range(1, 60)],
+                  [(i, kind, f"{kind}{i % 5}") for i in range(1, 60) for kind in ("phone", "email")], n_firms=7)
+    links.value_frequencies(con, NO_SUPP)
+    hold = threading.Event()
+    real_save = brokers_index.Writer.save
+
+    def late_save(self: brokers_index.Writer, name: str, arr: np.ndarray) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            hold.wait(10)        # the writes behind wait until the caller has moved on
+        real_save(self, name, arr)
+
+    monkeypatch.setattr(brokers_index.Writer, "save", late_save)
+    w = brokers_index.Writer(tmp_path / "w.duckdb", "ok")
+    w.identifiers(con, df_cap=50)
+    w.write_behind()
+    assert not (w.work / "carrier_hash.npy").exists()
+    hold.set()
+    path = w.commit()
+    h = np.load(path / "carrier_hash.npy")
+    assert h.size == 2 * 59 and np.all(h[1:] >= h[:-1])
+    assert np.load(path / "value_firms.npy").sum() == con.execute("SELECT sum(firms) FROM _df").fetchone()[0]
+    assert np.array_equal(np.load(path / "kind_firms_phone.npy"), np.arange(1, 8))
+
+    def broken_save(self: brokers_index.Writer, name: str, arr: np.ndarray) -> None:
+        if name == "carrier_app":
+            raise OSError("disk full")
+        real_save(self, name, arr)
+
+    monkeypatch.setattr(brokers_index.Writer, "save", broken_save)
+    w = brokers_index.Writer(tmp_path / "w.duckdb", "broken")
+    w.identifiers(con, df_cap=50)
+    w.write_behind()
+    with pytest.raises(OSError, match="disk full"):
+        w.commit()
+    w.discard()
+    assert not (brokers_index.root(tmp_path / "w.duckdb") / "broken").exists() and not w.work.exists()
