@@ -254,6 +254,7 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     if index is not None:   # its sorts and writes take the core that splitting and scoring leave idle
         index.write_behind()
     assignment = clusters.same_sitting(assignment, _firms_applications(con, assignment), hours=cluster_params.sitting_hours)
+    links.clustered_values(con, assignment)   # every assignment scored below is this one, or a part of it
     # the clustered plan copies' sentence orders, read once: splitting a cluster never adds a member
     inside = near["app_a"].isin(assignment.keys()) & near["app_b"].isin(assignment.keys())
     reordered = links.reordered_copies(con, near[inside & near["strong"] & near["plan_similarity"].notna()], link_params)

@@ -482,13 +482,22 @@ def strengthen(con: duckdb.DuckDBPyConnection, params: LinkParams, m: dict[str, 
               w >= params.single_bits for _, w in params.plan_levels) else 2.0})
 
 
+def clustered_values(con: duckdb.DuckDBPyConnection, assignment: dict[int, int]) -> None:
+    """Temp table ``_fpc``: the rows of ``_fp`` of the clustered applications, from which
+    :func:`cluster_traces` reads the values of this assignment or of any part of it (a run scores
+    its clusters up to three times, and each scan of ``_fp`` is seconds at national scale)."""
+    con.register("_assign_v", pd.DataFrame({"application_id": pd.Series(list(assignment), dtype="int64")}))
+    con.execute("CREATE OR REPLACE TEMP TABLE _fpc AS SELECT fp.* FROM _fp fp SEMI JOIN _assign_v USING (application_id)")
+
+
 def cluster_traces(con: duckdb.DuckDBPyConnection, assignment: dict[int, int], *, alpha: float,
                    min_firms: int) -> pd.DataFrame:
     """Values carried by more of a cluster's firms than chance allows: k of its n firms carry a
     value that f of all F firms carry, with binomial tail P(X >= k | n, f / F) below ``alpha``
     (and k >= ``min_firms``). A ghost-writer's common name on 18 of 20 members is such a value
     even though a thousand namesakes keep it from linking any one pair. Rows: cluster_id,
-    application_id, firm_id, kind, grp, value, k, firms, p. Needs ``_fp``/``_df``/``_tot``."""
+    application_id, firm_id, kind, grp, value, k, firms, p. Needs ``_df``/``_tot`` and the ``_fpc``
+    of :func:`clustered_values` for applications including these."""
     from scipy.stats import binom
 
     cols = ["cluster_id", "application_id", "firm_id", "kind", "grp", "value", "k", "firms", "p"]
@@ -496,8 +505,8 @@ def cluster_traces(con: duckdb.DuckDBPyConnection, assignment: dict[int, int], *
         return pd.DataFrame(columns=cols)
     con.register("_assign_t", pd.DataFrame({"application_id": list(assignment), "cluster_id": list(assignment.values())}))
     con.register("_groups_t", pd.DataFrame({"kind": list(GROUPS), "grp": list(GROUPS.values())}))
-    # the clustered applications' values, read once: each scan of _fp is seconds at national scale
-    con.execute("CREATE OR REPLACE TEMP TABLE _cf AS SELECT fp.*, s.cluster_id FROM _fp fp JOIN _assign_t s USING (application_id)")
+    # the clustered applications' values, read once
+    con.execute("CREATE OR REPLACE TEMP TABLE _cf AS SELECT fp.*, s.cluster_id FROM _fpc fp JOIN _assign_t s USING (application_id)")
     c = con.execute("""
         WITH n AS (
             SELECT cluster_id, count(DISTINCT firm_id) AS n FROM _cf GROUP BY ALL
