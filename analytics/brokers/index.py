@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import mmap
 import os
 import shutil
 from collections.abc import Callable
@@ -39,6 +40,11 @@ from analytics.brokers import lsh
 from data.db import remove_stale_temp
 
 KEEP = 2
+# A look-up in a sorted file faults about log2(rows) pages. For a view's handful of values the
+# kernel's read-around on each fault (8 MB on this disk) costs more than the pages themselves
+# (why-linked's 5 values: 0.22 s cold); for a day's screening (tens of thousands) it reads the file
+# front to back, faster than random pages. At most this many look-ups read their pages alone.
+FEW_LOOKUPS = 64
 VERSION = 3   # 2: bands searchable by key fingerprint (lsh.search_index); 3: and their over-cap buckets
 # the hash both sides compute (DuckDB's, so the data never leaves SQL to be hashed)
 VALUE_HASH = "hash(kind::VARCHAR, value)"
@@ -201,8 +207,20 @@ class RunIndex:
     path: Path
     meta: dict[str, Any]
 
-    def load(self, name: str) -> np.ndarray:
-        return np.load(self.path / f"{name}.npy", mmap_mode="r")
+    def load(self, name: str, *, random: bool = False) -> np.ndarray:
+        """A stored array, memory-mapped; ``random``: for a few point look-ups (see FEW_LOOKUPS),
+        each fault reads its page, not the kernel's read-around."""
+        if not random:
+            return np.load(self.path / f"{name}.npy", mmap_mode="r")
+        with open(self.path / f"{name}.npy", "rb") as f:
+            version = np.lib.format.read_magic(f)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read_header(f)
+            offset = f.tell()
+            mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        mm.madvise(mmap.MADV_RANDOM)
+        return np.frombuffer(mm, dtype=dtype, count=int(np.prod(shape)), offset=offset).reshape(
+            shape, order="F" if fortran else "C")
 
     def band(self, band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The band's :func:`analytics.brokers.lsh.search_index` arrays (order, start, fp) and its
@@ -212,7 +230,8 @@ class RunIndex:
 
     def value_firms(self, hashes: np.ndarray) -> np.ndarray:
         """Firms per value as the run counted them (0 for a value it did not see)."""
-        h, f = self.load("value_hash"), self.load("value_firms")
+        few = hashes.size <= FEW_LOOKUPS
+        h, f = self.load("value_hash", random=few), self.load("value_firms", random=few)
         pos = np.searchsorted(h, hashes)
         ok = pos < h.size
         ok[ok] = h[pos[ok]] == hashes[ok]

@@ -259,3 +259,22 @@ def test_identifiers_written_behind_are_all_there_at_the_commit_and_a_failed_wri
         w.commit()
     w.discard()
     assert not (brokers_index.root(tmp_path / "w.duckdb") / "broken").exists() and not w.work.exists()
+
+
+def test_a_few_look_ups_read_the_same_arrays_page_by_page(stored) -> None:
+    """``load(random=True)`` (a view's handful of look-ups: no read-around) maps the same arrays as
+    numpy's own memory map, 1-D and 2-D; value_firms answers alike on either side of FEW_LOOKUPS."""
+    from analytics.brokers import index as brokers_index
+
+    path, run_id = stored
+    idx = brokers_index.open_index(path, run_id)
+    assert idx is not None
+    for name in ("value_hash", "value_firms", "plan_sig", "plan_apps"):
+        a, b = idx.load(name), idx.load(name, random=True)
+        assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+    h = np.asarray(idx.load("value_hash"))
+    many = np.concatenate([h[:: max(1, h.size // 500)], np.array([1, 2, 3], dtype=np.uint64)])
+    assert many.size > brokers_index.FEW_LOOKUPS
+    few = many[-brokers_index.FEW_LOOKUPS:]
+    assert np.array_equal(idx.value_firms(few), idx.value_firms(many)[-few.size:])
+    assert (idx.value_firms(few)[-3:] == 0).all() and (idx.value_firms(many)[:-3] >= 1).all()
