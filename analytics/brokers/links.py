@@ -359,16 +359,20 @@ def template_signatures(templates: list[str], params: LinkParams) -> np.ndarray:
         np.empty((0, params.bins), dtype=np.uint32)
 
 
-def template_copies(sig: np.ndarray, templates: list[str] | np.ndarray, params: LinkParams, step: int = 1_000_000,
-                    ) -> np.ndarray:
+def template_copies(sig: np.ndarray, templates: list[str] | np.ndarray, params: LinkParams) -> np.ndarray:
     """Boolean mask of plans whose estimated similarity to any suppressed template (texts, or their
-    signatures) reaches the threshold."""
+    signatures) reaches the threshold (compiled, :func:`analytics.brokers.lsh.near_any`, on two
+    threads over halves of the plans)."""
+    from analytics.brokers import lsh
+
     mask = np.zeros(sig.shape[0], dtype=bool)
     tsig = templates if isinstance(templates, np.ndarray) else template_signatures(templates, params)
-    for lo in range(0, sig.shape[0], step):  # in blocks: each comparison makes bins bytes per plan
-        block = sig[lo : lo + step]
-        for row in tsig:
-            mask[lo : lo + step] |= minhash.estimate_jaccard(block, np.broadcast_to(row, block.shape)) >= params.template_threshold
+    if not len(tsig):
+        return mask
+    cuts = np.linspace(0, sig.shape[0], 3).astype(int)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda lh: lsh.near_any(sig[lh[0] : lh[1]], tsig, params.template_threshold, mask[lh[0] : lh[1]]),
+                      zip(cuts[:-1], cuts[1:])))
     return mask
 
 

@@ -310,6 +310,20 @@ def lookup(order: np.ndarray, start: np.ndarray, fp: np.ndarray, sig: np.ndarray
 
 
 @numba.njit(nogil=True, cache=True)
+def near_any(sig: np.ndarray, templates: np.ndarray, at: float, out: np.ndarray) -> None:
+    """Set ``out[r]`` for each row of ``sig`` whose estimate against one of ``templates``
+    (agreeing non-empty bins / bins: minhash.estimate_jaccard) reaches ``at``. One pass over the
+    rows, each compared while it sits in cache: numpy made a boolean and a float copy of the
+    signatures per template (seconds at national scale)."""
+    bins = sig.shape[1]
+    for r in range(sig.shape[0]):
+        for t in range(templates.shape[0]):
+            if _agree(sig, r, templates, t, 0, bins) / bins >= at:
+                out[r] = True
+                break
+
+
+@numba.njit(nogil=True, cache=True)
 def verify_pairs(sa: np.ndarray, a: np.ndarray, sb: np.ndarray, b: np.ndarray, verify_bins: int, rough_at: float,
                  full_at: float) -> tuple[np.ndarray, np.ndarray]:
     """The positions ``t`` of the pairs (``sa[a[t]]``, ``sb[b[t]]``) that pass :func:`_similar`, and

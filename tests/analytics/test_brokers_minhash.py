@@ -226,3 +226,31 @@ def test_verifying_pairs_in_place_equals_the_two_stage_estimate() -> None:
     keep, got = lsh.verify_pairs(new, a, stored, b, 16, 0.3 * 0.6, 0.3)
     assert 20 < want.size < a.size / 2 and ((sims >= 0.3) & (rough < 0.18)).any()
     assert keep.tolist() == want.tolist() and got.tolist() == sims[want].tolist()
+
+
+@pytest.mark.parametrize("at", [0.375, 0.5])   # 24 and 32 of 64 bins: exact ties
+def test_template_copies_equal_numpys_estimate_against_each_template(at: float) -> None:
+    """Oracle: minhash.estimate_jaccard of every row against every template, any at or over the
+    threshold; rows made to agree on exactly the threshold's share of bins (ties), empty rows, and
+    empty bins that agree (they never count)."""
+    from analytics.brokers import links
+
+    rng = np.random.default_rng(5)
+    bins = 64
+    templates = rng.integers(0, 1 << 32, (3, bins), dtype=np.uint64).astype(np.uint32)
+    sig = rng.integers(0, 1 << 32, (3000, bins), dtype=np.uint64).astype(np.uint32)
+    for r in range(3000):       # each row agrees with one template on a random number of bins around the threshold
+        t, c = r % 3, int(rng.integers(int(at * bins) - 3, int(at * bins) + 4))
+        cols = rng.choice(bins, c, replace=False)
+        sig[r, cols] = templates[t, cols]
+    sig[::7, :8] = minhash.EMPTY        # empty bins: equal to an empty template bin, never counted
+    templates[1, :8] = minhash.EMPTY
+    sig[::11] = minhash.EMPTY           # rows without shingles
+    want = np.zeros(len(sig), dtype=bool)
+    for t in templates:
+        want |= minhash.estimate_jaccard(sig, np.broadcast_to(t, sig.shape)) >= at
+    got = links.template_copies(sig, templates, links.LinkParams(template_threshold=at))
+    assert 0.2 < want.mean() < 0.8 and np.array_equal(got, want)
+    ties = np.array([minhash.estimate_jaccard(s, templates[i % 3])[0] == at for i, s in enumerate(sig)])
+    assert ties.sum() > 100      # rows exactly at the threshold are compared
+    assert not links.template_copies(sig, np.empty((0, bins), dtype=np.uint32), links.LinkParams()).any()
