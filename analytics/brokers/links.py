@@ -634,13 +634,13 @@ def timing_weight(chance: float, params: LinkParams) -> float:
 
 def trace_carriers(con: duckdb.DuckDBPyConnection, *, min_firms: int, weak_kinds: tuple[str, ...] = ()) -> None:
     """Temp table ``_fpt``: the rows of ``_fp`` whose value could be a cluster's trace for
-    :func:`attach_by_traces` (on at least ``min_firms`` firms, not a weak kind), from ``_fps``:
-    ``min_firms`` is at least 2 (a value on one firm is no one's trace)."""
+    :func:`attach_by_traces` (on at least ``min_firms`` firms, not a weak kind), with the value's
+    ``firms``, from ``_fps``: ``min_firms`` is at least 2 (a value on one firm is no one's trace)."""
     if min_firms < 2:
         raise ValueError(f"a trace is a value on two firms or more, not {min_firms}")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _fpt AS
-        SELECT application_id, firm_id, kind, value FROM _fps WHERE firms >= ? AND NOT list_contains(?, kind)
+        SELECT application_id, firm_id, kind, value, firms FROM _fps WHERE firms >= ? AND NOT list_contains(?, kind)
     """, [min_firms, list(weak_kinds)])
 
 
@@ -652,18 +652,17 @@ def attach_by_traces(con: duckdb.DuckDBPyConnection, assignment: dict[int, int],
     least ``min_share`` of all firms that carry it (the broker's phone, not a carrier NAT address a
     member happens to use). A member who left only that one trace has no strong link, but belongs.
     Weak kinds (names) never attach: their other carriers are mostly namesakes.
-    Needs the ``_fpt`` table of :func:`trace_carriers` (with the same ``min_firms``) and ``_df``.
+    Needs the ``_fpt`` table of :func:`trace_carriers` (with the same ``min_firms``).
     """
     if not assignment:
         return dict(assignment)
     con.register("_assign", pd.DataFrame({"application_id": list(assignment), "cluster_id": list(assignment.values())}))
     rows = con.execute("""
-        WITH traces AS (
-            SELECT fp.kind, fp.value, s.cluster_id, count(DISTINCT fp.firm_id) AS firms_in
-            FROM _fpt fp JOIN _assign s USING (application_id) GROUP BY ALL
+        WITH traces AS (   -- a value's firms are one number: carried along, not joined from _df's millions
+            SELECT fp.kind, fp.value, s.cluster_id, count(DISTINCT fp.firm_id) AS firms_in, min(fp.firms) AS firms
+            FROM _fpt fp JOIN _assign s USING (application_id) GROUP BY fp.kind, fp.value, s.cluster_id
         ), t AS (
-            SELECT t.* FROM traces t JOIN _df d USING (kind, value)
-            WHERE t.firms_in >= ? AND t.firms_in >= ? * d.firms
+            SELECT kind, value, cluster_id, firms_in FROM traces WHERE firms_in >= ? AND firms_in >= ? * firms
         )
         SELECT fp.application_id, arg_max(t.cluster_id, t.firms_in) AS cluster_id
         FROM _fpt fp JOIN t USING (kind, value) ANTI JOIN _assign s ON s.application_id = fp.application_id
