@@ -187,6 +187,19 @@ def test_stored_evidence_lists_identifiers_rarest_first_then_the_plan(tmp_path: 
     assert got[2] == [{"kind": "plan", "value": None, "firms": None, "similarity": 0.1, "weight": 0.0}]
 
 
+def test_a_trace_is_a_value_on_two_firms_or_more(tmp_path: Path) -> None:
+    """Trace carriers come from the values on two firms or more (_fps): a smaller minimum is refused
+    with a clear error instead of silently missing the values of one firm."""
+    con = make_db(tmp_path / "t.duckdb", [(1, 1, 0.0), (2, 2, 1.0), (3, 3, 2.0)],
+                  [(1, "phone", "010-1"), (2, "phone", "010-1"), (3, "phone", "010-3"), (3, "doc_author", "김")])
+    links.value_frequencies(con, NO_SUPP)
+    links.trace_carriers(con, min_firms=2, weak_kinds=("doc_author",))
+    assert sorted(con.execute("SELECT application_id, kind, value, firms FROM _fpt").fetchall()) == [
+        (1, "phone", "010-1", 2), (2, "phone", "010-1", 2)]
+    with pytest.raises(ValueError, match="two firms or more"):
+        links.trace_carriers(con, min_firms=1)
+
+
 def test_related_firms_are_small_components_of_shared_homes_and_representatives(tmp_path: Path) -> None:
     """Oracle: networkx components of the firm pairs sharing a home (address and phone), or a
     representative and one of them; groups over related_max are not related firms."""
