@@ -76,8 +76,7 @@ class Writer:
         prune(self.work.parent, KEEP - 1)
         self.work.mkdir(mode=0o700)
         self.meta: dict[str, Any] = {"version": VERSION, "run_id": run_id, "duckdb": duckdb.__version__}
-        self._pending: list[Callable[[], None]] = []   # read, not yet sorted and written (write_behind)
-        self._behind = ThreadPoolExecutor(max_workers=1, thread_name_prefix="index")
+        self._pending: Callable[[], None] | None = None   # read, not yet sorted and written (write_behind)
         self._writing: Future[None] | None = None
 
     def save(self, name: str, arr: np.ndarray) -> None:
@@ -125,27 +124,27 @@ class Writer:
             cuts = np.cumsum([0] + [n for _, n in tot])   # _tot counts _kf's rows of each kind
             for (kind, _), lo, hi in zip(tot, cuts[:-1], cuts[1:]):
                 self.save(f"kind_firms_{kind}", kf[lo:hi])
-        self._pending.append(write)
+        self._pending = write
 
     def write_behind(self) -> None:
         """Sort and write what is read but not yet written on a thread of its own: numpy's sorts,
         gathers and file writes release the GIL, so they take the core that the caller's Python
         (splitting and scoring clusters) leaves idle; beside DuckDB's SQL they only slowed it as
         much. :meth:`commit` waits for it."""
-        if self._pending and self._writing is None:
-            pending, self._pending = self._pending, []
-            self._writing = self._behind.submit(_each, pending)
+        if self._pending is not None and self._writing is None:
+            behind = ThreadPoolExecutor(max_workers=1, thread_name_prefix="index")
+            self._writing = behind.submit(self._pending)
+            behind.shutdown(wait=False)   # returns at once; the thread ends after its one write
+            self._pending = None
 
     def _written(self) -> None:
-        """Wait for the writes behind, then make the pending ones; raises what failed."""
-        try:
-            if self._writing is not None:
-                self._writing.result()
-        finally:
-            self._writing = None
-            self._behind.shutdown()
-        while self._pending:
-            self._pending.pop(0)()
+        """Wait for the write behind, or make the pending one here; raises what failed."""
+        writing, self._writing = self._writing, None
+        pending, self._pending = self._pending, None
+        if writing is not None:
+            writing.result()
+        if pending is not None:
+            pending()
 
     def traces(self, con: duckdb.DuckDBPyConnection, traces: Any) -> None:
         """Each cluster's traces (values on more of its firms than chance, links.cluster_traces)."""
@@ -165,15 +164,10 @@ class Writer:
         return self.final
 
     def discard(self) -> None:
-        self._pending = []
+        self._pending = None
         with contextlib.suppress(Exception):   # the run failed already, or this write did: none of it stays
             self._written()    # but a write behind must not fill the folder again as it is removed
         shutil.rmtree(self.work, ignore_errors=True)
-
-
-def _each(calls: list[Callable[[], None]]) -> None:
-    for call in calls:
-        call()
 
 
 def hash_order(h: np.ndarray) -> np.ndarray:
