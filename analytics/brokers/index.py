@@ -2,12 +2,13 @@
 the why-linked view need not recompute the history (``<data file>.brokers/<run_id>/``).
 
 * **plans**: the application, firm and MinHash signature of every plan the run hashed (public
-  template copies already emptied), the signatures of the suppressed templates, and per LSH band
+  template copies already emptied) with its codes (:func:`analytics.brokers.lsh.codes`, which a
+  day's candidates are compared on before any signature row is read), the signatures of the suppressed templates, and per LSH band
   the rows in bucket order with a fingerprint of each row's key and a directory of them
   (:func:`analytics.brokers.lsh.search_index`, from :func:`analytics.brokers.minhash.similar_pairs`'
   ``keep_band``), which :func:`analytics.brokers.lsh.lookup` searches, and the key and size of each
   bucket over the run's cap (a new plan in one is not looked up). A new plan's candidates are
-  found without reading a single stored plan text, and only their own signature rows.
+  found without reading a single stored plan text, and only their codes.
 * **traces**: each cluster's traces (value hashes), so that a new application carrying the
   broker's writer counts that evidence towards the cluster as the run's clusters did.
 * **identifiers**: the run's document frequencies (firms per value, :func:`links.value_frequencies`'s
@@ -45,7 +46,7 @@ KEEP = 2
 # (why-linked's 5 values: 0.22 s cold); for a day's screening (tens of thousands) it reads the file
 # front to back, faster than random pages. At most this many look-ups read their pages alone.
 FEW_LOOKUPS = 64
-VERSION = 3   # 2: bands searchable by key fingerprint (lsh.search_index); 3: and their over-cap buckets
+VERSION = 4   # 2: bands searchable by key fingerprint (lsh.search_index); 3: and their over-cap buckets; 4: codes
 # the hash both sides compute (DuckDB's, so the data never leaves SQL to be hashed)
 VALUE_HASH = "hash(kind::VARCHAR, value)"
 # lsh.search_index's arrays and the over-cap buckets' keys (sorted) and sizes, a file each
@@ -91,11 +92,12 @@ class Writer:
         for name, arr in zip(BAND_PARTS, parts):
             np.save(self.work / f"band{band:04d}_{name}.npy", arr)
 
-    def plans(self, apps: np.ndarray, firms: np.ndarray, sig: np.ndarray, template_sig: np.ndarray, *,
-              rows: int, idx_bits: int) -> None:
+    def plans(self, apps: np.ndarray, firms: np.ndarray, sig: np.ndarray, codes: np.ndarray, template_sig: np.ndarray,
+              *, rows: int, idx_bits: int) -> None:
         self.save("plan_apps", apps)
         self.save("plan_firms", firms)
         self.save("plan_sig", sig)
+        self.save("plan_codes", codes)
         self.save("template_sig", template_sig)
         self.meta.update(plans=int(len(apps)), bins=int(sig.shape[1]), rows=rows, idx_bits=idx_bits)
 

@@ -406,13 +406,14 @@ def plan_pairs(con: duckdb.DuckDBPyConnection, templates: list[str], params: Lin
     # Public-template copies get an all-empty signature: they can never share a bucket.
     sig[copies] = minhash.EMPTY
     cap = bucket_cap(params, len(apps))
+    coded = lsh.codes(sig)
     if index is not None:
-        index.plans(apps, firms, sig, tsig, rows=params.band_rows, idx_bits=lsh.idx_bits(len(apps)))
+        index.plans(apps, firms, sig, coded, tsig, rows=params.band_rows, idx_bits=lsh.idx_bits(len(apps)))
     t_lsh = time.perf_counter()
     i, j, sims, skipped = minhash.similar_pairs(
         sig, threshold=params.plan_threshold, rows=params.band_rows, bucket_cap=cap, owner=firms,
-        keep_band=index.band if index is not None else None)
-    del sig
+        keep_band=index.band if index is not None else None, coded=coded)
+    del sig, coded
     a, b = apps[i], apps[j]
     out = pd.DataFrame({"app_a": np.minimum(a, b), "app_b": np.maximum(a, b), "plan_similarity": sims})
     stats = {"plans": len(apps), "template_copies": int(copies.sum()), "bucket_cap": cap, "skipped_buckets": skipped,

@@ -83,12 +83,12 @@ _ONES = np.uint64(0x0101010101010101)
 
 
 @numba.njit(inline="always")
-def _equal_codes(codes: np.ndarray, a: int, b: int, lo: int, hi: int) -> int:
-    """Equal bytes of rows ``a`` and ``b`` in words ``lo..hi``: a byte of ``x = a ^ b`` is zero
+def _equal_codes(ca: np.ndarray, a: int, cb: np.ndarray, b: int, lo: int, hi: int) -> int:
+    """Equal bytes of rows ``ca[a]`` and ``cb[b]`` in words ``lo..hi``: a byte of ``x = a ^ b`` is zero
     exactly when adding 0x7F to its low seven bits leaves its top bit clear (no carry across bytes)."""
     c = 0
     for w in range(lo, hi):
-        x = codes[a, w] ^ codes[b, w]
+        x = ca[a, w] ^ cb[b, w]
         nonzero = ((((x & _HIGH7) + _HIGH7) | x) >> np.uint64(7)) & _ONES
         c += 8 - int((nonzero * _ONES) >> np.uint64(56))
     return c
@@ -185,8 +185,8 @@ def verify_buckets(packed: np.ndarray, rest: np.ndarray, sig: np.ndarray, coded:
                             b = idx[q]
                             if use_owner and owner[a] == owner[b]:
                                 continue
-                            c = _equal_codes(coded, a, b, 0, rough_words)
-                            if c < rough_count or c + _equal_codes(coded, a, b, rough_words, words) < full_count:
+                            c = _equal_codes(coded, a, coded, b, 0, rough_words)
+                            if c < rough_count or c + _equal_codes(coded, a, coded, b, rough_words, words) < full_count:
                                 continue
                             if _similar(sig, a, sig, b, vb, rough_at, full_at) < 0:
                                 continue
@@ -252,30 +252,35 @@ def search_index(packed: np.ndarray, idx_bits: int) -> tuple[np.ndarray, np.ndar
 
 @numba.njit(nogil=True, cache=True)
 def lookup(order: np.ndarray, start: np.ndarray, fp: np.ndarray, sig: np.ndarray, band: int, rows: int,
-           queries: np.ndarray, over: np.ndarray, excluded: np.ndarray, cap: int,
+           queries: np.ndarray, n_new: np.ndarray, over: np.ndarray, excluded: np.ndarray, cap: int,
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """In a stored band (:func:`search_index`), the rows whose exact key equals each (distinct)
-    query's, leaving out ``excluded`` rows: per query the number of such rows (exact up to ``cap``;
-    ``cap + 1`` means more) and, for the queries with at most ``cap`` of them, the (query index,
-    row) pairs. Queries known to be ``over`` the cap (from the band's stored over-cap buckets:
-    about half of a day's queries at national scale, common phrases) are not read at all; for
-    the others only rows whose fingerprint matches are read from ``sig`` (to compare the exact
-    key), and a bucket is read no further than its first ``cap + 1`` rows. Queries are taken in
-    hash order, so the band's files are read front to back."""
+    """In a stored band (:func:`search_index`), each (distinct) query's candidates and whether its
+    bucket is over ``cap`` once its ``n_new`` new rows join the stored rows of its exact key
+    (leaving out ``excluded`` rows): (query index, row) pairs for the queries within the cap, and
+    the over flag, exact, per query.
+
+    Candidates are the stored rows whose key fingerprint equals the query's; a fingerprint can
+    match another key, so :func:`verify_candidates` checks the key of the few pairs whose codes
+    pass, and no signature row is read here: at national scale a day's candidates are 2.5 M of
+    10 M stored rows, nearly every page of 5 GB of signatures. Only a query whose fingerprints
+    alone would put it over the cap has its rows' keys read from ``sig`` and counted exactly (a
+    few hundred of a day's queries), no further than needed. Queries known to be ``over`` (from
+    the band's stored over-cap buckets: about half of a day's queries at national scale, common
+    phrases) are not read at all. Queries are taken in hash order, so the band's files are read
+    front to back."""
     slots = 0
     while (1 << slots) < start.size - 1:
         slots += 1
     qi = np.empty(16, dtype=np.int64)
     rr = np.empty(16, dtype=np.int64)
-    sizes = np.zeros(queries.size, dtype=np.int64)
-    got = np.empty(cap + 1, dtype=np.int64)
+    full = np.zeros(queries.size, dtype=np.bool_)
     hashes = np.empty(queries.size, dtype=np.uint64)
     for q in range(queries.size):
         hashes[q] = _mix(queries[q])
     m = 0
     for q in np.argsort(hashes):
         if over[q]:
-            sizes[q] = cap + 1
+            full[q] = True
             continue
         s, f = _slot_and_fp(hashes[q], slots)
         lo, hi = start[s], start[s + 1]
@@ -285,28 +290,68 @@ def lookup(order: np.ndarray, start: np.ndarray, fp: np.ndarray, sig: np.ndarray
                 lo = mid + 1
             else:
                 hi = mid
+        end = lo
         c = 0
-        p = lo
-        end = start[s + 1]
-        while p < end and fp[p] == f:
-            r = order[p]
-            k, _ = _key(sig, r, band, rows)
-            if k == queries[q] and not excluded[r]:
-                if c == cap + 1:
-                    break         # over the cap: never expanded, and never read further
-                got[c] = r
+        while end < start[s + 1] and fp[end] == f:
+            if not excluded[order[end]]:
                 c += 1
-            p += 1
-        sizes[q] = c
-        if c <= cap:
-            while m + c > qi.size:
-                qi = np.concatenate((qi, np.empty(qi.size, dtype=np.int64)))
-                rr = np.concatenate((rr, np.empty(rr.size, dtype=np.int64)))
-            for t in range(c):
-                qi[m + t] = q
-                rr[m + t] = got[t]
-            m += c
-    return qi[:m], rr[:m], sizes
+            end += 1
+        exact = c + n_new[q] > cap
+        if exact:                 # over by fingerprints: count the rows of its exact key
+            c = 0
+            for p in range(lo, end):
+                r = order[p]
+                if not excluded[r] and _key(sig, r, band, rows)[0] == queries[q]:
+                    c += 1
+                    if c + n_new[q] > cap:
+                        break
+            if c + n_new[q] > cap:
+                full[q] = True
+                continue
+        while m + (end - lo) > qi.size:
+            qi = np.concatenate((qi, np.empty(qi.size, dtype=np.int64)))
+            rr = np.concatenate((rr, np.empty(rr.size, dtype=np.int64)))
+        for p in range(lo, end):
+            r = order[p]
+            if not excluded[r] and (not exact or _key(sig, r, band, rows)[0] == queries[q]):
+                qi[m] = q
+                rr[m] = r
+                m += 1
+    return qi[:m], rr[:m], full
+
+
+@numba.njit(nogil=True, cache=True)
+def verify_candidates(sa: np.ndarray, ca: np.ndarray, a: np.ndarray, sb: np.ndarray, cb: np.ndarray, b: np.ndarray,
+                      band: int, rows: int, verify_bins: int, rough_at: float, full_at: float,
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`verify_pairs` for the candidates of a band look-up (:func:`lookup`): the positions
+    ``t`` of the pairs (``sa[a[t]]``, ``sb[b[t]]``) whose rows share the band's key and pass
+    :func:`_similar`, and their estimates. Their codes (``ca``, ``cb``: :func:`codes`) are compared
+    first, against the least counts that pass (as :func:`verify_buckets` does): a quarter of the
+    signatures' bytes, and only the few pairs they pass (6,000 of a day's 3 M at national scale)
+    read a signature row, where the key is checked and the estimate made."""
+    bins = sa.shape[1]
+    vb = min(verify_bins, bins)
+    rough_count, full_count = least_count(rough_at, vb), least_count(full_at, bins)
+    rough_words, words = (vb + 7) // 8, ca.shape[1]
+    keep = np.empty(a.size, dtype=np.int64)
+    sims = np.empty(a.size, dtype=np.float64)
+    m = 0
+    for t in range(a.size):
+        x, y = a[t], b[t]
+        c = _equal_codes(ca, x, cb, y, 0, rough_words)
+        if c < rough_count or c + _equal_codes(ca, x, cb, y, rough_words, words) < full_count:
+            continue
+        kx, okx = _key(sa, x, band, rows)
+        ky, oky = _key(sb, y, band, rows)
+        if not (okx and oky and kx == ky):
+            continue
+        c = _similar(sa, x, sb, y, vb, rough_at, full_at)
+        if c >= 0:
+            keep[m] = t
+            sims[m] = c / bins
+            m += 1
+    return keep[:m], sims[:m]
 
 
 @numba.njit(nogil=True, cache=True)

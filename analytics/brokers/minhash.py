@@ -300,6 +300,7 @@ def similar_pairs(
     sig: np.ndarray, *, threshold: float, rows: int = 4, bucket_cap: int = 40, batch: int = 200_000,
     owner: np.ndarray | None = None, verify_bins: int = 64, workers: int = 2,
     keep_band: Callable[[int, np.ndarray, np.ndarray, np.ndarray], None] | None = None,
+    coded: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """LSH candidates verified on the whole signature: (i < j unique, estimated Jaccard, skipped buckets).
 
@@ -314,8 +315,9 @@ def similar_pairs(
     The loops run compiled (:mod:`analytics.brokers.lsh`), ``workers`` bands at a time.
     ``keep_band(band, packed, over_keys, over_sizes)`` receives each band's sorted packed rows
     (:func:`lsh.band_sorted`) and the keys and sizes of its buckets over the cap, from which the
-    index that screening searches is built (:mod:`analytics.brokers.index`). The final estimates
-    are gathered ``batch`` pairs at a time.
+    index that screening searches is built (:mod:`analytics.brokers.index`); ``coded``: the
+    signatures' :func:`lsh.codes` when the caller keeps them too (made here otherwise). The final
+    estimates are gathered ``batch`` pairs at a time.
     """
     from analytics.brokers import lsh
 
@@ -326,7 +328,7 @@ def similar_pairs(
     bits = lsh.idx_bits(n)
     own = np.zeros(n, dtype=np.int64) if owner is None else np.ascontiguousarray(owner, dtype=np.int64)
 
-    coded = lsh.codes(sig)
+    coded = lsh.codes(sig) if coded is None else coded
 
     def band_pairs(band: int) -> tuple[np.ndarray, np.ndarray, int]:
         packed, rest = lsh.band_sorted(sig, band, rows, bits)

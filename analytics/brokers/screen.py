@@ -74,43 +74,46 @@ def _plan_links(con: duckdb.DuckDBPyConnection, idx: brokers_index.RunIndex, p: 
         return pd.DataFrame(columns=cols)
     sig_n = minhash.signatures(new["plan_text"].tolist(), bins=p.bins, k=p.shingle_k, seed=p.seed)
     sig_n[links.template_copies(sig_n, np.asarray(idx.load("template_sig")), p)] = minhash.EMPTY
+    codes_n = lsh.codes(sig_n)
     apps_n, firms_n = new["application_id"].to_numpy(np.int64), new["firm_id"].to_numpy(np.int64)
-    apps_h, firms_h, sig_h = idx.load("plan_apps"), idx.load("plan_firms"), idx.load("plan_sig")
+    apps_h, firms_h, codes_h = idx.load("plan_apps"), idx.load("plan_firms"), idx.load("plan_codes")
+    # the signatures are read a row at a time (the few candidates whose codes pass, and the keys
+    # of buckets near the cap), so each fault reads its own page, not the kernel's read-around
+    sig_h = idx.load("plan_sig", random=True)
     excluded = np.isin(apps_h, apps_n)          # new applications the run already hashed count once
     sig_ex = np.asarray(sig_h[np.flatnonzero(excluded)])
 
     cap = links.bucket_cap(p, int(apps_h.size - excluded.sum() + apps_n.size))
     rows = int(idx.meta["rows"])
-    found_a: list[np.ndarray] = []
-    found_b: list[np.ndarray] = []
-    found_s: list[np.ndarray] = []
-    def looked_up(band: int) -> tuple:
+    rough_at = p.plan_threshold * 0.6
+
+    def band_pairs(band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(new application, other application, estimate) of the pairs that meet in this band."""
         keys, valid = minhash._band_key(sig_n, band, rows)
         q = np.flatnonzero(valid)
+        none = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+        if not q.size:
+            return none
         uk, inv, n_new = np.unique(keys[q], return_inverse=True, return_counts=True)
         order, start, fp, over_key, over_size = idx.band(band)
         over = _over_cap(uk, over_key, over_size, sig_ex, band, rows, cap)
-        return (q, uk, inv, n_new, *lsh.lookup(order, start, fp, sig_h, band, rows, uk, over, excluded, cap))
-
-    with ThreadPoolExecutor(max_workers=2) as pool:     # the look-ups run compiled without the GIL
-        per_band = list(pool.map(looked_up, range(sig_n.shape[1] // rows)))
-    for q, uk, inv, n_new, ui, hr, n_hist in per_band:
-        if not q.size:
-            continue
-        size = n_hist[inv] + n_new[inv]
-        ok = (size >= 2) & (size <= cap)
-        # new x stored: each new plan with the stored rows of its (distinct) key
+        ui, hr, full = lsh.lookup(order, start, fp, sig_h, band, rows, uk, n_new, over, excluded, cap)
+        ok = ~full[inv]
+        # new x stored: each new plan with the stored candidates of its (distinct) key
         by_key = np.argsort(ui, kind="stable")
         ui, hr = ui[by_key], hr[by_key]
         first = np.searchsorted(ui, np.arange(uk.size))
         cnt = np.bincount(ui, minlength=uk.size)
-        qn = np.flatnonzero(ok & (cnt[inv] > 0))                 # query positions with stored partners
+        qn = np.flatnonzero(ok & (cnt[inv] > 0))                 # query positions with stored candidates
         reps = cnt[inv[qn]]
         qi = np.repeat(qn, reps)
         hr = hr[np.repeat(first[inv[qn]], reps) + (np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps))]
         sel = firms_n[q[qi]] != firms_h[hr]
         a_new, b_hist = q[qi[sel]], hr[sel]
-        # new x new (within one bucket of this band)
+        keep, sims = lsh.verify_candidates(sig_n, codes_n, a_new, sig_h, codes_h, b_hist, band, rows, verify_bins,
+                                           rough_at, p.plan_threshold)
+        found = [(apps_n[a_new[keep]], np.asarray(apps_h[b_hist[keep]]), sims)]
+        # new x new (within one bucket of this band: exact keys)
         order = np.argsort(inv, kind="stable")
         starts = np.flatnonzero(np.r_[True, inv[order][1:] != inv[order][:-1]])
         lens = np.diff(np.r_[starts, order.size])
@@ -118,19 +121,19 @@ def _plan_links(con: duckdb.DuckDBPyConnection, idx: brokers_index.RunIndex, p: 
         na, nb = minhash._pairs_in_runs(q[order], starts[okb], lens[okb])
         other = firms_n[na] != firms_n[nb]
         na, nb = na[other], nb[other]
-        for xa, other_sig, xb, other_apps in ((a_new, sig_h, b_hist, apps_h), (na, sig_n, nb, apps_n)):
-            if not xa.size:
-                continue
+        if na.size:
             # the same two stages as minhash.similar_pairs; the estimate over all bins, as a full run reports it
-            keep, sims = lsh.verify_pairs(sig_n, xa, other_sig, xb, verify_bins, p.plan_threshold * 0.6,
-                                          p.plan_threshold)
-            found_a.append(apps_n[xa[keep]])
-            found_b.append(np.asarray(other_apps[xb[keep]]))
-            found_s.append(sims)
-    if not found_a:
+            keep, sims = lsh.verify_pairs(sig_n, na, sig_n, nb, verify_bins, rough_at, p.plan_threshold)
+            found.append((apps_n[na[keep]], apps_n[nb[keep]], sims))
+        return tuple(np.concatenate(x) for x in zip(*found))  # type: ignore[return-value]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:     # the look-ups and checks run compiled without the GIL
+        per_band = list(pool.map(band_pairs, range(sig_n.shape[1] // rows)))
+    a, b = np.concatenate([x[0] for x in per_band]), np.concatenate([x[1] for x in per_band])
+    if not a.size:
         return pd.DataFrame(columns=cols)
-    a, b = np.concatenate(found_a), np.concatenate(found_b)
-    out = pd.DataFrame({"app_a": np.minimum(a, b), "app_b": np.maximum(a, b), "plan_similarity": np.concatenate(found_s)})
+    out = pd.DataFrame({"app_a": np.minimum(a, b), "app_b": np.maximum(a, b),
+                        "plan_similarity": np.concatenate([x[2] for x in per_band])})
     return out.drop_duplicates(["app_a", "app_b"]).reset_index(drop=True)
 
 

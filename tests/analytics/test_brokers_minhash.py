@@ -140,9 +140,11 @@ def test_codes_count_equal_low_bytes() -> None:
     sig[rng.random(sig.shape) < 0.5] = np.uint32(0x1234_5607)
     coded = lsh.codes(sig)
     low = (sig & 0xFF).astype(np.uint8)
+    other = coded[::-1].copy()   # rows of a second array (a day's plans against the stored ones)
     for a, b in itertools.combinations(range(50), 2):
-        assert lsh._equal_codes(coded, a, b, 0, 1) == int((low[a, :8] == low[b, :8]).sum())
-        assert lsh._equal_codes(coded, a, b, 0, 2) == int((low[a] == low[b]).sum()) + 3
+        assert lsh._equal_codes(coded, a, coded, b, 0, 1) == int((low[a, :8] == low[b, :8]).sum())
+        assert lsh._equal_codes(coded, a, coded, b, 0, 2) == int((low[a] == low[b]).sum()) + 3
+        assert lsh._equal_codes(coded, a, other, 49 - b, 0, 2) == int((low[a] == low[b]).sum()) + 3
     assert [lsh.least_count(0.3, 10), lsh.least_count(0.15, 128), lsh.least_count(2.0, 4)] == [3, 20, 5]
 
 
@@ -165,9 +167,11 @@ def test_band_lookup_equals_a_scan_of_the_keys(bits: int | None) -> None:
     """Oracle: the stored rows of each query's exact key, found by comparing every row's key.
     Keys from few values make shared and over-cap buckets; empty bins leave rows out of a band;
     ``bits`` wider than the rows need leaves few hash bits (48: 16, every fingerprint a whole
-    hash), so different keys share a hash and must be told apart by the key itself. The band's
-    over-cap buckets are kept at a smaller cap (the run's, with fewer plans) than the look-up's,
-    so some of them must still be read, and excluded rows take some under the cap."""
+    hash), so different keys share a fingerprint: the look-up's candidates then hold rows of
+    other keys, which checking the key (``verify_candidates`` at threshold 0) removes, and a
+    bucket near the cap must be counted on its keys. The band's over-cap buckets are kept at a
+    smaller cap (the run's, with fewer plans) than the look-up's, so some of them must still be
+    read; excluded rows take some under the cap, and new rows put some over it."""
     from analytics.brokers import lsh, screen
 
     rng = np.random.default_rng(5)
@@ -175,6 +179,7 @@ def test_band_lookup_equals_a_scan_of_the_keys(bits: int | None) -> None:
     values = rng.choice([2**31, 20, 7], (n, 1), p=[0.5, 0.2, 0.3])   # per row: unique, shared or common keys
     sig = (rng.random((n, 16)) * values).astype(np.uint32)
     sig[rng.random(sig.shape) < 0.05] = minhash.EMPTY
+    coded = lsh.codes(sig)
     excluded = rng.random(n) < 0.1
     bits = bits or lsh.idx_bits(n)
     owner = np.arange(n)
@@ -182,8 +187,11 @@ def test_band_lookup_equals_a_scan_of_the_keys(bits: int | None) -> None:
         keys, valid = minhash._band_key(sig, band, rows)
         queries = np.unique(np.concatenate([keys[valid][:1500], rng.integers(0, 2**63, 200).astype(np.uint64),
                                             np.arange(50, dtype=np.uint64)]))
+        # a query stands for the new rows of its key: one key of a query row's band, the other keys none or a few
+        rep = np.flatnonzero(valid)[:1500]
+        n_new = rng.choice([0, 1, 3], queries.size, p=[0.5, 0.3, 0.2])
         packed, rest = lsh.band_sorted(sig, band, rows, bits)
-        _, _, over_keys, over_sizes = lsh.verify_buckets(packed, rest, sig, lsh.codes(sig), band, rows, bits, run_cap,
+        _, _, over_keys, over_sizes = lsh.verify_buckets(packed, rest, sig, coded, band, rows, bits, run_cap,
                                                          owner, False, 1.0, 1.0, 16)
         all_keys, all_sizes = np.unique(keys[valid], return_counts=True)
         by_key = np.argsort(over_keys)
@@ -191,23 +199,32 @@ def test_band_lookup_equals_a_scan_of_the_keys(bits: int | None) -> None:
         assert over_keys.tolist() == all_keys[all_sizes > run_cap].tolist()
         assert over_sizes.tolist() == all_sizes[all_sizes > run_cap].tolist()
         over = screen._over_cap(queries, over_keys, over_sizes, sig[excluded], band, rows, cap)
-        qi, rr, sizes = lsh.lookup(*lsh.search_index(packed, bits), sig, band, rows, queries, over, excluded, cap)
-        want_pairs, want_sizes = set(), []
+        qi, rr, full = lsh.lookup(*lsh.search_index(packed, bits), sig, band, rows, queries, n_new, over, excluded, cap)
+        want_pairs, want_full = set(), []
         for q, key in enumerate(queries.tolist()):
             members = np.flatnonzero(valid & (keys == key) & ~excluded)
-            want_sizes.append(min(members.size, cap + 1))
-            if members.size <= cap:
+            want_full.append(members.size + n_new[q] > cap)
+            if not want_full[-1]:
                 want_pairs |= {(q, int(r)) for r in members}
             assert over[q] <= (members.size > cap)
-        assert sizes.tolist() == want_sizes
-        assert set(zip(qi.tolist(), rr.tolist())) == want_pairs and len(qi) == len(want_pairs)
-        assert (sizes > cap).any() and ((sizes >= 2) & (sizes <= cap)).any() and (sizes == 0).any()
+        assert full.tolist() == want_full
+        got = set(zip(qi.tolist(), rr.tolist()))
+        assert got >= want_pairs and len(qi) == len(got)
+        assert not any(want_full[q] for q, _ in got - want_pairs)
+        # the query side of a pair: a row of the query's key (any, for the key check)
+        row_of = dict(zip(keys[rep].tolist(), rep.tolist()))
+        mine = np.array([q for q in qi if int(queries[q]) in row_of], dtype=np.int64)
+        theirs = np.array([r for q, r in zip(qi, rr) if int(queries[q]) in row_of], dtype=np.int64)
+        as_row = np.array([row_of[int(queries[q])] for q in mine], dtype=np.int64)
+        keep, _ = lsh.verify_candidates(sig, coded, as_row, sig, coded, theirs, band, rows, 16, 0.0, 0.0)
+        assert {(int(q), int(r)) for q, r in zip(mine[keep], theirs[keep])} == \
+            {(q, r) for q, r in want_pairs if int(queries[q]) in row_of}
+        assert any(f and n_new[q] for q, f in enumerate(want_full) if not over[q])   # new rows put one over
+        assert (~np.array(want_full)).any()
         listed = np.isin(queries, over_keys)
         assert over.any() and (listed & ~over).any()     # some listed buckets are read after all
-        if bits == 48:   # hashes shared by different keys
-            h = packed >> np.uint64(bits)
-            k = keys[(packed & np.uint64((1 << bits) - 1)).astype(np.int64)]
-            assert (np.diff(h)[np.diff(k) != 0] == 0).any()
+        if bits == 48:   # fingerprints shared by different keys: candidates the key check drops
+            assert len(got - want_pairs) > 0
 
 
 def test_verifying_pairs_in_place_equals_the_two_stage_estimate() -> None:
@@ -225,6 +242,32 @@ def test_verifying_pairs_in_place_equals_the_two_stage_estimate() -> None:
     want = np.flatnonzero((rough >= 0.3 * 0.6) & (sims >= 0.3))
     keep, got = lsh.verify_pairs(new, a, stored, b, 16, 0.3 * 0.6, 0.3)
     assert 20 < want.size < a.size / 2 and ((sims >= 0.3) & (rough < 0.18)).any()
+    assert keep.tolist() == want.tolist() and got.tolist() == sims[want].tolist()
+
+
+def test_verifying_candidates_equals_the_key_and_two_stage_estimate() -> None:
+    """Oracle: a candidate of a band look-up is kept when its rows share the band's key and
+    minhash.estimate_jaccard passes both stages; pairs of one bucket and random pairs, so that
+    some pass the estimate with another key, and the codes' filter drops no pair that passes."""
+    from analytics.brokers import lsh
+
+    sig = minhash.signatures(_texts(200, 3), bins=64, k=6)
+    new, stored = sig[:250], sig
+    rng = np.random.default_rng(6)
+    band, rows = 3, 2
+    keys, valid = minhash._band_key(sig, band, rows)
+    ii, jj = (x.ravel() for x in np.meshgrid(np.arange(250), np.arange(sig.shape[0]), indexing="ij"))
+    same = valid[ii] & valid[jj] & (keys[ii] == keys[jj])
+    alike = ~same & (minhash.estimate_jaccard(new[ii], stored[jj]) >= 0.3)   # similar, another key in this band
+    a = np.concatenate([ii[same], ii[alike][:300], rng.integers(0, 250, 3000)]).astype(np.int64)
+    b = np.concatenate([jj[same], jj[alike][:300], rng.integers(0, 400, 3000)]).astype(np.int64)
+    rough = minhash.estimate_jaccard(new[a, :16], stored[b, :16])
+    sims = minhash.estimate_jaccard(new[a], stored[b])
+    keyed = valid[a] & valid[b] & (keys[a] == keys[b])
+    passes = (rough >= 0.3 * 0.6) & (sims >= 0.3)
+    want = np.flatnonzero(passes & keyed)
+    keep, got = lsh.verify_candidates(new, lsh.codes(new), a, stored, lsh.codes(stored), b, band, rows, 16, 0.3 * 0.6, 0.3)
+    assert 20 < want.size < a.size / 2 and (passes & ~keyed).any()
     assert keep.tolist() == want.tolist() and got.tolist() == sims[want].tolist()
 
 
