@@ -63,12 +63,16 @@ def _over_cap(queries: np.ndarray, over_key: np.ndarray, over_size: np.ndarray, 
     return (over_key[pos] == queries) & (over_size[pos] - again > cap)
 
 
-def _plan_links(con: duckdb.DuckDBPyConnection, idx: brokers_index.RunIndex, p: LinkParams,
-                verify_bins: int = 64) -> pd.DataFrame:
-    """(app_a, app_b, plan_similarity) of the new plans (``_new``) as a full re-run would pair them."""
-    new = con.execute("""SELECT p.application_id, a.firm_id, p.plan_text FROM business_plans p
-                         JOIN _new USING (application_id) JOIN applications a USING (application_id)
-                         ORDER BY p.application_id""").df()
+def _new_plans(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """application_id, firm_id, plan_text of the new applications (``_new``)."""
+    return con.execute("""SELECT p.application_id, a.firm_id, p.plan_text FROM business_plans p
+                          JOIN _new USING (application_id) JOIN applications a USING (application_id)
+                          ORDER BY p.application_id""").df()
+
+
+def _plan_links(new: pd.DataFrame, idx: brokers_index.RunIndex, p: LinkParams, verify_bins: int = 64) -> pd.DataFrame:
+    """(app_a, app_b, plan_similarity) of the ``new`` plans (:func:`_new_plans`) as a full re-run
+    would pair them (reads only the index: no connection)."""
     cols = ["app_a", "app_b", "plan_similarity"]
     if new.empty or idx.meta.get("plans") is None:
         return pd.DataFrame(columns=cols)
@@ -202,8 +206,12 @@ def links_for(con: duckdb.DuckDBPyConnection, run_id: str, app_ids: list[int]) -
     p, run = evidence.stored_run(con, run_id)
     idx = open_run_index(con, run_id)
     con.register("_new", pd.DataFrame({"application_id": pd.Series(sorted(set(app_ids)), dtype="int64")}))
-    ids = _identifier_links(con, idx, p, run)
-    plans = _plan_links(con, idx, p)
+    # the plans' look-ups (compiled, no GIL) read the index while the identifiers' SQL and look-ups
+    # read the data file and the index's value files: a cold disk serves both at once
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        planning = beside.submit(_plan_links, _new_plans(con), idx, p)
+        ids = _identifier_links(con, idx, p, run)
+        plans = planning.result()
     weak = ids["kind"].isin(p.weak_kinds)
     other = pd.concat([ids.loc[~weak, ["app_a", "app_b"]], plans[["app_a", "app_b"]]]).drop_duplicates()
     beside = ids[weak].merge(other, on=["app_a", "app_b"], how="left", indicator=True)["_merge"].eq("both").to_numpy()
