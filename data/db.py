@@ -15,15 +15,12 @@ Neither module here imports streamlit; the app caches the connections (see ``ui/
 """
 from __future__ import annotations
 
-import errno
 import fcntl
-import mmap
 import os
 import re
 import shutil
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -140,58 +137,6 @@ class Snapshot:
         shutil.rmtree(self.work, ignore_errors=True)
 
 
-# A copy of the data file goes past the page cache (O_DIRECT), this many bytes at a time, the next
-# read beside each write. Through the cache (sendfile) a 16 GB copy cost 23 s of kernel CPU beside
-# the broker job's two busy cores, and filled the cache with dirty pages of a file no one reads
-# yet; direct, 2 s.
-COPY_CHUNK = 32 << 20
-
-
-def copy_file(src: Path, dst: Path) -> None:
-    """Copy ``src`` to ``dst`` (mode 0600) past the page cache where the file system allows it,
-    else through it (``shutil.copyfile``)."""
-    direct = getattr(os, "O_DIRECT", 0)
-    try:
-        if not direct:
-            raise OSError(errno.EINVAL, "no O_DIRECT here")
-        _copy_direct(src, dst, direct)
-    except OSError as e:
-        if e.errno != errno.EINVAL:   # a file system without direct I/O says EINVAL; anything else is real
-            raise
-        shutil.copyfile(src, dst)
-
-
-def _copy_direct(src: Path, dst: Path, direct: int) -> None:
-    bufs = [mmap.mmap(-1, COPY_CHUNK) for _ in range(2)]   # page-aligned, as direct I/O needs
-    s = os.open(src, os.O_RDONLY | direct)
-    try:
-        d = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | direct, 0o600)
-        try:
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                off, cur = 0, 0
-                reading = pool.submit(os.preadv, s, [bufs[cur]], off)
-                while True:
-                    n = reading.result()
-                    if n == COPY_CHUNK:
-                        reading = pool.submit(os.preadv, s, [bufs[1 - cur]], off + n)
-                    whole = n - n % mmap.PAGESIZE   # direct writes are whole blocks; the file's tail is not
-                    if whole:
-                        os.pwritev(d, [memoryview(bufs[cur])[:whole]], off)
-                    if whole < n:
-                        with open(dst, "r+b") as tail:
-                            tail.seek(off + whole)
-                            tail.write(memoryview(bufs[cur])[whole:n])
-                    if n < COPY_CHUNK:
-                        break
-                    off, cur = off + n, 1 - cur
-        finally:
-            os.close(d)
-    finally:
-        os.close(s)
-        for b in bufs:
-            b.close()
-
-
 def snapshot(db_path: Path | str) -> Snapshot:
     """Copy the data file now, for a later :func:`writer` to start from (``writer(..., snapshot=)``).
 
@@ -207,7 +152,7 @@ def snapshot(db_path: Path | str) -> Snapshot:
     work.mkdir(mode=0o700)   # personal data: owner-only, as the writer's copy
     try:
         before = _identity(path)
-        copy_file(path, work / path.name)
+        shutil.copyfile(path, work / path.name)
         return Snapshot(path, work, before if _identity(path) == before else None)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -248,7 +193,7 @@ def writer(db_path: Path | str, *, create: bool = False, summaries: bool = True,
                         and snapshot.path.exists() and _identity(path) == snapshot.identity):
                     os.replace(snapshot.path, tmp)
                 else:
-                    copy_file(path, tmp)
+                    shutil.copyfile(path, tmp)
                 con = duckdb.connect(str(tmp))
             try:
                 yield con

@@ -184,7 +184,7 @@ def seed_sets(con: duckdb.DuckDBPyConnection, confirmed: list[tuple[str, int]]) 
 def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: LinkParams = LinkParams(),
            cluster_params: ClusterParams = ClusterParams(), progress: Progress = lambda _: None,
            chunk: int = 200_000, memory_limit: str | None = None, seeds: list[list[int]] | None = None,
-           index: brokers_index.Writer | None = None, texts_read: Callable[[], None] | None = None) -> Detection:
+           index: brokers_index.Writer | None = None) -> Detection:
     """Run detection on an open data connection (read-only use) with the given suppression list.
 
     ``chunk`` bounds how many plans are read and hashed at once; it never changes the result.
@@ -192,14 +192,13 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
     :data:`PLAN_MEMORY_LIMIT`, as Python's signatures are the memory then. ``seeds``: the
     applications of confirmed cases (:func:`seed_sets`), from which m is counted when they hold
     enough pairs (:func:`analytics.brokers.weights.estimate`). With ``index``, what screening
-    needs later is written beside the data file (:mod:`analytics.brokers.index`).
-    ``texts_read``: see :func:`analytics.brokers.links.plan_pairs`."""
+    needs later is written beside the data file (:mod:`analytics.brokers.index`)."""
     stats: dict = {}
     t0 = time.perf_counter()
     templates = supp.loc[supp["kind"] == "plan", "value"].tolist() if len(supp) else []
     if memory_limit:
         con.execute(f"SET memory_limit = '{PLAN_MEMORY_LIMIT}'")
-    pl, plan_stats = links.plan_pairs(con, templates, link_params, chunk=chunk, index=index, texts_read=texts_read)
+    pl, plan_stats = links.plan_pairs(con, templates, link_params, chunk=chunk, index=index)
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
     stats.update(plan_stats)
@@ -321,10 +320,10 @@ def store(con: duckdb.DuckDBPyConnection, det: Detection, *, run_id: str, params
                        time_gap_hours, strong, groups FROM _l""", [run_id])
 
 
-def _copy_made(copies: list[Future[Snapshot]]) -> Snapshot | None:
+def _copy_made(copying: Future[Snapshot] | None) -> Snapshot | None:
     """The early copy once it is made (this waits for it); None when none was taken or it failed,
     and then the writer copies the file itself."""
-    return copies[0].result() if copies and copies[0].exception() is None else None
+    return copying.result() if copying is not None and copying.exception() is None else None
 
 
 def write_csv(det: Detection, out: Path) -> None:
@@ -340,10 +339,8 @@ def run(db_path: Path | str, *, out: Path | None = None, link_params: LinkParams
 
     Detection reads the data file itself (read-only); only storing goes through the writer. The
     writer works on a copy of the file, taken while detection runs (:func:`data.db.snapshot`: 16 GB
-    and a minute at national scale), so the job needs disk for the copy beside DuckDB's spill
-    files. The copy starts once the plan texts are read: the LSH then computes for minutes
-    without reading the file, and the copy's disk reads no longer compete with the texts' (at
-    scale 10 reading the texts beside the copy took 20 s longer). The writer's lock is taken only to store, so an import can
+    and two minutes at national scale, I/O beside the CPU work), so the job needs disk for the
+    copy beside DuckDB's spill files. The writer's lock is taken only to store, so an import can
     land meanwhile; then nothing is stored: the run would describe data that is no longer there.
 
     ``memory_limit`` caps DuckDB (it spills joins and temp tables to disk beyond it); without a
@@ -366,11 +363,7 @@ def run(db_path: Path | str, *, out: Path | None = None, link_params: LinkParams
     pool = ThreadPoolExecutor(max_workers=1)
     size = Path(db_path).stat().st_size
     early = shutil.disk_usage(Path(db_path).parent).free >= EARLY_COPY_ROOM * size
-    copies: list[Future[Snapshot]] = []
-
-    def copy_now() -> None:
-        if early and not copies:
-            copies.append(pool.submit(snapshot, db_path))
+    copying = pool.submit(snapshot, db_path) if early else None
     try:
         with connect_read_only(db_path) as con:
             version = get_meta(con).get("data_version")
@@ -378,9 +371,9 @@ def run(db_path: Path | str, *, out: Path | None = None, link_params: LinkParams
             if seeds:
                 progress(f"weights: {len(seeds)} confirmed cases as the labelled seed set")
             det = detect(con, supp, link_params=link_params, cluster_params=cluster_params, progress=progress,
-                         memory_limit=memory_limit, seeds=seeds, index=idx, texts_read=copy_now)
+                         memory_limit=memory_limit, seeds=seeds, index=idx)
         t = time.perf_counter()
-        with writer(db_path, summaries=False, snapshot=_copy_made(copies)) as con:
+        with writer(db_path, summaries=False, snapshot=_copy_made(copying)) as con:
             if get_meta(con).get("data_version") != version:
                 raise RuntimeError(f"{db_path} was replaced while the detection ran (an import or a rebuild): "
                                    "nothing was stored; run the job again")
@@ -390,7 +383,7 @@ def run(db_path: Path | str, *, out: Path | None = None, link_params: LinkParams
         progress(f"stored run {run_id} and its screening index ({det.stats['t_store']} s)")
     finally:
         idx.discard()
-        if (made := _copy_made(copies)) is not None:   # waits: a copy is never left behind
+        if (made := _copy_made(copying)) is not None:   # waits: a copy is never left behind
             made.discard()
         pool.shutdown()
     if out is not None:

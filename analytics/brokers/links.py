@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -389,22 +389,18 @@ def bucket_cap(params: LinkParams, plans: int) -> int:
 
 
 def plan_pairs(con: duckdb.DuckDBPyConnection, templates: list[str], params: LinkParams, *,
-               chunk: int = 200_000, index: Any = None, texts_read: Callable[[], None] | None = None,
-               ) -> tuple[pd.DataFrame, dict]:
+               chunk: int = 200_000, index: Any = None) -> tuple[pd.DataFrame, dict]:
     """Pairs of applications of different firms with near-duplicate plans: (app_a, app_b, plan_similarity).
 
     Memory is the signatures (bins x 4 bytes per plan) plus one chunk of texts (see :func:`plan_signatures`).
     With ``index`` (an :class:`analytics.brokers.index.Writer`) the signatures and each LSH band's
-    bucket order are kept for screening. ``texts_read`` is called once every plan text is read:
-    from then on the step reads nothing from the data file (minutes of CPU at national scale).
+    bucket order are kept for screening.
     """
     from analytics.brokers import lsh
 
     t0 = time.perf_counter()
     apps, firms, sig = plan_signatures(con, params, chunk=chunk)
     t_sig = time.perf_counter() - t0
-    if texts_read is not None:
-        texts_read()
     tsig = template_signatures(templates, params)
     copies = template_copies(sig, tsig, params)
     # Public-template copies get an all-empty signature: they can never share a bucket.

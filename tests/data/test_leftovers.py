@@ -10,7 +10,6 @@ import tempfile
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from data.db import writer
 from data.load.importer import load_dir
@@ -77,6 +76,8 @@ def test_an_import_removes_the_work_folders_of_killed_imports(tmp_path: Path) ->
 def test_a_writer_starts_from_a_snapshot_only_of_the_unchanged_file(tmp_path: Path, monkeypatch) -> None:
     """A snapshot taken ahead (while a job computes) replaces the writer's own copy; if another
     writer replaced the file meanwhile, the writer copies the new file and drops the snapshot."""
+    import shutil
+
     from data import db as data_db
 
     path = tmp_path / "madang.duckdb"
@@ -85,8 +86,8 @@ def test_a_writer_starts_from_a_snapshot_only_of_the_unchanged_file(tmp_path: Pa
     snap = data_db.snapshot(path)
     assert snap.identity is not None and _mode(snap.work) == 0o700 and snap.path.exists()
     copies: list[str] = []
-    real_copy = data_db.copy_file
-    monkeypatch.setattr(data_db, "copy_file", lambda a, b: copies.append(str(a)) or real_copy(a, b))
+    real_copy = shutil.copyfile
+    monkeypatch.setattr(data_db.shutil, "copyfile", lambda a, b: copies.append(str(a)) or real_copy(a, b))
     with writer(path, snapshot=snap) as con:                        # unchanged: no second copy
         con.execute("INSERT INTO meta VALUES ('used', 'snapshot')")
     assert copies == [] and not snap.work.exists()
@@ -103,33 +104,3 @@ def test_a_writer_starts_from_a_snapshot_only_of_the_unchanged_file(tmp_path: Pa
     with writer(path):
         assert live.path.exists()
     live.discard()
-
-
-@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 3 * 65536, 3 * 65536 + 4097])
-def test_a_copy_past_the_page_cache_is_the_file(tmp_path: Path, monkeypatch, size: int) -> None:
-    """Oracle: the source's bytes. Sizes that end inside a block (the tail is written through the
-    cache), on a chunk's end (the last read is empty), empty; small chunks, so that reads and
-    writes overlap over several. A file system without direct I/O (EINVAL) gets a plain copy;
-    any other error (a full disk) is raised, not papered over."""
-    import errno
-
-    from data import db as data_db
-
-    monkeypatch.setattr(data_db, "COPY_CHUNK", 65536)
-    src, dst = tmp_path / "src.bin", tmp_path / "dst.bin"
-    src.write_bytes(os.urandom(size))
-    data_db.copy_file(src, dst)
-    assert dst.read_bytes() == src.read_bytes()
-    dst.unlink()
-
-    def fails(code: int):
-        def copy(*_: object) -> None:
-            raise OSError(code, os.strerror(code))
-        return copy
-
-    monkeypatch.setattr(data_db, "_copy_direct", fails(errno.EINVAL))
-    data_db.copy_file(src, dst)
-    assert dst.read_bytes() == src.read_bytes()
-    monkeypatch.setattr(data_db, "_copy_direct", fails(errno.ENOSPC))
-    with pytest.raises(OSError, match=os.strerror(errno.ENOSPC)):
-        data_db.copy_file(src, dst)
