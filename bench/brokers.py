@@ -94,12 +94,15 @@ def detection(db: Path, reruns: int, memory_limit: str = brokers.MEMORY_LIMIT) -
     peaks.stop()
     peak = _peak_mb()
     stats = det.stats
-    # the views are timed on a quiet disk: right after the job the kernel is still writing out its
-    # index and the stored file (gigabytes at scale 10), and a view's first reads queue behind that
+    # the views are timed on a quiet disk: right after the job the kernel still writes out its
+    # index and the stored file and discards the replaced file and the pruned index (tens of GB
+    # at scale 10), and a view's first reads queue behind that (screening 5,000: 13.7 s then, 7-9 s
+    # on a quiet disk)
     t = time.perf_counter()
     os.sync()
+    _disk_quiet(db)
     flushed = round(time.perf_counter() - t, 1)
-    print(f"  the job's writes reached the disk {flushed} s after it ended", flush=True)
+    print(f"  the disk was quiet {flushed} s after the job ended", flush=True)
     con = duckdb.connect(str(db), read_only=True)
     quality = broker_eval.evaluate(det.members, det.clusters, broker_eval.truth(con))
     page = page_timings(con, run_id, det)
@@ -107,7 +110,7 @@ def detection(db: Path, reruns: int, memory_limit: str = brokers.MEMORY_LIMIT) -
     con.close()
     del det
     page["rerun"] = round(page_rerun(db, reruns), 3)
-    return {"seconds": round(seconds, 1), "peak_rss_mb": round(peak), "flush_seconds": flushed, "stats": stats,
+    return {"seconds": round(seconds, 1), "peak_rss_mb": round(peak), "quiet_after_seconds": flushed, "stats": stats,
             "quality": quality, "page": page}
 
 
@@ -138,12 +141,29 @@ def screening(con: duckdb.DuckDBPyConnection, run_id: str, n: int = 5_000) -> di
                   "index_mb": round(sum(f.stat().st_size for f in files) / 2**20)}
 
 
+def _disk_quiet(path: Path, still: float = 3.0, most: float = 300.0) -> None:
+    """Wait until the disk holding ``path`` has been busy for no time over ``still`` seconds (its
+    io_ticks, which count discards too, unchanged), or ``most`` seconds have passed."""
+    dev = os.stat(path).st_dev
+    stat = Path(f"/sys/dev/block/{os.major(dev)}:{os.minor(dev)}/stat")
+    if not stat.exists():
+        return
+    end = time.monotonic() + most
+    ticks = stat.read_text().split()[9]
+    while time.monotonic() < end:
+        time.sleep(still)
+        now = stat.read_text().split()[9]
+        if now == ticks:
+            return
+        ticks = now
+
+
 def screening_apart(db: Path, run_id: str) -> dict:
     """:func:`screening` in a process of its own, as a day's screening would run beside the app.
-    Timed in the job's own process right after the job, three scale-10 runs took 23-31 s cold
-    where a fresh process on the same files took 7-9 s; neither Python's collector (the job's 2.7 M
-    links held), the job's freed memory, writeback (synced first) nor the disk's discards made a
-    fresh process that slow (each tried apart)."""
+    Timed in the job's own process right after the job, three scale-10 runs took 23-31 s cold, a
+    fresh process then 13.7 s, and a fresh process on a quiet disk 7-9 s. Neither Python's
+    collector (the job's 2.7 M links held), the job's freed memory nor a discard made a fresh
+    process that slow (each tried apart); the job's own process was not explained."""
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         return pool.apply(_screening_of, (str(db), run_id))
 

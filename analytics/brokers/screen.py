@@ -95,9 +95,8 @@ def _plan_links(new: pd.DataFrame, idx: brokers_index.RunIndex, p: LinkParams, v
         """(new application, other application, estimate) of the pairs that meet in this band."""
         keys, valid = minhash._band_key(sig_n, band, rows)
         q = np.flatnonzero(valid)
-        none = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
         if not q.size:
-            return none
+            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
         uk, inv, n_new = np.unique(keys[q], return_inverse=True, return_counts=True)
         order, start, fp, over_key, over_size = idx.band(band)
         over = _over_cap(uk, over_key, over_size, sig_ex, band, rows, cap)
@@ -129,7 +128,8 @@ def _plan_links(new: pd.DataFrame, idx: brokers_index.RunIndex, p: LinkParams, v
             # the same two stages as minhash.similar_pairs; the estimate over all bins, as a full run reports it
             keep, sims = lsh.verify_pairs(sig_n, na, sig_n, nb, verify_bins, rough_at, p.plan_threshold)
             found.append((apps_n[na[keep]], apps_n[nb[keep]], sims))
-        return tuple(np.concatenate(x) for x in zip(*found))  # type: ignore[return-value]
+        a, b, sims = (np.concatenate(x) for x in zip(*found))
+        return a, b, sims
 
     with ThreadPoolExecutor(max_workers=2) as pool:     # the look-ups and checks run compiled without the GIL
         per_band = list(pool.map(band_pairs, range(sig_n.shape[1] // rows)))
@@ -208,8 +208,8 @@ def links_for(con: duckdb.DuckDBPyConnection, run_id: str, app_ids: list[int]) -
     con.register("_new", pd.DataFrame({"application_id": pd.Series(sorted(set(app_ids)), dtype="int64")}))
     # the plans' look-ups (compiled, no GIL) read the index while the identifiers' SQL and look-ups
     # read the data file and the index's value files: a cold disk serves both at once
-    with ThreadPoolExecutor(max_workers=1) as beside:
-        planning = beside.submit(_plan_links, _new_plans(con), idx, p)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        planning = pool.submit(_plan_links, _new_plans(con), idx, p)
         ids = _identifier_links(con, idx, p, run)
         plans = planning.result()
     weak = ids["kind"].isin(p.weak_kinds)
