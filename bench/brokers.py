@@ -94,10 +94,10 @@ def detection(db: Path, reruns: int, memory_limit: str = brokers.MEMORY_LIMIT) -
     peaks.stop()
     peak = _peak_mb()
     stats = det.stats
-    # the views are timed on a quiet disk: right after the job the kernel still writes out its
-    # index and the stored file and discards the replaced file and the pruned index (tens of GB
-    # at scale 10), and a view's first reads queue behind that (screening 5,000: 13.7 s then, 7-9 s
-    # on a quiet disk)
+    # the views are timed once the job's writes are on disk and the disk is idle, as a user would
+    # meet them later. Right after the job reads were still slow at scale 10 (screening 5,000 cold:
+    # 10.4-13.7 s then, 7-9 s later) although io_ticks were still within 3 s: the job had just
+    # replaced a 16 GB file and pruned a 12 GB index, and the cause was not found.
     t = time.perf_counter()
     os.sync()
     _disk_quiet(db)
