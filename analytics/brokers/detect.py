@@ -39,8 +39,8 @@ MEMORY_LIMIT = "3GB"
 # at scale 10); any page cache DuckDB keeps beside them only raises the job's peak.
 PLAN_MEMORY_LIMIT = "1GB"
 # The early copy of the data file needs this many times its size free: the copy itself, the run's
-# index (0.65 of the file at scale 10: 10.5 GB) and DuckDB's spill files (at most 5.4 GB at scale
-# 10 under MEMORY_LIMIT: 0.33), with half the file to spare. At scale 10 a 16 GB copy taken on a
+# index (0.72 of the file at scale 10: 11.7 GB) and DuckDB's spill files (at most 5.4 GB at scale
+# 10 under MEMORY_LIMIT: 0.33), with 0.45 of the file to spare. At scale 10 a 16 GB copy taken on a
 # disk with 27 GB free left the identifier step without room to spill; 2.5 x 16 GB is not taken there.
 EARLY_COPY_ROOM = 2.5
 
