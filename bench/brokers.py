@@ -32,7 +32,7 @@ from analytics.brokers import plots as broker_plots
 from analytics.brokers import views as broker_views
 from analytics.brokers.links import LinkParams
 from bench.harness import write_json
-from data.db import PROJECT_ROOT
+from data.db import PROJECT_ROOT, settled
 from ui import i18n, names
 
 BENCH_DIR = PROJECT_ROOT / "var" / "bench"
@@ -99,6 +99,7 @@ def detection(db: Path, reruns: int, memory_limit: str = brokers.MEMORY_LIMIT) -
     # 10.4-13.7 s then, 7-9 s later) although io_ticks were still within 3 s: the job had just
     # replaced a 16 GB file and pruned a 12 GB index, and the cause was not found.
     t = time.perf_counter()
+    settled()   # the replaced data file freed
     os.sync()
     _disk_quiet(db)
     flushed = round(time.perf_counter() - t, 1)

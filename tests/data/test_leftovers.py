@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from data.db import writer
+from data.db import settled, writer
 from data.load.importer import load_dir
 from tests.data.fixtures_load import FIRMS_HEADER, FIRMS_ROWS, write_csv
 
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 _KILLED_JOB = """
 import os, signal, sys
-from data.db import writer
+from data.db import settled, writer
 with writer(sys.argv[1]) as con:
     con.execute("INSERT INTO meta VALUES ('half', 'done')")
     os.kill(os.getpid(), signal.SIGKILL)
@@ -44,6 +44,7 @@ def test_a_killed_writer_leaves_a_copy_the_next_one_removes(tmp_path: Path) -> N
     with writer(db) as con:                                        # the next job removes it
         inside = [p for p in tmp_path.iterdir() if p.name.startswith(f".{db.name}.")]
         assert len(inside) == 1 and _mode(inside[0]) == 0o700      # only its own, owner-only work folder
+    settled()                                                      # its own is removed behind it
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(f".{db.name}.")]
     assert _mode(db) == 0o600
     with duckdb.connect(str(db), read_only=True) as con:
@@ -104,3 +105,24 @@ def test_a_writer_starts_from_a_snapshot_only_of_the_unchanged_file(tmp_path: Pa
     with writer(path):
         assert live.path.exists()
     live.discard()
+
+
+def test_the_replaced_file_is_freed_behind_the_writer(tmp_path: Path) -> None:
+    """A writer keeps a second link to the file it replaces and removes it on a thread: a reader
+    that opened the old file still reads it whole; after :func:`settled` no work folder is left,
+    and the old file is gone once its reader closes."""
+    db = tmp_path / "madang.duckdb"
+    with writer(db, create=True) as con:
+        con.execute("INSERT INTO meta VALUES ('k', 'old')")
+    old = open(db, "rb")   # held across the replace, as a reader's connection would be
+    try:
+        size = os.fstat(old.fileno()).st_size
+        with writer(db) as con:
+            con.execute("UPDATE meta SET value = 'new' WHERE key = 'k'")
+        settled()
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(f".{db.name}.")]
+        assert len(old.read()) == size and os.fstat(old.fileno()).st_nlink == 0
+    finally:
+        old.close()
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT value FROM meta WHERE key = 'k'").fetchone()[0] == "new"
