@@ -324,12 +324,14 @@ def lookup(order: np.ndarray, start: np.ndarray, fp: np.ndarray, sig: np.ndarray
 def verify_candidates(sa: np.ndarray, ca: np.ndarray, a: np.ndarray, sb: np.ndarray, cb: np.ndarray, b: np.ndarray,
                       band: int, rows: int, verify_bins: int, rough_at: float, full_at: float,
                       ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`verify_pairs` for the candidates of a band look-up (:func:`lookup`): the positions
-    ``t`` of the pairs (``sa[a[t]]``, ``sb[b[t]]``) whose rows share the band's key and pass
-    :func:`_similar`, and their estimates. Their codes (``ca``, ``cb``: :func:`codes`) are compared
-    first, against the least counts that pass (as :func:`verify_buckets` does): a quarter of the
-    signatures' bytes, and only the few pairs they pass (6,000 of a day's 3 M at national scale)
-    read a signature row, where the key is checked and the estimate made."""
+    """The positions ``t`` of the pairs (``sa[a[t]]``, ``sb[b[t]]``) met in a band (a look-up's
+    candidates, :func:`lookup`, or rows of one bucket) whose rows share the band's key and pass
+    :func:`_similar`, and their estimates (agreeing bins / bins: minhash.estimate_jaccard). Their
+    codes (``ca``, ``cb``: :func:`codes`) are compared first, against the least counts that pass
+    (as :func:`verify_buckets` does): a quarter of the signatures' bytes, and only the few pairs
+    they pass (6,000 of a day's 3 M at national scale) read a signature row, where the key is
+    checked (a look-up's fingerprint can match another key) and the estimate made. Rows are read
+    where they lie (``sb`` may be a memory-mapped index)."""
     bins = sa.shape[1]
     vb = min(verify_bins, bins)
     rough_count, full_count = least_count(rough_at, vb), least_count(full_at, bins)
@@ -366,26 +368,6 @@ def near_any(sig: np.ndarray, templates: np.ndarray, at: float, out: np.ndarray)
             if _agree(sig, r, templates, t, 0, bins) / bins >= at:
                 out[r] = True
                 break
-
-
-@numba.njit(nogil=True, cache=True)
-def verify_pairs(sa: np.ndarray, a: np.ndarray, sb: np.ndarray, b: np.ndarray, verify_bins: int, rough_at: float,
-                 full_at: float) -> tuple[np.ndarray, np.ndarray]:
-    """The positions ``t`` of the pairs (``sa[a[t]]``, ``sb[b[t]]``) that pass :func:`_similar`, and
-    their estimates (agreeing bins / bins: minhash.estimate_jaccard). Rows are read where they lie
-    (``sb`` may be a memory-mapped index): gathering both rows of millions of chance collisions
-    into new arrays first cost more than comparing them."""
-    vb = min(verify_bins, sa.shape[1])
-    keep = np.empty(a.size, dtype=np.int64)
-    sims = np.empty(a.size, dtype=np.float64)
-    m = 0
-    for t in range(a.size):
-        c = _similar(sa, a[t], sb, b[t], vb, rough_at, full_at)
-        if c >= 0:
-            keep[m] = t
-            sims[m] = c / sa.shape[1]
-            m += 1
-    return keep[:m], sims[:m]
 
 
 def idx_bits(n: int) -> int:

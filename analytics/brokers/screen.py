@@ -126,7 +126,8 @@ def _plan_links(new: pd.DataFrame, idx: brokers_index.RunIndex, p: LinkParams, v
         na, nb = na[other], nb[other]
         if na.size:
             # the same two stages as minhash.similar_pairs; the estimate over all bins, as a full run reports it
-            keep, sims = lsh.verify_pairs(sig_n, na, sig_n, nb, verify_bins, rough_at, p.plan_threshold)
+            keep, sims = lsh.verify_candidates(sig_n, codes_n, na, sig_n, codes_n, nb, band, rows, verify_bins,
+                                               rough_at, p.plan_threshold)
             found.append((apps_n[na[keep]], apps_n[nb[keep]], sims))
         a, b, sims = (np.concatenate(x) for x in zip(*found))
         return a, b, sims

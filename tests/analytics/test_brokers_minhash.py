@@ -227,24 +227,6 @@ def test_band_lookup_equals_a_scan_of_the_keys(bits: int | None) -> None:
             assert len(got - want_pairs) > 0
 
 
-def test_verifying_pairs_in_place_equals_the_two_stage_estimate() -> None:
-    """Oracle: minhash.estimate_jaccard on gathered rows, 16 bins at 0.6 x threshold then all 64;
-    the pairs join rows of two arrays (new plans and the stored ones)."""
-    from analytics.brokers import lsh
-
-    sig = minhash.signatures(_texts(200, 3), bins=64, k=6)
-    new, stored = sig[:250], sig
-    rng = np.random.default_rng(4)
-    a = np.concatenate([np.arange(50), rng.integers(0, 250, 3000)])
-    b = np.concatenate([np.arange(200, 250), rng.integers(0, 400, 3000)])
-    rough = minhash.estimate_jaccard(new[a, :16], stored[b, :16])
-    sims = minhash.estimate_jaccard(new[a], stored[b])
-    want = np.flatnonzero((rough >= 0.3 * 0.6) & (sims >= 0.3))
-    keep, got = lsh.verify_pairs(new, a, stored, b, 16, 0.3 * 0.6, 0.3)
-    assert 20 < want.size < a.size / 2 and ((sims >= 0.3) & (rough < 0.18)).any()
-    assert keep.tolist() == want.tolist() and got.tolist() == sims[want].tolist()
-
-
 def test_verifying_candidates_equals_the_key_and_two_stage_estimate() -> None:
     """Oracle: a candidate of a band look-up is kept when its rows share the band's key and
     minhash.estimate_jaccard passes both stages; pairs of one bucket and random pairs, so that
