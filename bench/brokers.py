@@ -4,8 +4,7 @@ text step beside datasketch's MinHash + LSH on the same plans.
     flock /tmp/madang-bench.lock .venv/bin/python -m bench.brokers [--scales 1,10] [--sample 50000]
 
 Builds ``var/bench/scale<S>.duckdb`` if missing, runs the batch job on it (each run adds one
-broker run to the file, which nothing else benchmarked reads; a private copy would need another
-16 GB of disk at scale 10, beside the copy the job's writer makes), evaluates against
+run file beside it, which nothing else benchmarked reads), evaluates against
 ``truth_broker_rings``, times the auditor page's queries, the screening of the 5,000 latest applications
 against the run's index (analytics.brokers.index, written beside the data file: about 1 GB per
 million plans) and a rerun of the real page in AppTest. Run one benchmark at a time,
@@ -32,7 +31,7 @@ from analytics.brokers import plots as broker_plots
 from analytics.brokers import views as broker_views
 from analytics.brokers.links import LinkParams
 from bench.harness import write_json
-from data.db import PROJECT_ROOT, settled
+from data.db import PROJECT_ROOT, db_path_of, runs_root
 from ui import i18n, names
 
 BENCH_DIR = PROJECT_ROOT / "var" / "bench"
@@ -94,11 +93,8 @@ def detection(db: Path, reruns: int, memory_limit: str = brokers.MEMORY_LIMIT) -
     peaks.stop()
     peak = _peak_mb()
     stats = det.stats
-    # the views are timed once the replaced data file is freed and the job's writes are on disk.
-    # Even then reads right after the job were slow at scale 10 (screening 5,000 cold: 10.4-13.7 s,
-    # 7-9 s later; the disk's busy time, io_ticks, had stopped growing): the cause was not found.
+    # the views are timed once the job's writes are on disk
     t = time.perf_counter()
-    settled()
     os.sync()
     flushed = round(time.perf_counter() - t, 1)
     print(f"  the job's writes were on disk {flushed} s after it ended", flush=True)
@@ -116,15 +112,16 @@ def detection(db: Path, reruns: int, memory_limit: str = brokers.MEMORY_LIMIT) -
 def screening(con: duckdb.DuckDBPyConnection, run_id: str, n: int = 5_000) -> dict:
     """Seconds to screen the ``n`` latest applications (a day's intake) against the stored run's
     index (analytics.brokers.index: no history recomputed, no stored plan text read), cold and
-    warm, and the index's size on disk. Cold: the index's files and the data file are dropped from
-    the page cache first (posix_fadvise, no privileges needed), as on a morning after other work;
-    right after the job the cache holds whatever the job's copy left, neither cold nor warm."""
+    warm, and the index's size on disk. Cold: the index's files, the data file and the run file
+    are dropped from the page cache first (posix_fadvise, no privileges needed), as on a morning
+    after other work."""
     from analytics.brokers import index as brokers_index
 
     apps = [a for (a,) in con.execute("SELECT application_id FROM applications ORDER BY submitted_at DESC LIMIT ?", [n]).fetchall()]
-    idx = brokers_index.open_index(brokers_index.db_path_of(con), run_id)
+    idx = brokers_index.open_index(db_path_of(con), run_id)
     files = list(idx.path.iterdir()) if idx is not None else []
-    for f in [*files, brokers_index.db_path_of(con)]:
+    path = db_path_of(con)
+    for f in [*files, path, *(runs_root(path).glob(f"*.{run_id}.duckdb") if path is not None else [])]:
         if f is not None:
             fd = os.open(f, os.O_RDONLY)
             try:

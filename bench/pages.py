@@ -39,7 +39,7 @@ def _prepare(db: Path, source: Path, *, run_jobs: bool = True) -> None:
 
     from data import jobs
     from data.build import build
-    from data.db import users_path
+    from data.db import run_ids, users_path
     from data.users import DEMO_USERS, add_user, list_users
 
     if not db.exists():
@@ -49,10 +49,10 @@ def _prepare(db: Path, source: Path, *, run_jobs: bool = True) -> None:
         shutil.copyfile(source, db)
     con = duckdb.connect(str(db), read_only=True)
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    counts = {t: (con.execute(f"SELECT count(*) FROM {t}").fetchone() or (0,))[0]
-              for t in ("model_versions", "broker_runs") if t in tables}
+    trained = "model_versions" in tables and (con.execute("SELECT count(*) FROM model_versions").fetchone() or (0,))[0]
+    detected = bool(run_ids(con))
     con.close()
-    if run_jobs and (not counts.get("model_versions") or not counts.get("broker_runs")):
+    if run_jobs and (not trained or not detected):
         started = jobs.start(db, "setup", by="bench")
         print(f"running the setup job {started.id} (training, broker detection) on {db} ...", flush=True)
         while (job := jobs.get(db, started.id)) is not None and job.active:

@@ -1,12 +1,13 @@
 """The one place that opens Madang Insight's databases.
 
-Two DuckDB files sit side by side:
+Two stores sit side by side:
 
 * the **data** file (``madang.duckdb``): reference tables, firms, programs, applications, survey,
-  synthetic truth and batch outputs (scores, SHAP, broker clusters). The app reads it through one
-  read-only connection. Batch jobs (build, import, training, broker detection) write through
-  :func:`writer`, which works on a copy and swaps it in atomically: a job that fails leaves the
-  database exactly as it was, and the running app keeps serving the old file until it sees the new one.
+  synthetic truth and batch outputs (scores, SHAP, matching evaluations). The app reads it through
+  one read-only connection. Batch jobs (build, import, training) write through :func:`writer`,
+  which works on a copy and swaps it in atomically: a job that fails leaves the database exactly as
+  it was, and the running app keeps serving the old file until it sees the new one. Broker
+  detection runs are files of their own beside it (:func:`run_writer`, :func:`attach_run`).
 * the **records** (cases, case events, evaluator decisions, suppressions, access log) are not DuckDB:
   several processes append to them at once, so they live in a transactional store, see
   :mod:`data.records` (the one way in).
@@ -24,7 +25,6 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -35,6 +35,7 @@ SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 # writer refreshes before it commits: pages read these instead of scanning millions of raw rows.
 SUMMARIES_DIR = Path(__file__).with_name("summaries")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_RUN_MARK = "-- @run-tables"
 _ROWS_MARK = "-- @data-rows"
 
 
@@ -58,11 +59,18 @@ def users_path(db_path: Path | str) -> Path:
     return p.with_name(p.stem + ".users.json")
 
 
+def _schema() -> tuple[str, str, str]:
+    """schema.sql's three parts: the data file's tables, a run file's tables, the reference rows."""
+    tables, rest = SCHEMA_PATH.read_text(encoding="utf-8").split(_RUN_MARK, 1)
+    run_tables, rows = rest.split(_ROWS_MARK, 1)
+    return tables, run_tables.split("\n", 1)[1], rows.split("\n", 1)[1]
+
+
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the data tables and reference rows in an empty data database."""
-    tables, rows = SCHEMA_PATH.read_text(encoding="utf-8").split(_ROWS_MARK, 1)
+    tables, _, rows = _schema()
     con.execute(tables)
-    con.execute(rows.split("\n", 1)[1])
+    con.execute(rows)
 
 
 def refresh_summaries(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -75,12 +83,17 @@ def refresh_summaries(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def data_version(db_path: Path | str) -> str:
-    """A key that changes whenever the data file is replaced (build, import, batch job).
+    """A key that changes whenever the data file is replaced (build, import, batch job) or a run
+    is stored beside it (:func:`run_writer`).
 
-    Cheap enough to call on every rerun: it is a stat, not a query.
+    Cheap enough to call on every rerun: two stats, not a query.
     """
     st = Path(db_path).stat()
-    return f"{st.st_ino}-{st.st_mtime_ns}-{st.st_size}"
+    try:   # a run file renamed into (or removed from) the runs folder changes the folder's mtime
+        runs = runs_root(db_path).stat().st_mtime_ns
+    except FileNotFoundError:
+        runs = 0
+    return f"{st.st_ino}-{st.st_mtime_ns}-{st.st_size}-{runs}"
 
 
 def connect_read_only(db_path: Path | str) -> duckdb.DuckDBPyConnection:
@@ -118,49 +131,6 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _identity(path: Path) -> tuple[int, int, int]:
-    st = path.stat()
-    return st.st_ino, st.st_size, st.st_mtime_ns
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """A copy of the data file made without the writer's lock (:func:`snapshot`)."""
-
-    source: Path
-    work: Path
-    identity: tuple[int, int, int] | None   # the source's (inode, size, mtime) while it was copied; None: it changed
-
-    @property
-    def path(self) -> Path:
-        return self.work / self.source.name
-
-    def discard(self) -> None:
-        shutil.rmtree(self.work, ignore_errors=True)
-
-
-def snapshot(db_path: Path | str) -> Snapshot:
-    """Copy the data file now, for a later :func:`writer` to start from (``writer(..., snapshot=)``).
-
-    A long job (broker detection) copies while it computes instead of after: at national scale the
-    copy alone is two minutes. Readers never change the file and every writer replaces it whole
-    (``os.replace``), so while the file's identity (inode, size, mtime) is unchanged the copy is
-    the file; the writer checks that under its lock and copies afresh otherwise. Snapshots are
-    named apart from writers' copies, which a writer holding the lock may remove as stale."""
-    path = Path(db_path)
-    prefix = f".{path.name}.snapshot."
-    remove_stale_temp(path.parent, prefix)
-    work = path.with_name(f"{prefix}{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    work.mkdir(mode=0o700)   # personal data: owner-only, as the writer's copy
-    try:
-        before = _identity(path)
-        shutil.copyfile(path, work / path.name)
-        return Snapshot(path, work, before if _identity(path) == before else None)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-
-
 # A replaced data file's blocks are freed when its last link goes: 8.8 s for 16 GB on this ext4
 # disk, which a writer paid inside os.replace before its job could end. A writer's work folder (its
 # copy, or after the replace a second link to the replaced file) is removed on a thread of its
@@ -183,18 +153,15 @@ def _remove_behind(work: Path) -> None:
 
 
 @contextmanager
-def writer(db_path: Path | str, *, create: bool = False, summaries: bool = True,
-           snapshot: Snapshot | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def writer(db_path: Path | str, *, create: bool = False, summaries: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
     """The one writer for batch jobs: all-or-nothing, atomic replacement of the data file.
 
     Works on a copy of the file (or, with ``create=True``, on a new file with the schema) and only
     on success refreshes the summary tables and replaces the original with ``os.replace``. An exception inside the block leaves the
     original byte-for-byte as it was. The work folder is removed behind (:func:`settled` waits). A second writer of the same file fails at once with a clear
     error instead of waiting, so two jobs never overwrite each other's results.
-    ``summaries=False`` skips refreshing the summary tables, for a job that writes nothing they read
-    (broker results); at national scale the refresh is minutes. ``snapshot`` (:func:`snapshot`)
-    is used instead of a new copy when the file has not changed since it was taken; it is removed
-    either way.
+    ``summaries=False`` skips refreshing the summary tables, for a job that writes nothing they read;
+    at national scale the refresh is minutes. A new file gets a new lineage (:func:`lineage`).
     """
     path = Path(db_path)
     with _file_lock(path.with_name(path.name + ".lock")):
@@ -209,14 +176,11 @@ def writer(db_path: Path | str, *, create: bool = False, summaries: bool = True,
             if create:
                 con = duckdb.connect(str(tmp))
                 create_schema(con)
+                set_meta(con, lineage=uuid.uuid4().hex)
             else:
                 if not path.exists():
                     raise FileNotFoundError(f"no database at {path}: build one with `python -m data.build --db {path}`")
-                if (snapshot is not None and snapshot.source == path and snapshot.identity is not None
-                        and snapshot.path.exists() and _identity(path) == snapshot.identity):
-                    os.replace(snapshot.path, tmp)
-                else:
-                    shutil.copyfile(path, tmp)
+                shutil.copyfile(path, tmp)
                 con = duckdb.connect(str(tmp))
             try:
                 yield con
@@ -232,8 +196,97 @@ def writer(db_path: Path | str, *, create: bool = False, summaries: bool = True,
             os.replace(tmp, path)
         finally:
             _remove_behind(work)
-            if snapshot is not None:
-                snapshot.discard()
+
+
+# ---------------------------------------------------------------- run files
+# A broker detection run's results (clusters, members, links: millions of rows at national scale)
+# are a DuckDB file of their own beside the data file, written once and never changed: stored
+# in the data file, every run would go through the writer's copy of it (16 GB at national scale,
+# a minute of the job's time beside its CPU work). A run file belongs to the data file's lineage
+# (a new file gets a new one; imports keep it, as they keep the data the run describes), so a
+# rebuilt file starts with no runs, as it did when the runs were its tables.
+
+
+def runs_root(db_path: Path | str) -> Path:
+    """The folder of the run files beside a data file (``<data file>.runs``)."""
+    p = Path(db_path)
+    return p.with_name(p.name + ".runs")
+
+
+def db_path_of(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The file behind an open connection's current database (None in memory)."""
+    rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return Path(rows[0][0]) if rows and rows[0][0] else None
+
+
+def _lineage(meta: dict[str, str]) -> str:
+    # a file made before lineages were kept: its build time, which its imports kept as well
+    return re.sub(r"[^0-9A-Za-z]", "", meta.get("lineage") or meta.get("built_at") or "") or "none"
+
+
+def run_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The runs stored for the data behind ``con``, newest first (run ids begin with their time)."""
+    path = db_path_of(con)
+    root = runs_root(path) if path is not None else None
+    if root is None or not root.is_dir():
+        return []
+    prefix = _lineage(get_meta(con)) + "."
+    return sorted((f.name[len(prefix):-len(".duckdb")] for f in root.glob(f"{prefix}*.duckdb")), reverse=True)
+
+
+def attach_run(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
+    """The catalog name of a run's file, attached read-only to ``con``'s instance (once: the file
+    never changes); raises LookupError when the data behind ``con`` has no such run."""
+    path = db_path_of(con)
+    file = runs_root(path) / f"{_lineage(get_meta(con))}.{run_id}.duckdb" if path is not None else None
+    if file is None or not file.exists():
+        raise LookupError(f"no broker run {run_id}")
+    alias = "run_" + re.sub(r"\W", "_", run_id)
+    con.execute(f"ATTACH IF NOT EXISTS '{str(file).replace(chr(39), chr(39) * 2)}' AS {alias} (READ_ONLY)")
+    return alias
+
+
+@contextmanager
+def run_writer(db_path: Path | str, run_id: str, *, seen: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A new run file, for a job that read the data file at its meta ``data_version`` ``seen``.
+
+    All or nothing: the file is written in a work folder and renamed into place when the block
+    ends without an exception. The data file's writer lock is held throughout, so no import
+    replaces the file meanwhile; if one did since the job read it, nothing is stored (the run
+    would describe data that is no longer there). Run files of other lineages (the data of a
+    rebuilt file) are removed."""
+    path = Path(db_path)
+    root = runs_root(path)
+    with _file_lock(path.with_name(path.name + ".lock")):
+        con = connect_read_only(path)
+        try:
+            meta = get_meta(con)
+        finally:
+            con.close()
+        if meta.get("data_version", "") != seen:
+            raise RuntimeError(f"{path} was replaced while the detection ran (an import or a rebuild): "
+                               "nothing was stored; run the job again")
+        root.mkdir(mode=0o700, exist_ok=True)   # personal data (the links' identifiers): owner-only
+        remove_stale_temp(root, ".", any_pid=True)   # holding the lock: a killed job's
+        work = root / f".{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+        work.mkdir(mode=0o700)
+        try:
+            tmp = work / "run.duckdb"
+            con = duckdb.connect(str(tmp))
+            try:
+                con.execute(_schema()[1])
+                yield con
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            os.chmod(tmp, 0o600)
+            lineage = _lineage(meta)
+            os.replace(tmp, root / f"{lineage}.{run_id}.duckdb")
+            for other in root.glob("*.duckdb"):
+                if not other.name.startswith(lineage + "."):
+                    other.unlink(missing_ok=True)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -286,61 +286,6 @@ CREATE TABLE shap_values (
     contrib         DOUBLE[] NOT NULL
 );
 
--- ---------------------------------------------------------------- broker detection outputs (analytics.brokers)
-CREATE TABLE broker_runs (
-    run_id          VARCHAR PRIMARY KEY,
-    created_at      TIMESTAMP NOT NULL,
-    params          JSON NOT NULL
-);
-
-CREATE TABLE broker_clusters (
-    run_id          VARCHAR NOT NULL REFERENCES broker_runs (run_id),
-    cluster_id      INTEGER NOT NULL,
-    size            INTEGER NOT NULL,
-    risk            DOUBLE NOT NULL,
-    flagged         BOOLEAN NOT NULL,
-    reasons         JSON,              -- the parts of the risk score, for the auditor
-    n_firms         INTEGER,           -- distinct firms (a firm's repeated applications count once)
-    evidence_groups VARCHAR[],         -- independent kinds of evidence on its links (contact, network, plan, ...)
-    awarded_krw     BIGINT,            -- amount awarded to its applications
-    n_programs      INTEGER,
-    n_regions       INTEGER,
-    first_at        TIMESTAMP,         -- first and last submission
-    last_at         TIMESTAMP,
-    PRIMARY KEY (run_id, cluster_id)
-);
-
-CREATE TABLE broker_cluster_members (
-    run_id          VARCHAR NOT NULL,
-    cluster_id      INTEGER NOT NULL,
-    application_id  BIGINT NOT NULL,
-    PRIMARY KEY (run_id, application_id)
-);
-
--- Weighted links between two applications (app_a < app_b), with their evidence.
--- Related firms (특수관계 기업): 2-3 firms sharing a home (address and phone) or a representative,
--- listed apart from the rings (lower priority) and counted as one household in them.
-CREATE TABLE broker_related_firms (
-    run_id          VARCHAR NOT NULL,
-    household       BIGINT NOT NULL,   -- the group's smallest firm_id
-    firm_id         BIGINT NOT NULL,
-    basis           VARCHAR NOT NULL,  -- home, representative, or both joined by '+'
-    PRIMARY KEY (run_id, firm_id)
-);
-
-CREATE TABLE broker_links (
-    run_id          VARCHAR NOT NULL,
-    app_a           BIGINT NOT NULL,
-    app_b           BIGINT NOT NULL,
-    weight          DOUBLE NOT NULL,
-    evidence        JSON NOT NULL,     -- shared identifiers with their kind, frequency and weight
-    plan_similarity DOUBLE,
-    time_gap_hours  DOUBLE,
-    strong          BOOLEAN,           -- counted for clustering (enough independent evidence)
-    evidence_groups VARCHAR[],
-    CHECK (app_a < app_b)
-);
-
 -- ---------------------------------------------------------------- program matching outputs (python -m analytics.matching evaluate)
 -- One row per evaluation run of the matcher: its parameters, the time split, what it chose to rank
 -- with, and the fitted ranker the page recommends with (pickled analytics.matching.rank.Ranker: the
@@ -417,7 +362,8 @@ CREATE TABLE matching_gap_programs (
 
 -- ---------------------------------------------------------------- metadata
 -- build info: source (synthetic | imported), scale, seed, built_at, data_version (changes on every
--- build or import, so that caches see a new database at once).
+-- build or import, so that caches see a new database at once), lineage (set when a file is made, kept
+-- by imports: the detection runs beside the file that describe its data, see data.db.run_writer).
 CREATE TABLE meta (
     key             VARCHAR PRIMARY KEY,
     value           VARCHAR NOT NULL
@@ -426,6 +372,64 @@ CREATE TABLE meta (
 
 -- The records (decisions, suppressions, cases, case events, access log) are not here: they live in a
 -- transactional store, see data/records.sql and data/records.py.
+
+-- @run-tables -------------------------------------------------- broker detection outputs (analytics.brokers)
+-- Not in the data file: each detection run's results are a DuckDB file of their own beside it
+-- (data.db.run_writer, one run a file, these tables), so that storing a run never copies the data
+-- file. The run_id column is the file's one run; it keeps the readers' SQL that of a table of runs.
+CREATE TABLE broker_runs (
+    run_id          VARCHAR PRIMARY KEY,
+    created_at      TIMESTAMP NOT NULL,
+    params          JSON NOT NULL
+);
+
+CREATE TABLE broker_clusters (
+    run_id          VARCHAR NOT NULL,
+    cluster_id      INTEGER NOT NULL,
+    size            INTEGER NOT NULL,
+    risk            DOUBLE NOT NULL,
+    flagged         BOOLEAN NOT NULL,
+    reasons         JSON,              -- the parts of the risk score, for the auditor
+    n_firms         INTEGER,           -- distinct firms (a firm's repeated applications count once)
+    evidence_groups VARCHAR[],         -- independent kinds of evidence on its links (contact, network, plan, ...)
+    awarded_krw     BIGINT,            -- amount awarded to its applications
+    n_programs      INTEGER,
+    n_regions       INTEGER,
+    first_at        TIMESTAMP,         -- first and last submission
+    last_at         TIMESTAMP,
+    PRIMARY KEY (run_id, cluster_id)
+);
+
+CREATE TABLE broker_cluster_members (
+    run_id          VARCHAR NOT NULL,
+    cluster_id      INTEGER NOT NULL,
+    application_id  BIGINT NOT NULL,
+    PRIMARY KEY (run_id, application_id)
+);
+
+-- Weighted links between two applications (app_a < app_b), with their evidence.
+-- Related firms (특수관계 기업): 2-3 firms sharing a home (address and phone) or a representative,
+-- listed apart from the rings (lower priority) and counted as one household in them.
+CREATE TABLE broker_related_firms (
+    run_id          VARCHAR NOT NULL,
+    household       BIGINT NOT NULL,   -- the group's smallest firm_id
+    firm_id         BIGINT NOT NULL,
+    basis           VARCHAR NOT NULL,  -- home, representative, or both joined by '+'
+    PRIMARY KEY (run_id, firm_id)
+);
+
+CREATE TABLE broker_links (
+    run_id          VARCHAR NOT NULL,
+    app_a           BIGINT NOT NULL,
+    app_b           BIGINT NOT NULL,
+    weight          DOUBLE NOT NULL,
+    evidence        JSON NOT NULL,     -- shared identifiers with their kind, frequency and weight
+    plan_similarity DOUBLE,
+    time_gap_hours  DOUBLE,
+    strong          BOOLEAN,           -- counted for clustering (enough independent evidence)
+    evidence_groups VARCHAR[],
+    CHECK (app_a < app_b)
+);
 
 -- @data-rows ---------------------------------------------------- reference rows (data file only)
 INSERT INTO regions VALUES

@@ -4,20 +4,19 @@
 
 fingerprints and plans -> weighted links with evidence (:mod:`analytics.links`) -> clusters with a
 risk score and reasons (:mod:`analytics.clusters`) -> ``broker_runs`` / ``broker_clusters`` /
-``broker_cluster_members`` / ``broker_links`` under a new run id, written through
-:func:`data.db.writer` (all or nothing). The suppression list is read from the records file
+``broker_cluster_members`` / ``broker_links`` under a new run id, in a run file of its own beside
+the data file, written through :func:`data.db.run_writer` (all or nothing). The suppression list is read from the records file
 (seeded with the public template plans on first use). The detector never reads ``truth_*`` tables.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,18 +30,13 @@ from analytics.brokers import index as brokers_index
 from analytics.brokers.clusters import ClusterParams
 from analytics.brokers.links import LinkParams
 from data import export
-from data.db import Snapshot, connect_read_only, get_meta, snapshot, writer
+from data.db import attach_run, connect_read_only, get_meta, run_ids, run_writer
 
 Progress = Callable[[str], None]
 MEMORY_LIMIT = "3GB"
 # During the plan step DuckDB only streams plan texts to Python, which holds the signatures (5 GB
 # at scale 10); any page cache DuckDB keeps beside them only raises the job's peak.
 PLAN_MEMORY_LIMIT = "1GB"
-# The early copy of the data file needs this many times its size free: the copy itself, the run's
-# index (0.72 of the file at scale 10: 11.7 GB) and DuckDB's spill files (at most 5.4 GB at scale
-# 10 under MEMORY_LIMIT: 0.33), with 0.45 of the file to spare. At scale 10 a 16 GB copy taken on a
-# disk with 27 GB free left the identifier step without room to spill; 2.5 x 16 GB is not taken there.
-EARLY_COPY_ROOM = 2.5
 
 
 @dataclass
@@ -168,17 +162,18 @@ def _members(con: duckdb.DuckDBPyConnection, assignment: dict[int, int]) -> pd.D
 
 def seed_sets(con: duckdb.DuckDBPyConnection, confirmed: list[tuple[str, int]]) -> list[list[int]]:
     """The applications of each confirmed case's cluster (``broker_cluster_members`` of its run)
-    that are still in the data; cases of runs the data file no longer holds give nothing."""
-    if not confirmed:
-        return []
-    con.register("_confirmed", pd.DataFrame(confirmed, columns=["run_id", "cluster_id"]))
-    rows = con.execute("""
-        SELECT m.run_id, m.cluster_id, list(m.application_id ORDER BY m.application_id) AS apps
-        FROM broker_cluster_members m JOIN _confirmed c ON c.run_id = m.run_id AND c.cluster_id = m.cluster_id
-        SEMI JOIN applications a ON a.application_id = m.application_id
-        GROUP BY ALL ORDER BY ALL
-    """).fetchall()
-    return [[int(a) for a in apps] for _, _, apps in rows]
+    that are still in the data; cases of runs the data no longer has give nothing."""
+    stored = set(run_ids(con))
+    sets = []
+    for run_id in sorted({r for r, _ in confirmed} & stored):
+        run = attach_run(con, run_id)
+        rows = con.execute(f"""
+            SELECT list(m.application_id ORDER BY m.application_id) AS apps
+            FROM {run}.broker_cluster_members m SEMI JOIN applications a ON a.application_id = m.application_id
+            WHERE m.cluster_id IN (SELECT unnest($ids::INTEGER[])) GROUP BY m.cluster_id ORDER BY m.cluster_id
+        """, {"ids": sorted(c for r, c in confirmed if r == run_id)}).fetchall()
+        sets += [[int(a) for a in apps] for (apps,) in rows]
+    return sets
 
 
 def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: LinkParams = LinkParams(),
@@ -286,7 +281,7 @@ def detect(con: duckdb.DuckDBPyConnection, supp: pd.DataFrame, *, link_params: L
 
 
 def store(con: duckdb.DuckDBPyConnection, det: Detection, *, run_id: str, params: dict) -> None:
-    """Write one run's results (inside a writer session)."""
+    """Write one run's results into its new run file (:func:`data.db.run_writer`)."""
     con.execute("INSERT INTO broker_runs VALUES (?, ?, ?)",
                 [run_id, datetime.now().replace(microsecond=0), json.dumps(params | {"stats": det.stats}, default=str)])
     if len(det.clusters):
@@ -302,9 +297,6 @@ def store(con: duckdb.DuckDBPyConnection, det: Detection, *, run_id: str, params
         con.register("_m", det.members[["cluster_id", "application_id"]])
         con.execute("INSERT INTO broker_cluster_members SELECT ?, cluster_id, application_id FROM _m", [run_id])
     if len(det.related):
-        # a data file built before this table existed gets it here (the file is a disposable build)
-        con.execute("""CREATE TABLE IF NOT EXISTS broker_related_firms (run_id VARCHAR NOT NULL, household BIGINT NOT NULL,
-                       firm_id BIGINT NOT NULL, basis VARCHAR NOT NULL, PRIMARY KEY (run_id, firm_id))""")
         con.register("_r", det.related[["household", "firm_id", "basis"]])
         con.execute("INSERT INTO broker_related_firms SELECT ?, household, firm_id, basis FROM _r", [run_id])
     # Links kept for the auditor: every link touching a clustered application (strong or not), so
@@ -320,12 +312,6 @@ def store(con: duckdb.DuckDBPyConnection, det: Detection, *, run_id: str, params
                        time_gap_hours, strong, groups FROM _l""", [run_id])
 
 
-def _copy_made(copying: Future[Snapshot] | None) -> Snapshot | None:
-    """The early copy once it is made (this waits for it); None when none was taken or it failed,
-    and then the writer copies the file itself."""
-    return copying.result() if copying is not None and copying.exception() is None else None
-
-
 def write_csv(det: Detection, out: Path) -> None:
     """One row per clustered application: application_id, cluster_id, risk, flagged."""
     m = det.members[["application_id", "cluster_id"]].merge(det.clusters[["cluster_id", "risk", "flagged"]], on="cluster_id")
@@ -337,11 +323,9 @@ def run(db_path: Path | str, *, out: Path | None = None, link_params: LinkParams
         memory_limit: str = MEMORY_LIMIT) -> tuple[str, Detection]:
     """The batch job: read suppressions, detect, store under a new run id; returns (run_id, detection).
 
-    Detection reads the data file itself (read-only); only storing goes through the writer. The
-    writer works on a copy of the file, taken while detection runs (:func:`data.db.snapshot`: 16 GB
-    and two minutes at national scale, I/O beside the CPU work), so the job needs disk for the
-    copy beside DuckDB's spill files. The writer's lock is taken only to store, so an import can
-    land meanwhile; then nothing is stored: the run would describe data that is no longer there.
+    Detection reads the data file (read-only); the run is stored in a run file of its own beside
+    it (:func:`data.db.run_writer`), so the data file is never copied. An import may land while
+    detection runs; then nothing is stored: the run would describe data that is no longer there.
 
     ``memory_limit`` caps DuckDB (it spills joins and temp tables to disk beyond it); without a
     cap it keeps the file's pages cached up to 80% of the machine, beside the plan signatures."""
@@ -357,35 +341,22 @@ def run(db_path: Path | str, *, out: Path | None = None, link_params: LinkParams
               "suppressed_identifiers": ids[["kind", "value"]].values.tolist() if len(ids) else []}
     confirmed = cases.confirmed_clusters(db_path)
     idx = brokers_index.Writer(db_path, run_id)
-    # the writer's copy of the data file is made while detection computes (I/O beside CPU work)
-    # when the disk holds it beside the run's index and DuckDB's spill files; the writer uses it
-    # only if the file is unchanged by then (data.db.snapshot), and copies at the end otherwise
-    pool = ThreadPoolExecutor(max_workers=1)
-    size = Path(db_path).stat().st_size
-    early = shutil.disk_usage(Path(db_path).parent).free >= EARLY_COPY_ROOM * size
-    copying = pool.submit(snapshot, db_path) if early else None
     try:
         with connect_read_only(db_path) as con:
-            version = get_meta(con).get("data_version")
+            version = get_meta(con).get("data_version", "")
             seeds = seed_sets(con, confirmed)
             if seeds:
                 progress(f"weights: {len(seeds)} confirmed cases as the labelled seed set")
             det = detect(con, supp, link_params=link_params, cluster_params=cluster_params, progress=progress,
                          memory_limit=memory_limit, seeds=seeds, index=idx)
         t = time.perf_counter()
-        with writer(db_path, summaries=False, snapshot=_copy_made(copying)) as con:
-            if get_meta(con).get("data_version") != version:
-                raise RuntimeError(f"{db_path} was replaced while the detection ran (an import or a rebuild): "
-                                   "nothing was stored; run the job again")
+        with run_writer(db_path, run_id, seen=version) as con:
             store(con, det, run_id=run_id, params=params)
         idx.commit()   # after the run is stored: a run that fails leaves no index
         det.stats["t_store"] = round(time.perf_counter() - t, 2)
         progress(f"stored run {run_id} and its screening index ({det.stats['t_store']} s)")
     finally:
         idx.discard()
-        if (made := _copy_made(copying)) is not None:   # waits: a copy is never left behind
-            made.discard()
-        pool.shutdown()
     if out is not None:
         write_csv(det, out)
     return run_id, det

@@ -20,6 +20,7 @@ from analytics.brokers import index as brokers_index
 from analytics.brokers import links, minhash
 from analytics.brokers.links import GROUPS, LinkParams
 from data import access, privacy
+from data.db import attach_run, db_path_of
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class WhyLinked:
 def stored_run(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[LinkParams, dict]:
     """A stored run's link parameters (defaults for any the run predates) and all it stored with
     them (``stats``, suppressed identifiers, cluster parameters), read and parsed once."""
-    rows = con.execute("SELECT params FROM broker_runs WHERE run_id = ?", [run_id]).fetchall()
+    rows = con.execute(f"SELECT params FROM {attach_run(con, run_id)}.broker_runs WHERE run_id = ?", [run_id]).fetchall()
     if not rows:
         raise LookupError(f"no broker run {run_id}")
     run = json.loads(rows[0][0])
@@ -59,7 +60,7 @@ def _shared_values(con: duckdb.DuckDBPyConnection, run_id: str, app_a: int, app_
             SELECT kind::VARCHAR AS kind, value FROM app_fingerprints WHERE application_id = ?
             INTERSECT SELECT kind::VARCHAR, value FROM app_fingerprints WHERE application_id = ?)
     """, [app_a, app_b]).df()
-    idx = brokers_index.open_index(brokers_index.db_path_of(con), run_id)
+    idx = brokers_index.open_index(db_path_of(con), run_id)
     shared["firms"] = idx.value_firms(shared["h"].to_numpy(np.uint64)) if idx is not None and len(shared) else 0
     missing = shared[shared["firms"] == 0]
     if len(missing):
@@ -96,7 +97,7 @@ def why_linked(con: duckdb.DuckDBPyConnection, run_id: str, app_a: int, app_b: i
     shared["note"] = np.where(shared["firms"] > cap, "over_cap", np.where(same_firm, "same_firm", ""))
     # A name counts only where the run let it (rare, a trace, beside other evidence, in a burst):
     # the stored link says which values it used; a pair the run did not store gets the DF rule.
-    stored = con.execute("SELECT evidence FROM broker_links WHERE run_id = ? AND app_a = ? AND app_b = ?",
+    stored = con.execute(f"SELECT evidence FROM {attach_run(con, run_id)}.broker_links WHERE run_id = ? AND app_a = ? AND app_b = ?",
                          [run_id, min(app_a, app_b), max(app_a, app_b)]).fetchall()
     weak = shared["kind"].isin(p.weak_kinds).to_numpy()
     if stored:
@@ -157,10 +158,10 @@ def highlight_shared(text: str, other: str, k: int) -> str:
 def timeline(con: duckdb.DuckDBPyConnection, run_id: str, cluster_id: int, *, role: str) -> pd.DataFrame:
     """Submissions of a cluster in time: application, firm, program, status, amount."""
     access.require(role, "brokers")
-    return con.execute("""
+    return con.execute(f"""
         SELECT a.application_id, a.submitted_at, f.name AS firm_name, p.title AS program, a.status::VARCHAR AS status,
                a.amount_awarded_krw
-        FROM broker_cluster_members m JOIN applications a USING (application_id)
+        FROM {attach_run(con, run_id)}.broker_cluster_members m JOIN applications a USING (application_id)
         JOIN firms f USING (firm_id) JOIN programs p USING (program_id)
         WHERE m.run_id = ? AND m.cluster_id = ? ORDER BY a.submitted_at
     """, [run_id, cluster_id]).df()

@@ -21,6 +21,7 @@ import pandas as pd
 
 from analytics.brokers.links import GROUPS
 from data import access, privacy
+from data.db import attach_run
 
 # Evidence an edge can carry, in the order an investigator weighs it: the identifier kinds, then plans.
 KINDS: tuple[str, ...] = ("phone", "email", "bank_account", "ip", "device", "address", "doc_author", "plan")
@@ -90,12 +91,13 @@ def neighbourhood(con: duckdb.DuckDBPyConnection, run_id: str, seeds: set[int], 
     """Applications within ``hops`` stored links of the seeds, each with its distance (seeds: 0)."""
     dist = dict.fromkeys(seeds, 0)
     frontier = set(seeds)
+    run = attach_run(con, run_id)
     for step in range(1, hops + 1):
         if not frontier:
             break
-        rows = con.execute("""
-            SELECT app_b FROM broker_links WHERE run_id = ? AND app_a IN (SELECT unnest(?::BIGINT[]))
-            UNION SELECT app_a FROM broker_links WHERE run_id = ? AND app_b IN (SELECT unnest(?::BIGINT[]))
+        rows = con.execute(f"""
+            SELECT app_b FROM {run}.broker_links WHERE run_id = ? AND app_a IN (SELECT unnest(?::BIGINT[]))
+            UNION SELECT app_a FROM {run}.broker_links WHERE run_id = ? AND app_b IN (SELECT unnest(?::BIGINT[]))
         """, [run_id, sorted(frontier), run_id, sorted(frontier)]).fetchall()
         frontier = {r[0] for r in rows} - set(dist)
         dist.update(dict.fromkeys(frontier, step))
@@ -108,14 +110,15 @@ def cluster_graph(con: duckdb.DuckDBPyConnection, run_id: str, cluster_id: int, 
     and ``hops``, also the applications within ``hops`` stored links of the focus (from outside the
     cluster too), each node marked with its distance from the focus."""
     access.require(role, "brokers")
-    apps = {r[0] for r in con.execute("SELECT application_id FROM broker_cluster_members WHERE run_id = ? AND cluster_id = ?",
+    run = attach_run(con, run_id)
+    apps = {r[0] for r in con.execute(f"SELECT application_id FROM {run}.broker_cluster_members WHERE run_id = ? AND cluster_id = ?",
                                       [run_id, cluster_id]).fetchall()}
     dist = neighbourhood(con, run_id, {focus}, hops) if focus is not None else {}
     ids = sorted(apps | set(dist))
     nodes = _application_nodes(con, run_id, cluster_id, ids)
-    links = con.execute("""
+    links = con.execute(f"""
         SELECT app_a, app_b, weight, strong, evidence_groups, evidence, plan_similarity, time_gap_hours
-        FROM broker_links WHERE run_id = ? AND app_a IN (SELECT unnest(?::BIGINT[])) AND app_b IN (SELECT unnest(?::BIGINT[]))
+        FROM {run}.broker_links WHERE run_id = ? AND app_a IN (SELECT unnest(?::BIGINT[])) AND app_b IN (SELECT unnest(?::BIGINT[]))
         ORDER BY app_a, app_b
     """, [run_id, ids, ids]).df()
     links["evidence"] = [json.loads(e) for e in links["evidence"]]
@@ -131,13 +134,13 @@ def cluster_graph(con: duckdb.DuckDBPyConnection, run_id: str, cluster_id: int, 
 
 
 def _application_nodes(con: duckdb.DuckDBPyConnection, run_id: str, cluster_id: int, ids: list[int]) -> pd.DataFrame:
-    nodes = con.execute("""
+    nodes = con.execute(f"""
         SELECT 'a' || a.application_id AS node_id, 'application' AS node_type, a.application_id, a.firm_id,
                f.name AS firm_name, f.biz_no, a.status::VARCHAR AS status, p.title AS program, a.submitted_at,
                a.amount_awarded_krw, r.short_ko AS region, coalesce(m.cluster_id = ?, false) AS in_cluster
         FROM applications a JOIN firms f USING (firm_id) JOIN programs p USING (program_id)
         JOIN regions r ON r.region_code = f.region_code
-        LEFT JOIN broker_cluster_members m ON m.application_id = a.application_id AND m.run_id = ?
+        LEFT JOIN {attach_run(con, run_id)}.broker_cluster_members m ON m.application_id = a.application_id AND m.run_id = ?
         WHERE a.application_id IN (SELECT unnest(?::BIGINT[])) ORDER BY a.application_id
     """, [cluster_id, run_id, ids]).df()
     nodes["in_cluster"] = nodes["in_cluster"].astype(bool)

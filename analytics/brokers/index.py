@@ -58,12 +58,6 @@ def root(db_path: Path | str) -> Path:
     return p.with_name(p.name + ".brokers")
 
 
-def db_path_of(con: duckdb.DuckDBPyConnection) -> Path | None:
-    """The file behind an open connection (None in memory)."""
-    rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
-    return Path(rows[0][0]) if rows and rows[0][0] else None
-
-
 class Writer:
     """Collects one run's index in a work folder; :meth:`commit` moves it into place."""
 

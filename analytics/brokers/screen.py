@@ -36,12 +36,13 @@ import pandas as pd
 from analytics.brokers import evidence, links, lsh, minhash
 from analytics.brokers import index as brokers_index
 from analytics.brokers.links import GROUPS, LinkParams
+from data.db import attach_run, db_path_of
 
 LINK_COLUMNS = ["app_a", "app_b", "weight", "groups", "plan_similarity", "time_gap_hours", "strong", "ids"]
 
 
 def open_run_index(con: duckdb.DuckDBPyConnection, run_id: str) -> brokers_index.RunIndex:
-    idx = brokers_index.open_index(brokers_index.db_path_of(con), run_id)
+    idx = brokers_index.open_index(db_path_of(con), run_id)
     if idx is None:
         raise LookupError(f"run {run_id} has no screening index beside the data file (an older run, or a copied "
                           "file): run broker detection again")
@@ -294,7 +295,8 @@ def screen(con: duckdb.DuckDBPyConnection, run_id: str, app_ids: list[int], *, m
     ends = pd.concat([lk.assign(application_id=lk["app_a"], other=lk["app_b"]),
                       lk.assign(application_id=lk["app_b"], other=lk["app_a"])], ignore_index=True)
     ends = ends[ends["application_id"].isin(new)]
-    mem = con.execute("SELECT application_id AS other, cluster_id FROM broker_cluster_members WHERE run_id = ?",
+    run = attach_run(con, run_id)
+    mem = con.execute(f"SELECT application_id AS other, cluster_id FROM {run}.broker_cluster_members WHERE run_id = ?",
                       [run_id]).df()
     ends = ends.merge(mem, on="other")
     ends["values"] = [[e["value"] for e in ids] for ids in ends["ids"]]
@@ -313,7 +315,7 @@ def screen(con: duckdb.DuckDBPyConnection, run_id: str, app_ids: list[int], *, m
     out = pd.DataFrame({"application_id": [k[0] for k in acc], "cluster_id": [k[1] for k in acc],
                         "groups": [sorted(x[0]) for x in acc.values()], "values": [sorted(x[1]) for x in acc.values()],
                         "plan_similarity": [max(x[2]) if x[2] else np.nan for x in acc.values()]})
-    flagged = dict(con.execute("SELECT cluster_id, flagged FROM broker_clusters WHERE run_id = ?", [run_id]).fetchall())
+    flagged = dict(con.execute(f"SELECT cluster_id, flagged FROM {run}.broker_clusters WHERE run_id = ?", [run_id]).fetchall())
     out["flagged"] = out["cluster_id"].map(flagged).fillna(False).astype(bool)
     out["hold"] = out["flagged"] & (out["groups"].apply(len) >= min_groups)
     return out[cols].sort_values(["hold", "application_id"], ascending=[False, True]).reset_index(drop=True)

@@ -20,7 +20,9 @@ from analytics.brokers import pack as evidence_pack
 from analytics.brokers import plots as broker_plots
 from analytics.brokers import views as broker_views
 from data import access
-from data.db import writer
+from data.build import build
+from data.db import attach_run, data_version, run_ids, runs_root, writer
+from tests.conftest import TINY_SCALE, TINY_SEED
 from ui import i18n, names
 
 # the words of the figures, as the page passes them: the catalogue and the term names in one language
@@ -35,7 +37,7 @@ def run_db(tiny_db: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pat
     out = path.with_name("clusters.csv")
     assert brokers.main(["--db", str(path), "--out", str(out)]) == 0
     con = duckdb.connect(str(path), read_only=True)
-    run_id = con.execute("SELECT run_id FROM broker_runs").fetchall()[0][0]
+    run_id, = run_ids(con)
     con.close()
     _, det = brokers.run(shutil.copyfile(tiny_db, path.with_name("again.duckdb")))
     return path, run_id, det, out
@@ -44,11 +46,12 @@ def run_db(tiny_db: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pat
 def test_results_are_stored_with_parameters(run_db) -> None:
     path, run_id, _, _ = run_db
     con = duckdb.connect(str(path), read_only=True)
-    params = json.loads(con.execute("SELECT params FROM broker_runs WHERE run_id = ?", [run_id]).fetchall()[0][0])
+    run = attach_run(con, run_id)
+    params = json.loads(con.execute(f"SELECT params FROM {run}.broker_runs WHERE run_id = ?", [run_id]).fetchall()[0][0])
     assert {"links", "clusters", "stats"} <= set(params) and params["links"]["df_cap"] > 0
-    cl = con.execute("SELECT * FROM broker_clusters WHERE run_id = ?", [run_id]).df()
-    mem = con.execute("SELECT * FROM broker_cluster_members WHERE run_id = ?", [run_id]).df()
-    lk = con.execute("SELECT * FROM broker_links WHERE run_id = ?", [run_id]).df()
+    cl = con.execute(f"SELECT * FROM {run}.broker_clusters WHERE run_id = ?", [run_id]).df()
+    mem = con.execute(f"SELECT * FROM {run}.broker_cluster_members WHERE run_id = ?", [run_id]).df()
+    lk = con.execute(f"SELECT * FROM {run}.broker_links WHERE run_id = ?", [run_id]).df()
     assert len(cl) > 0 and cl["flagged"].any()
     assert (mem.groupby("cluster_id").size().sort_index() == cl.set_index("cluster_id")["size"].sort_index()).all()
     assert (lk["app_a"] < lk["app_b"]).all() and lk["strong"].any()
@@ -80,7 +83,8 @@ def test_data_replaced_during_detection_stores_nothing(tiny_db: Path, tmp_path: 
     with pytest.raises(RuntimeError, match="replaced while the detection ran"):
         brokers.run(path)
     with duckdb.connect(str(path), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM broker_runs").fetchall()[0][0] == 0
+        assert run_ids(con) == []
+    assert not runs_root(path).exists()   # no run file, no work folder
 
 
 def test_csv_has_one_row_per_clustered_application(run_db) -> None:
@@ -88,7 +92,8 @@ def test_csv_has_one_row_per_clustered_application(run_db) -> None:
     csv = pd.read_csv(out)
     assert list(csv.columns) == ["application_id", "cluster_id", "risk", "flagged"]
     con = duckdb.connect(str(path), read_only=True)
-    mem = con.execute("SELECT application_id, cluster_id FROM broker_cluster_members WHERE run_id = ?", [run_id]).df()
+    mem = con.execute(f"SELECT application_id, cluster_id FROM {attach_run(con, run_id)}.broker_cluster_members WHERE run_id = ?",
+                      [run_id]).df()
     assert csv["application_id"].is_unique and set(csv["application_id"]) == set(mem["application_id"])
 
 
@@ -157,7 +162,8 @@ def test_views_of_a_run(run_db) -> None:
 def test_why_linked_matches_the_stored_link(run_db) -> None:
     path, run_id, det, _ = run_db
     con = duckdb.connect(str(path), read_only=True)
-    lk = con.execute("SELECT * FROM broker_links WHERE run_id = ? AND strong ORDER BY weight DESC LIMIT 5", [run_id]).df()
+    lk = con.execute(f"SELECT * FROM {attach_run(con, run_id)}.broker_links WHERE run_id = ? AND strong ORDER BY weight DESC LIMIT 5",
+                     [run_id]).df()
     for r in lk.itertuples():
         why = evidence.why_linked(con, run_id, int(r.app_a), int(r.app_b), role="auditor")
         stored = [e for e in json.loads(r.evidence) if e["kind"] != "plan"]
@@ -217,9 +223,10 @@ def test_confirmed_cases_seed_the_weights_of_the_next_run(run_db, tmp_path: Path
     path, run_id, _, _ = run_db
     db = tmp_path / "madang.duckdb"
     shutil.copyfile(path, db)
+    shutil.copytree(runs_root(path), runs_root(db))   # the runs go with the data they describe
     with duckdb.connect(str(db), read_only=True) as con:
-        top = [c for (c,) in con.execute("SELECT cluster_id FROM broker_clusters WHERE run_id = ? AND flagged "
-                                         "ORDER BY risk DESC LIMIT 4", [run_id]).fetchall()]
+        top = [c for (c,) in con.execute(f"SELECT cluster_id FROM {attach_run(con, run_id)}.broker_clusters WHERE run_id = ? "
+                                         "AND flagged ORDER BY risk DESC LIMIT 4", [run_id]).fetchall()]
     for cid in top[:3]:
         case = cases.open_case(db, run_id=run_id, cluster_id=cid, title=f"#{cid}", user="kim", role="auditor")
         cases.add_event(db, case, user="kim", role="auditor", status="investigating")
@@ -227,38 +234,42 @@ def test_confirmed_cases_seed_the_weights_of_the_next_run(run_db, tmp_path: Path
     cases.open_case(db, run_id=run_id, cluster_id=top[3], title="open only", user="kim", role="auditor")
     with duckdb.connect(str(db), read_only=True) as con:
         seeds = brokers.seed_sets(con, cases.confirmed_clusters(db))
-        sizes = [n for (n,) in con.execute("SELECT size FROM broker_clusters WHERE run_id = ? AND cluster_id IN "
-                                           "(SELECT unnest(?)) ORDER BY cluster_id", [run_id, top[:3]]).fetchall()]
+        sizes = [n for (n,) in con.execute(f"SELECT size FROM {attach_run(con, run_id)}.broker_clusters WHERE run_id = ? "
+                                           "AND cluster_id IN (SELECT unnest(?)) ORDER BY cluster_id", [run_id, top[:3]]).fetchall()]
     assert sorted(len(s) for s in seeds) == sorted(sizes)
     new_run, det = brokers.run(db)
     w = det.stats["weights"]
     assert w["source"] == "cases" and w["seed_pairs"] > 0
     with duckdb.connect(str(db), read_only=True) as con:
-        stored = json.loads(con.execute("SELECT params FROM broker_runs WHERE run_id = ?", [new_run]).fetchall()[0][0])
+        stored = json.loads(con.execute(f"SELECT params FROM {attach_run(con, new_run)}.broker_runs WHERE run_id = ?",
+                                        [new_run]).fetchall()[0][0])
     assert stored["stats"]["weights"]["source"] == "cases"
     assert det.clusters["flagged"].any()
 
 
-@pytest.mark.parametrize("free_gb", [0, 10_000])
-def test_the_writers_copy_is_made_early_only_when_the_disk_holds_it(tiny_db: Path, tmp_path: Path, free_gb: int,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    """The early copy (data.db.snapshot, beside the detection) is taken only with room for it, the
-    index and the spill files; without room the writer copies at the end. The run is stored either
-    way, and no copy is left beside the file."""
-    import collections
-
+def test_a_run_is_a_file_beside_the_data_that_an_import_keeps_and_a_rebuild_drops(tiny_db: Path, tmp_path: Path) -> None:
+    """Storing a run leaves the data file as it was (no copy, no write) and gives the caches a new
+    version; an import (a writer on the file) keeps the runs, a rebuild (a new file, a new
+    lineage) starts with none, and the next run stored removes the old lineage's files."""
     path = tmp_path / "madang.duckdb"
     shutil.copyfile(tiny_db, path)
-    taken: list[Path] = []
-    real = brokers.snapshot
-    monkeypatch.setattr(brokers, "snapshot", lambda p: taken.append(Path(p)) or real(p))
-    usage = collections.namedtuple("usage", "total used free")
-    monkeypatch.setattr(brokers.shutil, "disk_usage", lambda _: usage(0, 0, free_gb * 2**30))
-    run_id, _ = brokers.run(path)
-    assert taken == ([path] if free_gb else [])
+    before, version = path.read_bytes(), data_version(path)
+    first, _ = brokers.run(path)
+    assert path.read_bytes() == before and data_version(path) != version
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []   # no copy or work folder left
+    assert oct(runs_root(path).stat().st_mode & 0o777) == "0o700"                 # the links hold personal data
+    with writer(path) as con:      # an import: same lineage
+        con.execute("DELETE FROM business_plans WHERE application_id < 10")
     with duckdb.connect(str(path), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM broker_runs WHERE run_id = ?", [run_id]).fetchall()[0][0] == 1
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(f".{path.name}.")]
+        assert run_ids(con) == [first]
+        assert con.execute(f"SELECT count(*) FROM {attach_run(con, first)}.broker_runs").fetchall()[0][0] == 1
+    build(path, scale=TINY_SCALE, seed=TINY_SEED)   # a rebuild: the same data, a new lineage
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert run_ids(con) == []
+        with pytest.raises(LookupError, match=first):
+            attach_run(con, first)
+    second, _ = brokers.run(path)
+    assert [p.name.split(".", 1)[1] for p in runs_root(path).iterdir()] == [f"{second}.duckdb"]   # the old lineage's is gone
 
 
 def test_scoring_again_takes_unchanged_clusters_from_before(tiny_db: Path) -> None:

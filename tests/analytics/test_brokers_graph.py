@@ -15,6 +15,7 @@ import pytest
 from analytics import brokers
 from analytics.brokers import graph, graph_draw
 from data.access import AccessDenied
+from data.db import attach_run, run_ids
 from ui import i18n, names
 
 # the words of the drawings, as the page passes them: the catalogue and the term names in one language
@@ -34,24 +35,26 @@ def con(tiny_db: Path, tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def run_id(con) -> str:
-    return con.execute("SELECT run_id FROM broker_runs").fetchall()[0][0]
+    run_id, = run_ids(con)
+    return run_id
 
 
 @pytest.fixture(scope="module")
 def links(con, run_id) -> pd.DataFrame:
-    df = con.execute("SELECT * FROM broker_links WHERE run_id = ?", [run_id]).df()
+    df = con.execute(f"SELECT * FROM {attach_run(con, run_id)}.broker_links WHERE run_id = ?", [run_id]).df()
     df["evidence"] = df["evidence"].map(json.loads)
     return df
 
 
 @pytest.fixture(scope="module")
 def top(con, run_id) -> int:
-    return int(con.execute("SELECT cluster_id FROM broker_clusters WHERE run_id = ? ORDER BY risk DESC, size DESC, "
+    return int(con.execute(f"SELECT cluster_id FROM {attach_run(con, run_id)}.broker_clusters WHERE run_id = ? ORDER BY risk DESC, size DESC, "
                            "cluster_id LIMIT 1", [run_id]).fetchall()[0][0])
 
 
 def _members(con, run_id, cid) -> set[int]:
-    return {r[0] for r in con.execute("SELECT application_id FROM broker_cluster_members WHERE run_id = ? AND cluster_id = ?",
+    return {r[0] for r in con.execute(f"SELECT application_id FROM {attach_run(con, run_id)}.broker_cluster_members "
+                                      "WHERE run_id = ? AND cluster_id = ?",
                                       [run_id, cid]).fetchall()}
 
 
@@ -148,7 +151,7 @@ def test_filter_by_evidence_kind(con, run_id, top) -> None:
 def test_values_masked_for_admin_and_never_in_what_reaches_the_browser(con, run_id, top) -> None:
     with pytest.raises(AccessDenied):
         graph.cluster_graph(con, run_id, top, role="evaluator")
-    clusters = [r[0] for r in con.execute("SELECT cluster_id FROM broker_clusters WHERE run_id = ? ORDER BY risk DESC "
+    clusters = [r[0] for r in con.execute(f"SELECT cluster_id FROM {attach_run(con, run_id)}.broker_clusters WHERE run_id = ? ORDER BY risk DESC "
                                           "LIMIT 5", [run_id]).fetchall()]
     kinds = set()
     for cid in clusters:

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from analytics.brokers import detect, screen
+from data.db import attach_run, runs_root
 
 
 @pytest.fixture(scope="module")
@@ -23,15 +24,16 @@ def stored(tiny_db: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pat
 def test_members_of_flagged_clusters_are_held_into_their_own_cluster(stored) -> None:
     path, run_id = stored
     con = duckdb.connect(str(path), read_only=True)
-    mem = con.execute("""SELECT m.application_id, m.cluster_id FROM broker_cluster_members m
-                         JOIN broker_clusters c USING (run_id, cluster_id) WHERE m.run_id = ? AND c.flagged""", [run_id]).df()
+    run = attach_run(con, run_id)
+    mem = con.execute(f"""SELECT m.application_id, m.cluster_id FROM {run}.broker_cluster_members m
+                         JOIN {run}.broker_clusters c USING (run_id, cluster_id) WHERE m.run_id = ? AND c.flagged""", [run_id]).df()
     got = screen.screen(con, run_id, mem["application_id"].tolist())
     held = got[got["hold"]].merge(mem, on=["application_id", "cluster_id"])
     assert held["application_id"].nunique() >= 0.7 * len(mem)
     # the identifier groups it names are shared with another firm of that cluster (checked by hand)
     row = held.iloc[0]
-    others = con.execute("""
-        SELECT DISTINCT f.value FROM app_fingerprints f JOIN broker_cluster_members m USING (application_id)
+    others = con.execute(f"""
+        SELECT DISTINCT f.value FROM app_fingerprints f JOIN {run}.broker_cluster_members m USING (application_id)
         JOIN applications a USING (application_id)
         WHERE m.run_id = ? AND m.cluster_id = ? AND a.firm_id <> (SELECT firm_id FROM applications WHERE application_id = ?)
     """, [run_id, int(row["cluster_id"]), int(row["application_id"])]).fetchall()
@@ -41,8 +43,8 @@ def test_members_of_flagged_clusters_are_held_into_their_own_cluster(stored) -> 
 def test_unclustered_applications_are_rarely_held(stored) -> None:
     path, run_id = stored
     con = duckdb.connect(str(path), read_only=True)
-    apps = [a for (a,) in con.execute("""SELECT application_id FROM applications ANTI JOIN
-                                         (SELECT application_id FROM broker_cluster_members WHERE run_id = ?) USING (application_id)
+    apps = [a for (a,) in con.execute(f"""SELECT application_id FROM applications ANTI JOIN
+                                         (SELECT application_id FROM {attach_run(con, run_id)}.broker_cluster_members WHERE run_id = ?) USING (application_id)
                                          ORDER BY hash(application_id) LIMIT 2000""", [run_id]).fetchall()]
     got = screen.screen(con, run_id, apps)
     assert got.loc[got["hold"], "application_id"].nunique() <= 0.02 * len(apps)
@@ -118,7 +120,8 @@ def test_screening_links_the_day_as_a_full_rerun_would(day) -> None:
 def test_screening_without_an_index_says_so(day, tmp_path: Path) -> None:
     _, path, run_id, new = day
     copy = tmp_path / "copy.duckdb"
-    shutil.copyfile(path, copy)      # the index stays beside the original
+    shutil.copyfile(path, copy)      # the index stays beside the original, the run goes along
+    shutil.copytree(runs_root(path), runs_root(copy))
     con = duckdb.connect(str(copy), read_only=True)
     with pytest.raises(LookupError, match="no screening index"):
         screen.screen(con, run_id, new)
@@ -133,6 +136,7 @@ def test_screening_with_an_older_index_says_to_run_again(day, tmp_path: Path) ->
     _, path, run_id, new = day
     copy = tmp_path / "madang.duckdb"
     shutil.copyfile(path, copy)
+    shutil.copytree(runs_root(path), runs_root(copy))
     shutil.copytree(brokers_index.root(path), brokers_index.root(copy))
     con = duckdb.connect(str(copy), read_only=True)
     assert len(screen.links_for(con, run_id, new)) > 0       # the copied index is found

@@ -10,7 +10,7 @@ import pytest
 from data.build import AS_OF, build, main
 
 # meta rows that record when and as what a file was written, not what it contains
-_VOLATILE_META = ("built_at", "data_version", "written_at")
+_VOLATILE_META = ("built_at", "data_version", "lineage", "written_at")
 
 
 def _content_hashes(path: Path) -> dict[str, str]:

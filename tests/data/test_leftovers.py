@@ -10,8 +10,9 @@ import tempfile
 from pathlib import Path
 
 import duckdb
+import pytest
 
-from data.db import settled, writer
+from data.db import attach_run, get_meta, run_ids, run_writer, runs_root, settled, writer
 from data.load.importer import load_dir
 from tests.data.fixtures_load import FIRMS_HEADER, FIRMS_ROWS, write_csv
 
@@ -74,37 +75,31 @@ def test_an_import_removes_the_work_folders_of_killed_imports(tmp_path: Path) ->
                 d.rmdir()
 
 
-def test_a_writer_starts_from_a_snapshot_only_of_the_unchanged_file(tmp_path: Path, monkeypatch) -> None:
-    """A snapshot taken ahead (while a job computes) replaces the writer's own copy; if another
-    writer replaced the file meanwhile, the writer copies the new file and drops the snapshot."""
-    import shutil
-
-    from data import db as data_db
-
+def test_a_run_file_is_stored_whole_or_not_at_all(tmp_path: Path) -> None:
+    """A run writer that fails leaves no run file and no work folder; a killed one's work folder
+    is removed by the next; a stored run file is owner-only; a run of data replaced since the job
+    read it is refused."""
     path = tmp_path / "madang.duckdb"
-    with writer(path, create=True) as con:
-        con.execute("INSERT INTO meta VALUES ('k', 'first')")
-    snap = data_db.snapshot(path)
-    assert snap.identity is not None and _mode(snap.work) == 0o700 and snap.path.exists()
-    copies: list[str] = []
-    real_copy = shutil.copyfile
-    monkeypatch.setattr(data_db.shutil, "copyfile", lambda a, b: copies.append(str(a)) or real_copy(a, b))
-    with writer(path, snapshot=snap) as con:                        # unchanged: no second copy
-        con.execute("INSERT INTO meta VALUES ('used', 'snapshot')")
-    assert copies == [] and not snap.work.exists()
-    stale = data_db.snapshot(path)
-    with writer(path) as con:                                       # an import lands meanwhile
-        con.execute("UPDATE meta SET value = 'second' WHERE key = 'k'")
-    with writer(path, snapshot=stale) as con:                       # the snapshot is of the old file
-        assert con.execute("SELECT value FROM meta WHERE key = 'k'").fetchone()[0] == "second"
-    assert len(copies) == 3 and not stale.work.exists()              # the snapshot, the import, the writer
+    with writer(path, create=True):
+        pass
     with duckdb.connect(str(path), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM meta WHERE key = 'used'").fetchone()[0] == 1
-    # a snapshot is no writer's copy: a writer holding the lock leaves a live job's snapshot alone
-    live = data_db.snapshot(path)
-    with writer(path):
-        assert live.path.exists()
-    live.discard()
+        seen = get_meta(con)["data_version"]
+    with pytest.raises(ValueError), run_writer(path, "r1", seen=seen) as con:
+        con.execute("INSERT INTO broker_runs VALUES ('r1', now(), '{}')")
+        raise ValueError("the job failed while storing")
+    assert list(runs_root(path).iterdir()) == []
+    killed = runs_root(path) / f".{2**22 + 1}.0badf00d.tmp"   # a work folder whose job no longer runs
+    killed.mkdir()
+    with run_writer(path, "r2", seen=seen) as con:
+        con.execute("INSERT INTO broker_runs VALUES ('r2', now(), '{}')")
+    stored, = runs_root(path).iterdir()
+    assert stored.name.endswith(".r2.duckdb") and _mode(stored) == 0o600
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert run_ids(con) == ["r2"]
+        assert con.execute(f"SELECT run_id FROM {attach_run(con, 'r2')}.broker_runs").fetchall() == [("r2",)]
+    with pytest.raises(RuntimeError, match="replaced while the detection ran"), run_writer(path, "r3", seen="before"):
+        pass
+    assert [p.name for p in runs_root(path).iterdir()] == [stored.name]
 
 
 def test_the_replaced_file_is_freed_behind_the_writer(tmp_path: Path) -> None:

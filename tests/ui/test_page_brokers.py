@@ -14,6 +14,7 @@ from analytics.brokers import detect as brokers
 from analytics.brokers import graph as network
 from analytics.brokers import views as broker_views
 from bench.harness import signed_in_app
+from data.db import attach_run, run_ids
 from data.records import records
 from tests.ui.helpers import NOT_IN_MENU, texts
 from ui.i18n import CATALOGUE, t
@@ -66,10 +67,11 @@ def test_auditor_sees_clusters_graph_and_evidence(db: Path) -> None:
     a, b = at.selectbox(key="why_a").value, at.selectbox(key="why_b").value
     with duckdb.connect(str(db), read_only=True) as con:
         run_id = broker_views.latest_run(con, role="auditor")["run_id"]
-        heaviest = con.execute("""  -- among the links inside the member's cluster (what the graph holds)
-            WITH m AS (SELECT application_id FROM broker_cluster_members WHERE run_id = $r AND cluster_id =
-                       (SELECT cluster_id FROM broker_cluster_members WHERE run_id = $r AND application_id = $a))
-            SELECT CASE WHEN app_a = $a THEN app_b ELSE app_a END FROM broker_links
+        run = attach_run(con, run_id)
+        heaviest = con.execute(f"""  -- among the links inside the member's cluster (what the graph holds)
+            WITH m AS (SELECT application_id FROM {run}.broker_cluster_members WHERE run_id = $r AND cluster_id =
+                       (SELECT cluster_id FROM {run}.broker_cluster_members WHERE run_id = $r AND application_id = $a))
+            SELECT CASE WHEN app_a = $a THEN app_b ELSE app_a END FROM {run}.broker_links
             WHERE run_id = $r AND $a IN (app_a, app_b) AND app_a IN (SELECT * FROM m) AND app_b IN (SELECT * FROM m)
             ORDER BY weight DESC, app_a, app_b LIMIT 1""",
                                {"a": a, "r": run_id}).fetchall()
@@ -89,7 +91,7 @@ def test_auditor_sees_clusters_graph_and_evidence(db: Path) -> None:
 
 def test_pick_a_cluster_and_search(db: Path) -> None:
     con = duckdb.connect(str(db), read_only=True)
-    cid, app = con.execute("SELECT cluster_id, min(application_id) FROM broker_cluster_members GROUP BY 1 "
+    cid, app = con.execute(f"SELECT cluster_id, min(application_id) FROM {attach_run(con, run_ids(con)[0])}.broker_cluster_members GROUP BY 1 "
                            "ORDER BY 1 DESC LIMIT 1").fetchall()[0]
     con.close()
     at = signed_in_app("auditor", PAGE)
@@ -108,7 +110,7 @@ def test_open_a_case_and_add_an_event(db: Path) -> None:
     assert submit, [b.label for b in at.button]
     submit[0].click().run()
     assert not at.exception
-    run_id = duckdb.connect(str(db), read_only=True).execute("SELECT run_id FROM broker_runs").fetchall()[0][0]
+    run_id, = run_ids(duckdb.connect(str(db), read_only=True))
     opened = cases.list_cases(db, role="auditor", run_id=run_id, cluster_id=cid)
     assert len(opened) == 1 and opened.iloc[0]["status"] == "open"
     add = [b for b in at.button if b.label == "기록 추가"]
