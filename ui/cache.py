@@ -4,8 +4,9 @@
   takes its own ``cursor()`` because DuckDB connections are not thread-safe.
 * Results of analytics functions cached by (function, path, data version, arguments).
 
-A rebuilt or imported database gets a new data version (``data.db.data_version`` is a stat of the
-file, read on every call), so the next rerun opens the new file and misses the old results. So that
+A rebuilt or imported database, or a new broker run beside it, gets a new data version
+(``data.db.data_version`` is a stat of the file and of the runs folder, read on every call), so the
+next rerun opens the new file and misses the old results. So that
 the first visitor after a batch job does not wait for every page's queries, :func:`warm` replays
 the most recent distinct calls against the new version in a background thread as soon as any run
 notices the change.

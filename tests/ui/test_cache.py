@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from analytics.brokers import views as broker_views
 from analytics.filters import Filters
 from analytics.overview import summary as overview
 from data.access import AccessDenied, require
-from data.db import data_version, writer
+from data.db import connect_read_only, data_version, get_meta, run_writer, writer
 from ui import cache
 
 CALLS: list[tuple] = []
@@ -55,3 +56,15 @@ def test_a_replaced_database_is_seen_at_once(db: Path) -> None:
         con.execute("DELETE FROM applications WHERE application_id > 30")
     assert data_version(db) != before
     assert cache.query(overview.summary, db_path=db).applications == 30
+
+
+def test_a_new_broker_run_is_seen_at_once(db: Path) -> None:
+    """A run is stored beside the data file, which stays as it was: the runs folder's stat is part
+    of the data version, so the next rerun sees the run instead of the cached 'no run yet'."""
+    assert cache.query(broker_views.latest_run, role="auditor", db_path=db) is None
+    with connect_read_only(db) as con:
+        seen = get_meta(con).get("data_version", "")
+    with run_writer(db, "20261207T000000-abcdef", seen=seen) as con:
+        con.execute("INSERT INTO broker_runs VALUES ('20261207T000000-abcdef', now(), '{}')")
+    run = cache.query(broker_views.latest_run, role="auditor", db_path=db)
+    assert run is not None and run["run_id"] == "20261207T000000-abcdef"
