@@ -138,11 +138,11 @@ def screening(con: duckdb.DuckDBPyConnection, run_id: str, n: int = 5_000) -> di
 
 
 def screening_apart(db: Path, run_id: str) -> dict:
-    """:func:`screening` in a process of its own, as a day's screening would run beside the app.
-    Timed in the job's own process right after the job, three scale-10 runs took 23-31 s cold, a
-    fresh process then 13.7 s, and a fresh process on a quiet disk 7-9 s. Neither Python's
-    collector (the job's 2.7 M links held), the job's freed memory nor a discard made a fresh
-    process that slow (each tried apart); the job's own process was not explained."""
+    """:func:`screening` in a process of its own, as a day's screening would run beside the app
+    (in the job's own process it was two to three times slower, not explained). Cold, it is bound
+    by the disk: at scale 10 it reads about 9 GB (the band files 3.9, the carriers 1.5, the codes
+    1.3, the data file 1.7), measured 7-9 s where the disk read 0.9 GB/s and 10-17 s where it read
+    0.6-1.1 GB/s."""
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         return pool.apply(_screening_of, (str(db), run_id))
 

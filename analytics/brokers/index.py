@@ -67,7 +67,7 @@ class Writer:
         self.work.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temp(self.work.parent, ".")   # what killed jobs left
         # the oldest kept index goes now, not at the commit: the disk then holds this run's work
-        # (its index, the writer's copy of the data file) beside the indexes that stay
+        # (its index, DuckDB's spill files) beside the indexes that stay
         prune(self.work.parent, KEEP - 1)
         self.work.mkdir(mode=0o700)
         self.meta: dict[str, Any] = {"version": VERSION, "run_id": run_id, "duckdb": duckdb.__version__}
