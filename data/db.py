@@ -153,15 +153,14 @@ def _remove_behind(work: Path) -> None:
 
 
 @contextmanager
-def writer(db_path: Path | str, *, create: bool = False, summaries: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+def writer(db_path: Path | str, *, create: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """The one writer for batch jobs: all-or-nothing, atomic replacement of the data file.
 
     Works on a copy of the file (or, with ``create=True``, on a new file with the schema) and only
     on success refreshes the summary tables and replaces the original with ``os.replace``. An exception inside the block leaves the
     original byte-for-byte as it was. The work folder is removed behind (:func:`settled` waits). A second writer of the same file fails at once with a clear
     error instead of waiting, so two jobs never overwrite each other's results.
-    ``summaries=False`` skips refreshing the summary tables, for a job that writes nothing they read;
-    at national scale the refresh is minutes. A new file gets a new lineage (:func:`lineage`).
+    A new file gets a new ``lineage`` (the runs beside it are its own, see :func:`run_writer`).
     """
     path = Path(db_path)
     with _file_lock(path.with_name(path.name + ".lock")):
@@ -184,8 +183,7 @@ def writer(db_path: Path | str, *, create: bool = False, summaries: bool = True)
                 con = duckdb.connect(str(tmp))
             try:
                 yield con
-                if summaries:
-                    refresh_summaries(con)
+                refresh_summaries(con)
                 set_meta(con, data_version=uuid.uuid4().hex, written_at=datetime.now().isoformat(timespec="seconds"))
                 con.execute("CHECKPOINT")
             finally:
