@@ -31,7 +31,7 @@ from analytics.brokers import plots as broker_plots
 from analytics.brokers import views as broker_views
 from analytics.brokers.links import LinkParams
 from bench.harness import write_json
-from data.db import PROJECT_ROOT, db_path_of, runs_root
+from data.db import PROJECT_ROOT, db_path_of, run_file
 from ui import i18n, names
 
 BENCH_DIR = PROJECT_ROOT / "var" / "bench"
@@ -120,8 +120,7 @@ def screening(con: duckdb.DuckDBPyConnection, run_id: str, n: int = 5_000) -> di
     apps = [a for (a,) in con.execute("SELECT application_id FROM applications ORDER BY submitted_at DESC LIMIT ?", [n]).fetchall()]
     idx = brokers_index.open_index(db_path_of(con), run_id)
     files = list(idx.path.iterdir()) if idx is not None else []
-    path = db_path_of(con)
-    for f in [*files, path, *(runs_root(path).glob(f"*.{run_id}.duckdb") if path is not None else [])]:
+    for f in [*files, db_path_of(con), run_file(con, run_id)]:
         if f is not None:
             fd = os.open(f, os.O_RDONLY)
             try:

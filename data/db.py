@@ -118,13 +118,15 @@ def get_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 @contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as fh:
+def _writer_lock(db_path: Path) -> Iterator[None]:
+    """The data file's writer lock (``<data file>.lock``), taken at once or refused."""
+    lock = db_path.with_name(db_path.name + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise RuntimeError(f"another job is writing {path.with_suffix('')}; try again when it has finished") from None
+            raise RuntimeError(f"another job is writing {db_path}; try again when it has finished") from None
         try:
             yield
         finally:
@@ -163,7 +165,7 @@ def writer(db_path: Path | str, *, create: bool = False) -> Iterator[duckdb.Duck
     A new file gets a new ``lineage`` (the runs beside it are its own, see :func:`run_writer`).
     """
     path = Path(db_path)
-    with _file_lock(path.with_name(path.name + ".lock")):
+    with _writer_lock(path):
         # holding the lock, no other writer runs: any work folder left beside the file is a killed job's
         remove_stale_temp(path.parent, f".{path.name}.", any_pid=True)
         # the copy holds personal data: it is made inside an owner-only folder (DuckDB creates its
@@ -222,22 +224,33 @@ def _lineage(meta: dict[str, str]) -> str:
     return re.sub(r"[^0-9A-Za-z]", "", meta.get("lineage") or meta.get("built_at") or "") or "none"
 
 
+def _run_file(db_path: Path, meta: dict[str, str], run_id: str) -> Path:
+    """Where a run of the data described by ``meta`` is (or would be) stored."""
+    return runs_root(db_path) / f"{_lineage(meta)}.{run_id}.duckdb"
+
+
 def run_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The runs stored for the data behind ``con``, newest first (run ids begin with their time)."""
     path = db_path_of(con)
-    root = runs_root(path) if path is not None else None
-    if root is None or not root.is_dir():
+    if path is None or not runs_root(path).is_dir():
         return []
-    prefix = _lineage(get_meta(con)) + "."
-    return sorted((f.name[len(prefix):-len(".duckdb")] for f in root.glob(f"{prefix}*.duckdb")), reverse=True)
+    pattern = _run_file(path, get_meta(con), "*")
+    head, tail = pattern.name.split("*")
+    return sorted((f.name[len(head):-len(tail)] for f in pattern.parent.glob(pattern.name)), reverse=True)
+
+
+def run_file(con: duckdb.DuckDBPyConnection, run_id: str) -> Path | None:
+    """The file of a run of the data behind ``con`` (None when it has no such run)."""
+    path = db_path_of(con)
+    file = _run_file(path, get_meta(con), run_id) if path is not None else None
+    return file if file is not None and file.exists() else None
 
 
 def attach_run(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
     """The catalog name of a run's file, attached read-only to ``con``'s instance (once: the file
     never changes); raises LookupError when the data behind ``con`` has no such run."""
-    path = db_path_of(con)
-    file = runs_root(path) / f"{_lineage(get_meta(con))}.{run_id}.duckdb" if path is not None else None
-    if file is None or not file.exists():
+    file = run_file(con, run_id)
+    if file is None:
         raise LookupError(f"no broker run {run_id}")
     alias = "run_" + re.sub(r"\W", "_", run_id)
     con.execute(f"ATTACH IF NOT EXISTS '{str(file).replace(chr(39), chr(39) * 2)}' AS {alias} (READ_ONLY)")
@@ -255,7 +268,7 @@ def run_writer(db_path: Path | str, run_id: str, *, seen: str) -> Iterator[duckd
     rebuilt file) are removed."""
     path = Path(db_path)
     root = runs_root(path)
-    with _file_lock(path.with_name(path.name + ".lock")):
+    with _writer_lock(path):
         con = connect_read_only(path)
         try:
             meta = get_meta(con)
@@ -278,10 +291,11 @@ def run_writer(db_path: Path | str, run_id: str, *, seen: str) -> Iterator[duckd
             finally:
                 con.close()
             os.chmod(tmp, 0o600)
-            lineage = _lineage(meta)
-            os.replace(tmp, root / f"{lineage}.{run_id}.duckdb")
+            final = _run_file(path, meta, run_id)
+            os.replace(tmp, final)
+            lineage = _lineage(meta) + "."
             for other in root.glob("*.duckdb"):
-                if not other.name.startswith(lineage + "."):
+                if not other.name.startswith(lineage):
                     other.unlink(missing_ok=True)
         finally:
             shutil.rmtree(work, ignore_errors=True)
