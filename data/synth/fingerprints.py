@@ -327,7 +327,8 @@ def plant(con: duckdb.DuckDBPyConnection, *, seed: int, scale: float,
                        coalesce(o.ip, h.ip) AS ip, coalesce(o.device, h.device) AS device, h.bank_account, h.address,
                        coalesce(o.doc_author, h.doc_author) AS doc_author
                 FROM h LEFT JOIN _ovr o USING (application_id)
-            ) UNPIVOT (value FOR kind IN ({', '.join(kinds)}))""")
+            ) UNPIVOT (value FOR kind IN ({', '.join(kinds)}))
+            ORDER BY application_id""")   # in intake order, as a real import appends a day (see write_plans)
         say(0.1 + 0.9 * (start - lo + (end - start) / 3) / (hi - lo), "사업계획서 생성")
         synth_plans.write_plans(con, "_plan_src", lo=start, hi=end)
     con.execute(f"SET force_compression = '{before or 'auto'}'")

@@ -282,7 +282,9 @@ def write_public_templates(con: duckdb.DuckDBPyConnection) -> None:
 def write_plans(con: duckdb.DuckDBPyConnection, source: str, *, lo: int, hi: int) -> None:
     """Insert the plans of applications with lo <= application_id < hi from ``source`` (see plan_sqls).
 
-    Call :func:`define_mix` and :func:`build_variants` first (once per build)."""
+    Call :func:`define_mix` and :func:`build_variants` first (once per build). The plans are
+    stored in application order, as a real intake appends them: a day's plans then lie together in
+    the file, and screening them reads a few MB, not every row group of the chunk (at scale 10 the
+    three kinds written one after another put a day's 5,000 plans across 1.3 GB of text)."""
     rows = f"(SELECT * FROM {source} WHERE application_id >= {int(lo)} AND application_id < {int(hi)})"
-    for sql in plan_sqls(rows):
-        con.execute(f"INSERT INTO business_plans {sql}")
+    con.execute(f"INSERT INTO business_plans SELECT * FROM ({' UNION ALL '.join(plan_sqls(rows))}) ORDER BY 1")
