@@ -3,8 +3,9 @@ the why-linked view need not recompute the history (``<data file>.brokers/<run_i
 
 * **plans**: the application, firm and MinHash signature of every plan the run hashed (public
   template copies already emptied) with its codes (:func:`analytics.brokers.lsh.codes`, which a
-  day's candidates are compared on before any signature row is read), the signatures of the suppressed templates, and per LSH band
-  the rows in bucket order with a fingerprint of each row's key and a directory of them
+  day's candidates are compared on before any signature row is read), the signatures of the
+  suppressed templates, and per LSH band the rows in bucket order, each one word of its key's
+  fingerprint and its row (:func:`analytics.brokers.lsh.band_word`), with a directory of them
   (:func:`analytics.brokers.lsh.search_index`, from :func:`analytics.brokers.minhash.similar_pairs`'
   ``keep_band``), which :func:`analytics.brokers.lsh.lookup` searches, and the key and size of each
   bucket over the run's cap (a new plan in one is not looked up). A new plan's candidates are
@@ -13,8 +14,9 @@ the why-linked view need not recompute the history (``<data file>.brokers/<run_i
   broker's writer counts that evidence towards the cluster as the run's clusters did.
 * **identifiers**: the run's document frequencies (firms per value, :func:`links.value_frequencies`'s
   ``_df``) keyed by a 64-bit hash of (kind, value), DuckDB's ``hash``; the carriers (application,
-  firm) of every value at most ``df_cap`` firms use (only those can link); and the firms of each
-  kind (for the kind totals the weights divide by).
+  firm) of every value at most ``df_cap`` firms use (only those can link), in the values' order,
+  with where each value's start; and the firms of each kind (for the kind totals the weights
+  divide by).
 
 Numpy files, read memory-mapped: at national scale the plan part is gigabytes (5 GB of signatures
 at 10 M plans), which as rows of the data file would go through the writer's copy on every run.
@@ -46,11 +48,12 @@ KEEP = 2
 # (why-linked's 5 values: 0.22 s cold); for a day's screening (tens of thousands) it reads the file
 # front to back, faster than random pages. At most this many look-ups read their pages alone.
 FEW_LOOKUPS = 64
-VERSION = 4   # 2: bands searchable by key fingerprint (lsh.search_index); 3: and their over-cap buckets; 4: codes
+VERSION = 5   # 2: bands searchable by key fingerprint (lsh.search_index); 3: and their over-cap buckets; 4: codes;
+              # 5: a band row is one word (lsh.band_word), identifiers 32-bit where they fit
 # the hash both sides compute (DuckDB's, so the data never leaves SQL to be hashed)
 VALUE_HASH = "hash(kind::VARCHAR, value)"
 # lsh.search_index's arrays and the over-cap buckets' keys (sorted) and sizes, a file each
-BAND_PARTS = ("order", "start", "fp", "over_key", "over_size")
+BAND_PARTS = ("words", "start", "over_key", "over_size")
 
 
 def root(db_path: Path | str) -> Path:
@@ -77,6 +80,14 @@ class Writer:
     def save(self, name: str, arr: np.ndarray) -> None:
         np.save(self.work / f"{name}.npy", arr)
 
+    def save_narrow(self, name: str, ints: np.ndarray) -> None:
+        """Integers (ids, counts, offsets), 32-bit when they fit: a day's screening reads these
+        files nearly whole, its look-ups falling everywhere (at national scale half a gigabyte
+        less from a cold disk)."""
+        i32 = np.iinfo(np.int32)
+        fits = not ints.size or (int(ints.min()) >= i32.min and int(ints.max()) <= i32.max)
+        self.save(name, ints.astype(np.int32) if fits else ints)
+
     def band(self, band: int, packed: np.ndarray, over_keys: np.ndarray, over_sizes: np.ndarray) -> None:
         """One LSH band from its sorted packed rows and its buckets over the cap
         (:func:`analytics.brokers.lsh.verify_buckets`), as :func:`analytics.brokers.lsh.lookup`
@@ -88,8 +99,8 @@ class Writer:
 
     def plans(self, apps: np.ndarray, firms: np.ndarray, sig: np.ndarray, codes: np.ndarray, template_sig: np.ndarray,
               *, rows: int, idx_bits: int) -> None:
-        self.save("plan_apps", apps)
-        self.save("plan_firms", firms)
+        self.save_narrow("plan_apps", apps)
+        self.save_narrow("plan_firms", firms)
         self.save("plan_sig", sig)
         self.save("plan_codes", codes)
         self.save("template_sig", template_sig)
@@ -111,15 +122,19 @@ class Writer:
 
         def write() -> None:
             order = hash_order(d["h"])
-            self.save("value_hash", d.pop("h")[order])
-            self.save("value_firms", d.pop("firms")[order])
+            values = d.pop("h")[order]
+            self.save("value_hash", values)
+            self.save_narrow("value_firms", d.pop("firms")[order])
             order = hash_order(c["h"])
-            for name, col in (("carrier_hash", "h"), ("carrier_app", "application_id"), ("carrier_firm", "firm_id")):
-                self.save(name, c.pop(col)[order])
+            # in hash order a value's carriers lie together: each value keeps where they start
+            # (and the next where they end), not a hash per carrier
+            self.save_narrow("value_carriers", np.r_[np.searchsorted(c.pop("h")[order], values), order.size])
+            for name, col in (("carrier_app", "application_id"), ("carrier_firm", "firm_id")):
+                self.save_narrow(name, c.pop(col)[order])
             del order
             cuts = np.cumsum([0] + [n for _, n in tot])   # _tot counts _kf's rows of each kind
             for (kind, _), lo, hi in zip(tot, cuts[:-1], cuts[1:]):
-                self.save(f"kind_firms_{kind}", kf[lo:hi])
+                self.save_narrow(f"kind_firms_{kind}", kf[lo:hi])
         self._pending = write
 
     def write_behind(self) -> None:
@@ -212,11 +227,11 @@ class RunIndex:
         return np.frombuffer(mm, dtype=dtype, count=int(np.prod(shape)), offset=offset).reshape(
             shape, order="F" if fortran else "C")
 
-    def band(self, band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The band's :func:`analytics.brokers.lsh.search_index` arrays (order, start, fp) and its
+    def band(self, band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The band's :func:`analytics.brokers.lsh.search_index` arrays (words, start) and its
         over-cap buckets (keys sorted, sizes)."""
-        order, start, fp, over_key, over_size = (np.asarray(self.load(f"band{band:04d}_{name}")) for name in BAND_PARTS)
-        return order, start, fp, over_key, over_size
+        words, start, over_key, over_size = (np.asarray(self.load(f"band{band:04d}_{name}")) for name in BAND_PARTS)
+        return words, start, over_key, over_size
 
     def value_firms(self, hashes: np.ndarray) -> np.ndarray:
         """Firms per value as the run counted them (0 for a value it did not see)."""
@@ -228,10 +243,13 @@ class RunIndex:
         return np.where(ok, f[np.minimum(pos, h.size - 1)] if h.size else 0, 0).astype(np.int64)
 
     def carriers(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(query index, application, firm) of every stored carrier of each value hash."""
-        h = self.load("carrier_hash")
-        lo, hi = np.searchsorted(h, hashes, "left"), np.searchsorted(h, hashes, "right")
-        n = hi - lo
+        """(query index, application, firm) of every stored carrier of each value hash (none for a
+        value over the cap or unseen)."""
+        h, at = self.load("value_hash"), self.load("value_carriers")
+        pos = np.minimum(np.searchsorted(h, hashes), max(h.size - 1, 0))
+        seen = (h[pos] == hashes) if h.size else np.zeros(hashes.size, dtype=bool)
+        lo = np.where(seen, at[pos], 0).astype(np.int64)
+        n = np.where(seen, at[pos + 1] - lo, 0).astype(np.int64)
         q = np.repeat(np.arange(hashes.size), n)
         rows = (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + np.repeat(lo, n)).astype(np.int64)
         return q, np.asarray(self.load("carrier_app")[rows]), np.asarray(self.load("carrier_firm")[rows])

@@ -201,63 +201,73 @@ def verify_buckets(packed: np.ndarray, rest: np.ndarray, sig: np.ndarray, coded:
     return out_i[:m], out_j[:m], big_keys[:skipped], big_sizes[:skipped]
 
 
-FP_BITS = 16     # bits of each stored row's key hash kept beside the band's order (2 bytes a row)
-SLOT_ROWS = 6    # log2 of the rows per directory slot: a query reads one slot's fingerprints
+FP_BITS = 16     # most bits of a stored row's key hash kept beside its row index, in one word
+MIN_FP_BITS = 8  # fewest: up to 2^24 rows, a row and its fingerprint fit 32 bits (see band_word)
+SLOT_ROWS = 6    # log2 of the rows per directory slot: a query reads one slot's words
+
+
+def band_word(idx_bits: int) -> tuple[int, type]:
+    """(fingerprint bits, word type) of a stored band's rows: each row is one word, its key
+    fingerprint above its row index. 32 bits while the fingerprint keeps MIN_FP_BITS (10 M plans:
+    8 bits, a slot's 40 rows share one by chance once in six look-ups, and the key check removes
+    them), else 64 (FP_BITS). A day's screening reads nearly every page of every band (its
+    look-ups fall everywhere), so a band's bytes are its cold time: 4 bytes a row, not 6."""
+    if idx_bits + MIN_FP_BITS <= 32:
+        return min(FP_BITS, 32 - idx_bits), np.uint32
+    if idx_bits + FP_BITS > 64:
+        raise ValueError(f"{idx_bits} row bits leave no room for a {FP_BITS}-bit key fingerprint")
+    return FP_BITS, np.uint64
 
 
 def slot_bits(idx_bits: int) -> int:
     """Top bits of a key's hash that choose its directory slot (about 2^SLOT_ROWS rows per slot),
-    leaving FP_BITS hash bits above the row index for the fingerprint."""
-    if 64 - idx_bits < FP_BITS:
-        raise ValueError(f"{idx_bits} row bits leave no room for a {FP_BITS}-bit key fingerprint")
-    return max(0, min(idx_bits - SLOT_ROWS, 64 - idx_bits - FP_BITS))
+    leaving the fingerprint's bits (:func:`band_word`) above the row index."""
+    return max(0, min(idx_bits - SLOT_ROWS, 64 - idx_bits - band_word(idx_bits)[0]))
 
 
 @numba.njit(inline="always")
-def _slot_and_fp(h: np.uint64, slots: int) -> tuple[np.uint64, np.uint64]:
-    """A hash's slot (its top ``slots`` bits) and fingerprint (the FP_BITS below them); shifting by
-    63 - slots then 1 gives slot 0 without a shift by 64, which the hardware would take as 0 bits."""
+def _slot_and_fp(h: np.uint64, slots: int, fp_bits: int) -> tuple[np.uint64, np.uint64]:
+    """A hash's slot (its top ``slots`` bits) and fingerprint (the ``fp_bits`` below them); shifting
+    by 63 - slots then 1 gives slot 0 without a shift by 64, which the hardware would take as 0 bits."""
     return ((h >> np.uint64(63 - slots)) >> np.uint64(1),
-            (h >> np.uint64(64 - slots - FP_BITS)) & np.uint64((1 << FP_BITS) - 1))
+            (h >> np.uint64(64 - slots - fp_bits)) & np.uint64((1 << fp_bits) - 1))
 
 
 @numba.njit(nogil=True, cache=True)
-def _search_index(packed: np.ndarray, idx_bits: int, slots: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _search_index(packed: np.ndarray, idx_bits: int, slots: int, fp_bits: int, words: np.ndarray) -> np.ndarray:
     n = packed.size
-    order = np.empty(n, dtype=np.int32)
     start = np.empty((1 << slots) + 1, dtype=np.int32)
-    fp = np.empty(n, dtype=np.uint16)
     low = np.uint64((1 << idx_bits) - 1)
     filled = 0
     for i in range(n):
-        s, f = _slot_and_fp(packed[i], slots)
+        s, f = _slot_and_fp(packed[i], slots, fp_bits)
         while filled <= s:
             start[filled] = i
             filled += 1
-        order[i] = packed[i] & low
-        fp[i] = f
+        words[i] = (f << np.uint64(idx_bits)) | (packed[i] & low)
     start[filled:] = n
-    return order, start, fp
+    return start
 
 
-def search_index(packed: np.ndarray, idx_bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def search_index(packed: np.ndarray, idx_bits: int) -> tuple[np.ndarray, np.ndarray]:
     """A band as :func:`lookup` searches it, from its sorted packed rows (:func:`band_sorted`): the
-    rows in bucket order (int32); per directory slot the position of its first row, and one past
-    the end (int32, 2^slot_bits + 1); each row's fingerprint (uint16). A query reads its slot's
-    few fingerprints instead of binary-searching signature rows (each a random read of a 5 GB
-    file at national scale, 24 of them per query per band). Compiled, one pass, no GIL: the job
-    builds the 64 bands' in its LSH worker threads."""
-    return _search_index(packed, idx_bits, slot_bits(idx_bits))
+    rows in bucket order, each a word of its key fingerprint above its row index
+    (:func:`band_word`); per directory slot the position of its first row, and one past the end
+    (int32, 2^slot_bits + 1). A query reads its slot's few words instead of binary-searching
+    signature rows (each a random read of a 5 GB file at national scale, 24 of them per query
+    per band). Compiled, one pass, no GIL: the job builds the 64 bands' in its LSH worker threads."""
+    fp_bits, word = band_word(idx_bits)
+    words: np.ndarray = np.empty(packed.size, dtype=word)
+    return words, _search_index(packed, idx_bits, slot_bits(idx_bits), fp_bits, words)
 
 
-@numba.njit(nogil=True, cache=True)
-def lookup(order: np.ndarray, start: np.ndarray, fp: np.ndarray, sig: np.ndarray, band: int, rows: int,
+def lookup(words: np.ndarray, start: np.ndarray, sig: np.ndarray, band: int, rows: int, idx_bits: int,
            queries: np.ndarray, n_new: np.ndarray, over: np.ndarray, excluded: np.ndarray, cap: int,
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """In a stored band (:func:`search_index`), each (distinct) query's candidates and whether its
-    bucket is over ``cap`` once its ``n_new`` new rows join the stored rows of its exact key
-    (leaving out ``excluded`` rows): (query index, row) pairs for the queries within the cap, and
-    the over flag, exact, per query.
+    """In a stored band (:func:`search_index`, rows of ``idx_bits``), each (distinct) query's
+    candidates and whether its bucket is over ``cap`` once its ``n_new`` new rows join the stored
+    rows of its exact key (leaving out ``excluded`` rows): (query index, row) pairs for the queries
+    within the cap, and the over flag, exact, per query.
 
     Candidates are the stored rows whose key fingerprint equals the query's; a fingerprint can
     match another key, so :func:`verify_candidates` checks the key of the few pairs whose codes
@@ -268,9 +278,18 @@ def lookup(order: np.ndarray, start: np.ndarray, fp: np.ndarray, sig: np.ndarray
     the band's stored over-cap buckets: about half of a day's queries at national scale, common
     phrases) are not read at all. Queries are taken in hash order, so the band's files are read
     front to back."""
+    return _lookup(words, start, sig, band, rows, idx_bits, band_word(idx_bits)[0], queries, n_new, over, excluded, cap)
+
+
+@numba.njit(nogil=True, cache=True)
+def _lookup(words: np.ndarray, start: np.ndarray, sig: np.ndarray, band: int, rows: int, idx_bits: int, fp_bits: int,
+            queries: np.ndarray, n_new: np.ndarray, over: np.ndarray, excluded: np.ndarray, cap: int,
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     slots = 0
     while (1 << slots) < start.size - 1:
         slots += 1
+    shift = np.uint64(idx_bits)
+    low = np.uint64((1 << idx_bits) - 1)
     qi = np.empty(16, dtype=np.int64)
     rr = np.empty(16, dtype=np.int64)
     full = np.zeros(queries.size, dtype=np.bool_)
@@ -282,25 +301,25 @@ def lookup(order: np.ndarray, start: np.ndarray, fp: np.ndarray, sig: np.ndarray
         if over[q]:
             full[q] = True
             continue
-        s, f = _slot_and_fp(hashes[q], slots)
+        s, f = _slot_and_fp(hashes[q], slots, fp_bits)
         lo, hi = start[s], start[s + 1]
         while lo < hi:            # first row of the slot whose fingerprint is >= the query's
             mid = (lo + hi) >> 1
-            if fp[mid] < f:
+            if (np.uint64(words[mid]) >> shift) < f:
                 lo = mid + 1
             else:
                 hi = mid
         end = lo
         c = 0
-        while end < start[s + 1] and fp[end] == f:
-            if not excluded[order[end]]:
+        while end < start[s + 1] and (np.uint64(words[end]) >> shift) == f:
+            if not excluded[int(np.uint64(words[end]) & low)]:
                 c += 1
             end += 1
         exact = c + n_new[q] > cap
         if exact:                 # over by fingerprints: count the rows of its exact key
             c = 0
             for p in range(lo, end):
-                r = order[p]
+                r = int(np.uint64(words[p]) & low)
                 if not excluded[r] and _key(sig, r, band, rows)[0] == queries[q]:
                     c += 1
                     if c + n_new[q] > cap:
@@ -312,7 +331,7 @@ def lookup(order: np.ndarray, start: np.ndarray, fp: np.ndarray, sig: np.ndarray
             qi = np.concatenate((qi, np.empty(qi.size, dtype=np.int64)))
             rr = np.concatenate((rr, np.empty(rr.size, dtype=np.int64)))
         for p in range(lo, end):
-            r = order[p]
+            r = int(np.uint64(words[p]) & low)
             if not excluded[r] and (not exact or _key(sig, r, band, rows)[0] == queries[q]):
                 qi[m] = q
                 rr[m] = r

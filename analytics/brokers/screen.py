@@ -89,7 +89,7 @@ def _plan_links(new: pd.DataFrame, idx: brokers_index.RunIndex, p: LinkParams, v
     sig_ex = np.asarray(sig_h[np.flatnonzero(excluded)])
 
     cap = links.bucket_cap(p, int(apps_h.size - excluded.sum() + apps_n.size))
-    rows = int(idx.meta["rows"])
+    rows, idx_bits = int(idx.meta["rows"]), int(idx.meta["idx_bits"])
     rough_at = p.plan_threshold * 0.6
 
     def band_pairs(band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -99,9 +99,9 @@ def _plan_links(new: pd.DataFrame, idx: brokers_index.RunIndex, p: LinkParams, v
         if not q.size:
             return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
         uk, inv, n_new = np.unique(keys[q], return_inverse=True, return_counts=True)
-        order, start, fp, over_key, over_size = idx.band(band)
+        words, start, over_key, over_size = idx.band(band)
         over = _over_cap(uk, over_key, over_size, sig_ex, band, rows, cap)
-        ui, hr, full = lsh.lookup(order, start, fp, sig_h, band, rows, uk, n_new, over, excluded, cap)
+        ui, hr, full = lsh.lookup(words, start, sig_h, band, rows, idx_bits, uk, n_new, over, excluded, cap)
         ok = ~full[inv]
         # new x stored: each new plan with the stored candidates of its (distinct) key
         by_key = np.argsort(ui, kind="stable")

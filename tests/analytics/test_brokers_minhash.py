@@ -162,11 +162,12 @@ def test_compiled_signatures_equal_the_numpy_reference(bins: int, k: int) -> Non
         assert np.array_equal(got[:-1], want) and (got[-1] == minhash.EMPTY).all()
 
 
-@pytest.mark.parametrize("bits", [None, 40, 48])
+@pytest.mark.parametrize("bits", [None, 24, 40, 48])
 def test_band_lookup_equals_a_scan_of_the_keys(bits: int | None) -> None:
     """Oracle: the stored rows of each query's exact key, found by comparing every row's key.
     Keys from few values make shared and over-cap buckets; empty bins leave rows out of a band;
-    ``bits`` wider than the rows need leaves few hash bits (48: 16, every fingerprint a whole
+    ``bits`` wider than the rows need: 24 stores each row as a 32-bit word with an 8-bit
+    fingerprint, 40 as a 64-bit word; 48 leaves few hash bits (16, every fingerprint a whole
     hash), so different keys share a fingerprint: the look-up's candidates then hold rows of
     other keys, which checking the key (``verify_candidates`` at threshold 0) removes, and a
     bucket near the cap must be counted on its keys. The band's over-cap buckets are kept at a
@@ -199,7 +200,7 @@ def test_band_lookup_equals_a_scan_of_the_keys(bits: int | None) -> None:
         assert over_keys.tolist() == all_keys[all_sizes > run_cap].tolist()
         assert over_sizes.tolist() == all_sizes[all_sizes > run_cap].tolist()
         over = screen._over_cap(queries, over_keys, over_sizes, sig[excluded], band, rows, cap)
-        qi, rr, full = lsh.lookup(*lsh.search_index(packed, bits), sig, band, rows, queries, n_new, over, excluded, cap)
+        qi, rr, full = lsh.lookup(*lsh.search_index(packed, bits), sig, band, rows, bits, queries, n_new, over, excluded, cap)
         want_pairs, want_full = set(), []
         for q, key in enumerate(queries.tolist()):
             members = np.flatnonzero(valid & (keys == key) & ~excluded)

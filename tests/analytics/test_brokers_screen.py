@@ -171,8 +171,10 @@ def test_the_index_holds_the_runs_identifiers_sorted_by_hash(stored) -> None:
     assert np.array_equal(idx.load("value_firms"), df.to_numpy())
     cap = idx.meta["carriers_cap"]
     want = fp[fp["h"].map(df) <= cap].sort_values(["h", "application_id"])
-    ch = np.asarray(idx.load("carrier_hash"))
-    assert len(want) > 1000 and np.all(ch[1:] >= ch[:-1])
+    at = np.asarray(idx.load("value_carriers"))    # where each value's carriers start, and the end
+    assert at[0] == 0 and at[-1] == idx.load("carrier_app").size and np.all(np.diff(at) >= 0)
+    ch = np.repeat(np.asarray(idx.load("value_hash")), np.diff(at))
+    assert len(want) > 1000 and len(ch) == len(want)
     got = pd.DataFrame({"h": ch, "application_id": idx.load("carrier_app"), "firm_id": idx.load("carrier_firm")})
     pd.testing.assert_frame_equal(got.sort_values(["h", "application_id"]).reset_index(drop=True),
                                   want[["h", "application_id", "firm_id"]].reset_index(drop=True), check_dtype=False)
@@ -242,11 +244,10 @@ def test_identifiers_written_behind_are_all_there_at_the_commit_and_a_failed_wri
     w = brokers_index.Writer(tmp_path / "w.duckdb", "ok")
     w.identifiers(con, df_cap=50)
     w.write_behind()
-    assert not (w.work / "carrier_hash.npy").exists()
+    assert not (w.work / "carrier_app.npy").exists()
     hold.set()
     path = w.commit()
-    h = np.load(path / "carrier_hash.npy")
-    assert h.size == 2 * 59 and np.all(h[1:] >= h[:-1])
+    assert np.load(path / "carrier_app.npy").size == 2 * 59 and np.load(path / "value_carriers.npy")[-1] == 2 * 59
     assert np.load(path / "value_firms.npy").sum() == con.execute("SELECT sum(firms) FROM _df").fetchone()[0]
     assert np.array_equal(np.load(path / "kind_firms_phone.npy"), np.arange(1, 8))
 
