@@ -48,12 +48,13 @@ KEEP = 2
 # (why-linked's 5 values: 0.22 s cold); for a day's screening (tens of thousands) it reads the file
 # front to back, faster than random pages. At most this many look-ups read their pages alone.
 FEW_LOOKUPS = 64
-VERSION = 5   # 2: bands searchable by key fingerprint (lsh.search_index); 3: and their over-cap buckets; 4: codes;
-              # 5: a band row is one word (lsh.band_word), identifiers 32-bit where they fit
+VERSION = 6   # 2: bands searchable by key fingerprint (lsh.search_index); 3: and their over-cap buckets; 4: codes;
+              # 5: a band row is one word (lsh.band_word), identifiers 32-bit where they fit; 6: big buckets apart
 # the hash both sides compute (DuckDB's, so the data never leaves SQL to be hashed)
 VALUE_HASH = "hash(kind::VARCHAR, value)"
-# lsh.search_index's arrays and the over-cap buckets' keys (sorted) and sizes, a file each
-BAND_PARTS = ("words", "start", "over_key", "over_size")
+# lsh.split_band's arrays (the buckets within the run's cap, and those over it) and the over-cap
+# buckets' keys (sorted) and sizes, a file each
+BAND_PARTS = ("words", "start", "big_words", "big_start", "over_key", "over_size")
 
 
 def root(db_path: Path | str) -> Path:
@@ -88,12 +89,15 @@ class Writer:
         fits = not ints.size or (int(ints.min()) >= i32.min and int(ints.max()) <= i32.max)
         self.save(name, ints.astype(np.int32) if fits else ints)
 
-    def band(self, band: int, packed: np.ndarray, over_keys: np.ndarray, over_sizes: np.ndarray) -> None:
-        """One LSH band from its sorted packed rows and its buckets over the cap
-        (:func:`analytics.brokers.lsh.verify_buckets`), as :func:`analytics.brokers.lsh.lookup`
-        searches it (called from the LSH worker threads, after :meth:`plans`)."""
+    def band(self, band: int, packed: np.ndarray, rest: np.ndarray, over_keys: np.ndarray, over_sizes: np.ndarray,
+             ) -> None:
+        """One LSH band from its sorted packed rows and their rest (:func:`analytics.brokers.lsh.band_sorted`)
+        and its buckets over the cap (:func:`analytics.brokers.lsh.verify_buckets`), as
+        screening searches it (:func:`analytics.brokers.lsh.split_band`; called from the LSH
+        worker threads, after :meth:`plans`)."""
         by_key = np.argsort(over_keys)
-        parts = (*lsh.search_index(packed, int(self.meta["idx_bits"])), over_keys[by_key], over_sizes[by_key])
+        small, big = lsh.split_band(packed, rest, over_keys, int(self.meta["idx_bits"]))
+        parts = (*small, *big, over_keys[by_key], over_sizes[by_key])
         for name, arr in zip(BAND_PARTS, parts):
             np.save(self.work / f"band{band:04d}_{name}.npy", arr)
 
@@ -227,11 +231,15 @@ class RunIndex:
         return np.frombuffer(mm, dtype=dtype, count=int(np.prod(shape)), offset=offset).reshape(
             shape, order="F" if fortran else "C")
 
-    def band(self, band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The band's :func:`analytics.brokers.lsh.search_index` arrays (words, start) and its
-        over-cap buckets (keys sorted, sizes)."""
-        words, start, over_key, over_size = (np.asarray(self.load(f"band{band:04d}_{name}")) for name in BAND_PARTS)
-        return words, start, over_key, over_size
+    def band(self, band: int) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], np.ndarray,
+                                       np.ndarray]:
+        """The band's :func:`analytics.brokers.lsh.split_band` parts, (words, start) each, and its
+        over-cap buckets (keys sorted, sizes). The big buckets' part is read a page at a time: a
+        day's screening looks up a few of its buckets."""
+        words, start, big_words, big_start, over_key, over_size = (
+            np.asarray(self.load(f"band{band:04d}_{name}", random=name.startswith("big")))
+            for name in BAND_PARTS)
+        return (words, start), (big_words, big_start), over_key, over_size
 
     def value_firms(self, hashes: np.ndarray) -> np.ndarray:
         """Firms per value as the run counted them (0 for a value it did not see)."""

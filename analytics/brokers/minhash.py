@@ -299,7 +299,7 @@ def _verify(sig: np.ndarray, i: np.ndarray, j: np.ndarray, threshold: float, ver
 def similar_pairs(
     sig: np.ndarray, *, threshold: float, rows: int = 4, bucket_cap: int = 40, batch: int = 200_000,
     owner: np.ndarray | None = None, verify_bins: int = 64, workers: int = 2,
-    keep_band: Callable[[int, np.ndarray, np.ndarray, np.ndarray], None] | None = None,
+    keep_band: Callable[[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray], None] | None = None,
     coded: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """LSH candidates verified on the whole signature: (i < j unique, estimated Jaccard, skipped buckets).
@@ -313,8 +313,8 @@ def similar_pairs(
     a firm re-using its own plan is not evidence, and such pairs are most of the candidates.
 
     The loops run compiled (:mod:`analytics.brokers.lsh`), ``workers`` bands at a time.
-    ``keep_band(band, packed, over_keys, over_sizes)`` receives each band's sorted packed rows
-    (:func:`lsh.band_sorted`) and the keys and sizes of its buckets over the cap, from which the
+    ``keep_band(band, packed, rest, over_keys, over_sizes)`` receives each band's sorted packed rows
+    and their rest (:func:`lsh.band_sorted`) and the keys and sizes of its buckets over the cap, from which the
     index that screening searches is built (:mod:`analytics.brokers.index`); ``coded``: the
     signatures' :func:`lsh.codes` when the caller keeps them too (made here otherwise). The final
     estimates are gathered ``batch`` pairs at a time.
@@ -335,7 +335,7 @@ def similar_pairs(
         i, j, over_keys, over_sizes = lsh.verify_buckets(packed, rest, sig, coded, band, rows, bits, bucket_cap, own,
                                                          owner is not None, threshold * 0.6, threshold, verify_bins)
         if keep_band is not None:
-            keep_band(band, packed, over_keys, over_sizes)
+            keep_band(band, packed, rest, over_keys, over_sizes)
         return i, j, over_keys.size
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:

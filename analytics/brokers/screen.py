@@ -50,18 +50,34 @@ def open_run_index(con: duckdb.DuckDBPyConnection, run_id: str) -> brokers_index
 
 
 def _over_cap(queries: np.ndarray, over_key: np.ndarray, over_size: np.ndarray, sig_ex: np.ndarray, band: int,
-              rows: int, cap: int) -> np.ndarray:
-    """Which queries (distinct band keys) have more than ``cap`` stored rows: a bucket the run found
-    over its cap, less its rows in ``sig_ex`` (the stored rows of applications screened again,
-    which count once, as new). The run's cap is at most ``cap`` (it grows with the plans), so a
-    key not among them has at most ``cap`` rows."""
+              rows: int, cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which queries (distinct band keys) are buckets the run found over its cap (listed), and
+    which of those have more than ``cap`` stored rows now: the run's size less the bucket's rows in
+    ``sig_ex`` (the stored rows of applications screened again, which count once, as new). The
+    run's cap is at most ``cap`` (it grows with the plans), so a key not listed has at most ``cap``
+    rows."""
     if not over_key.size:
-        return np.zeros(queries.size, dtype=bool)
+        return np.zeros(queries.size, dtype=bool), np.zeros(queries.size, dtype=bool)
     ex_keys, ex_valid = minhash._band_key(sig_ex, band, rows)
     ex_keys = np.sort(ex_keys[ex_valid])
     pos = np.minimum(np.searchsorted(over_key, queries), over_key.size - 1)
     again = np.searchsorted(ex_keys, queries, "right") - np.searchsorted(ex_keys, queries, "left")
-    return (over_key[pos] == queries) & (over_size[pos] - again > cap)
+    listed = over_key[pos] == queries
+    return listed, listed & (over_size[pos] - again > cap)
+
+
+def _band_lookup(small: tuple[np.ndarray, np.ndarray], big: tuple[np.ndarray, np.ndarray], sig: np.ndarray,
+                 band: int, rows: int, idx_bits: int, queries: np.ndarray, n_new: np.ndarray, listed: np.ndarray,
+                 over: np.ndarray, excluded: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`analytics.brokers.lsh.lookup` in a band kept in two parts (:func:`analytics.brokers.lsh.split_band`):
+    a bucket the run listed over its cap has its rows in the big part only, searched for the
+    few such queries not ``over`` now (:func:`_over_cap`); every other query in the small part."""
+    qi, rr, full = lsh.lookup(*small, sig, band, rows, idx_bits, queries, n_new, listed, excluded, cap)
+    under = listed & ~over
+    if under.any():
+        qb, rb, full_b = lsh.lookup(*big, sig, band, rows, idx_bits, queries, n_new, ~under, excluded, cap)
+        qi, rr, full = np.concatenate([qi, qb]), np.concatenate([rr, rb]), np.where(under, full_b, full)
+    return qi, rr, full
 
 
 def _new_plans(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -99,9 +115,9 @@ def _plan_links(new: pd.DataFrame, idx: brokers_index.RunIndex, p: LinkParams, v
         if not q.size:
             return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
         uk, inv, n_new = np.unique(keys[q], return_inverse=True, return_counts=True)
-        words, start, over_key, over_size = idx.band(band)
-        over = _over_cap(uk, over_key, over_size, sig_ex, band, rows, cap)
-        ui, hr, full = lsh.lookup(words, start, sig_h, band, rows, idx_bits, uk, n_new, over, excluded, cap)
+        small, big, over_key, over_size = idx.band(band)
+        listed, over = _over_cap(uk, over_key, over_size, sig_ex, band, rows, cap)
+        ui, hr, full = _band_lookup(small, big, sig_h, band, rows, idx_bits, uk, n_new, listed, over, excluded, cap)
         ok = ~full[inv]
         # new x stored: each new plan with the stored candidates of its (distinct) key
         by_key = np.argsort(ui, kind="stable")

@@ -172,7 +172,8 @@ def test_band_lookup_equals_a_scan_of_the_keys(bits: int | None) -> None:
     other keys, which checking the key (``verify_candidates`` at threshold 0) removes, and a
     bucket near the cap must be counted on its keys. The band's over-cap buckets are kept at a
     smaller cap (the run's, with fewer plans) than the look-up's, so some of them must still be
-    read; excluded rows take some under the cap, and new rows put some over it."""
+    read (from the band's part of big buckets, lsh.split_band); excluded rows take some under the
+    cap, and new rows put some over it."""
     from analytics.brokers import lsh, screen
 
     rng = np.random.default_rng(5)
@@ -199,8 +200,13 @@ def test_band_lookup_equals_a_scan_of_the_keys(bits: int | None) -> None:
         over_keys, over_sizes = over_keys[by_key], over_sizes[by_key]
         assert over_keys.tolist() == all_keys[all_sizes > run_cap].tolist()
         assert over_sizes.tolist() == all_sizes[all_sizes > run_cap].tolist()
-        over = screen._over_cap(queries, over_keys, over_sizes, sig[excluded], band, rows, cap)
-        qi, rr, full = lsh.lookup(*lsh.search_index(packed, bits), sig, band, rows, bits, queries, n_new, over, excluded, cap)
+        listed, over = screen._over_cap(queries, over_keys, over_sizes, sig[excluded], band, rows, cap)
+        small, big = lsh.split_band(packed, rest, over_keys, bits)
+        for (words, _), rows_of_part in ((small, valid & ~np.isin(keys, over_keys)), (big, np.isin(keys, over_keys))):
+            part = np.zeros(n, dtype=bool)
+            part[(words.astype(np.uint64) & np.uint64((1 << bits) - 1)).astype(np.int64)] = True
+            assert part.tolist() == (valid & rows_of_part).tolist() and words.size == part.sum()
+        qi, rr, full = screen._band_lookup(small, big, sig, band, rows, bits, queries, n_new, listed, over, excluded, cap)
         want_pairs, want_full = set(), []
         for q, key in enumerate(queries.tolist()):
             members = np.flatnonzero(valid & (keys == key) & ~excluded)
@@ -222,8 +228,8 @@ def test_band_lookup_equals_a_scan_of_the_keys(bits: int | None) -> None:
             {(q, r) for q, r in want_pairs if int(queries[q]) in row_of}
         assert any(f and n_new[q] for q, f in enumerate(want_full) if not over[q])   # new rows put one over
         assert (~np.array(want_full)).any()
-        listed = np.isin(queries, over_keys)
-        assert over.any() and (listed & ~over).any()     # some listed buckets are read after all
+        assert listed.tolist() == np.isin(queries, over_keys).tolist()
+        assert over.any() and (listed & ~over).any()     # some listed buckets are read after all (the big part)
         if bits == 48:   # fingerprints shared by different keys: candidates the key check drops
             assert len(got - want_pairs) > 0
 
