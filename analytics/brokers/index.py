@@ -6,7 +6,7 @@ the why-linked view need not recompute the history (``<data file>.brokers/<run_i
   day's candidates are compared on before any signature row is read), the signatures of the
   suppressed templates, and per LSH band the rows in bucket order, each one word of its key's
   fingerprint and its row (:func:`analytics.brokers.lsh.band_word`), with a directory of them
-  (:func:`analytics.brokers.lsh.search_index`, from :func:`analytics.brokers.minhash.similar_pairs`'
+  (:func:`analytics.brokers.lsh.split_band`, from :func:`analytics.brokers.minhash.similar_pairs`'
   ``keep_band``), which :func:`analytics.brokers.lsh.lookup` searches, and the key and size of each
   bucket over the run's cap (a new plan in one is not looked up). A new plan's candidates are
   found without reading a single stored plan text, and only their codes.
@@ -48,7 +48,7 @@ KEEP = 2
 # (why-linked's 5 values: 0.22 s cold); for a day's screening (tens of thousands) it reads the file
 # front to back, faster than random pages. At most this many look-ups read their pages alone.
 FEW_LOOKUPS = 64
-VERSION = 6   # 2: bands searchable by key fingerprint (lsh.search_index); 3: and their over-cap buckets; 4: codes;
+VERSION = 6   # 2: bands searchable by key fingerprint (now lsh.split_band); 3: and their over-cap buckets; 4: codes;
               # 5: a band row is one word (lsh.band_word), identifiers 32-bit where they fit; 6: big buckets apart
 # the hash both sides compute (DuckDB's, so the data never leaves SQL to be hashed)
 VALUE_HASH = "hash(kind::VARCHAR, value)"
@@ -89,15 +89,15 @@ class Writer:
         fits = not ints.size or (int(ints.min()) >= i32.min and int(ints.max()) <= i32.max)
         self.save(name, ints.astype(np.int32) if fits else ints)
 
-    def band(self, band: int, packed: np.ndarray, rest: np.ndarray, over_keys: np.ndarray, over_sizes: np.ndarray,
+    def band(self, band: int, packed: np.ndarray, big: np.ndarray, over_keys: np.ndarray, over_sizes: np.ndarray,
              ) -> None:
-        """One LSH band from its sorted packed rows and their rest (:func:`analytics.brokers.lsh.band_sorted`)
-        and its buckets over the cap (:func:`analytics.brokers.lsh.verify_buckets`), as
-        screening searches it (:func:`analytics.brokers.lsh.split_band`; called from the LSH
-        worker threads, after :meth:`plans`)."""
+        """One LSH band from its sorted packed rows (:func:`analytics.brokers.lsh.band_sorted`)
+        and its buckets over the cap, their rows (``big``) and their keys and sizes
+        (:func:`analytics.brokers.lsh.verify_buckets`), as screening searches it
+        (:func:`analytics.brokers.lsh.split_band`; called from the LSH worker threads, after :meth:`plans`)."""
         by_key = np.argsort(over_keys)
-        small, big = lsh.split_band(packed, rest, over_keys, int(self.meta["idx_bits"]))
-        parts = (*small, *big, over_keys[by_key], over_sizes[by_key])
+        small, large = lsh.split_band(packed, big, int(self.meta["idx_bits"]))
+        parts = (*small, *large, over_keys[by_key], over_sizes[by_key])
         for name, arr in zip(BAND_PARTS, parts):
             np.save(self.work / f"band{band:04d}_{name}.npy", arr)
 

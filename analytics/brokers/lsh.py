@@ -131,12 +131,13 @@ def _similar(sa: np.ndarray, a: int, sb: np.ndarray, b: int, vb: int, rough_at: 
 @numba.njit(nogil=True, cache=True)
 def verify_buckets(packed: np.ndarray, rest: np.ndarray, sig: np.ndarray, coded: np.ndarray, band: int, rows: int,
                    idx_bits: int, cap: int, owner: np.ndarray, use_owner: bool, rough_at: float, full_at: float,
-                   verify_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                   verify_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Over the sorted ``packed`` rows of one band (and their ``rest``, :func:`packed_band`): every
     pair (i < j) in an exact bucket of 2..``cap`` rows (of different owners) whose agreement on the
     first ``verify_bins`` bins reaches ``rough_at`` and on all bins ``full_at`` (:func:`_similar`,
-    minhash._verify's arithmetic); and the key and size of each bucket over the cap (the index
-    keeps them, so screening need not count them). Tens of millions of chance pairs a band meet
+    minhash._verify's arithmetic); the key and size of each bucket over the cap (the index
+    keeps them, so screening need not count them); and which of the ``packed`` rows lie in those
+    buckets (the index keeps them apart, :func:`split_band`). Tens of millions of chance pairs a band meet
     in buckets of common phrases at national scale: their ``coded`` rows (:func:`codes`) are
     compared first, against the least counts that pass the two stages (:func:`least_count`), and
     only pairs that pass are compared on their signatures."""
@@ -152,6 +153,7 @@ def verify_buckets(packed: np.ndarray, rest: np.ndarray, sig: np.ndarray, coded:
     m = 0
     big_keys = np.empty(16, dtype=np.uint64)
     big_sizes = np.empty(16, dtype=np.int64)
+    in_big = np.zeros(n, dtype=np.bool_)
     skipped = 0
     s = 0
     while s < n:
@@ -162,6 +164,7 @@ def verify_buckets(packed: np.ndarray, rest: np.ndarray, sig: np.ndarray, coded:
         if e - s >= 2:
             idx = (packed[s:e] & low).astype(np.int64)
             keys = rest[idx]
+            order = np.empty(0, dtype=np.int64)
             if (keys != keys[0]).any():       # one key almost always: the hash split them already
                 order = np.argsort(keys, kind="mergesort")
                 idx, keys = idx[order], keys[order]
@@ -178,6 +181,11 @@ def verify_buckets(packed: np.ndarray, rest: np.ndarray, sig: np.ndarray, coded:
                     big_keys[skipped] = _key(sig, idx[u], band, rows)[0]
                     big_sizes[skipped] = size
                     skipped += 1
+                    if order.size:
+                        for p in range(u, w):
+                            in_big[s + order[p]] = True
+                    else:
+                        in_big[s + u : s + w] = True
                 elif size >= 2:
                     for p in range(u, w):
                         a = idx[p]
@@ -198,7 +206,7 @@ def verify_buckets(packed: np.ndarray, rest: np.ndarray, sig: np.ndarray, coded:
                             m += 1
                 u = w
         s = e
-    return out_i[:m], out_j[:m], big_keys[:skipped], big_sizes[:skipped]
+    return out_i[:m], out_j[:m], big_keys[:skipped], big_sizes[:skipped], in_big
 
 
 FP_BITS = 16     # most bits of a stored row's key hash kept beside its row index, in one word
@@ -234,76 +242,54 @@ def _slot_and_fp(h: np.uint64, slots: int, fp_bits: int) -> tuple[np.uint64, np.
 
 
 @numba.njit(nogil=True, cache=True)
-def _search_index(packed: np.ndarray, idx_bits: int, slots: int, fp_bits: int, words: np.ndarray) -> np.ndarray:
-    n = packed.size
+def _part_index(packed: np.ndarray, big: np.ndarray, part: bool, idx_bits: int, slots: int, fp_bits: int,
+                words: np.ndarray) -> np.ndarray:
+    """The words and directory of the rows whose ``big`` is ``part`` (one simple pass for each
+    part: one pass writing both took twice as long)."""
     start = np.empty((1 << slots) + 1, dtype=np.int32)
     low = np.uint64((1 << idx_bits) - 1)
     filled = 0
-    for i in range(n):
+    m = 0
+    for i in range(packed.size):
+        if big[i] != part:
+            continue
         s, f = _slot_and_fp(packed[i], slots, fp_bits)
         while filled <= s:
-            start[filled] = i
+            start[filled] = m
             filled += 1
-        words[i] = (f << np.uint64(idx_bits)) | (packed[i] & low)
-    start[filled:] = n
+        words[m] = (f << np.uint64(idx_bits)) | (packed[i] & low)
+        m += 1
+    start[filled:] = m
     return start
 
 
-def search_index(packed: np.ndarray, idx_bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """A band as :func:`lookup` searches it, from its sorted packed rows (:func:`band_sorted`): the
-    rows in bucket order, each a word of its key fingerprint above its row index
-    (:func:`band_word`); per directory slot the position of its first row, and one past the end
-    (int32, 2^slot_bits + 1). A query reads its slot's few words instead of binary-searching
-    signature rows (each a random read of a 5 GB file at national scale, 24 of them per query
-    per band). Compiled, one pass, no GIL: the job builds the 64 bands' in its LSH worker threads."""
-    fp_bits, word = band_word(idx_bits)
-    words: np.ndarray = np.empty(packed.size, dtype=word)
-    return words, _search_index(packed, idx_bits, slot_bits(idx_bits), fp_bits, words)
-
-
-@numba.njit(nogil=True, cache=True)
-def _in_buckets(packed: np.ndarray, rest: np.ndarray, keys: np.ndarray, idx_bits: int) -> np.ndarray:
-    """Whether each of the sorted ``packed`` rows (and their ``rest``, :func:`packed_band`) has one
-    of ``keys``: one pass beside the keys' hashes, sorted (a key's rows lie where its hash's high
-    bits do)."""
-    low = np.uint64((1 << idx_bits) - 1)
-    hs = np.empty(keys.size, dtype=np.uint64)
-    for i in range(keys.size):
-        hs[i] = _mix(keys[i])
-    hs.sort()
-    out = np.zeros(packed.size, dtype=np.bool_)
-    j = 0
-    for i in range(packed.size):
-        high = packed[i] & ~low
-        while j < hs.size and (hs[j] & ~low) < high:
-            j += 1
-        h = high | np.uint64(rest[packed[i] & low])
-        k = j
-        while k < hs.size and (hs[k] & ~low) == high:
-            if hs[k] == h:
-                out[i] = True
-                break
-            k += 1
-    return out
-
-
-def split_band(packed: np.ndarray, rest: np.ndarray, over_keys: np.ndarray, idx_bits: int,
+def split_band(packed: np.ndarray, big: np.ndarray, idx_bits: int,
                ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """A band as screening searches it, from its sorted packed rows and their ``rest``
-    (:func:`band_sorted`): the :func:`search_index` of the rows of buckets within the run's cap,
-    and apart, of the rows of the buckets over it (``over_keys``, :func:`verify_buckets`). At
-    national scale the big buckets hold 62% of a band's rows, and a day's look-ups in them are
-    answered by their listed size (over the cap: no candidates) but for a few whose size drops
-    under the cap (rows screened again): the part read whole is then 38% of the rows, and the
-    look-ups' 8-bit fingerprints never meet a bucket of thousands."""
-    big = _in_buckets(packed, rest, over_keys, idx_bits)
-    return search_index(packed[~big], idx_bits), search_index(packed[big], idx_bits)
+    """A band as :func:`lookup` searches it, from its sorted packed rows (:func:`band_sorted`) and
+    which of them lie in buckets over the run's cap (``big``, :func:`verify_buckets`): in two
+    parts, the rows of the buckets within the cap and the rows of those over it, each as (words,
+    start): the rows in bucket order, each a word of its key fingerprint above its row index
+    (:func:`band_word`), and per directory slot the position of its first row, and one past the
+    end (int32, 2^slot_bits + 1). A query reads its slot's few words instead of binary-searching
+    signature rows (each a random read of a 5 GB file at national scale, 24 of them per query per
+    band). At national scale the big buckets hold 62% of a band's rows, and a day's look-ups in
+    them are answered by their listed size (over the cap: no candidates) but for a few whose size
+    falls under the cap (rows screened again): the part read whole is 38% of the rows, and a
+    look-up's 8-bit fingerprint never meets a bucket of thousands. Compiled, one pass, no GIL:
+    the job builds the 64 bands' in its LSH worker threads."""
+    fp_bits, word = band_word(idx_bits)
+    n_big = int(np.count_nonzero(big))
+    parts = []
+    for part, size in ((False, packed.size - n_big), (True, n_big)):
+        words: np.ndarray = np.empty(size, dtype=word)
+        parts.append((words, _part_index(packed, big, part, idx_bits, slot_bits(idx_bits), fp_bits, words)))
+    return parts[0], parts[1]
 
 
 def lookup(words: np.ndarray, start: np.ndarray, sig: np.ndarray, band: int, rows: int, idx_bits: int,
            queries: np.ndarray, n_new: np.ndarray, over: np.ndarray, excluded: np.ndarray, cap: int,
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """In a stored band (:func:`search_index`, rows of ``idx_bits``), each (distinct) query's
+    """In a stored band's part (:func:`split_band`, rows of ``idx_bits``), each (distinct) query's
     candidates and whether its bucket is over ``cap`` once its ``n_new`` new rows join the stored
     rows of its exact key (leaving out ``excluded`` rows): (query index, row) pairs for the queries
     within the cap, and the over flag, exact, per query.

@@ -313,8 +313,8 @@ def similar_pairs(
     a firm re-using its own plan is not evidence, and such pairs are most of the candidates.
 
     The loops run compiled (:mod:`analytics.brokers.lsh`), ``workers`` bands at a time.
-    ``keep_band(band, packed, rest, over_keys, over_sizes)`` receives each band's sorted packed rows
-    and their rest (:func:`lsh.band_sorted`) and the keys and sizes of its buckets over the cap, from which the
+    ``keep_band(band, packed, big, over_keys, over_sizes)`` receives each band's sorted packed rows
+    (:func:`lsh.band_sorted`), which of them are in buckets over the cap, and those buckets' keys and sizes, from which the
     index that screening searches is built (:mod:`analytics.brokers.index`); ``coded``: the
     signatures' :func:`lsh.codes` when the caller keeps them too (made here otherwise). The final
     estimates are gathered ``batch`` pairs at a time.
@@ -332,10 +332,10 @@ def similar_pairs(
 
     def band_pairs(band: int) -> tuple[np.ndarray, np.ndarray, int]:
         packed, rest = lsh.band_sorted(sig, band, rows, bits)
-        i, j, over_keys, over_sizes = lsh.verify_buckets(packed, rest, sig, coded, band, rows, bits, bucket_cap, own,
+        i, j, over_keys, over_sizes, big = lsh.verify_buckets(packed, rest, sig, coded, band, rows, bits, bucket_cap, own,
                                                          owner is not None, threshold * 0.6, threshold, verify_bins)
         if keep_band is not None:
-            keep_band(band, packed, rest, over_keys, over_sizes)
+            keep_band(band, packed, big, over_keys, over_sizes)
         return i, j, over_keys.size
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:

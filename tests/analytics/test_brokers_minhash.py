@@ -193,7 +193,7 @@ def test_band_lookup_equals_a_scan_of_the_keys(bits: int | None) -> None:
         rep = np.flatnonzero(valid)[:1500]
         n_new = rng.choice([0, 1, 3], queries.size, p=[0.5, 0.3, 0.2])
         packed, rest = lsh.band_sorted(sig, band, rows, bits)
-        _, _, over_keys, over_sizes = lsh.verify_buckets(packed, rest, sig, coded, band, rows, bits, run_cap,
+        _, _, over_keys, over_sizes, big_rows = lsh.verify_buckets(packed, rest, sig, coded, band, rows, bits, run_cap,
                                                          owner, False, 1.0, 1.0, 16)
         all_keys, all_sizes = np.unique(keys[valid], return_counts=True)
         by_key = np.argsort(over_keys)
@@ -201,7 +201,9 @@ def test_band_lookup_equals_a_scan_of_the_keys(bits: int | None) -> None:
         assert over_keys.tolist() == all_keys[all_sizes > run_cap].tolist()
         assert over_sizes.tolist() == all_sizes[all_sizes > run_cap].tolist()
         listed, over = screen._over_cap(queries, over_keys, over_sizes, sig[excluded], band, rows, cap)
-        small, big = lsh.split_band(packed, rest, over_keys, bits)
+        assert big_rows.tolist() == np.isin((packed & np.uint64((1 << bits) - 1)).astype(np.int64),
+                                            np.flatnonzero(np.isin(keys, over_keys))).tolist()
+        small, big = lsh.split_band(packed, big_rows, bits)
         for (words, _), rows_of_part in ((small, valid & ~np.isin(keys, over_keys)), (big, np.isin(keys, over_keys))):
             part = np.zeros(n, dtype=bool)
             part[(words.astype(np.uint64) & np.uint64((1 << bits) - 1)).astype(np.int64)] = True
