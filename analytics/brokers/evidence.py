@@ -55,8 +55,8 @@ def _shared_values(con: duckdb.DuckDBPyConnection, run_id: str, app_a: int, app_
     counts the run weighed the links with); only a value the run did not count (suppressed, or a
     representative's own name) and a run without an index fall back to counting in the data, a
     scan of every fingerprint (seconds at national scale)."""
-    shared = con.execute("""
-        SELECT kind, value, hash(kind, value) AS h FROM (
+    shared = con.execute(f"""
+        SELECT kind, value, {brokers_index.value_hash()} AS h FROM (
             SELECT kind::VARCHAR AS kind, value FROM app_fingerprints WHERE application_id = ?
             INTERSECT SELECT kind::VARCHAR, value FROM app_fingerprints WHERE application_id = ?)
     """, [app_a, app_b]).df()

@@ -166,10 +166,10 @@ def _identifier_links(con: duckdb.DuckDBPyConnection, idx: brokers_index.RunInde
     supp = run.get("suppressed_identifiers", [])
     con.register("_supp_s", pd.DataFrame(supp, columns=["kind", "value"]) if supp else
                  pd.DataFrame({"kind": ["-"], "value": ["-"]}))
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _new_fp AS   -- the new applications' values as the run's _fp keeps them
         SELECT DISTINCT f.application_id, a.firm_id, f.kind::VARCHAR AS kind, f.value,
-               hash(f.kind::VARCHAR, f.value) AS h   -- as index.VALUE_HASH over the run's _fp
+               {brokers_index.value_hash("f.kind", "f.value")} AS h   -- as the index keyed the run's _fp
         FROM app_fingerprints f JOIN _new USING (application_id) JOIN applications a USING (application_id)
         JOIN firms fi USING (firm_id)
         ANTI JOIN _supp_s s ON s.kind = f.kind::VARCHAR AND s.value = f.value
