@@ -142,9 +142,9 @@ def screening(con: duckdb.DuckDBPyConnection, run_id: str, n: int = 5_000) -> di
 def screening_apart(db: Path, run_id: str) -> dict:
     """:func:`screening` in a process of its own, as a day's screening would run beside the app
     (in the job's own process it was two to three times slower, not explained). Cold, it is bound
-    by the disk: at scale 10 it reads about 9 GB (the band files 3.9, the carriers 1.5, the codes
-    1.3, the data file 1.7), measured 7-9 s where the disk read 0.9 GB/s and 10-17 s where it read
-    0.6-1.1 GB/s."""
+    by the disk: at scale 10 it reads about 3.6 GB (the codes 1.3, the bands' small parts 1.0, the
+    carriers 0.5, the identifier values 0.24, signature rows 0.18, the data file 0.2), 8.5-10.8 s
+    where the disk read files at 0.37 GB/s."""
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         return pool.apply(_screening_of, (str(db), run_id))
 
