@@ -217,8 +217,8 @@ SLOT_ROWS = 6    # log2 of the rows per directory slot: a query reads one slot's
 def band_word(idx_bits: int) -> tuple[int, type]:
     """(fingerprint bits, word type) of a stored band's rows: each row is one word, its key
     fingerprint above its row index. 32 bits while the fingerprint keeps MIN_FP_BITS (10 M plans:
-    8 bits, a slot's 40 rows share one by chance once in six look-ups, and the key check removes
-    them), else 64 (FP_BITS). A day's screening reads nearly every page of every band (its
+    8 bits; the 15 rows of a slot of a band's small part, :func:`split_band`, share one with a
+    look-up by chance once in 17, and the key check removes them), else 64 (FP_BITS). A day's screening reads nearly every page of every band (its
     look-ups fall everywhere), so a band's bytes are its cold time: 4 bytes a row, not 6."""
     if idx_bits + MIN_FP_BITS <= 32:
         return min(FP_BITS, 32 - idx_bits), np.uint32
