@@ -15,7 +15,7 @@ the why-linked view need not recompute the history (``<data file>.brokers/<run_i
 * **identifiers**: the run's document frequencies (firms per value, :func:`links.value_frequencies`'s
   ``_df``) keyed by a 64-bit hash of (kind, value), DuckDB's ``hash``; the carriers (application,
   firm) of every value at most ``df_cap`` firms use (only those can link), in the values' order,
-  with where each value's start; and the firms of each kind (for the kind totals the weights
+  with where each value's carriers start; and the firms of each kind (for the kind totals the weights
   divide by).
 
 Numpy files, read memory-mapped: at national scale the plan part is gigabytes (5 GB of signatures
@@ -61,6 +61,16 @@ def value_hash(kind: str = "kind", value: str = "value") -> str:
     merged their counts and carriers, so screening linked firms that share nothing. MD5 gave none,
     for 6 s more over the job's 70 M fingerprints."""
     return f"(md5_number({kind}::VARCHAR || chr(0) || {value}) >> 64)::UBIGINT"
+
+
+def find_sorted(values: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each query's position in the sorted ``values`` (clipped to the last) and whether it is
+    there: a binary search, not a set operation (the values are millions, the queries few)."""
+    if not values.size:
+        return np.zeros(queries.size, dtype=np.intp), np.zeros(queries.size, dtype=bool)
+    pos = np.minimum(np.searchsorted(values, queries), values.size - 1)
+    return pos, values[pos] == queries
+
 
 # lsh.split_band's arrays (the buckets within the run's cap, and those over it) and the over-cap
 # buckets' keys (sorted) and sizes, a file each
@@ -254,20 +264,19 @@ class RunIndex:
     def value_firms(self, hashes: np.ndarray) -> np.ndarray:
         """Firms per value as the run counted them (0 for a value it did not see)."""
         few = hashes.size <= FEW_LOOKUPS
-        h, f = self.load("value_hash", random=few), self.load("value_firms", random=few)
-        pos = np.searchsorted(h, hashes)
-        ok = pos < h.size
-        ok[ok] = h[pos[ok]] == hashes[ok]
-        return np.where(ok, f[np.minimum(pos, h.size - 1)] if h.size else 0, 0).astype(np.int64)
+        pos, seen = find_sorted(self.load("value_hash", random=few), hashes)
+        firms = np.zeros(hashes.size, dtype=np.int64)
+        firms[seen] = self.load("value_firms", random=few)[pos[seen]]
+        return firms
 
     def carriers(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(query index, application, firm) of every stored carrier of each value hash (none for a
         value over the cap or unseen)."""
-        h, at = self.load("value_hash"), self.load("value_carriers")
-        pos = np.minimum(np.searchsorted(h, hashes), max(h.size - 1, 0))
-        seen = (h[pos] == hashes) if h.size else np.zeros(hashes.size, dtype=bool)
-        lo = np.where(seen, at[pos], 0).astype(np.int64)
-        n = np.where(seen, at[pos + 1] - lo, 0).astype(np.int64)
+        pos, seen = find_sorted(self.load("value_hash"), hashes)
+        at = self.load("value_carriers")
+        lo, n = np.zeros(hashes.size, dtype=np.int64), np.zeros(hashes.size, dtype=np.int64)
+        lo[seen] = at[pos[seen]]
+        n[seen] = at[pos[seen] + 1] - lo[seen]
         q = np.repeat(np.arange(hashes.size), n)
         rows = (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + np.repeat(lo, n)).astype(np.int64)
         return q, np.asarray(self.load("carrier_app")[rows]), np.asarray(self.load("carrier_firm")[rows])

@@ -60,9 +60,8 @@ def _over_cap(queries: np.ndarray, over_key: np.ndarray, over_size: np.ndarray, 
         return np.zeros(queries.size, dtype=bool), np.zeros(queries.size, dtype=bool)
     ex_keys, ex_valid = minhash._band_key(sig_ex, band, rows)
     ex_keys = np.sort(ex_keys[ex_valid])
-    pos = np.minimum(np.searchsorted(over_key, queries), over_key.size - 1)
+    pos, listed = brokers_index.find_sorted(over_key, queries)
     again = np.searchsorted(ex_keys, queries, "right") - np.searchsorted(ex_keys, queries, "left")
-    listed = over_key[pos] == queries
     return listed, listed & (over_size[pos] - again > cap)
 
 
@@ -187,10 +186,7 @@ def _identifier_links(con: duckdb.DuckDBPyConnection, idx: brokers_index.RunInde
     totals = run.get("stats", {}).get("kind_totals", {})
     total = {}
     for kind, g in nf.groupby("kind"):
-        known = idx.kind_firms(str(kind))          # sorted, distinct: a binary search, not a set operation
-        firms_k = g["firm_id"].unique()
-        pos = np.minimum(np.searchsorted(known, firms_k), max(known.size - 1, 0))
-        seen = (known[pos] == firms_k) if known.size else np.zeros(firms_k.size, dtype=bool)
+        _, seen = brokers_index.find_sorted(idx.kind_firms(str(kind)), g["firm_id"].unique())
         total[kind] = int(totals.get(kind, 0)) + int((~seen).sum())
     vals["total"] = vals["kind"].map(total)
     vals["limit"] = np.minimum(p.df_cap, np.maximum(p.df_cap_floor, p.df_cap_share * vals["total"]))

@@ -248,6 +248,23 @@ def test_values_that_duckdbs_hash_confuses_keep_their_own_firms_and_carriers(tmp
                                                      for j in range(k % 3 + 1)]
 
 
+def test_an_index_of_no_values_answers_every_look_up_with_none(tmp_path: Path) -> None:
+    """A run over applications that carry no identifier: its values are empty, and a day's values
+    find no count and no carrier (each look-up clipped into an empty array once failed)."""
+    from analytics.brokers import index as brokers_index
+    from analytics.brokers import links
+    from tests.analytics.test_brokers_links import NO_SUPP, make_db
+
+    con = make_db(tmp_path / "e.duckdb", [(1, 1, 0.0), (2, 2, 1.0)], [], n_firms=2)
+    links.value_frequencies(con, NO_SUPP)
+    w = brokers_index.Writer(tmp_path / "e.duckdb", "run")
+    w.identifiers(con, df_cap=50)
+    idx = brokers_index.RunIndex(w.commit(), {})
+    hashes = np.array([1, 2**63], dtype=np.uint64)
+    assert idx.value_firms(hashes).tolist() == [0, 0]
+    assert all(part.size == 0 for part in idx.carriers(hashes))
+
+
 def test_identifiers_written_behind_are_all_there_at_the_commit_and_a_failed_write_leaves_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The identifier part is read from the temp tables at once and written on a thread of its own;
